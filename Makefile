@@ -1,0 +1,50 @@
+# civicsnap — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed
+export SAM_CLI_TELEMETRY := 0
+export GOFLAGS := -buildvcs=false
+PORT ?= 3000
+
+.PHONY: help
+help:
+	@echo "make run    start the local stack (moto, resources from template.yaml, seed, API on 127.0.0.1:$(PORT))"
+	@echo "make test   vet, unit, integration (moto), template lint, sam build, e2e"
+
+$(VENV_STAMP): infra/tools/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r infra/tools/requirements.txt
+	touch $@
+
+.PHONY: venv
+venv: $(VENV_STAMP)
+
+## make run: the whole stack on this machine. Ctrl-C stops everything it started.
+.PHONY: run
+run: $(VENV_STAMP)
+	go build -o bin/civicsnap-local ./infra/cmd/civicsnap-local
+	PORT=$(PORT) exec bin/civicsnap-local
+
+## make test: everything CI checks, in order of cost.
+.PHONY: test
+test: $(VENV_STAMP) vet gotest sam-validate sam-build smoke
+	@echo "make test: all checks passed"
+
+.PHONY: vet
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null)); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	go vet ./...
+
+## Unit, integration (each package starts its own moto) and e2e (tests/ starts the local runner) tests.
+.PHONY: gotest
+gotest: $(VENV_STAMP)
+	go test -count=1 -timeout 8m ./...
+
+.PHONY: bench
+bench: $(VENV_STAMP)
+	go test -run '^$$' -bench . -benchmem -count=1 ./...
+include infra/build.mk

@@ -1,0 +1,272 @@
+package intakefn_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/civicsnap/civicsnap/functions/intake/intakefn"
+	"github.com/civicsnap/civicsnap/infra/gateway"
+	"github.com/civicsnap/civicsnap/infra/motoserver"
+	"github.com/civicsnap/civicsnap/infra/seed"
+	"github.com/civicsnap/civicsnap/infra/stack"
+	"github.com/civicsnap/civicsnap/shared/awscalls"
+	"github.com/civicsnap/civicsnap/shared/dynamostore"
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+const maxUpload = 256 << 10 // small, so the too-large case is cheap
+
+var moto *motoserver.Server
+
+func TestMain(m *testing.M) {
+	srv, err := motoserver.Start(context.Background(), motoserver.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start moto:", err)
+		os.Exit(1)
+	}
+	moto = srv
+	code := m.Run()
+	_ = srv.Stop()
+	os.Exit(code)
+}
+
+// harness is one fresh set of resources (own table and bucket) with the intake function over them.
+type harness struct {
+	t      *testing.T
+	fn     *intakefn.Function
+	db     *dynamodb.Client
+	s3     *s3.Client
+	table  string
+	bucket string
+	calls  *awscalls.Counter
+}
+
+var harnessN int
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	ctx := context.Background()
+	root, err := motoserver.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := stack.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := moto.AWSConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	harnessN++
+	res, err := tpl.Create(ctx, cfg, fmt.Sprintf("intake%d-%d", time.Now().UnixNano()%1e6, harnessN), motoserver.S3Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, table: res.Tables["Table"].Name, bucket: res.Buckets["PhotoBucket"].Name, calls: &awscalls.Counter{}}
+	h.db = dynamodb.NewFromConfig(cfg)
+	h.s3 = s3.NewFromConfig(cfg, motoserver.S3Options)
+	if err := seed.Load(ctx, dynamostore.New(h.db, h.table, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	counted := cfg.Copy()
+	h.calls.Attach(&counted)
+	bbox, _ := report.ParseBBox("23.20,103.15,23.60,103.60")
+	tz, _ := time.LoadLocation("Asia/Shanghai")
+	h.fn = intakefn.New(intakefn.Config{
+		Table: h.table, Bucket: h.bucket, BBox: bbox, MaxUploadBytes: maxUpload, TZ: tz, S3Options: motoserver.S3Options,
+	}, counted, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	return h
+}
+
+type caller struct {
+	sub    string
+	groups string
+}
+
+var (
+	alice   = caller{"alice", "[citizen]"}
+	bob     = caller{"bob", "[citizen]"}
+	staff   = caller{"staff1", "[staff]"}
+	admin   = caller{"admin1", "[admin]"}
+	nobody  = caller{}
+	clerkOn = caller{"clerk1", "[clerk]"}
+)
+
+type response struct {
+	Status int
+	Header map[string]string
+	Body   []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+func (r response) code(t *testing.T) string {
+	t.Helper()
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	_ = json.Unmarshal(r.Body, &e)
+	return e.Error.Code
+}
+
+// do sends a request through the same API Gateway v2 event path the local runner and Lambda use.
+func (h *harness) do(c caller, method, routeKey, path string, body []byte, headers map[string]string) response {
+	h.t.Helper()
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	var claims map[string]string
+	if c.sub != "" {
+		claims = map[string]string{"sub": c.sub, "cognito:groups": c.groups}
+	}
+	ev := gateway.Event(req, body, routeKey, claims)
+	if strings.HasPrefix(routeKey, "GET /v1/reports/") {
+		ev.PathParameters = map[string]string{"id": strings.TrimPrefix(path, "/v1/reports/")}
+	}
+	resp, err := h.fn.Handle(context.Background(), ev)
+	if err != nil {
+		h.t.Fatalf("%s %s: handler error %v", method, path, err)
+	}
+	b := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		b, _ = base64.StdEncoding.DecodeString(resp.Body)
+	}
+	return response{Status: resp.StatusCode, Header: resp.Headers, Body: b}
+}
+
+func jpegBytes(t *testing.T, withEXIF bool) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for x := range 16 {
+		img.Set(x, x, color.RGBA{200, 10, 10, 255})
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	raw := buf.Bytes()
+	if !withEXIF {
+		return raw
+	}
+	payload := []byte("Exif\x00\x00GPSLatitude 23.37 GPSLongitude 103.38")
+	seg := []byte{0xFF, 0xE1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}
+	out := append([]byte{}, raw[:2]...)
+	out = append(out, seg...)
+	out = append(out, payload...)
+	return append(out, raw[2:]...)
+}
+
+// presign asks the API for an upload and POSTs data to S3 with it, as the app would.
+func (h *harness) presign(c caller, contentType string, data []byte) string {
+	h.t.Helper()
+	resp := h.do(c, "POST", "POST /v1/uploads", "/v1/uploads", fmt.Appendf(nil, `{"contentType":%q,"size":%d}`, contentType, len(data)), nil)
+	if resp.Status != 201 {
+		h.t.Fatalf("presign: %d %s", resp.Status, resp.Body)
+	}
+	var up report.Upload
+	resp.json(h.t, &up)
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	for k, v := range up.Fields {
+		_ = mw.WriteField(k, v)
+	}
+	fw, _ := mw.CreateFormFile("file", "photo")
+	_, _ = fw.Write(data)
+	_ = mw.Close()
+	post, err := http.Post(up.URL, mw.FormDataContentType(), &form)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer post.Body.Close()
+	if post.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(post.Body)
+		h.t.Fatalf("S3 POST upload: %d %s", post.StatusCode, b)
+	}
+	return up.Key
+}
+
+// putPending puts an object straight into a user's pending prefix (a faster stand-in for presign).
+func (h *harness) putPending(sub, name, contentType string, data []byte) string {
+	h.t.Helper()
+	key := "uploads/pending/" + sub + "/" + name
+	_, err := h.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &h.bucket, Key: &key, Body: bytes.NewReader(data), ContentType: &contentType})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return key
+}
+
+func reportBody(category string, keys ...string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"category": category, "description": "路边垃圾堆积 rubbish piling up", "location": map[string]float64{"lat": 23.37, "lng": 103.38},
+		"address": "天马路 12号", "photoKeys": keys,
+	})
+	return b
+}
+
+// written returns what requests have written: every table item except the seeded categories, and every
+// object outside uploads/pending/. Scans are fine here: this is a test's look at the whole table.
+func (h *harness) written() (items []string, objects []string) {
+	h.t.Helper()
+	out, err := h.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: &h.table})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, it := range out.Items {
+		pk := it["pk"].(*types.AttributeValueMemberS).Value
+		if pk != "CONFIG#CATEGORY" {
+			items = append(items, pk)
+		}
+	}
+	list, err := h.s3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &h.bucket})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, o := range list.Contents {
+		if !strings.HasPrefix(aws.ToString(o.Key), "uploads/pending/") {
+			objects = append(objects, aws.ToString(o.Key))
+		}
+	}
+	return items, objects
+}
+
+func (h *harness) assertNothingWritten() {
+	h.t.Helper()
+	items, objects := h.written()
+	if len(items) != 0 || len(objects) != 0 {
+		h.t.Errorf("a rejected request wrote: items %v objects %v", items, objects)
+	}
+}
+
+func dynamostoreFor(h *harness) *dynamostore.Store {
+	return dynamostore.New(h.db, h.table, time.UTC)
+}

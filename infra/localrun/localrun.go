@@ -1,0 +1,210 @@
+// Package localrun is civicsnap's local stack, behind `make run` and the e2e tests: moto for AWS,
+// resources created from template.yaml, seed data, and the HTTP API served by the real function handlers
+// through the API Gateway (payload 2.0) event path.
+package localrun
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/civicsnap/civicsnap/infra/gateway"
+	"github.com/civicsnap/civicsnap/infra/motoserver"
+	"github.com/civicsnap/civicsnap/infra/seed"
+	"github.com/civicsnap/civicsnap/infra/stack"
+	"github.com/civicsnap/civicsnap/shared/dynamostore"
+	"github.com/civicsnap/civicsnap/shared/fnconfig"
+)
+
+// Options configure the stack.
+type Options struct {
+	Addr     string // where the API listens, e.g. 127.0.0.1:3000
+	MotoPort int    // 0: a free port
+	Template string // path to template.yaml; default: the module root's
+	Prefix   string // resource name prefix
+	Log      *slog.Logger
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	API      string // base URL of the HTTP API
+	Moto     *motoserver.Server
+	AWS      aws.Config
+	Names    *stack.Resources
+	Issuer   *gateway.Issuer
+	server   *http.Server
+	listener net.Listener
+	log      *slog.Logger
+}
+
+// Start brings the stack up. Stop it with Close.
+func Start(ctx context.Context, opts Options) (st *Stack, err error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = "civicsnap-local"
+	}
+	if opts.Template == "" {
+		root, err := motoserver.ModuleRoot()
+		if err != nil {
+			return nil, err
+		}
+		opts.Template = filepath.Join(root, "template.yaml")
+	}
+	tpl, err := stack.Load(opts.Template)
+	if err != nil {
+		return nil, err
+	}
+	moto, err := motoserver.Start(ctx, motoserver.Options{Port: opts.MotoPort})
+	if err != nil {
+		return nil, err
+	}
+	st = &Stack{Moto: moto, log: opts.Log}
+	defer func() {
+		if err != nil {
+			_ = st.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	if st.AWS, err = moto.AWSConfig(ctx); err != nil {
+		return nil, err
+	}
+	if st.Names, err = tpl.Create(ctx, st.AWS, opts.Prefix, motoserver.S3Options); err != nil {
+		return nil, err
+	}
+	if st.Issuer, err = gateway.NewIssuer(LocalIssuer, LocalAudience, 12*time.Hour); err != nil {
+		return nil, err
+	}
+
+	routes, err := st.routes(ctx, tpl)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.seed(ctx); err != nil {
+		return nil, err
+	}
+	gw, err := gateway.New(routes, st.Issuer, opts.Log, map[string]http.Handler{
+		"POST /_local/token": http.HandlerFunc(st.mintToken),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if st.listener, err = net.Listen("tcp", opts.Addr); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", opts.Addr, err)
+	}
+	st.API = "http://" + st.listener.Addr().String()
+	st.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := st.server.Serve(st.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			opts.Log.Error("api server stopped", "err", err)
+		}
+	}()
+	return st, nil
+}
+
+// Local token settings: the issuer and audience the gateway checks.
+const (
+	LocalIssuer   = "civicsnap-local"
+	LocalAudience = "civicsnap-local-app"
+)
+
+// env resolves a function's environment as Lambda would see it, pointed at the local resources.
+func (st *Stack) env(fn stack.Function) fnconfig.Env {
+	vars, _ := st.Names.Environment(fn)
+	vars["S3_PATH_STYLE"] = "true"
+	vars["AWS_REGION"] = st.AWS.Region
+	return func(k string) string { return vars[k] }
+}
+
+func (st *Stack) routes(ctx context.Context, tpl *stack.Template) ([]gateway.Route, error) {
+	ctors := httpFunctions()
+	var routes []gateway.Route
+	for _, id := range slices.Sorted(maps.Keys(tpl.Functions)) {
+		fn := tpl.Functions[id]
+		if len(fn.HTTPAPIEvents) == 0 {
+			continue
+		}
+		ctor, ok := ctors[fn.LogicalID]
+		if !ok {
+			return nil, fmt.Errorf("template function %s serves HTTP routes but the local runner does not know it", fn.LogicalID)
+		}
+		h, err := ctor(ctx, st.env(fn), st.AWS, st.log)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", fn.LogicalID, err)
+		}
+		for _, ev := range fn.HTTPAPIEvents {
+			routes = append(routes, gateway.Route{
+				Method: ev.Method, Path: ev.Path, Auth: ev.Authorizer != "NONE", Function: fn.LogicalID,
+				Timeout: time.Duration(fn.Timeout) * time.Second, Handler: h,
+			})
+		}
+	}
+	return routes, nil
+}
+
+func (st *Stack) seed(ctx context.Context) error {
+	table, ok := st.Names.Tables["Table"]
+	if !ok {
+		return errors.New("template has no Table")
+	}
+	store := dynamostore.New(dynamodb.NewFromConfig(st.AWS), table.Name, time.UTC)
+	return seed.Load(ctx, store)
+}
+
+// mintToken serves POST /_local/token: {"sub","groups",["dept"]} → {"token"}. Local only.
+func (st *Stack) mintToken(w http.ResponseWriter, r *http.Request) {
+	var req gateway.TokenRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || req.Sub == "" {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"error":{"code":"invalid_body","message":"want {\"sub\":\"…\",\"groups\":[…],\"dept\"?:\"…\"}"}}`)
+		return
+	}
+	tok, err := st.Issuer.Mint(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"token": tok})
+}
+
+// Close stops the API and moto.
+func (st *Stack) Close(ctx context.Context) error {
+	var errs []error
+	if st.server != nil {
+		errs = append(errs, st.server.Shutdown(ctx))
+	}
+	if st.Moto != nil {
+		errs = append(errs, st.Moto.Stop())
+	}
+	return errors.Join(errs...)
+}
+
+// PortFromEnv reads PORT (default 3000).
+func PortFromEnv(env fnconfig.Env) (int, error) {
+	p := env("PORT")
+	if p == "" {
+		return 3000, nil
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 0 || n > 65535 {
+		return 0, fmt.Errorf("PORT=%q is not a port", p)
+	}
+	return n, nil
+}

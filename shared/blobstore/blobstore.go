@@ -1,0 +1,118 @@
+// Package blobstore keeps photos in S3: presigned POST uploads straight from the app, checks of what was
+// uploaded, and storage under the report.
+package blobstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+// Store is the S3-backed report.PhotoStore.
+type Store struct {
+	client  *s3.Client
+	presign *s3.PresignClient
+	bucket  string
+}
+
+// New returns a Store over bucket; the client is built once per container by the caller.
+func New(client *s3.Client, bucket string) *Store {
+	return &Store{client: client, presign: s3.NewPresignClient(client), bucket: bucket}
+}
+
+// PresignUpload returns a POST policy that S3 enforces: exactly this key, this Content-Type, a size from 1
+// byte to maxBytes, valid for ttl.
+func (s *Store) PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (report.Upload, error) {
+	expires := time.Now().Add(ttl).UTC().Truncate(time.Second)
+	req, err := s.presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: &key}, func(o *s3.PresignPostOptions) {
+		o.Expires = ttl
+		o.Conditions = []any{
+			[]any{"content-length-range", 1, maxBytes},
+			map[string]string{"Content-Type": contentType},
+		}
+	})
+	if err != nil {
+		return report.Upload{}, fmt.Errorf("presign post %s: %w", key, err)
+	}
+	fields := make(map[string]string, len(req.Values)+1)
+	for k, v := range req.Values {
+		fields[k] = v
+	}
+	fields["Content-Type"] = contentType
+	return report.Upload{Key: key, URL: req.URL, Fields: fields, ExpiresAt: expires}, nil
+}
+
+// Get reads the object at key if it is at most maxBytes long. The size is checked from the response
+// headers before the body is read, so an oversized object costs no memory.
+func (s *Store) Get(ctx context.Context, key string, maxBytes int64) (report.Object, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		if notFound(err) {
+			return report.Object{}, report.ErrPhotoNotFound.With("photo %q was not uploaded (or its upload expired)", key)
+		}
+		return report.Object{}, fmt.Errorf("get object %s: %w", key, err)
+	}
+	defer out.Body.Close()
+	if aws.ToInt64(out.ContentLength) > maxBytes {
+		return report.Object{}, report.ErrPhotoTooLarge.With("photo %q is larger than %d bytes", key, maxBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(out.Body, maxBytes+1))
+	if err != nil {
+		return report.Object{}, fmt.Errorf("read object %s: %w", key, err)
+	}
+	if int64(len(data)) > maxBytes {
+		return report.Object{}, report.ErrPhotoTooLarge.With("photo %q is larger than %d bytes", key, maxBytes)
+	}
+	return report.Object{Data: data, ContentType: aws.ToString(out.ContentType)}, nil
+}
+
+// Put stores data at key.
+func (s *Store) Put(ctx context.Context, key, contentType string, data []byte) error {
+	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &s.bucket, Key: &key, Body: bytes.NewReader(data), ContentType: &contentType,
+		ContentLength: aws.Int64(int64(len(data))),
+	})
+	if err != nil {
+		return fmt.Errorf("put object %s: %w", key, err)
+	}
+	return nil
+}
+
+// Delete removes keys with one DeleteObjects call (S3 takes up to 1,000 keys a call).
+func (s *Store) Delete(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	objs := make([]types.ObjectIdentifier, len(keys))
+	for i := range keys {
+		objs[i] = types.ObjectIdentifier{Key: &keys[i]}
+	}
+	out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &s.bucket, Delete: &types.Delete{Objects: objs, Quiet: aws.Bool(true)}})
+	if err != nil {
+		return fmt.Errorf("delete %d objects: %w", len(keys), err)
+	}
+	if len(out.Errors) > 0 {
+		return fmt.Errorf("delete %s: %s", aws.ToString(out.Errors[0].Key), aws.ToString(out.Errors[0].Message))
+	}
+	return nil
+}
+
+func notFound(err error) bool {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchKey" || apiErr.ErrorCode() == "NotFound") {
+		return true
+	}
+	var re interface{ HTTPStatusCode() int }
+	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound
+}

@@ -1,0 +1,287 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/civicsnap/civicsnap/shared/idem"
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+// reportItem is a report as stored. Times are strings in timeKey form.
+type reportItem struct {
+	PK          string         `dynamodbav:"pk"`
+	SK          string         `dynamodbav:"sk"`
+	Type        string         `dynamodbav:"type"`
+	ID          string         `dynamodbav:"id"`
+	Status      string         `dynamodbav:"status"`
+	Category    string         `dynamodbav:"category"`
+	Description string         `dynamodbav:"description"`
+	Lat         float64        `dynamodbav:"lat"`
+	Lng         float64        `dynamodbav:"lng"`
+	Address     string         `dynamodbav:"address,omitempty"`
+	Photos      []report.Photo `dynamodbav:"photos"`
+	Anonymous   bool           `dynamodbav:"anonymous"`
+	ReporterSub string         `dynamodbav:"reporterSub"`
+	CreatedAt   string         `dynamodbav:"createdAt"`
+	UpdatedAt   string         `dynamodbav:"updatedAt"`
+	GSI1PK      string         `dynamodbav:"gsi1pk"`
+	GSI1SK      string         `dynamodbav:"gsi1sk"`
+	GSI3PK      string         `dynamodbav:"gsi3pk"`
+	GSI3SK      string         `dynamodbav:"gsi3sk"`
+}
+
+type timelineItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	Type   string `dynamodbav:"type"`
+	At     string `dynamodbav:"at"`
+	Status string `dynamodbav:"status"`
+	Actor  string `dynamodbav:"actor"`
+	Note   string `dynamodbav:"note,omitempty"`
+}
+
+const (
+	reportSK       = "REPORT"
+	timelinePrefix = "TL#"
+)
+
+func reportPK(id string) string { return "REPORT#" + id }
+
+func (s *Store) toReportItem(r report.Report) reportItem {
+	created := timeKey(r.CreatedAt)
+	return reportItem{
+		PK: reportPK(r.ID), SK: reportSK, Type: "report", ID: r.ID, Status: string(r.Status), Category: r.Category,
+		Description: r.Description, Lat: r.Location.Lat, Lng: r.Location.Lng, Address: r.Address, Photos: r.Photos,
+		Anonymous: r.Anonymous, ReporterSub: r.ReporterSub, CreatedAt: created, UpdatedAt: timeKey(r.UpdatedAt),
+		GSI1PK: "USER#" + r.ReporterSub, GSI1SK: "REPORT#" + created + "#" + r.ID,
+		GSI3PK: "CREATED#" + s.dayKey(r.CreatedAt), GSI3SK: created + "#" + r.ID,
+	}
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse("2006-01-02T15:04:05.000Z", s)
+	return t
+}
+
+func (it reportItem) report() report.Report {
+	return report.Report{
+		ID: it.ID, Status: report.Status(it.Status), Category: it.Category, Description: it.Description,
+		Location: report.Location{Lat: it.Lat, Lng: it.Lng}, Address: it.Address, Photos: it.Photos,
+		Anonymous: it.Anonymous, ReporterSub: it.ReporterSub, CreatedAt: parseTime(it.CreatedAt),
+		UpdatedAt: parseTime(it.UpdatedAt),
+	}
+}
+
+func timelineEntryItem(id string, n int, e report.TimelineEntry) timelineItem {
+	at := timeKey(e.At)
+	return timelineItem{
+		PK: reportPK(id), SK: fmt.Sprintf("%s%s#%03d", timelinePrefix, at, n), Type: "timeline", At: at,
+		Status: string(e.Status), Actor: e.Actor, Note: e.Note,
+	}
+}
+
+// CreateReport writes the report, its timeline and the completed idempotency record in one transaction:
+// either the citizen's report exists and the key replays it, or neither.
+func (s *Store) CreateReport(ctx context.Context, r report.Report, key idem.Record) error {
+	ritem, err := attributevalue.MarshalMap(s.toReportItem(r))
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: &s.table, Item: ritem, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}}
+	for i, e := range r.Timeline {
+		tl, err := attributevalue.MarshalMap(timelineEntryItem(r.ID, i, e))
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: tl}})
+	}
+	done, err := s.completeKey(key)
+	if err != nil {
+		return err
+	}
+	items = append(items, done)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := cancellationReasons(err); reasons != nil {
+		if aws.ToString(reasons[len(reasons)-1].Code) == "ConditionalCheckFailed" {
+			return idem.ErrInFlight.With("the idempotency key was taken over by another request")
+		}
+	}
+	if err != nil {
+		return translate("create report", err)
+	}
+	return nil
+}
+
+// GetReport reads the report and its timeline with one Query on its partition.
+func (s *Store) GetReport(ctx context.Context, id string) (report.Report, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: reportPK(id)}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return report.Report{}, translate("get report "+id, err)
+	}
+	var r report.Report
+	found := false
+	for _, raw := range out.Items {
+		sk := raw["sk"].(*types.AttributeValueMemberS).Value
+		switch {
+		case sk == reportSK:
+			var it reportItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return report.Report{}, fmt.Errorf("decode report %s: %w", id, err)
+			}
+			tl := r.Timeline
+			r, found = it.report(), true
+			r.Timeline = tl
+		case strings.HasPrefix(sk, timelinePrefix):
+			var it timelineItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return report.Report{}, fmt.Errorf("decode timeline of %s: %w", id, err)
+			}
+			r.Timeline = append(r.Timeline, report.TimelineEntry{
+				At: parseTime(it.At), Status: report.Status(it.Status), Actor: it.Actor, Note: it.Note,
+			})
+		}
+	}
+	if !found {
+		return report.Report{}, report.ErrNotFound
+	}
+	return r, nil
+}
+
+// cursor is the opaque pagination token: the last evaluated key of gsi1.
+type cursor struct {
+	PK     string `json:"p"`
+	SK     string `json:"s"`
+	GSI1PK string `json:"gp"`
+	GSI1SK string `json:"gs"`
+}
+
+func encodeCursor(lek map[string]types.AttributeValue) string {
+	if lek == nil {
+		return ""
+	}
+	str := func(k string) string {
+		if v, ok := lek[k].(*types.AttributeValueMemberS); ok {
+			return v.Value
+		}
+		return ""
+	}
+	b, _ := json.Marshal(cursor{PK: str("pk"), SK: str("sk"), GSI1PK: str("gsi1pk"), GSI1SK: str("gsi1sk")})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor checks that the cursor is well formed and belongs to partition gsi1pk, so one user's cursor
+// can never page through another's reports.
+func decodeCursor(s, gsi1pk string) (map[string]types.AttributeValue, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, report.ErrInvalidCursor
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil || c.GSI1PK != gsi1pk || !strings.HasPrefix(c.PK, "REPORT#") ||
+		c.SK != reportSK || !strings.HasPrefix(c.GSI1SK, "REPORT#") {
+		return nil, report.ErrInvalidCursor
+	}
+	return map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: c.PK}, "sk": &types.AttributeValueMemberS{Value: c.SK},
+		"gsi1pk": &types.AttributeValueMemberS{Value: c.GSI1PK}, "gsi1sk": &types.AttributeValueMemberS{Value: c.GSI1SK},
+	}, nil
+}
+
+// ListByReporter queries gsi1 newest first.
+func (s *Store) ListByReporter(ctx context.Context, sub string, limit int, cur string) ([]report.Report, string, error) {
+	pk := "USER#" + sub
+	in := &dynamodb.QueryInput{
+		TableName:              &s.table,
+		IndexName:              aws.String("gsi1"),
+		KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pk}, ":prefix": &types.AttributeValueMemberS{Value: "REPORT#"},
+		},
+		ScanIndexForward: aws.Bool(false),
+		Limit:            aws.Int32(int32(limit)),
+	}
+	if cur != "" {
+		start, err := decodeCursor(cur, pk)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", translate("list reports", err)
+	}
+	var items []reportItem
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		return nil, "", fmt.Errorf("decode reports: %w", err)
+	}
+	reports := make([]report.Report, len(items))
+	for i, it := range items {
+		reports[i] = it.report()
+	}
+	next := ""
+	// DynamoDB returns a LastEvaluatedKey when a page is exactly full even if nothing follows; the client
+	// then gets one empty page, which is cheaper than a look-ahead read on every page.
+	if out.LastEvaluatedKey != nil {
+		next = encodeCursor(out.LastEvaluatedKey)
+	}
+	return reports, next, nil
+}
+
+type categoryItem struct {
+	PK string `dynamodbav:"pk"`
+	SK string `dynamodbav:"sk"`
+	report.Category
+}
+
+const categoryPK = "CONFIG#CATEGORY"
+
+// Categories returns every category with one Query.
+func (s *Store) Categories(ctx context.Context) ([]report.Category, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: categoryPK}},
+	})
+	if err != nil {
+		return nil, translate("list categories", err)
+	}
+	var items []categoryItem
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		return nil, fmt.Errorf("decode categories: %w", err)
+	}
+	cats := make([]report.Category, len(items))
+	for i, it := range items {
+		cats[i] = it.Category
+	}
+	return cats, nil
+}
+
+// PutCategory creates or replaces a category.
+func (s *Store) PutCategory(ctx context.Context, c report.Category) error {
+	item, err := attributevalue.MarshalMap(categoryItem{PK: categoryPK, SK: c.Code, Category: c})
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
+		return translate("put category "+c.Code, err)
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+// Package dynamostore is the DynamoDB adapter: one table, overloaded keys (pk/sk and four generic GSIs),
+// every access a GetItem, Query or (Transact)Write on a key designed for it — never a Scan. It translates
+// SDK errors into domain errors.
+//
+// Key design (see README "Data model"):
+//
+//	report            pk=REPORT#<id>               sk=REPORT
+//	  timeline entry  pk=REPORT#<id>               sk=TL#<at>#<n>
+//	  gsi1 (mine)     gsi1pk=USER#<sub>            gsi1sk=REPORT#<createdAt>#<id>
+//	  gsi3 (day)      gsi3pk=CREATED#<local day>   gsi3sk=<createdAt>#<id>
+//	category          pk=CONFIG#CATEGORY           sk=<code>
+//	idempotency key   pk=IDEM#<scope>#<owner>#<key> sk=IDEM       (ttl)
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/civicsnap/civicsnap/shared/apperr"
+)
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+}
+
+// Store is the DynamoDB-backed store of every domain.
+type Store struct {
+	db    API
+	table string
+	tz    *time.Location // the city's time zone: days in keys are local days
+}
+
+// New returns a Store on table. tz is the city's time zone.
+func New(db API, table string, tz *time.Location) *Store {
+	return &Store{db: db, table: table, tz: tz}
+}
+
+// Table returns the table name.
+func (s *Store) Table() string { return s.table }
+
+// ErrUnavailable is returned when DynamoDB throttles or fails in a way worth retrying.
+var ErrUnavailable = apperr.New(apperr.Unavailable, "unavailable", "the service is busy; try again")
+
+// conditionFailed reports whether err is a failed condition of a single-item write.
+func conditionFailed(err error) (*types.ConditionalCheckFailedException, bool) {
+	var ccf *types.ConditionalCheckFailedException
+	return ccf, errors.As(err, &ccf)
+}
+
+// cancellationReasons returns the per-item reason codes of a cancelled transaction, or nil.
+func cancellationReasons(err error) []types.CancellationReason {
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		return tce.CancellationReasons
+	}
+	return nil
+}
+
+// translate maps SDK errors that every operation can meet to domain errors, keeping the cause.
+func translate(op string, err error) error {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+			"InternalServerError", "ServiceUnavailable":
+			return ErrUnavailable.Wrap(fmt.Errorf("%s: %w", op, err))
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// timeKey formats t for sort keys: fixed width, UTC, so strings sort as times.
+func timeKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// dayKey is t's local day in the city.
+func (s *Store) dayKey(t time.Time) string { return t.In(s.tz).Format("2006-01-02") }

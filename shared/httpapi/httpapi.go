@@ -1,0 +1,158 @@
+// Package httpapi is the HTTP edge of every API function: net/http routes over the domain services, one
+// table from domain errors to status codes, JSON bodies with hard limits, and the caller's identity read
+// from the claims API Gateway's JWT authorizer put in the request context.
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/civicsnap/civicsnap/shared/apperr"
+	"github.com/civicsnap/civicsnap/shared/auth"
+)
+
+// MaxBody is the largest JSON body any route accepts.
+const MaxBody = 64 << 10
+
+// statusOf is the one mapping from error kinds to HTTP statuses.
+var statusOf = map[apperr.Kind]int{
+	apperr.Invalid:         http.StatusBadRequest,
+	apperr.Unauthenticated: http.StatusUnauthorized,
+	apperr.Forbidden:       http.StatusForbidden,
+	apperr.NotFound:        http.StatusNotFound,
+	apperr.Conflict:        http.StatusConflict,
+	apperr.TooLarge:        http.StatusRequestEntityTooLarge,
+	apperr.Unprocessable:   http.StatusUnprocessableEntity,
+	apperr.Unavailable:     http.StatusServiceUnavailable,
+}
+
+// Errors raised by the edge itself.
+var (
+	ErrBodyTooLarge = apperr.New(apperr.TooLarge, "body_too_large", "the request body is larger than 64 KiB")
+	ErrBadJSON      = apperr.New(apperr.Invalid, "invalid_json", "the request body is not valid JSON for this route")
+	ErrBadQuery     = apperr.New(apperr.Invalid, "invalid_query", "a query parameter is not valid")
+)
+
+type errorBody struct {
+	Error struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		RequestID string `json:"requestId,omitempty"`
+	} `json:"error"`
+}
+
+// WriteJSON writes v with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// WriteError writes err as {"error":{"code","message"}}. Errors without a kind are 500s whose detail is
+// logged with the request id and never shown.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var body errorBody
+	body.Error.RequestID = RequestID(r)
+	status := http.StatusInternalServerError
+	if e := apperr.As(err); e != nil && e.Kind != apperr.Internal {
+		status = statusOf[e.Kind]
+		body.Error.Code, body.Error.Message = e.Code, e.Message
+		if status >= 500 {
+			log.ErrorContext(r.Context(), "request failed", "requestId", body.Error.RequestID, "code", e.Code, "err", err.Error())
+		}
+	} else {
+		body.Error.Code, body.Error.Message = "internal", "internal error"
+		log.ErrorContext(r.Context(), "request failed", "requestId", body.Error.RequestID, "err", err.Error())
+	}
+	WriteJSON(w, status, body)
+}
+
+// ReadBody reads the raw body, at most MaxBody bytes.
+func ReadBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	if err != nil {
+		return nil, ErrBadJSON.Wrap(err)
+	}
+	if len(b) > MaxBody {
+		return nil, ErrBodyTooLarge
+	}
+	return b, nil
+}
+
+// DecodeJSON decodes body into dst strictly: unknown fields and trailing data are errors.
+func DecodeJSON(body []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return ErrBadJSON.With("the request body is not valid JSON for this route: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return ErrBadJSON.With("the request body has data after the JSON value")
+	}
+	return nil
+}
+
+// jsonProblem describes a decode error without echoing the body.
+func jsonProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return "field " + typeErr.Field + " has the wrong type"
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "json: unknown field ") {
+		return "unknown field " + strings.TrimPrefix(msg, "json: unknown field ")
+	}
+	if errors.Is(err, io.EOF) {
+		return "empty body"
+	}
+	return "malformed JSON"
+}
+
+// RequestID is API Gateway's request id, or "" outside Lambda.
+func RequestID(r *http.Request) string {
+	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
+		return rc.RequestID
+	}
+	return ""
+}
+
+// Principal reads the caller from the JWT claims API Gateway verified. Without claims the caller is
+// anonymous (Principal{}), which auth.Require refuses.
+func Principal(r *http.Request) auth.Principal {
+	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
+	if !ok || rc.Authorizer == nil || rc.Authorizer.JWT == nil {
+		return auth.Principal{}
+	}
+	c := rc.Authorizer.JWT.Claims
+	p := auth.Principal{Sub: c["sub"], Dept: c["custom:dept"]}
+	for _, g := range ParseGroups(c["cognito:groups"]) {
+		p.Groups = append(p.Groups, auth.Role(g))
+	}
+	return p
+}
+
+// ParseGroups reads a list claim as API Gateway passes it. HTTP APIs flatten every claim to a string, and
+// an array arrives as "[citizen staff]"; JSON arrays and comma lists are accepted too.
+func ParseGroups(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	if strings.HasPrefix(s, "[") {
+		var list []string
+		if json.Unmarshal([]byte(s), &list) == nil {
+			return list
+		}
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	}
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
+}

@@ -1,0 +1,56 @@
+package report
+
+import (
+	"context"
+	"time"
+
+	"github.com/civicsnap/civicsnap/shared/idem"
+)
+
+// Store keeps reports, categories and idempotency claims. Implementations translate their errors into the
+// domain's (ErrNotFound, apperr kinds).
+type Store interface {
+	Categories(ctx context.Context) ([]Category, error)
+
+	// ClaimKey records rec as in flight unless its key is already claimed; then it returns the existing
+	// record (and no error) in the same round trip.
+	ClaimKey(ctx context.Context, rec idem.Record) (existing *idem.Record, err error)
+	// TakeOverKey renews an in-flight claim whose lease ran out; idem.ErrInFlight if someone else did first.
+	TakeOverKey(ctx context.Context, rec idem.Record, prevLockedUntil time.Time) error
+	// ReleaseKey forgets an in-flight claim, so a rejected request leaves nothing behind.
+	ReleaseKey(ctx context.Context, rec idem.Record) error
+
+	// CreateReport writes the report, its first timeline entry and the completed key in one transaction.
+	CreateReport(ctx context.Context, r Report, key idem.Record) error
+	// GetReport returns the report with its timeline, or ErrNotFound.
+	GetReport(ctx context.Context, id string) (Report, error)
+	// ListByReporter returns a reporter's reports, newest first, and the cursor of the next page ("" at the
+	// end). Timelines are not included.
+	ListByReporter(ctx context.Context, sub string, limit int, cursor string) ([]Report, string, error)
+}
+
+// Upload is a presigned POST the client sends a photo with.
+type Upload struct {
+	Key       string            `json:"key"`
+	URL       string            `json:"url"`
+	Fields    map[string]string `json:"fields"`
+	ExpiresAt time.Time         `json:"expiresAt"`
+}
+
+// Object is a fetched photo.
+type Object struct {
+	Data        []byte
+	ContentType string
+}
+
+// PhotoStore holds uploaded photos.
+type PhotoStore interface {
+	// PresignUpload returns a POST policy bound to exactly key, contentType and sizes up to maxBytes.
+	PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (Upload, error)
+	// Get reads an object of at most maxBytes: ErrPhotoNotFound, ErrPhotoTooLarge otherwise.
+	Get(ctx context.Context, key string, maxBytes int64) (Object, error)
+	// Put stores data at key.
+	Put(ctx context.Context, key, contentType string, data []byte) error
+	// Delete removes keys (one call for up to 1,000); missing keys are not an error.
+	Delete(ctx context.Context, keys ...string) error
+}

@@ -1,0 +1,90 @@
+// Package report is the heart of civicsnap: a citizen's report of a problem in the street, its categories,
+// the rules a new report must satisfy, and the service that files reports and shows them to the people
+// allowed to see them.
+package report
+
+import (
+	"time"
+
+	"github.com/civicsnap/civicsnap/shared/auth"
+)
+
+// Status is where a report stands in its lifecycle.
+type Status string
+
+// Lifecycle: submitted → dispatched → accepted → in_progress → resolved, with side exits.
+const (
+	Submitted   Status = "submitted"
+	Dispatched  Status = "dispatched"
+	Accepted    Status = "accepted"
+	InProgress  Status = "in_progress"
+	Resolved    Status = "resolved"
+	Duplicate   Status = "duplicate"
+	NeedsTriage Status = "needs_triage"
+	Rejected    Status = "rejected"
+	Revoked     Status = "revoked"
+)
+
+// Location is a WGS-84 point.
+type Location struct {
+	Lat float64 `json:"lat"`
+	Lng float64 `json:"lng"`
+}
+
+// Photo is a photo stored under a report.
+type Photo struct {
+	Key         string `json:"key"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
+	// MetadataStripped is false for formats whose metadata civicsnap cannot remove (HEIC).
+	MetadataStripped bool `json:"metadataStripped"`
+}
+
+// TimelineEntry is one change in a report's life, as the public may see it.
+type TimelineEntry struct {
+	At     time.Time `json:"at"`
+	Status Status    `json:"status"`
+	Actor  string    `json:"actor"` // "citizen", "system", or a department id
+	Note   string    `json:"note,omitempty"`
+}
+
+// Report is a citizen's report. ReporterSub is private: it is shown only to the reporter and admins.
+type Report struct {
+	ID          string          `json:"id"`
+	Status      Status          `json:"status"`
+	Category    string          `json:"category"`
+	Description string          `json:"description"`
+	Location    Location        `json:"location"`
+	Address     string          `json:"address,omitempty"`
+	Photos      []Photo         `json:"photos"`
+	Anonymous   bool            `json:"anonymous"`
+	ReporterSub string          `json:"reporter,omitempty"`
+	CreatedAt   time.Time       `json:"createdAt"`
+	UpdatedAt   time.Time       `json:"updatedAt"`
+	Timeline    []TimelineEntry `json:"timeline,omitempty"`
+}
+
+// CanView reports whether p may see r at all: the reporter, staff and admins may; any other citizen may not
+// (and is told the report does not exist, so ids cannot be probed).
+func (r Report) CanView(p auth.Principal) bool {
+	return p.Sub != "" && (p.Sub == r.ReporterSub || p.Any(auth.Staff, auth.Admin))
+}
+
+// For returns the report as p may see it: the reporter's identity is removed for everyone but the reporter
+// and admins.
+func (r Report) For(p auth.Principal) Report {
+	if p.Sub != r.ReporterSub && !p.Has(auth.Admin) {
+		r.ReporterSub = ""
+	}
+	return r
+}
+
+// Category is a kind of problem, with the points a valid report earns and the hours departments have.
+type Category struct {
+	Code     string `json:"code"`
+	NameZH   string `json:"nameZh"`
+	NameEN   string `json:"nameEn"`
+	Points   int    `json:"points"`
+	SLAHours int    `json:"slaHours"`
+	Active   bool   `json:"active"`
+}

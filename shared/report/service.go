@@ -1,0 +1,281 @@
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/civicsnap/civicsnap/shared/apperr"
+	"github.com/civicsnap/civicsnap/shared/auth"
+	"github.com/civicsnap/civicsnap/shared/idem"
+	"github.com/civicsnap/civicsnap/shared/photo"
+)
+
+// Config holds the service's settings.
+type Config struct {
+	BBox           BBox
+	MaxUploadBytes int64
+	UploadTTL      time.Duration // how long a presigned POST is valid (10 minutes)
+	CategoryTTL    time.Duration // how long categories are cached per container
+}
+
+// Service files reports and shows them.
+type Service struct {
+	store  Store
+	photos PhotoStore
+	cfg    Config
+	now    func() time.Time
+	newID  func() string
+
+	mu         sync.Mutex
+	cats       map[string]Category
+	catsList   []Category
+	catsLoaded time.Time
+}
+
+// NewService returns a Service. now and newID are injected so tests are deterministic.
+func NewService(store Store, photos PhotoStore, cfg Config, now func() time.Time, newID func() string) *Service {
+	if cfg.UploadTTL == 0 {
+		cfg.UploadTTL = 10 * time.Minute
+	}
+	if cfg.CategoryTTL == 0 {
+		cfg.CategoryTTL = time.Minute
+	}
+	return &Service{store: store, photos: photos, cfg: cfg, now: now, newID: newID}
+}
+
+// Categories returns the categories, from a per-container cache refreshed every CategoryTTL.
+func (s *Service) Categories(ctx context.Context) ([]Category, error) {
+	_, list, err := s.categories(ctx)
+	return list, err
+}
+
+func (s *Service) categories(ctx context.Context) (map[string]Category, []Category, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cats != nil && s.now().Sub(s.catsLoaded) < s.cfg.CategoryTTL {
+		return s.cats, s.catsList, nil
+	}
+	list, err := s.store.Categories(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load categories: %w", err)
+	}
+	m := make(map[string]Category, len(list))
+	for _, c := range list {
+		m[c.Code] = c
+	}
+	s.cats, s.catsList, s.catsLoaded = m, list, s.now()
+	return m, list, nil
+}
+
+// CreateUpload hands the caller a presigned POST for one photo. It writes nothing.
+func (s *Service) CreateUpload(ctx context.Context, p auth.Principal, contentType string, size int64) (Upload, error) {
+	if err := p.Require(auth.Citizen, auth.Staff); err != nil {
+		return Upload{}, err
+	}
+	if !validSub.MatchString(p.Sub) {
+		return Upload{}, ErrUnsupportedCaller
+	}
+	if !photo.Allowed(contentType) {
+		return Upload{}, ErrContentType
+	}
+	if size < 1 || size > s.cfg.MaxUploadBytes {
+		return Upload{}, ErrUploadSize.With("size must be between 1 and %d bytes", s.cfg.MaxUploadBytes)
+	}
+	key := "uploads/pending/" + p.Sub + "/" + s.newID() + photo.Ext(contentType)
+	up, err := s.photos.PresignUpload(ctx, key, contentType, s.cfg.MaxUploadBytes, s.cfg.UploadTTL)
+	if err != nil {
+		return Upload{}, fmt.Errorf("presign upload: %w", err)
+	}
+	return up, nil
+}
+
+// Create files a new report for p. body is the raw request (its hash binds the idempotency key) and n its
+// decoded form. A rejected request leaves nothing behind: validation that needs no I/O runs before the key
+// is claimed, and a claim is released when the photos turn out to be bad.
+func (s *Service) Create(ctx context.Context, p auth.Principal, key string, body []byte, n NewReport) (Report, error) {
+	if err := p.Require(auth.Citizen); err != nil {
+		return Report{}, err
+	}
+	if err := idem.ValidateKey(key); err != nil {
+		return Report{}, err
+	}
+	cats, _, err := s.categories(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	loc, err := n.validate(p.Sub, s.cfg.BBox, cats)
+	if err != nil {
+		return Report{}, err
+	}
+
+	now := s.now().UTC().Truncate(time.Millisecond)
+	claim := idem.Record{
+		Scope: "report", Owner: p.Sub, Key: key, BodyHash: idem.Hash(body), Status: idem.InFlight,
+		ResourceID: s.newID(), LockedUntil: now.Add(idem.Lease), ExpiresAt: now.Add(idem.TTL),
+	}
+	existing, err := s.store.ClaimKey(ctx, claim)
+	if err != nil {
+		return Report{}, fmt.Errorf("claim idempotency key: %w", err)
+	}
+	if existing != nil {
+		outcome, err := idem.Decide(*existing, claim.BodyHash, now)
+		if err != nil {
+			return Report{}, err
+		}
+		if outcome == idem.Replay {
+			var r Report
+			if err := json.Unmarshal(existing.Result, &r); err != nil {
+				return Report{}, fmt.Errorf("decode stored result: %w", err)
+			}
+			return r, nil
+		}
+		// The earlier attempt died mid-way: carry on under its claim and with its report id, so at most one
+		// report can ever come of this key.
+		claim.ResourceID = existing.ResourceID
+		if err := s.store.TakeOverKey(ctx, claim, existing.LockedUntil); err != nil {
+			return Report{}, err
+		}
+	}
+
+	r, err := s.create(ctx, p, claim, n, loc, now)
+	if err != nil {
+		if relErr := s.store.ReleaseKey(context.WithoutCancel(ctx), claim); relErr != nil {
+			err = errors.Join(err, fmt.Errorf("release idempotency key: %w", relErr))
+		}
+		return Report{}, err
+	}
+	return r, nil
+}
+
+func (s *Service) create(ctx context.Context, p auth.Principal, claim idem.Record, n NewReport, loc Location, now time.Time) (Report, error) {
+	id := claim.ResourceID
+	photos := make([]Photo, 0, len(n.PhotoKeys))
+	// Photos are moved one at a time, so memory holds one photo; if a later one is refused, the copies
+	// already made are deleted so that a rejected request leaves nothing.
+	undo := func(err error) (Report, error) {
+		keys := make([]string, len(photos))
+		for i, p := range photos {
+			keys[i] = p.Key
+		}
+		if len(keys) > 0 {
+			if delErr := s.photos.Delete(context.WithoutCancel(ctx), keys...); delErr != nil {
+				err = errors.Join(err, fmt.Errorf("remove copied photos: %w", delErr))
+			}
+		}
+		return Report{}, err
+	}
+	for i, k := range n.PhotoKeys {
+		ph, err := s.movePhoto(ctx, k, fmt.Sprintf("reports/%s/%d", id, i+1))
+		if err != nil {
+			return undo(err)
+		}
+		photos = append(photos, ph)
+	}
+	r := Report{
+		ID: id, Status: Submitted, Category: n.Category, Description: n.Description, Location: loc,
+		Address: n.Address, Photos: photos, Anonymous: n.Anonymous, ReporterSub: p.Sub,
+		CreatedAt: now, UpdatedAt: now,
+		Timeline: []TimelineEntry{{At: now, Status: Submitted, Actor: "citizen"}},
+	}
+	result, err := json.Marshal(r)
+	if err != nil {
+		return Report{}, fmt.Errorf("encode result: %w", err)
+	}
+	claim.Status, claim.Result = idem.Done, result
+	if err := s.store.CreateReport(ctx, r, claim); err != nil {
+		return undo(fmt.Errorf("create report %s: %w", id, err))
+	}
+	return r, nil
+}
+
+// movePhoto checks an uploaded object (size, magic bytes matching its declared type), strips its metadata
+// and stores it under the report. The pending original is left to the bucket's 1-day lifecycle rule, which
+// saves a DeleteObject per photo.
+func (s *Service) movePhoto(ctx context.Context, src, dstBase string) (Photo, error) {
+	obj, err := s.photos.Get(ctx, src, s.cfg.MaxUploadBytes)
+	if err != nil {
+		return Photo{}, err
+	}
+	typ := photo.Sniff(obj.Data)
+	if typ == "" || typ != obj.ContentType {
+		return Photo{}, ErrPhotoNotImage.With("photo %q is not a %s image", src, obj.ContentType)
+	}
+	data, stripped, err := photo.Strip(typ, obj.Data)
+	if err != nil {
+		return Photo{}, ErrPhotoNotImage.With("photo %q is not a readable %s image", src, typ)
+	}
+	dst := dstBase + photo.Ext(typ)
+	if err := s.photos.Put(ctx, dst, typ, data); err != nil {
+		return Photo{}, fmt.Errorf("store photo %s: %w", dst, err)
+	}
+	return Photo{Key: dst, ContentType: typ, Size: int64(len(data)), MetadataStripped: stripped}, nil
+}
+
+// Get returns report id as p may see it. Citizens other than the reporter get ErrNotFound.
+func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (Report, error) {
+	if err := p.Require(auth.Citizen, auth.Staff, auth.Admin); err != nil {
+		return Report{}, err
+	}
+	if !validID(id) {
+		return Report{}, ErrNotFound
+	}
+	r, err := s.store.GetReport(ctx, id)
+	if err != nil {
+		return Report{}, err
+	}
+	if !r.CanView(p) {
+		return Report{}, ErrNotFound
+	}
+	return r.For(p), nil
+}
+
+// Page is one page of a listing.
+type Page struct {
+	Items      []Report `json:"items"`
+	NextCursor string   `json:"nextCursor,omitempty"`
+}
+
+// DefaultLimit is the page size when the caller names none.
+const DefaultLimit = 20
+
+// ListMine returns the caller's reports newest first.
+func (s *Service) ListMine(ctx context.Context, p auth.Principal, limit int, cursor string) (Page, error) {
+	if err := p.Require(auth.Citizen); err != nil {
+		return Page{}, err
+	}
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	if limit < 1 || limit > 100 {
+		return Page{}, ErrInvalidLimit
+	}
+	items, next, err := s.store.ListByReporter(ctx, p.Sub, limit, cursor)
+	if err != nil {
+		if apperr.KindOf(err) != apperr.Internal {
+			return Page{}, err
+		}
+		return Page{}, fmt.Errorf("list reports of caller: %w", err)
+	}
+	if items == nil {
+		items = []Report{}
+	}
+	return Page{Items: items, NextCursor: next}, nil
+}
+
+// validID accepts the ids newID makes (UUIDs), so junk never reaches the store.
+func validID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
