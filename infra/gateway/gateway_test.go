@@ -49,7 +49,11 @@ func TestGateway(t *testing.T) {
 	}
 	other, _ := NewIssuer("local", "app", time.Hour)
 	forged, _ := other.Mint(TokenRequest{Sub: "u1", Groups: []string{"admin"}})
-	wrongAud, _ := func() (string, error) { i, _ := NewIssuer("local", "other", time.Hour); i.key = iss.key; return i.Mint(TokenRequest{Sub: "u1"}) }()
+	wrongAud, _ := func() (string, error) {
+		i, _ := NewIssuer("local", "other", time.Hour)
+		i.key = iss.key
+		return i.Mint(TokenRequest{Sub: "u1"})
+	}()
 	expired, _ := func() (string, error) {
 		i := *iss
 		i.now = func() time.Time { return time.Now().Add(-2 * time.Hour) }

@@ -43,7 +43,9 @@ func TestValidate(t *testing.T) {
 		{"same photo twice", func(n *NewReport) { n.PhotoKeys = []string{key, key} }, ErrPhotoCount},
 		{"someone else's upload", func(n *NewReport) { n.PhotoKeys = []string{strings.Replace(key, "/u1/", "/u2/", 1)} }, ErrPhotoKey},
 		{"key outside pending", func(n *NewReport) { n.PhotoKeys = []string{"reports/x/1.jpg"} }, ErrPhotoKey},
-		{"path traversal", func(n *NewReport) { n.PhotoKeys = []string{"uploads/pending/u1/../u2/0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a5b.jpg"} }, ErrPhotoKey},
+		{"path traversal", func(n *NewReport) {
+			n.PhotoKeys = []string{"uploads/pending/u1/../u2/0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a5b.jpg"}
+		}, ErrPhotoKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -60,7 +60,7 @@ func ConfigFromEnv(env fnconfig.Env) (Config, error) {
 
 // Function is the built intake function.
 type Function struct {
-	lambda  func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+	lambda func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 }
 
 // New builds the function: clients once, then the service and routes.
