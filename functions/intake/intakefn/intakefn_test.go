@@ -53,7 +53,7 @@ func TestMain(m *testing.M) {
 
 // harness is one fresh set of resources (own table and bucket) with the intake function over them.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	fn     *intakefn.Function
 	db     *dynamodb.Client
 	s3     *s3.Client
@@ -64,7 +64,7 @@ type harness struct {
 
 var harnessN int
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	ctx := context.Background()
 	root, err := motoserver.ModuleRoot()
@@ -120,14 +120,14 @@ type response struct {
 	Body   []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.Body, err)
 	}
 }
 
-func (r response) code(t *testing.T) string {
+func (r response) code(t testing.TB) string {
 	t.Helper()
 	var e struct {
 		Error struct{ Code string } `json:"error"`
@@ -163,7 +163,7 @@ func (h *harness) do(c caller, method, routeKey, path string, body []byte, heade
 	return response{Status: resp.StatusCode, Header: resp.Headers, Body: b}
 }
 
-func jpegBytes(t *testing.T, withEXIF bool) []byte {
+func jpegBytes(t testing.TB, withEXIF bool) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
 	for x := range 16 {
