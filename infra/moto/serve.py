@@ -29,10 +29,9 @@ import os
 import signal
 import sys
 import threading
-
-# Quiet moto's import-time warnings (e.g. about optional dependencies); they are noise in test output.
 import warnings
 
+# Quiet moto's import-time warnings (e.g. about optional dependencies): they are noise in every test's output.
 warnings.filterwarnings("ignore")
 
 from werkzeug.serving import make_server  # noqa: E402

@@ -12,6 +12,7 @@ import (
 )
 
 func TestStartStop(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts Options
@@ -21,6 +22,7 @@ func TestStartStop(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := t.Context()
 			srv, err := Start(ctx, tt.opts)
 			if err != nil {

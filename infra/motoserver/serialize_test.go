@@ -26,6 +26,7 @@ import (
 const workers = 50
 
 func TestConcurrentWritesAreSerialized(t *testing.T) {
+	t.Parallel()
 	srv := ForTest(t)
 	cfg, err := srv.AWSConfig(t.Context())
 	if err != nil {

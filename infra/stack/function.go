@@ -234,19 +234,19 @@ func (t *Template) parseHTTPAPIEvent(name string, props, httpAPIGlobals *yaml.No
 	if e.AuthorizationScopes, err = strs(path(props, "Auth", "AuthorizationScopes"), "Auth.AuthorizationScopes"); err != nil {
 		return e, err
 	}
+	api, ok := t.HTTPAPIs[e.API]
+	if !ok && e.API == implicitHTTPAPI {
+		// SAM creates this API from Globals.HttpApi; record it so the runner sees its settings.
+		if api, err = t.parseHTTPAPI(implicitHTTPAPI, httpAPIGlobals); err != nil {
+			return e, fmt.Errorf("implicit http api: %w", err)
+		}
+		t.HTTPAPIs[implicitHTTPAPI] = api
+		ok = true
+	}
+	if !ok {
+		return e, fmt.Errorf("ApiId: %s is not an AWS::Serverless::HttpApi in this template", e.API)
+	}
 	if e.Authorizer == "" {
-		api, ok := t.HTTPAPIs[e.API]
-		if !ok && e.API == implicitHTTPAPI {
-			// SAM creates this API from Globals.HttpApi; record it so the runner sees its settings.
-			if api, err = t.parseHTTPAPI(implicitHTTPAPI, httpAPIGlobals); err != nil {
-				return e, fmt.Errorf("implicit http api: %w", err)
-			}
-			t.HTTPAPIs[implicitHTTPAPI] = api
-			ok = true
-		}
-		if !ok {
-			return e, fmt.Errorf("ApiId: %s is not an AWS::Serverless::HttpApi in this template", e.API)
-		}
 		e.Authorizer = api.DefaultAuthorizer
 	}
 	if e.Authorizer == "" {

@@ -1,8 +1,10 @@
 package stack
 
 import (
+	"maps"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,7 +141,7 @@ func TestLoadRepoTemplate(t *testing.T) {
 	t.Run("globals merged into IntakeFunction", func(t *testing.T) {
 		fn, ok := tmpl.Functions["IntakeFunction"]
 		if !ok {
-			t.Fatalf("no IntakeFunction; functions: %v", keys(tmpl.Functions))
+			t.Fatalf("no IntakeFunction; functions: %v", slices.Sorted(maps.Keys(tmpl.Functions)))
 		}
 		wantEnv := map[string]Value{
 			"TABLE_NAME":       {Ref: "Table"},
@@ -364,6 +366,7 @@ func TestParseValue(t *testing.T) {
 	}{
 		{yaml: `v: plain`, want: Value{Literal: "plain"}},
 		{yaml: `v: 42`, want: Value{Literal: "42"}},
+		{yaml: `v: ~`, want: Value{}},
 		{yaml: `v: !Ref Table`, want: Value{Ref: "Table"}},
 		{yaml: `v: {Ref: Table}`, want: Value{Ref: "Table"}},
 		{yaml: `v: !GetAtt Table.StreamArn`, want: Value{GetAtt: "Table.StreamArn"}},
@@ -514,12 +517,4 @@ func TestResolve(t *testing.T) {
 			t.Errorf("unresolved = %v", unresolved)
 		}
 	})
-}
-
-func keys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }

@@ -180,7 +180,7 @@ func (t *Template) plain(n *yaml.Node, field string) (s string, ok bool, err err
 		return "", false, nil
 	}
 	if isLiteral(n) {
-		return n.Value, true, nil
+		return text(n), true, nil
 	}
 	if name, arg, isFn := intrinsic(n); isFn && name == "Ref" && isLiteral(arg) {
 		if p, found := t.Parameters[arg.Value]; found && p.HasDefault {

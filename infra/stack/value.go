@@ -103,7 +103,7 @@ func parseValue(n *yaml.Node) (Value, error) {
 		if n.Kind != yaml.ScalarNode {
 			return Value{}, fmt.Errorf("line %d: want a value or an intrinsic function", n.Line)
 		}
-		return Value{Literal: n.Value}, nil
+		return Value{Literal: text(n)}, nil
 	}
 	switch name {
 	case "Ref":

@@ -82,6 +82,14 @@ func isLiteral(n *yaml.Node) bool {
 	return n != nil && n.Kind == yaml.ScalarNode && !hasCustomTag(n)
 }
 
+// text is a plain scalar's value, with YAML null (~, or nothing at all) as "".
+func text(n *yaml.Node) string {
+	if n.Tag == "!!null" {
+		return ""
+	}
+	return n.Value
+}
+
 // literal returns the text of a plain scalar; field names the property in errors.
 func literal(n *yaml.Node, field string) (string, error) {
 	n = deref(n)
@@ -91,7 +99,7 @@ func literal(n *yaml.Node, field string) (string, error) {
 	if !isLiteral(n) {
 		return "", fmt.Errorf("line %d: %s: want a plain value", n.Line, field)
 	}
-	return n.Value, nil
+	return text(n), nil
 }
 
 // strs returns a list of plain strings; a single scalar counts as a list of one.
@@ -101,7 +109,7 @@ func strs(n *yaml.Node, field string) ([]string, error) {
 		return nil, nil
 	}
 	if isLiteral(n) {
-		return []string{n.Value}, nil
+		return []string{text(n)}, nil
 	}
 	elems, err := items(n)
 	if err != nil {
@@ -126,7 +134,7 @@ func scalarJSON(n *yaml.Node, field string) (string, error) {
 		return "", nil
 	}
 	if isLiteral(n) {
-		return n.Value, nil
+		return text(n), nil
 	}
 	if hasCustomTag(n) {
 		return "", fmt.Errorf("line %d: %s: intrinsic functions are not supported here", n.Line, field)
