@@ -62,6 +62,24 @@ type Report struct {
 	CreatedAt   time.Time       `json:"createdAt"`
 	UpdatedAt   time.Time       `json:"updatedAt"`
 	Timeline    []TimelineEntry `json:"timeline,omitempty"`
+
+	// Set by dispatch and departments.
+	LeadDept     string       `json:"leadDept,omitempty"`
+	DuplicateOf  string       `json:"duplicateOf,omitempty"`
+	RejectReason string       `json:"rejectReason,omitempty"`
+	ProofPhotos  []Photo      `json:"proofPhotos,omitempty"`
+	ResolvedAt   *time.Time   `json:"resolvedAt,omitempty"`
+	Assignments  []Assignment `json:"assignments,omitempty"`
+}
+
+// Assignment returns dept's assignment, if it has an open one.
+func (r Report) Assignment(dept string) (Assignment, bool) {
+	for _, a := range r.Assignments {
+		if a.Dept == dept && !a.Closed {
+			return a, true
+		}
+	}
+	return Assignment{}, false
 }
 
 // CanView reports whether p may see r at all: the reporter, staff and admins may; any other citizen may not

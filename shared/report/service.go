@@ -153,27 +153,9 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, key string, body
 
 func (s *Service) create(ctx context.Context, p auth.Principal, claim idem.Record, n NewReport, loc Location, now time.Time) (Report, error) {
 	id := claim.ResourceID
-	photos := make([]Photo, 0, len(n.PhotoKeys))
-	// Photos are moved one at a time, so memory holds one photo; if a later one is refused, the copies
-	// already made are deleted so that a rejected request leaves nothing.
-	undo := func(err error) (Report, error) {
-		keys := make([]string, len(photos))
-		for i, p := range photos {
-			keys[i] = p.Key
-		}
-		if len(keys) > 0 {
-			if delErr := s.photos.Delete(context.WithoutCancel(ctx), keys...); delErr != nil {
-				err = errors.Join(err, fmt.Errorf("remove copied photos: %w", delErr))
-			}
-		}
+	photos, err := s.MovePhotos(ctx, p.Sub, n.PhotoKeys, "reports/"+id+"/")
+	if err != nil {
 		return Report{}, err
-	}
-	for i, k := range n.PhotoKeys {
-		ph, err := s.movePhoto(ctx, k, fmt.Sprintf("reports/%s/%d", id, i+1))
-		if err != nil {
-			return undo(err)
-		}
-		photos = append(photos, ph)
 	}
 	r := Report{
 		ID: id, Status: Submitted, Category: n.Category, Description: n.Description, Location: loc,
@@ -183,13 +165,48 @@ func (s *Service) create(ctx context.Context, p auth.Principal, claim idem.Recor
 	}
 	result, err := json.Marshal(r)
 	if err != nil {
-		return Report{}, fmt.Errorf("encode result: %w", err)
+		return Report{}, errors.Join(fmt.Errorf("encode result: %w", err), s.DeletePhotos(ctx, photos))
 	}
 	claim.Status, claim.Result = idem.Done, result
 	if err := s.store.CreateReport(ctx, r, claim); err != nil {
-		return undo(fmt.Errorf("create report %s: %w", id, err))
+		return Report{}, errors.Join(fmt.Errorf("create report %s: %w", id, err), s.DeletePhotos(ctx, photos))
 	}
 	return r, nil
+}
+
+// MovePhotos checks that every key is one of owner's pending uploads, then moves the photos one at a time
+// (so memory holds one photo) to dstPrefix<n>.<ext>. If one is refused, the copies already made are
+// deleted, so a rejected request leaves nothing.
+func (s *Service) MovePhotos(ctx context.Context, owner string, keys []string, dstPrefix string) ([]Photo, error) {
+	for _, k := range keys {
+		if m := pendingKey.FindStringSubmatch(k); m == nil || m[1] != owner {
+			return nil, ErrPhotoKey.With("photo key %q is not one of your uploads", k)
+		}
+	}
+	photos := make([]Photo, 0, len(keys))
+	for i, k := range keys {
+		ph, err := s.movePhoto(ctx, k, fmt.Sprintf("%s%d", dstPrefix, i+1))
+		if err != nil {
+			return nil, errors.Join(err, s.DeletePhotos(ctx, photos))
+		}
+		photos = append(photos, ph)
+	}
+	return photos, nil
+}
+
+// DeletePhotos removes moved photos (undoing MovePhotos when the write that needed them failed).
+func (s *Service) DeletePhotos(ctx context.Context, photos []Photo) error {
+	if len(photos) == 0 {
+		return nil
+	}
+	keys := make([]string, len(photos))
+	for i, p := range photos {
+		keys[i] = p.Key
+	}
+	if err := s.photos.Delete(context.WithoutCancel(ctx), keys...); err != nil {
+		return fmt.Errorf("remove copied photos: %w", err)
+	}
+	return nil
 }
 
 // movePhoto checks an uploaded object (size, magic bytes matching its declared type), strips its metadata

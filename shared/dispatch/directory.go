@@ -1,0 +1,88 @@
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+// ConfigStore reads the city's configuration.
+type ConfigStore interface {
+	Departments(ctx context.Context) ([]Department, error)
+	Areas(ctx context.Context) ([]Area, error)
+	Rules(ctx context.Context) ([]Rule, error)
+	Categories(ctx context.Context) ([]report.Category, error)
+}
+
+// Config is one consistent load of the configuration.
+type Config struct {
+	Departments map[string]Department
+	Categories  map[string]report.Category
+	Engine      *Engine
+	Loaded      time.Time
+}
+
+// Directory caches the configuration per container for a short TTL (four Queries per load), so admins'
+// edits take effect within a minute without a read per report.
+type Directory struct {
+	store ConfigStore
+	ttl   time.Duration
+	tz    *time.Location
+	now   func() time.Time
+
+	mu  sync.Mutex
+	cfg *Config
+}
+
+// NewDirectory returns a Directory.
+func NewDirectory(store ConfigStore, ttl time.Duration, tz *time.Location, now func() time.Time) *Directory {
+	return &Directory{store: store, ttl: ttl, tz: tz, now: now}
+}
+
+// Get returns the cached configuration, loading it when stale.
+func (d *Directory) Get(ctx context.Context) (*Config, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cfg != nil && d.now().Sub(d.cfg.Loaded) < d.ttl {
+		return d.cfg, nil
+	}
+	depts, err := d.store.Departments(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load departments: %w", err)
+	}
+	areas, err := d.store.Areas(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load areas: %w", err)
+	}
+	rules, err := d.store.Rules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load rules: %w", err)
+	}
+	cats, err := d.store.Categories(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load categories: %w", err)
+	}
+	engine, err := NewEngine(rules, areas, d.tz)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{Departments: map[string]Department{}, Categories: map[string]report.Category{}, Engine: engine, Loaded: d.now()}
+	for _, dep := range depts {
+		cfg.Departments[dep.ID] = dep
+	}
+	for _, c := range cats {
+		cfg.Categories[c.Code] = c
+	}
+	d.cfg = cfg
+	return cfg, nil
+}
+
+// Invalidate forgets the cache (after an admin edit in this container).
+func (d *Directory) Invalidate() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cfg = nil
+}

@@ -1,0 +1,275 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/civicsnap/civicsnap/shared/apperr"
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+// ErrAlreadyHandled is returned by a store when a conditional write finds the report already moved on: a
+// redelivered stream record, which is a successful no-op.
+var ErrAlreadyHandled = apperr.New(apperr.Conflict, "already_handled", "the report was already handled")
+
+// Store is what dispatch reads and writes.
+type Store interface {
+	// Nearby returns reports of category filed under cell since the given time (one Query).
+	Nearby(ctx context.Context, category, cell string, since time.Time) ([]report.Report, error)
+	// MarkDuplicate moves a submitted report to duplicate, linked to original. ErrAlreadyHandled if it
+	// is no longer submitted.
+	MarkDuplicate(ctx context.Context, r report.Report, original string, entry report.TimelineEntry) error
+	// Dispatch moves a submitted report to status with its assignments, in one transaction.
+	// ErrAlreadyHandled if it is no longer submitted.
+	Dispatch(ctx context.Context, r report.Report, status report.Status, lead string, as []report.Assignment, entry report.TimelineEntry) error
+	// GetReport returns the report with its timeline and assignments.
+	GetReport(ctx context.Context, id string) (report.Report, error)
+	// Overdue returns open, not yet overdue assignments whose deadline is before now.
+	Overdue(ctx context.Context, now time.Time, limit int) ([]OverdueAssignment, error)
+	// MarkOverdue flags one assignment overdue, once: false if it already was (or is closed).
+	MarkOverdue(ctx context.Context, o OverdueAssignment, entry report.TimelineEntry) (bool, error)
+}
+
+// OverdueAssignment identifies an assignment past its deadline.
+type OverdueAssignment struct {
+	ReportID    string
+	Dept        string
+	SLADeadline time.Time
+}
+
+// Settings of dispatch.
+type Settings struct {
+	DuplicateRadius float64       // metres (50)
+	DuplicateWindow time.Duration // (72 h)
+}
+
+// Service dispatches new reports and escalates late ones.
+type Service struct {
+	store    Store
+	dir      *Directory
+	outbox   Outbox
+	settings Settings
+	now      func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(store Store, dir *Directory, outbox Outbox, s Settings, now func() time.Time) *Service {
+	if s.DuplicateRadius == 0 {
+		s.DuplicateRadius = 50
+	}
+	if s.DuplicateWindow == 0 {
+		s.DuplicateWindow = 72 * time.Hour
+	}
+	return &Service{store: store, dir: dir, outbox: outbox, settings: s, now: now}
+}
+
+// Outcome says what Dispatch did.
+type Outcome string
+
+// Outcomes of Dispatch.
+const (
+	Dispatched  Outcome = "dispatched"
+	Triage      Outcome = "needs_triage"
+	Duplicated  Outcome = "duplicate"
+	Redelivered Outcome = "redelivered" // the report had been handled; notifications were sent again
+	Skipped     Outcome = "skipped"     // not a submitted report
+)
+
+// Dispatch handles a newly submitted report: a duplicate of an open report nearby is linked to it;
+// otherwise the best rule assigns a lead and assistants (or the command center takes it), and each gets a
+// notification. Safe to repeat: a second delivery finds the report handled and only re-enqueues the
+// notifications, whose ids are stable.
+func (s *Service) Dispatch(ctx context.Context, r report.Report) (Outcome, error) {
+	if r.Status != report.Submitted {
+		return Skipped, nil
+	}
+	cfg, err := s.dir.Get(ctx)
+	if err != nil {
+		return "", err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+
+	original, err := s.findOriginal(ctx, r)
+	if err != nil {
+		return "", err
+	}
+	if original != "" {
+		entry := report.TimelineEntry{At: now, Status: report.Duplicate, Actor: "system", Note: "duplicate of " + original}
+		err := s.store.MarkDuplicate(ctx, r, original, entry)
+		if errors.Is(err, ErrAlreadyHandled) {
+			return s.redeliver(ctx, r.ID, cfg)
+		}
+		if err != nil {
+			return "", fmt.Errorf("mark %s duplicate: %w", r.ID, err)
+		}
+		return Duplicated, nil
+	}
+
+	cat := cfg.Categories[r.Category]
+	slaHours := cat.SLAHours
+	status, lead, outcome := report.Dispatched, CommandCenter, Dispatched
+	var assists []string
+	escalation := CommandCenter
+	pt := orb.Point{r.Location.Lng, r.Location.Lat}
+	if rule, ok := cfg.Engine.Match(Input{Category: r.Category, Location: pt, Description: r.Description, At: r.CreatedAt}); ok {
+		lead, assists = rule.Lead, rule.Assists
+		if rule.SLAHours > 0 {
+			slaHours = rule.SLAHours
+		}
+		if rule.Escalation != "" {
+			escalation = rule.Escalation
+		}
+	} else {
+		status, outcome = report.NeedsTriage, Triage
+	}
+	if slaHours <= 0 {
+		slaHours = 72
+	}
+	deadline := now.Add(time.Duration(slaHours) * time.Hour)
+	as := []report.Assignment{{Dept: lead, Role: report.Lead, Status: status, AssignedAt: now, SLADeadline: deadline, Escalation: escalation}}
+	for _, d := range assists {
+		if d != lead && !slices.ContainsFunc(as, func(a report.Assignment) bool { return a.Dept == d }) {
+			as = append(as, report.Assignment{Dept: d, Role: report.Assist, Status: status, AssignedAt: now, SLADeadline: deadline, Escalation: escalation})
+		}
+	}
+	note := "assigned to " + lead
+	if status == report.NeedsTriage {
+		note = "no rule matched: the command center will assign it"
+	}
+	entry := report.TimelineEntry{At: now, Status: status, Actor: "system", Note: note}
+	err = s.store.Dispatch(ctx, r, status, lead, as, entry)
+	if errors.Is(err, ErrAlreadyHandled) {
+		return s.redeliver(ctx, r.ID, cfg)
+	}
+	if err != nil {
+		return "", fmt.Errorf("dispatch %s: %w", r.ID, err)
+	}
+	r.Status, r.LeadDept = status, lead
+	if err := s.outbox.Enqueue(ctx, notices(r, as, cfg, now)); err != nil {
+		return "", fmt.Errorf("enqueue notifications for %s: %w", r.ID, err)
+	}
+	return outcome, nil
+}
+
+func notices(r report.Report, as []report.Assignment, cfg *Config, now time.Time) []Notification {
+	ns := make([]Notification, 0, len(as))
+	for _, a := range as {
+		if a.Closed {
+			continue
+		}
+		dept, ok := cfg.Departments[a.Dept]
+		if !ok {
+			dept = Department{ID: a.Dept}
+		}
+		ns = append(ns, AssignmentNotice("dispatched", "", r, a, dept, "", now))
+	}
+	return ns
+}
+
+// redeliver re-enqueues the notifications of a report dispatched by an earlier delivery of the same record
+// (whose enqueue may have failed after the write).
+func (s *Service) redeliver(ctx context.Context, id string, cfg *Config) (Outcome, error) {
+	r, err := s.store.GetReport(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("reload %s: %w", id, err)
+	}
+	if r.Status == report.Dispatched || r.Status == report.NeedsTriage {
+		if err := s.outbox.Enqueue(ctx, notices(r, r.Assignments, cfg, s.now())); err != nil {
+			return "", fmt.Errorf("re-enqueue notifications for %s: %w", id, err)
+		}
+	}
+	return Redelivered, nil
+}
+
+// findOriginal returns the id of the earliest open report of the same category within the radius and
+// window, or "". It queries the few geohash cells covering the circle, never the whole table.
+func (s *Service) findOriginal(ctx context.Context, r report.Report) (string, error) {
+	p := orb.Point{r.Location.Lng, r.Location.Lat}
+	since := r.CreatedAt.Add(-s.settings.DuplicateWindow)
+	var best *report.Report
+	for _, cell := range Cells(p, s.settings.DuplicateRadius) {
+		near, err := s.store.Nearby(ctx, r.Category, cell, since)
+		if err != nil {
+			return "", fmt.Errorf("find reports near %s: %w", r.ID, err)
+		}
+		for i := range near {
+			c := &near[i]
+			if c.ID == r.ID || !c.Status.Open() || !earlier(c, &r) ||
+				Distance(p, orb.Point{c.Location.Lng, c.Location.Lat}) > s.settings.DuplicateRadius {
+				continue
+			}
+			if best == nil || earlier(c, best) {
+				best = c
+			}
+		}
+	}
+	if best == nil {
+		return "", nil
+	}
+	return best.ID, nil
+}
+
+// earlier orders reports by creation, ties by id, so two reports can never be each other's duplicate.
+func earlier(a, b *report.Report) bool {
+	if !a.CreatedAt.Equal(b.CreatedAt) {
+		return a.CreatedAt.Before(b.CreatedAt)
+	}
+	return a.ID < b.ID
+}
+
+// Escalate flags assignments past their deadline overdue (督办), once each, and notifies the rule's
+// escalation department and the command center. It returns how many it escalated.
+func (s *Service) Escalate(ctx context.Context) (int, error) {
+	cfg, err := s.dir.Get(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	n := 0
+	for {
+		late, err := s.store.Overdue(ctx, now, 100)
+		if err != nil {
+			return n, fmt.Errorf("find overdue assignments: %w", err)
+		}
+		for _, o := range late {
+			// Notify first, then mark: a crash in between repeats the notification (same webhook-id, so
+			// receivers drop it) rather than losing it.
+			r, err := s.store.GetReport(ctx, o.ReportID)
+			if err != nil {
+				return n, err
+			}
+			a, _ := r.Assignment(o.Dept)
+			targets := []string{CommandCenter}
+			if a.Escalation != "" && a.Escalation != CommandCenter {
+				targets = append([]string{a.Escalation}, targets...)
+			}
+			var ns []Notification
+			for _, t := range targets {
+				dept, ok := cfg.Departments[t]
+				if !ok {
+					dept = Department{ID: t}
+				}
+				ns = append(ns, AssignmentNotice("escalated", o.Dept, r, a, dept, o.Dept+" missed its deadline", now))
+			}
+			if err := s.outbox.Enqueue(ctx, ns); err != nil {
+				return n, err
+			}
+			entry := report.TimelineEntry{At: now, Status: r.Status, Actor: "system", Note: "督办: " + o.Dept + " is past its deadline"}
+			marked, err := s.store.MarkOverdue(ctx, o, entry)
+			if err != nil {
+				return n, fmt.Errorf("mark %s/%s overdue: %w", o.ReportID, o.Dept, err)
+			}
+			if marked {
+				n++
+			}
+		}
+		if len(late) < 100 {
+			return n, nil
+		}
+	}
+}
