@@ -13,6 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/paulmach/orb"
+
+	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/idem"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
@@ -34,10 +37,17 @@ type reportItem struct {
 	ReporterSub string         `dynamodbav:"reporterSub"`
 	CreatedAt   string         `dynamodbav:"createdAt"`
 	UpdatedAt   string         `dynamodbav:"updatedAt"`
-	GSI1PK      string         `dynamodbav:"gsi1pk"`
-	GSI1SK      string         `dynamodbav:"gsi1sk"`
-	GSI3PK      string         `dynamodbav:"gsi3pk"`
-	GSI3SK      string         `dynamodbav:"gsi3sk"`
+	LeadDept     string         `dynamodbav:"leadDept,omitempty"`
+	DuplicateOf  string         `dynamodbav:"duplicateOf,omitempty"`
+	RejectReason string         `dynamodbav:"rejectReason,omitempty"`
+	ProofPhotos  []report.Photo `dynamodbav:"proofPhotos,omitempty"`
+	ResolvedAt   string         `dynamodbav:"resolvedAt,omitempty"`
+	GSI1PK       string         `dynamodbav:"gsi1pk"`
+	GSI1SK       string         `dynamodbav:"gsi1sk"`
+	GSI2PK       string         `dynamodbav:"gsi2pk"`
+	GSI2SK       string         `dynamodbav:"gsi2sk"`
+	GSI3PK       string         `dynamodbav:"gsi3pk"`
+	GSI3SK       string         `dynamodbav:"gsi3sk"`
 }
 
 type timelineItem struct {
@@ -64,9 +74,13 @@ func (s *Store) toReportItem(r report.Report) reportItem {
 		Description: r.Description, Lat: r.Location.Lat, Lng: r.Location.Lng, Address: r.Address, Photos: r.Photos,
 		Anonymous: r.Anonymous, ReporterSub: r.ReporterSub, CreatedAt: created, UpdatedAt: timeKey(r.UpdatedAt),
 		GSI1PK: "USER#" + r.ReporterSub, GSI1SK: "REPORT#" + created + "#" + r.ID,
+		GSI2PK: nearPK(r.Category, dispatch.Cell(orb.Point{r.Location.Lng, r.Location.Lat})), GSI2SK: created + "#" + r.ID,
 		GSI3PK: "CREATED#" + s.dayKey(r.CreatedAt), GSI3SK: created + "#" + r.ID,
+		LeadDept: r.LeadDept, DuplicateOf: r.DuplicateOf, RejectReason: r.RejectReason, ProofPhotos: r.ProofPhotos,
 	}
 }
+
+func nearPK(category, cell string) string { return "NEAR#" + category + "#" + cell }
 
 func parseTime(s string) time.Time {
 	t, _ := time.Parse("2006-01-02T15:04:05.000Z", s)
@@ -78,14 +92,23 @@ func (it reportItem) report() report.Report {
 		ID: it.ID, Status: report.Status(it.Status), Category: it.Category, Description: it.Description,
 		Location: report.Location{Lat: it.Lat, Lng: it.Lng}, Address: it.Address, Photos: it.Photos,
 		Anonymous: it.Anonymous, ReporterSub: it.ReporterSub, CreatedAt: parseTime(it.CreatedAt),
-		UpdatedAt: parseTime(it.UpdatedAt),
+		UpdatedAt: parseTime(it.UpdatedAt), LeadDept: it.LeadDept, DuplicateOf: it.DuplicateOf,
+		RejectReason: it.RejectReason, ProofPhotos: it.ProofPhotos, ResolvedAt: optTime(it.ResolvedAt),
 	}
+}
+
+func optTime(s string) *time.Time {
+	if s == "" {
+		return nil
+	}
+	t := parseTime(s)
+	return &t
 }
 
 func timelineEntryItem(id string, n int, e report.TimelineEntry) timelineItem {
 	at := timeKey(e.At)
 	return timelineItem{
-		PK: reportPK(id), SK: fmt.Sprintf("%s%s#%03d", timelinePrefix, at, n), Type: "timeline", At: at,
+		PK: reportPK(id), SK: fmt.Sprintf("%s%s#%s#%03d", timelinePrefix, at, e.Actor, n), Type: "timeline", At: at,
 		Status: string(e.Status), Actor: e.Actor, Note: e.Note,
 	}
 }
@@ -124,8 +147,15 @@ func (s *Store) CreateReport(ctx context.Context, r report.Report, key idem.Reco
 	return nil
 }
 
-// GetReport reads the report and its timeline with one Query on its partition.
+// GetReport reads the report, its timeline and its assignments with one Query on its partition.
 func (s *Store) GetReport(ctx context.Context, id string) (report.Report, error) {
+	r, _, err := s.getReport(ctx, id)
+	return r, err
+}
+
+// getReport also returns the ids of the inbound department events applied to the report (kept in its
+// partition, so replay detection costs no extra read).
+func (s *Store) getReport(ctx context.Context, id string) (report.Report, map[string]bool, error) {
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("pk = :pk"),
@@ -133,9 +163,12 @@ func (s *Store) GetReport(ctx context.Context, id string) (report.Report, error)
 		ConsistentRead:            aws.Bool(true),
 	})
 	if err != nil {
-		return report.Report{}, translate("get report "+id, err)
+		return report.Report{}, nil, translate("get report "+id, err)
 	}
 	var r report.Report
+	var timeline []report.TimelineEntry
+	var assignments []report.Assignment
+	inbound := map[string]bool{}
 	found := false
 	for _, raw := range out.Items {
 		sk := raw["sk"].(*types.AttributeValueMemberS).Value
@@ -143,25 +176,42 @@ func (s *Store) GetReport(ctx context.Context, id string) (report.Report, error)
 		case sk == reportSK:
 			var it reportItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return report.Report{}, fmt.Errorf("decode report %s: %w", id, err)
+				return report.Report{}, nil, fmt.Errorf("decode report %s: %w", id, err)
 			}
-			tl := r.Timeline
 			r, found = it.report(), true
-			r.Timeline = tl
 		case strings.HasPrefix(sk, timelinePrefix):
 			var it timelineItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return report.Report{}, fmt.Errorf("decode timeline of %s: %w", id, err)
+				return report.Report{}, nil, fmt.Errorf("decode timeline of %s: %w", id, err)
 			}
-			r.Timeline = append(r.Timeline, report.TimelineEntry{
-				At: parseTime(it.At), Status: report.Status(it.Status), Actor: it.Actor, Note: it.Note,
-			})
+			timeline = append(timeline, report.TimelineEntry{At: parseTime(it.At), Status: report.Status(it.Status), Actor: it.Actor, Note: it.Note})
+		case strings.HasPrefix(sk, assignPrefix):
+			var it assignmentItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return report.Report{}, nil, fmt.Errorf("decode assignment of %s: %w", id, err)
+			}
+			assignments = append(assignments, it.assignment())
+		case strings.HasPrefix(sk, inboundPrefix):
+			inbound[strings.TrimPrefix(sk, inboundPrefix)] = true
 		}
 	}
 	if !found {
-		return report.Report{}, report.ErrNotFound
+		return report.Report{}, nil, report.ErrNotFound
 	}
-	return r, nil
+	r.Timeline, r.Assignments = timeline, assignments
+	return r, inbound, nil
+}
+
+// ReportFromImage decodes a report item as a DynamoDB stream delivers it.
+func ReportFromImage(img map[string]types.AttributeValue) (report.Report, error) {
+	var it reportItem
+	if err := attributevalue.UnmarshalMap(img, &it); err != nil {
+		return report.Report{}, fmt.Errorf("decode report image: %w", err)
+	}
+	if it.Type != "report" {
+		return report.Report{}, fmt.Errorf("image is a %q, not a report", it.Type)
+	}
+	return it.report(), nil
 }
 
 // cursor is the opaque pagination token: the last evaluated key of gsi1.

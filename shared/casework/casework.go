@@ -1,0 +1,266 @@
+// Package casework is what departments do with the reports assigned to them: accept, report progress,
+// resolve with proof-of-fix photos, reject, and (the command center) reassign. Department systems call in
+// with signed webhooks; staff without a system use the staff API. Both end here, under the same rules.
+package casework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/civicsnap/civicsnap/shared/apperr"
+	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+// ChangeSet is everything one transition writes, in one transaction.
+type ChangeSet struct {
+	Report      report.Report       // as it was read
+	To          report.Status       // the new status
+	Entry       report.TimelineEntry
+	Assignments []report.Assignment // the new state of every assignment to (re)write
+	LeadDept    string              // the lead after the change
+	Reason      string
+	ProofPhotos []report.Photo
+	InboundDept string // with InboundID: the signed event applied, remembered to refuse its replay
+	InboundID   string
+}
+
+// Store reads and writes casework.
+type Store interface {
+	// ReportForDept returns the report with its assignments and the ids of inbound events already applied.
+	ReportForDept(ctx context.Context, id string) (report.Report, map[string]bool, error)
+	// Apply writes a ChangeSet if the report is still in the status it was read in (else
+	// dispatch.ErrAlreadyHandled: a concurrent change won, the caller may retry).
+	Apply(ctx context.Context, c ChangeSet) error
+	// Queue lists a department's open assignments in one status, most urgent first.
+	Queue(ctx context.Context, dept string, status report.Status, limit int, cursor string) ([]QueueItem, string, error)
+}
+
+// QueueItem is one line of a department's queue.
+type QueueItem struct {
+	ReportID    string          `json:"reportId"`
+	Role        report.Role     `json:"role"`
+	Status      report.Status   `json:"status"`
+	Category    string          `json:"category"`
+	Description string          `json:"description"`
+	Location    report.Location `json:"location"`
+	Address     string          `json:"address,omitempty"`
+	CreatedAt   time.Time       `json:"createdAt"`
+	SLADeadline time.Time       `json:"slaDeadline"`
+	Overdue     bool            `json:"overdue"`
+}
+
+// PhotoMover moves proof-of-fix photos out of an uploader's pending area (report.Service does this).
+type PhotoMover interface {
+	MovePhotos(ctx context.Context, owner string, keys []string, dstPrefix string) ([]report.Photo, error)
+	DeletePhotos(ctx context.Context, photos []report.Photo) error
+}
+
+// Service applies departments' changes.
+type Service struct {
+	store  Store
+	photos PhotoMover
+	dir    *dispatch.Directory
+	outbox dispatch.Outbox
+	now    func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(store Store, photos PhotoMover, dir *dispatch.Directory, outbox dispatch.Outbox, now func() time.Time) *Service {
+	return &Service{store: store, photos: photos, dir: dir, outbox: outbox, now: now}
+}
+
+// Request is one change asked for by a department.
+type Request struct {
+	Dept        string // the acting department
+	ReportID    string
+	Change      report.Change
+	PhotoOwner  string // whose pending uploads proof photos must be: a staff sub, or "dept-<id>"
+	InboundID   string // webhook-id of a signed event; "" for the staff API
+	ActorIsUser bool
+}
+
+// Result of Apply.
+type Result struct {
+	Report   report.Report `json:"report"`
+	Replayed bool          `json:"replayed,omitempty"`
+}
+
+// ErrUnknownDept is returned for a department that does not exist.
+var ErrUnknownDept = apperr.New(apperr.NotFound, "department_not_found", "no such department")
+
+// maxNote bounds a public note.
+const maxNote = 1000
+
+// Apply applies req. A replayed signed event is acknowledged without being applied again.
+func (s *Service) Apply(ctx context.Context, req Request) (Result, error) {
+	cfg, err := s.dir.Get(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	if _, ok := cfg.Departments[req.Dept]; !ok {
+		return Result{}, ErrUnknownDept
+	}
+	if len([]rune(req.Change.Note)) > maxNote {
+		return Result{}, report.ErrDescription.With("a note must be at most %d characters", maxNote)
+	}
+	r, seen, err := s.store.ReportForDept(ctx, req.ReportID)
+	if errors.Is(err, report.ErrNotFound) {
+		return Result{}, report.ErrNotAssigned
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if req.InboundID != "" && seen[req.Dept+"#"+req.InboundID] {
+		return Result{Report: r, Replayed: true}, nil
+	}
+	mine, ok := r.Assignment(req.Dept)
+	if !ok {
+		return Result{}, report.ErrNotAssigned
+	}
+	cc := req.Dept == dispatch.CommandCenter
+	to, err := report.Next(r.Status, mine.Role, cc, req.Change)
+	if err != nil {
+		return Result{}, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	cs := ChangeSet{Report: r, To: to, LeadDept: r.LeadDept, InboundID: req.InboundID, InboundDept: req.Dept,
+		Entry: report.TimelineEntry{At: now, Status: to, Actor: req.Dept, Note: req.Change.Note}}
+	var notify []dispatch.Notification
+
+	switch req.Change.Action {
+	case report.Reject:
+		cs.Reason = req.Change.Reason
+		if to == report.NeedsTriage {
+			// Not ours: the department steps back and the command center takes the report.
+			cs.Assignments = closeAll(r.Assignments, to)
+			cc := report.Assignment{Dept: dispatch.CommandCenter, Role: report.Lead, Status: to, AssignedAt: now,
+				SLADeadline: now.Add(slaOf(cfg, r)), Escalation: dispatch.CommandCenter}
+			cs.Assignments = upsert(cs.Assignments, cc)
+			cs.LeadDept = dispatch.CommandCenter
+			notify = append(notify, dispatch.AssignmentNotice("dispatched", strconv.FormatInt(now.UnixMilli(), 10), r, cc,
+				cfg.Departments[dispatch.CommandCenter], req.Dept+": not ours", now))
+		} else {
+			cs.Assignments = setStatus(r.Assignments, to)
+		}
+	case report.Reassign:
+		target := req.Change.ToDept
+		if _, ok := cfg.Departments[target]; !ok || target == dispatch.CommandCenter {
+			return Result{}, report.ErrReassignTarget
+		}
+		deadline := now.Add(slaOf(cfg, r))
+		cs.Assignments = closeAll(r.Assignments, to)
+		lead := report.Assignment{Dept: target, Role: report.Lead, Status: to, AssignedAt: now, SLADeadline: deadline, Escalation: dispatch.CommandCenter}
+		cs.Assignments = upsert(cs.Assignments, lead)
+		seq := strconv.FormatInt(now.UnixMilli(), 10)
+		notify = append(notify, dispatch.AssignmentNotice("dispatched", seq, r, lead, cfg.Departments[target], "reassigned by the command center", now))
+		for _, d := range req.Change.Assists {
+			if _, ok := cfg.Departments[d]; !ok || d == target {
+				return Result{}, report.ErrReassignTarget.With("unknown assisting department %q", d)
+			}
+			a := report.Assignment{Dept: d, Role: report.Assist, Status: to, AssignedAt: now, SLADeadline: deadline, Escalation: dispatch.CommandCenter}
+			cs.Assignments = upsert(cs.Assignments, a)
+			notify = append(notify, dispatch.AssignmentNotice("dispatched", seq, r, a, cfg.Departments[d], "reassigned by the command center", now))
+		}
+		cs.LeadDept = target
+		cs.Entry.Note = "reassigned to " + target
+		if req.Change.Note != "" {
+			cs.Entry.Note += ": " + req.Change.Note
+		}
+	case report.Resolve:
+		photos, err := s.photos.MovePhotos(ctx, req.PhotoOwner, req.Change.ProofPhotoKeys, "reports/"+r.ID+"/proof-")
+		if err != nil {
+			return Result{}, err
+		}
+		cs.ProofPhotos = photos
+		cs.Assignments = setStatus(r.Assignments, to)
+	default:
+		if to != r.Status {
+			cs.Assignments = setStatus(r.Assignments, to)
+		}
+	}
+
+	if err := s.store.Apply(ctx, cs); err != nil {
+		err = errors.Join(err, s.photos.DeletePhotos(ctx, cs.ProofPhotos))
+		if errors.Is(err, dispatch.ErrAlreadyHandled) {
+			return Result{}, report.ErrInvalidTransition.With("the report changed meanwhile; read it and try again")
+		}
+		return Result{}, fmt.Errorf("apply %s to %s: %w", req.Change.Action, r.ID, err)
+	}
+	if len(notify) > 0 {
+		if err := s.outbox.Enqueue(ctx, notify); err != nil {
+			return Result{}, fmt.Errorf("enqueue notifications: %w", err)
+		}
+	}
+	r.Status, r.LeadDept, r.UpdatedAt = to, cs.LeadDept, now
+	r.Timeline = append(r.Timeline, cs.Entry)
+	if cs.Assignments != nil {
+		r.Assignments = cs.Assignments
+	}
+	if cs.ProofPhotos != nil {
+		r.ProofPhotos = cs.ProofPhotos
+	}
+	if to == report.Resolved {
+		r.ResolvedAt = &now
+	}
+	if cs.Reason != "" {
+		r.RejectReason = cs.Reason
+	}
+	return Result{Report: r}, nil
+}
+
+func slaOf(cfg *dispatch.Config, r report.Report) time.Duration {
+	h := cfg.Categories[r.Category].SLAHours
+	if h <= 0 {
+		h = 72
+	}
+	return time.Duration(h) * time.Hour
+}
+
+func setStatus(as []report.Assignment, to report.Status) []report.Assignment {
+	out := slices.Clone(as)
+	for i := range out {
+		if !out[i].Closed {
+			out[i].Status = to
+		}
+	}
+	return out
+}
+
+func closeAll(as []report.Assignment, to report.Status) []report.Assignment {
+	out := slices.Clone(as)
+	for i := range out {
+		out[i].Closed, out[i].Status = true, to
+	}
+	return out
+}
+
+func upsert(as []report.Assignment, a report.Assignment) []report.Assignment {
+	for i := range as {
+		if as[i].Dept == a.Dept {
+			as[i] = a
+			return as
+		}
+	}
+	return append(as, a)
+}
+
+// Queue lists dept's queue in one status.
+func (s *Service) Queue(ctx context.Context, dept string, status report.Status, limit int, cursor string) ([]QueueItem, string, error) {
+	switch status {
+	case report.Dispatched, report.Accepted, report.InProgress, report.NeedsTriage, report.Resolved, report.Rejected, report.Duplicate:
+	default:
+		return nil, "", apperr.New(apperr.Invalid, "invalid_status", "status must be dispatched, accepted, in_progress, needs_triage, resolved, rejected or duplicate")
+	}
+	if limit == 0 {
+		limit = 20
+	}
+	if limit < 1 || limit > 100 {
+		return nil, "", report.ErrInvalidLimit
+	}
+	return s.store.Queue(ctx, dept, status, limit, cursor)
+}

@@ -1,0 +1,146 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/civicsnap/civicsnap/shared/casework"
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+// inboundTTL is how long an applied inbound event id is remembered: far longer than the 5-minute signature
+// tolerance, after which a replay is refused by its timestamp anyway.
+const inboundTTL = 24 * time.Hour
+
+// ReportForDept returns the report, its assignments and the inbound events already applied (one Query).
+func (s *Store) ReportForDept(ctx context.Context, id string) (report.Report, map[string]bool, error) {
+	return s.getReport(ctx, id)
+}
+
+// Apply writes a casework change in one transaction, conditional on the report's status being unchanged.
+func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
+	r := c.Report
+	set := []string{"#st = :to", "updatedAt = :now", "leadDept = :lead"}
+	vals := map[string]types.AttributeValue{
+		":to": str(string(c.To)), ":now": str(timeKey(c.Entry.At)), ":lead": str(c.LeadDept), ":from": str(string(r.Status)),
+	}
+	if c.Reason != "" {
+		set = append(set, "rejectReason = :reason")
+		vals[":reason"] = str(c.Reason)
+	}
+	if len(c.ProofPhotos) > 0 {
+		photos, err := attributevalue.Marshal(c.ProofPhotos)
+		if err != nil {
+			return err
+		}
+		set = append(set, "proofPhotos = :proof")
+		vals[":proof"] = photos
+	}
+	if c.To == report.Resolved {
+		set = append(set, "resolvedAt = :now")
+	}
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &s.table, Key: reportKey(r.ID),
+		UpdateExpression:          aws.String("SET " + strings.Join(set, ", ")),
+		ConditionExpression:       aws.String("#st = :from"),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: vals,
+	}}}
+	tl, err := s.putItem(timelineEntryItem(r.ID, 0, c.Entry), "")
+	if err != nil {
+		return err
+	}
+	items = append(items, tl)
+	for _, a := range c.Assignments {
+		it, err := s.putItem(toAssignmentItem(r, a), "")
+		if err != nil {
+			return err
+		}
+		items = append(items, it)
+	}
+	if c.To == report.Resolved {
+		// The resolution is its own small item so that gsi3 serves both "created on day D" (report items)
+		// and "resolved on day D" (these) without a fifth index.
+		lead, _ := r.Assignment(c.LeadDept)
+		it, err := s.putItem(map[string]any{
+			"pk": reportPK(r.ID), "sk": "RESOLUTION", "type": "resolution", "reportId": r.ID, "category": r.Category,
+			"leadDept": c.LeadDept, "createdAt": timeKey(r.CreatedAt), "resolvedAt": timeKey(c.Entry.At),
+			"slaDeadline": timeKey(lead.SLADeadline),
+			"gsi3pk": "RESOLVED#" + s.dayKey(c.Entry.At), "gsi3sk": timeKey(c.Entry.At) + "#" + r.ID,
+		}, "")
+		if err != nil {
+			return err
+		}
+		items = append(items, it)
+	}
+	if c.InboundID != "" {
+		it, err := s.putItem(map[string]any{
+			"pk": reportPK(r.ID), "sk": inboundPrefix + c.InboundDept + "#" + c.InboundID, "type": "inbound",
+			"ttl": c.Entry.At.Add(inboundTTL).Unix(),
+		}, "attribute_not_exists(pk)")
+		if err != nil {
+			return err
+		}
+		items = append(items, it)
+	}
+	return s.transact(ctx, "apply casework change", items)
+}
+
+type queueCursor struct {
+	PK, SK, GPK, GSK string
+}
+
+// Queue queries gsi2 for a department's assignments in one status, earliest deadline first.
+func (s *Store) Queue(ctx context.Context, dept string, status report.Status, limit int, cursor string) ([]casework.QueueItem, string, error) {
+	pk := "QUEUE#" + dept + "#" + string(status)
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String("gsi2"),
+		KeyConditionExpression:    aws.String("gsi2pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+		Limit:                     aws.Int32(int32(limit)),
+	}
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		var c queueCursor
+		if err != nil || json.Unmarshal(b, &c) != nil || c.GPK != pk || !strings.HasPrefix(c.SK, assignPrefix) {
+			return nil, "", report.ErrInvalidCursor
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": str(c.PK), "sk": str(c.SK), "gsi2pk": str(c.GPK), "gsi2sk": str(c.GSK)}
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", translate("query queue", err)
+	}
+	var items []assignmentItem
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		return nil, "", fmt.Errorf("decode queue: %w", err)
+	}
+	res := make([]casework.QueueItem, len(items))
+	for i, it := range items {
+		res[i] = casework.QueueItem{ReportID: it.ReportID, Role: report.Role(it.Role), Status: report.Status(it.Status),
+			Category: it.Category, Description: it.Description, Location: it.Location, Address: it.Address,
+			CreatedAt: parseTime(it.CreatedAt), SLADeadline: parseTime(it.SLADeadline), Overdue: it.Overdue}
+	}
+	next := ""
+	if lek := out.LastEvaluatedKey; lek != nil {
+		get := func(k string) string {
+			if v, ok := lek[k].(*types.AttributeValueMemberS); ok {
+				return v.Value
+			}
+			return ""
+		}
+		b, _ := json.Marshal(queueCursor{PK: get("pk"), SK: get("sk"), GPK: get("gsi2pk"), GSK: get("gsi2sk")})
+		next = base64.RawURLEncoding.EncodeToString(b)
+	}
+	return res, next, nil
+}

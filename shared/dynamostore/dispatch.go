@@ -1,0 +1,232 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+// Key layout of dispatch (added to the package doc's table):
+//
+//	assignment       pk=REPORT#<id>  sk=ASSIGN#<dept>
+//	  gsi2 (queue)   gsi2pk=QUEUE#<dept>#<status>  gsi2sk=<slaDeadline>#<id>
+//	  gsi4 (SLA)     gsi4pk=SLA#OPEN  gsi4sk=<slaDeadline>#<id>#<dept>   (only while open and not overdue)
+//	inbound event    pk=REPORT#<id>  sk=INBOUND#<dept>#<webhook-id>   (ttl)
+//	report (near)    gsi2pk=NEAR#<category>#<geohash6>  gsi2sk=<createdAt>#<id>
+const (
+	assignPrefix  = "ASSIGN#"
+	inboundPrefix = "INBOUND#"
+	slaPK         = "SLA#OPEN"
+)
+
+// assignmentItem is an assignment, with the report's immutable facts copied in so a department's queue is
+// one Query.
+type assignmentItem struct {
+	PK          string          `dynamodbav:"pk"`
+	SK          string          `dynamodbav:"sk"`
+	Type        string          `dynamodbav:"type"`
+	ReportID    string          `dynamodbav:"reportId"`
+	Dept        string          `dynamodbav:"dept"`
+	Role        string          `dynamodbav:"role"`
+	Status      string          `dynamodbav:"status"`
+	AssignedAt  string          `dynamodbav:"assignedAt"`
+	SLADeadline string          `dynamodbav:"slaDeadline"`
+	Overdue     bool            `dynamodbav:"overdue"`
+	Escalation  string          `dynamodbav:"escalation,omitempty"`
+	Closed      bool            `dynamodbav:"closed"`
+	Category    string          `dynamodbav:"category"`
+	Description string          `dynamodbav:"description"`
+	Location    report.Location `dynamodbav:"location"`
+	Address     string          `dynamodbav:"address,omitempty"`
+	CreatedAt   string          `dynamodbav:"createdAt"`
+	GSI2PK      string          `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK      string          `dynamodbav:"gsi2sk,omitempty"`
+	GSI4PK      string          `dynamodbav:"gsi4pk,omitempty"`
+	GSI4SK      string          `dynamodbav:"gsi4sk,omitempty"`
+}
+
+func toAssignmentItem(r report.Report, a report.Assignment) assignmentItem {
+	deadline := timeKey(a.SLADeadline)
+	it := assignmentItem{
+		PK: reportPK(r.ID), SK: assignPrefix + a.Dept, Type: "assignment", ReportID: r.ID, Dept: a.Dept,
+		Role: string(a.Role), Status: string(a.Status), AssignedAt: timeKey(a.AssignedAt), SLADeadline: deadline,
+		Overdue: a.Overdue, Escalation: a.Escalation, Closed: a.Closed, Category: r.Category,
+		Description: r.Description, Location: r.Location, Address: r.Address, CreatedAt: timeKey(r.CreatedAt),
+	}
+	if !a.Closed {
+		it.GSI2PK, it.GSI2SK = "QUEUE#"+a.Dept+"#"+string(a.Status), deadline+"#"+r.ID
+		if a.Status.Open() && !a.Overdue {
+			it.GSI4PK, it.GSI4SK = slaPK, deadline+"#"+r.ID+"#"+a.Dept
+		}
+	}
+	return it
+}
+
+func (it assignmentItem) assignment() report.Assignment {
+	return report.Assignment{
+		Dept: it.Dept, Role: report.Role(it.Role), Status: report.Status(it.Status), AssignedAt: parseTime(it.AssignedAt),
+		SLADeadline: parseTime(it.SLADeadline), Overdue: it.Overdue, Escalation: it.Escalation, Closed: it.Closed,
+	}
+}
+
+func (s *Store) putItem(v any, cond string) (types.TransactWriteItem, error) {
+	item, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	p := &types.Put{TableName: &s.table, Item: item}
+	if cond != "" {
+		p.ConditionExpression = &cond
+	}
+	return types.TransactWriteItem{Put: p}, nil
+}
+
+// transact runs items; a failed condition on the first item (the report) is ErrAlreadyHandled.
+func (s *Store) transact(ctx context.Context, op string, items []types.TransactWriteItem) error {
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := cancellationReasons(err); reasons != nil && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+		return dispatch.ErrAlreadyHandled
+	}
+	if err != nil {
+		return translate(op, err)
+	}
+	return nil
+}
+
+func str(v string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: v} }
+
+func reportKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str(reportPK(id)), "sk": str(reportSK)}
+}
+
+// Nearby queries one geohash cell of a category for reports created since the given time.
+func (s *Store) Nearby(ctx context.Context, category, cell string, since time.Time) ([]report.Report, error) {
+	var out []report.Report
+	in := &dynamodb.QueryInput{
+		TableName:              &s.table,
+		IndexName:              aws.String("gsi2"),
+		KeyConditionExpression: aws.String("gsi2pk = :pk AND gsi2sk >= :since"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(nearPK(category, cell)), ":since": str(timeKey(since)),
+		},
+	}
+	for {
+		page, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, translate("query nearby reports", err)
+		}
+		var items []reportItem
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+			return nil, fmt.Errorf("decode nearby reports: %w", err)
+		}
+		for _, it := range items {
+			out = append(out, it.report())
+		}
+		if page.LastEvaluatedKey == nil || len(out) >= 500 { // a bounded look: 500 same-category reports in one cell in the window is already a hotspot
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+// MarkDuplicate links a submitted report to its original.
+func (s *Store) MarkDuplicate(ctx context.Context, r report.Report, original string, entry report.TimelineEntry) error {
+	tl, err := s.putItem(timelineEntryItem(r.ID, 0, entry), "")
+	if err != nil {
+		return err
+	}
+	return s.transact(ctx, "mark duplicate", []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: reportKey(r.ID),
+			UpdateExpression:         aws.String("SET #st = :dup, duplicateOf = :orig, updatedAt = :now"),
+			ConditionExpression:      aws.String("#st = :submitted"),
+			ExpressionAttributeNames: map[string]string{"#st": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":dup": str(string(report.Duplicate)), ":orig": str(original), ":now": str(timeKey(entry.At)),
+				":submitted": str(string(report.Submitted)),
+			},
+		}},
+		tl,
+	})
+}
+
+// Dispatch writes the report's new status and lead, its assignments and a timeline entry in one
+// transaction, only if the report is still submitted.
+func (s *Store) Dispatch(ctx context.Context, r report.Report, status report.Status, lead string, as []report.Assignment, entry report.TimelineEntry) error {
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &s.table, Key: reportKey(r.ID),
+		UpdateExpression:         aws.String("SET #st = :st, leadDept = :lead, updatedAt = :now"),
+		ConditionExpression:      aws.String("#st = :submitted"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":st": str(string(status)), ":lead": str(lead), ":now": str(timeKey(entry.At)), ":submitted": str(string(report.Submitted)),
+		},
+	}}}
+	tl, err := s.putItem(timelineEntryItem(r.ID, 0, entry), "")
+	if err != nil {
+		return err
+	}
+	items = append(items, tl)
+	for _, a := range as {
+		it, err := s.putItem(toAssignmentItem(r, a), "")
+		if err != nil {
+			return err
+		}
+		items = append(items, it)
+	}
+	return s.transact(ctx, "dispatch report", items)
+}
+
+// Overdue queries the SLA index for open assignments whose deadline has passed.
+func (s *Store) Overdue(ctx context.Context, now time.Time, limit int) ([]dispatch.OverdueAssignment, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String("gsi4"),
+		KeyConditionExpression:    aws.String("gsi4pk = :pk AND gsi4sk < :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(slaPK), ":now": str(timeKey(now))},
+		Limit:                     aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return nil, translate("query overdue assignments", err)
+	}
+	var items []assignmentItem
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		return nil, fmt.Errorf("decode overdue assignments: %w", err)
+	}
+	res := make([]dispatch.OverdueAssignment, len(items))
+	for i, it := range items {
+		res[i] = dispatch.OverdueAssignment{ReportID: it.ReportID, Dept: it.Dept, SLADeadline: parseTime(it.SLADeadline)}
+	}
+	return res, nil
+}
+
+// MarkOverdue flags the assignment overdue and takes it out of the SLA index, once.
+func (s *Store) MarkOverdue(ctx context.Context, o dispatch.OverdueAssignment, entry report.TimelineEntry) (bool, error) {
+	tl, err := s.putItem(timelineEntryItem(o.ReportID, 0, entry), "")
+	if err != nil {
+		return false, err
+	}
+	err = s.transact(ctx, "mark overdue", []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table,
+			Key:       map[string]types.AttributeValue{"pk": str(reportPK(o.ReportID)), "sk": str(assignPrefix + o.Dept)},
+			UpdateExpression:          aws.String("SET overdue = :t REMOVE gsi4pk, gsi4sk"),
+			ConditionExpression:       aws.String("attribute_exists(gsi4pk) AND overdue = :f"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":f": &types.AttributeValueMemberBOOL{Value: false}},
+		}},
+		tl,
+	})
+	if errors.Is(err, dispatch.ErrAlreadyHandled) {
+		return false, nil
+	}
+	return err == nil, err
+}
