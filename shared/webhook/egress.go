@@ -207,6 +207,13 @@ func (g guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	return g.next.RoundTrip(req)
 }
 
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the pooled transport behind the guard.
+func (g guard) CloseIdleConnections() {
+	if c, ok := g.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // remotePort lists the ports a department endpoint may use: TLS terminates on these in practice, and any
 // other port would let a URL probe non-HTTP services (SMTP, Redis, …) on a public host.
 func remotePort(port uint16) bool {

@@ -85,6 +85,9 @@ func NewSigner(secrets ...string) (*Signer, error) {
 // holds one "v1,<base64>" entry per secret, separated by spaces. msgID must be printable ASCII without
 // spaces (it becomes a header value and part of the signed content); receivers use it to drop duplicates.
 func (s *Signer) Sign(msgID string, ts time.Time, payload []byte) (http.Header, error) {
+	if s == nil || len(s.hooks) == 0 {
+		return nil, ErrInvalidSecret.With("the signer has no secret; build it with NewSigner")
+	}
 	if !validID(msgID) {
 		return nil, ErrInvalidMessage.With("webhook message id must be 1-%d printable ASCII characters without spaces", maxIDLen)
 	}
@@ -113,6 +116,9 @@ func (s *Signer) Sign(msgID string, ts time.Time, payload []byte) (http.Header, 
 // ErrStaleTimestamp, ErrFutureTimestamp or ErrInvalidSignature. Verify does not detect replays within the
 // tolerance: the caller deduplicates on the webhook-id header.
 func (s *Signer) Verify(payload []byte, h http.Header, now time.Time) error {
+	if s == nil || len(s.hooks) == 0 {
+		return ErrInvalidSecret.With("the signer has no secret; build it with NewSigner")
+	}
 	id, tsRaw, sig := header(h, HeaderID), header(h, HeaderTimestamp), header(h, HeaderSignature)
 	if id == "" || tsRaw == "" || sig == "" {
 		return ErrMissingHeaders

@@ -117,6 +117,13 @@ func TestNewSignerRejectsBadSecrets(t *testing.T) {
 			}
 		})
 	}
+	var zero *Signer
+	if _, err := zero.Sign(vecMsgID, vecTime, nil); !errors.Is(err, ErrInvalidSecret) {
+		t.Errorf("nil Signer Sign = %v, want ErrInvalidSecret", err)
+	}
+	if err := (&Signer{}).Verify([]byte(vecPayload), vecHeaders(), vecTime); !errors.Is(err, ErrInvalidSecret) {
+		t.Errorf("zero Signer Verify = %v, want ErrInvalidSecret", err)
+	}
 	// Verify with an unusable secret is our fault, not the caller's: it must not read as a 401.
 	if err := Verify("", []byte(vecPayload), vecHeaders(), vecTime); !errors.Is(err, ErrInvalidSecret) {
 		t.Errorf("Verify with empty secret = %v, want ErrInvalidSecret", err)

@@ -1,0 +1,158 @@
+// Package notify delivers the outbox's notifications to department webhooks: look up the department and
+// its signing secret, send through the egress guard, record every attempt, and decide on a retry with
+// exponential backoff and jitter. Dead-lettering after the last attempt is the queue's redrive policy.
+package notify
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/webhook"
+)
+
+// Status of a delivery.
+type Status string
+
+// Delivery statuses.
+const (
+	Delivered    Status = "delivered"
+	Retrying     Status = "retrying"
+	Failed       Status = "failed"        // permanent: 4xx (but 408/429), refused target, no secret
+	DeadLettered Status = "dead_lettered" // retries exhausted: the message moves to the dead-letter queue
+	NoEndpoint   Status = "no_endpoint"   // the department works from the staff API
+)
+
+// Attempt is one try, as recorded.
+type Attempt struct {
+	At         time.Time `json:"at"`
+	Number     int       `json:"number"`
+	HTTPStatus int       `json:"httpStatus,omitempty"`
+	Outcome    string    `json:"outcome"`
+	Error      string    `json:"error,omitempty"`
+	Ms         int64     `json:"ms"`
+}
+
+// Delivery is a notification's record, as admins see it.
+type Delivery struct {
+	ID        string    `json:"id"`
+	Dept      string    `json:"dept"`
+	Type      string    `json:"type"`
+	ReportID  string    `json:"reportId"`
+	Status    Status    `json:"status"`
+	Attempts  []Attempt `json:"attempts"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Store records deliveries.
+type Store interface {
+	RecordAttempt(ctx context.Context, n dispatch.Notification, a Attempt, s Status) error
+	Deliveries(ctx context.Context, dept string, limit int, cursor string) ([]Delivery, string, error)
+}
+
+// Secrets returns a signing secret by reference.
+type Secrets interface {
+	Secret(ctx context.Context, ref string) (string, error)
+}
+
+// Sender sends one signed message (webhook.Deliver through an egress-guarded client).
+type Sender func(ctx context.Context, url, secret, msgID string, payload []byte, now time.Time) webhook.Result
+
+// Settings of delivery.
+type Settings struct {
+	MaxAttempts int           // equals the queue's maxReceiveCount
+	BaseDelay   time.Duration // first backoff ceiling
+	MaxDelay    time.Duration // backoff cap (SQS visibility ≤ 12 h)
+}
+
+// Service delivers notifications.
+type Service struct {
+	dir      *dispatch.Directory
+	secrets  Secrets
+	store    Store
+	send     Sender
+	settings Settings
+	now      func() time.Time
+	rnd      func() float64
+}
+
+// NewService returns a Service. rnd (0 ≤ x < 1) drives jitter; nil uses math/rand/v2.
+func NewService(dir *dispatch.Directory, secrets Secrets, store Store, send Sender, s Settings, now func() time.Time, rnd func() float64) *Service {
+	if rnd == nil {
+		rnd = rand.Float64
+	}
+	if s.MaxAttempts == 0 {
+		s.MaxAttempts = 5
+	}
+	if s.BaseDelay == 0 {
+		s.BaseDelay = 10 * time.Second
+	}
+	if s.MaxDelay == 0 {
+		s.MaxDelay = 15 * time.Minute
+	}
+	return &Service{dir: dir, secrets: secrets, store: store, send: send, settings: s, now: now, rnd: rnd}
+}
+
+// Decision is what the queue should do with the message.
+type Decision struct {
+	Retry bool          // keep the message (report it as a batch item failure)
+	After time.Duration // hide it this long first
+}
+
+// Deliver makes attempt number attempt (1-based: SQS's ApproximateReceiveCount) of n.
+func (s *Service) Deliver(ctx context.Context, n dispatch.Notification, attempt int) (Decision, error) {
+	cfg, err := s.dir.Get(ctx)
+	if err != nil {
+		return Decision{}, err
+	}
+	now := s.now().UTC()
+	rec := Attempt{At: now, Number: attempt}
+	dept, ok := cfg.Departments[n.Dept]
+	if !ok {
+		rec.Outcome, rec.Error = "failed", "unknown department"
+		return Decision{}, s.store.RecordAttempt(ctx, n, rec, Failed)
+	}
+	if dept.WebhookURL == "" {
+		rec.Outcome = "no_endpoint"
+		return Decision{}, s.store.RecordAttempt(ctx, n, rec, NoEndpoint)
+	}
+	secret, err := s.secrets.Secret(ctx, dept.SecretRef)
+	if err != nil {
+		// A missing secret is a configuration error that retries will not fix quickly, but a transient
+		// Secrets Manager error would: retry, and let the dead-letter queue catch the rest.
+		rec.Outcome = "retry"
+		rec.Error = fmt.Sprintf("signing secret unavailable: %v", err)
+		return s.retry(ctx, n, rec, attempt)
+	}
+	res := s.send(ctx, dept.WebhookURL, secret, n.ID, n.Payload, now)
+	rec.HTTPStatus, rec.Ms, rec.Outcome = res.Status, res.Duration.Milliseconds(), res.Outcome.String()
+	if res.Err != nil {
+		rec.Error = res.Err.Error()
+	}
+	switch res.Outcome {
+	case webhook.Delivered:
+		return Decision{}, s.store.RecordAttempt(ctx, n, rec, Delivered)
+	case webhook.Permanent:
+		return Decision{}, s.store.RecordAttempt(ctx, n, rec, Failed)
+	}
+	return s.retry(ctx, n, rec, attempt)
+}
+
+func (s *Service) retry(ctx context.Context, n dispatch.Notification, rec Attempt, attempt int) (Decision, error) {
+	status := Retrying
+	if attempt >= s.settings.MaxAttempts {
+		status = DeadLettered
+	}
+	if err := s.store.RecordAttempt(ctx, n, rec, status); err != nil {
+		return Decision{}, err
+	}
+	return Decision{Retry: true, After: webhook.Backoff(attempt, s.settings.BaseDelay, s.settings.MaxDelay, s.rnd)}, nil
+}
+
+// Deliveries lists a department's deliveries, newest first.
+func (s *Service) Deliveries(ctx context.Context, dept string, limit int, cursor string) ([]Delivery, string, error) {
+	return s.store.Deliveries(ctx, dept, limit, cursor)
+}
