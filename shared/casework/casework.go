@@ -18,8 +18,8 @@ import (
 
 // ChangeSet is everything one transition writes, in one transaction.
 type ChangeSet struct {
-	Report      report.Report       // as it was read
-	To          report.Status       // the new status
+	Report      report.Report // as it was read
+	To          report.Status // the new status
 	Entry       report.TimelineEntry
 	Assignments []report.Assignment // the new state of every assignment to (re)write
 	LeadDept    string              // the lead after the change

@@ -75,7 +75,7 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 			"pk": reportPK(r.ID), "sk": "RESOLUTION", "type": "resolution", "reportId": r.ID, "category": r.Category,
 			"leadDept": c.LeadDept, "createdAt": timeKey(r.CreatedAt), "resolvedAt": timeKey(c.Entry.At),
 			"slaDeadline": timeKey(lead.SLADeadline),
-			"gsi3pk": "RESOLVED#" + s.dayKey(c.Entry.At), "gsi3sk": timeKey(c.Entry.At) + "#" + r.ID,
+			"gsi3pk":      "RESOLVED#" + s.dayKey(c.Entry.At), "gsi3sk": timeKey(c.Entry.At) + "#" + r.ID,
 		}, "")
 		if err != nil {
 			return err

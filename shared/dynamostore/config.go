@@ -118,7 +118,11 @@ func (s *Store) PutDepartment(ctx context.Context, d dispatch.Department) error 
 }
 
 // PutArea creates or replaces an area.
-func (s *Store) PutArea(ctx context.Context, a dispatch.Area) error { return putDoc(ctx, s, areaPK, a.ID, a) }
+func (s *Store) PutArea(ctx context.Context, a dispatch.Area) error {
+	return putDoc(ctx, s, areaPK, a.ID, a)
+}
 
 // PutRule creates or replaces a rule.
-func (s *Store) PutRule(ctx context.Context, r dispatch.Rule) error { return putDoc(ctx, s, rulePK, r.ID, r) }
+func (s *Store) PutRule(ctx context.Context, r dispatch.Rule) error {
+	return putDoc(ctx, s, rulePK, r.ID, r)
+}

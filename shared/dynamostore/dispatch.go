@@ -217,8 +217,8 @@ func (s *Store) MarkOverdue(ctx context.Context, o dispatch.OverdueAssignment, e
 	}
 	err = s.transact(ctx, "mark overdue", []types.TransactWriteItem{
 		{Update: &types.Update{
-			TableName: &s.table,
-			Key:       map[string]types.AttributeValue{"pk": str(reportPK(o.ReportID)), "sk": str(assignPrefix + o.Dept)},
+			TableName:                 &s.table,
+			Key:                       map[string]types.AttributeValue{"pk": str(reportPK(o.ReportID)), "sk": str(assignPrefix + o.Dept)},
 			UpdateExpression:          aws.String("SET overdue = :t REMOVE gsi4pk, gsi4sk"),
 			ConditionExpression:       aws.String("attribute_exists(gsi4pk) AND overdue = :f"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":f": &types.AttributeValueMemberBOOL{Value: false}},

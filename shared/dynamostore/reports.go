@@ -22,21 +22,21 @@ import (
 
 // reportItem is a report as stored. Times are strings in timeKey form.
 type reportItem struct {
-	PK          string         `dynamodbav:"pk"`
-	SK          string         `dynamodbav:"sk"`
-	Type        string         `dynamodbav:"type"`
-	ID          string         `dynamodbav:"id"`
-	Status      string         `dynamodbav:"status"`
-	Category    string         `dynamodbav:"category"`
-	Description string         `dynamodbav:"description"`
-	Lat         float64        `dynamodbav:"lat"`
-	Lng         float64        `dynamodbav:"lng"`
-	Address     string         `dynamodbav:"address,omitempty"`
-	Photos      []report.Photo `dynamodbav:"photos"`
-	Anonymous   bool           `dynamodbav:"anonymous"`
-	ReporterSub string         `dynamodbav:"reporterSub"`
-	CreatedAt   string         `dynamodbav:"createdAt"`
-	UpdatedAt   string         `dynamodbav:"updatedAt"`
+	PK           string         `dynamodbav:"pk"`
+	SK           string         `dynamodbav:"sk"`
+	Type         string         `dynamodbav:"type"`
+	ID           string         `dynamodbav:"id"`
+	Status       string         `dynamodbav:"status"`
+	Category     string         `dynamodbav:"category"`
+	Description  string         `dynamodbav:"description"`
+	Lat          float64        `dynamodbav:"lat"`
+	Lng          float64        `dynamodbav:"lng"`
+	Address      string         `dynamodbav:"address,omitempty"`
+	Photos       []report.Photo `dynamodbav:"photos"`
+	Anonymous    bool           `dynamodbav:"anonymous"`
+	ReporterSub  string         `dynamodbav:"reporterSub"`
+	CreatedAt    string         `dynamodbav:"createdAt"`
+	UpdatedAt    string         `dynamodbav:"updatedAt"`
 	LeadDept     string         `dynamodbav:"leadDept,omitempty"`
 	DuplicateOf  string         `dynamodbav:"duplicateOf,omitempty"`
 	RejectReason string         `dynamodbav:"rejectReason,omitempty"`
