@@ -2,29 +2,103 @@ package localrun
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/civicsnap/civicsnap/functions/admin/adminfn"
+	"github.com/civicsnap/civicsnap/functions/departments/departmentsfn"
+	"github.com/civicsnap/civicsnap/functions/dispatch/dispatchfn"
 	"github.com/civicsnap/civicsnap/functions/intake/intakefn"
+	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/functions/notify/notifyfn"
+	"github.com/civicsnap/civicsnap/functions/sweeper/sweeperfn"
 	"github.com/civicsnap/civicsnap/infra/gateway"
 	"github.com/civicsnap/civicsnap/shared/fnconfig"
 )
 
-// httpConstructor builds an HTTP API function from its environment, exactly as its main does, but with
-// the local AWS configuration.
-type httpConstructor func(ctx context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (gateway.Handler, error)
+// Handler is one built function: exactly one of its fields is set, by trigger.
+type Handler struct {
+	HTTP     gateway.Handler
+	Stream   func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
+	Queue    func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+	Schedule func(context.Context, json.RawMessage) error
+}
 
-// httpFunctions maps template logical ids to their constructors. A function in the template without an
+// constructor builds a function from its environment, exactly as its main does, but with the local AWS
+// configuration.
+type constructor func(ctx context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error)
+
+// constructors maps template logical ids to their constructors. A function in the template without an
 // entry here is an error at start, so the two cannot drift apart silently.
-func httpFunctions() map[string]httpConstructor {
-	return map[string]httpConstructor{
-		"IntakeFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (gateway.Handler, error) {
+func constructors() map[string]constructor {
+	base := func(env fnconfig.Env, awsCfg aws.Config, log *slog.Logger, name string) (*platform.Base, error) {
+		return platform.New(env, awsCfg, log.With("function", name))
+	}
+	return map[string]constructor{
+		"IntakeFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
 			cfg, err := intakefn.ConfigFromEnv(env)
 			if err != nil {
-				return nil, err
+				return Handler{}, err
 			}
-			return intakefn.New(cfg, awsCfg, log.With("function", "intake")).Handle, nil
+			return Handler{HTTP: intakefn.New(cfg, awsCfg, log.With("function", "intake")).Handle}, nil
+		},
+		"DepartmentsFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "departments")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := departmentsfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{HTTP: fn.Handle}, nil
+		},
+		"AdminFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "admin")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := adminfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{HTTP: fn.Handle}, nil
+		},
+		"DispatchFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "dispatch")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := dispatchfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{Stream: fn.Handle}, nil
+		},
+		"NotifyFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "notify")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := notifyfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{Queue: fn.Handle}, nil
+		},
+		"SweeperFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "sweeper")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := sweeperfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{Schedule: fn.Handle}, nil
 		},
 	}
 }

@@ -20,9 +20,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/civicsnap/civicsnap/infra/gateway"
 	"github.com/civicsnap/civicsnap/infra/motoserver"
+	"github.com/civicsnap/civicsnap/infra/pump"
+	"github.com/civicsnap/civicsnap/infra/sink"
 	"github.com/civicsnap/civicsnap/infra/seed"
 	"github.com/civicsnap/civicsnap/infra/stack"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
@@ -48,6 +52,10 @@ type Stack struct {
 	server   *http.Server
 	listener net.Listener
 	log      *slog.Logger
+	handlers map[string]Handler
+	pumps    *pump.Set
+	sink     *sink.Sink
+	cancel   context.CancelFunc
 }
 
 // Start brings the stack up. Stop it with Close.
@@ -88,24 +96,30 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	if st.Issuer, err = gateway.NewIssuer(LocalIssuer, LocalAudience, 12*time.Hour); err != nil {
 		return nil, err
 	}
-
-	routes, err := st.routes(ctx, tpl)
-	if err != nil {
-		return nil, err
-	}
-	if err := st.seed(ctx); err != nil {
-		return nil, err
-	}
-	gw, err := gateway.New(routes, st.Issuer, opts.Log, map[string]http.Handler{
-		"POST /_local/token": http.HandlerFunc(st.mintToken),
-	})
-	if err != nil {
-		return nil, err
-	}
+	// Listen first: seeded departments' webhook URLs point at this very server's sink.
 	if st.listener, err = net.Listen("tcp", opts.Addr); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", opts.Addr, err)
 	}
 	st.API = "http://" + st.listener.Addr().String()
+	if err := st.seed(ctx); err != nil {
+		return nil, err
+	}
+	st.handlers, err = st.build(ctx, tpl)
+	if err != nil {
+		return nil, err
+	}
+	routes := st.routes(tpl)
+	if st.pumps, err = st.startPumps(tpl); err != nil {
+		return nil, err
+	}
+	st.sink = sink.New()
+	extra := st.sink.Routes()
+	extra["POST /_local/token"] = http.HandlerFunc(st.mintToken)
+	extra["POST /_local/schedules/{function}"] = http.HandlerFunc(st.fireSchedule)
+	gw, err := gateway.New(routes, st.Issuer, opts.Log, extra)
+	if err != nil {
+		return nil, err
+	}
 	st.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := st.server.Serve(st.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -126,33 +140,40 @@ func (st *Stack) env(fn stack.Function) fnconfig.Env {
 	vars, _ := st.Names.Environment(fn)
 	vars["S3_PATH_STYLE"] = "true"
 	vars["AWS_REGION"] = st.AWS.Region
+	vars["ALLOW_LOOPBACK_WEBHOOKS"] = "true" // the seeded departments' sink is on loopback
 	return func(k string) string { return vars[k] }
 }
 
-func (st *Stack) routes(ctx context.Context, tpl *stack.Template) ([]gateway.Route, error) {
-	ctors := httpFunctions()
+// build constructs every function the template declares, with its resolved environment.
+func (st *Stack) build(ctx context.Context, tpl *stack.Template) (map[string]Handler, error) {
+	ctors := constructors()
+	hs := map[string]Handler{}
+	for _, id := range slices.Sorted(maps.Keys(tpl.Functions)) {
+		ctor, ok := ctors[id]
+		if !ok {
+			return nil, fmt.Errorf("template function %s is unknown to the local runner (infra/localrun/functions.go)", id)
+		}
+		h, err := ctor(ctx, st.env(tpl.Functions[id]), st.AWS, st.log)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", id, err)
+		}
+		hs[id] = h
+	}
+	return hs, nil
+}
+
+func (st *Stack) routes(tpl *stack.Template) []gateway.Route {
 	var routes []gateway.Route
 	for _, id := range slices.Sorted(maps.Keys(tpl.Functions)) {
 		fn := tpl.Functions[id]
-		if len(fn.HTTPAPIEvents) == 0 {
-			continue
-		}
-		ctor, ok := ctors[fn.LogicalID]
-		if !ok {
-			return nil, fmt.Errorf("template function %s serves HTTP routes but the local runner does not know it", fn.LogicalID)
-		}
-		h, err := ctor(ctx, st.env(fn), st.AWS, st.log)
-		if err != nil {
-			return nil, fmt.Errorf("build %s: %w", fn.LogicalID, err)
-		}
 		for _, ev := range fn.HTTPAPIEvents {
 			routes = append(routes, gateway.Route{
-				Method: ev.Method, Path: ev.Path, Auth: ev.Authorizer != "NONE", Function: fn.LogicalID,
-				Timeout: time.Duration(fn.Timeout) * time.Second, Handler: h,
+				Method: ev.Method, Path: ev.Path, Auth: ev.Authorizer != "NONE", Function: id,
+				Timeout: time.Duration(fn.Timeout) * time.Second, Handler: st.handlers[id].HTTP,
 			})
 		}
 	}
-	return routes, nil
+	return routes
 }
 
 func (st *Stack) seed(ctx context.Context) error {
@@ -161,7 +182,16 @@ func (st *Stack) seed(ctx context.Context) error {
 		return errors.New("template has no Table")
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(st.AWS), table.Name, time.UTC)
-	return seed.Load(ctx, store)
+	sm := secretsmanager.NewFromConfig(st.AWS)
+	putSecret := func(ctx context.Context, name, value string) error {
+		_, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: &name, SecretString: &value})
+		var exists *smtypes.ResourceExistsException
+		if errors.As(err, &exists) {
+			_, err = sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: &name, SecretString: &value})
+		}
+		return err
+	}
+	return seed.Load(ctx, store, putSecret, seed.Options{LocalAPI: st.API, SecretPrefix: "civicsnap/local"})
 }
 
 // mintToken serves POST /_local/token: {"sub","groups",["dept"]} → {"token"}. Local only.
@@ -189,6 +219,9 @@ func (st *Stack) Close(ctx context.Context) error {
 	var errs []error
 	if st.server != nil {
 		errs = append(errs, st.server.Shutdown(ctx))
+	}
+	if st.cancel != nil {
+		st.cancel()
 	}
 	if st.Moto != nil {
 		errs = append(errs, st.Moto.Stop())

@@ -1,6 +1,12 @@
 package seed
 
-import "testing"
+import (
+	"testing"
+	"time"
+
+	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/webhook"
+)
 
 func TestCategories(t *testing.T) {
 	cats, err := Categories()
@@ -26,5 +32,49 @@ func TestCategories(t *testing.T) {
 		if !seen {
 			t.Errorf("category %s missing", name)
 		}
+	}
+}
+
+func TestDispatchSeedIsConsistent(t *testing.T) {
+	depts, err := Departments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(depts) < 8 {
+		t.Errorf("%d departments, want at least 8", len(depts))
+	}
+	known := map[string]bool{}
+	for _, d := range depts {
+		if err := d.Validate(); err != nil && d.WebhookURL == "" {
+			t.Errorf("department %s: %v", d.ID, err)
+		}
+		if _, err := webhook.NewSigner(d.LocalSecret); err != nil {
+			t.Errorf("department %s: local secret: %v", d.ID, err)
+		}
+		known[d.ID] = true
+	}
+	if !known[dispatch.CommandCenter] {
+		t.Errorf("no command center")
+	}
+	areas, err := Areas()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range areas {
+		if err := a.Validate(); err != nil {
+			t.Errorf("area %s: %v", a.ID, err)
+		}
+	}
+	rules, err := Rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules {
+		if err := r.Validate(func(d string) bool { return known[d] }); err != nil {
+			t.Errorf("rule %s: %v", r.ID, err)
+		}
+	}
+	if _, err := dispatch.NewEngine(rules, areas, time.UTC); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/civicsnap/civicsnap/shared/apperr"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/report"
+	"github.com/civicsnap/civicsnap/shared/webhook"
 )
 
 // ChangeSet is everything one transition writes, in one transaction.
@@ -60,18 +62,45 @@ type PhotoMover interface {
 	DeletePhotos(ctx context.Context, photos []report.Photo) error
 }
 
+// Secrets returns a signing secret by reference.
+type Secrets interface {
+	Secret(ctx context.Context, ref string) (string, error)
+}
+
 // Service applies departments' changes.
 type Service struct {
-	store  Store
-	photos PhotoMover
-	dir    *dispatch.Directory
-	outbox dispatch.Outbox
-	now    func() time.Time
+	store   Store
+	photos  PhotoMover
+	dir     *dispatch.Directory
+	outbox  dispatch.Outbox
+	secrets Secrets
+	now     func() time.Time
 }
 
 // NewService returns a Service.
-func NewService(store Store, photos PhotoMover, dir *dispatch.Directory, outbox dispatch.Outbox, now func() time.Time) *Service {
-	return &Service{store: store, photos: photos, dir: dir, outbox: outbox, now: now}
+func NewService(store Store, photos PhotoMover, dir *dispatch.Directory, outbox dispatch.Outbox, secrets Secrets, now func() time.Time) *Service {
+	return &Service{store: store, photos: photos, dir: dir, outbox: outbox, secrets: secrets, now: now}
+}
+
+// VerifyInbound checks a department system's signed request on its raw body (Standard Webhooks, 5-minute
+// tolerance) with that department's secret. Nothing may parse the body before this passes.
+func (s *Service) VerifyInbound(ctx context.Context, dept string, body []byte, h http.Header) error {
+	cfg, err := s.dir.Get(ctx)
+	if err != nil {
+		return err
+	}
+	d, ok := cfg.Departments[dept]
+	if !ok {
+		return ErrUnknownDept
+	}
+	if d.SecretRef == "" {
+		return webhook.ErrInvalidSignature.With("department %s has no signing secret", dept)
+	}
+	secret, err := s.secrets.Secret(ctx, d.SecretRef)
+	if err != nil {
+		return fmt.Errorf("signing secret of %s: %w", dept, err)
+	}
+	return webhook.Verify(secret, body, h, s.now())
 }
 
 // Request is one change asked for by a department.

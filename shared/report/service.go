@@ -76,7 +76,13 @@ func (s *Service) CreateUpload(ctx context.Context, p auth.Principal, contentTyp
 	if err := p.Require(auth.Citizen, auth.Staff); err != nil {
 		return Upload{}, err
 	}
-	if !validSub.MatchString(p.Sub) {
+	return s.CreateUploadFor(ctx, p.Sub, contentType, size)
+}
+
+// CreateUploadFor hands out a presigned POST under owner's pending area: a user's sub, or "dept-<id>" for a
+// department system that signs its requests.
+func (s *Service) CreateUploadFor(ctx context.Context, owner, contentType string, size int64) (Upload, error) {
+	if !validSub.MatchString(owner) {
 		return Upload{}, ErrUnsupportedCaller
 	}
 	if !photo.Allowed(contentType) {
@@ -85,7 +91,7 @@ func (s *Service) CreateUpload(ctx context.Context, p auth.Principal, contentTyp
 	if size < 1 || size > s.cfg.MaxUploadBytes {
 		return Upload{}, ErrUploadSize.With("size must be between 1 and %d bytes", s.cfg.MaxUploadBytes)
 	}
-	key := "uploads/pending/" + p.Sub + "/" + s.newID() + photo.Ext(contentType)
+	key := "uploads/pending/" + owner + "/" + s.newID() + photo.Ext(contentType)
 	up, err := s.photos.PresignUpload(ctx, key, contentType, s.cfg.MaxUploadBytes, s.cfg.UploadTTL)
 	if err != nil {
 		return Upload{}, fmt.Errorf("presign upload: %w", err)

@@ -87,7 +87,7 @@ func newHarness(t testing.TB) *harness {
 	h := &harness{t: t, table: res.Tables["Table"].Name, bucket: res.Buckets["PhotoBucket"].Name, calls: &awscalls.Counter{}}
 	h.db = dynamodb.NewFromConfig(cfg)
 	h.s3 = s3.NewFromConfig(cfg, motoserver.S3Options)
-	if err := seed.Load(ctx, dynamostore.New(h.db, h.table, time.UTC)); err != nil {
+	if err := seed.LoadCategories(ctx, dynamostore.New(h.db, h.table, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	counted := cfg.Copy()

@@ -1,0 +1,51 @@
+// Package adminfn builds the admin function: the city's departments, areas and rules, and the delivery
+// log of notifications with a redrive of the dead-letter queue.
+package adminfn
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/httpapi"
+	"github.com/civicsnap/civicsnap/shared/notify"
+	"github.com/civicsnap/civicsnap/shared/queue"
+)
+
+// Function is the built admin function.
+type Function struct {
+	lambda func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+}
+
+// New builds the function (TABLE_NAME, OUTBOX_QUEUE_URL, OUTBOX_DLQ_URL).
+func New(b *platform.Base) (*Function, error) {
+	queueURL, err := b.Env.Required("OUTBOX_QUEUE_URL")
+	if err != nil {
+		return nil, err
+	}
+	dlqURL, err := b.Env.Required("OUTBOX_DLQ_URL")
+	if err != nil {
+		return nil, err
+	}
+	client := b.SQS()
+	redrive := func(ctx context.Context, max int) (int, error) { return queue.Redrive(ctx, client, dlqURL, queueURL, max) }
+	deliveries := notify.NewService(b.Dir, nil, b.Store, nil, notify.Settings{}, b.Now, nil)
+	adm := dispatch.NewAdmin(b.Store, b.Dir, b.Egress().CheckURL)
+	return &Function{lambda: httpapi.LambdaHandler(httpapi.Admin(adm, deliveries, redrive, b.Log))}, nil
+}
+
+// FromEnv builds the function as Lambda runs it.
+func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
+	b, err := platform.FromEnv(ctx, env, "admin")
+	if err != nil {
+		return nil, err
+	}
+	return New(b)
+}
+
+// Handle is the Lambda handler.
+func (f *Function) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return f.lambda(ctx, ev)
+}

@@ -1,0 +1,46 @@
+// Package departmentsfn builds the departments function: signed callbacks and uploads from department
+// systems, and the staff API for departments without a system of their own.
+package departmentsfn
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/shared/casework"
+	"github.com/civicsnap/civicsnap/shared/httpapi"
+)
+
+// Function is the built departments function.
+type Function struct {
+	lambda func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+}
+
+// New builds the function (TABLE_NAME, BUCKET_NAME, OUTBOX_QUEUE_URL, CITY_TZ).
+func New(b *platform.Base) (*Function, error) {
+	reports, err := b.Reports()
+	if err != nil {
+		return nil, err
+	}
+	outbox, err := b.Outbox(b.SQS())
+	if err != nil {
+		return nil, err
+	}
+	cw := casework.NewService(b.Store, reports, b.Dir, outbox, b.Secrets(), b.Now)
+	return &Function{lambda: httpapi.LambdaHandler(httpapi.Departments(cw, reports, b.Log))}, nil
+}
+
+// FromEnv builds the function as Lambda runs it.
+func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
+	b, err := platform.FromEnv(ctx, env, "departments")
+	if err != nil {
+		return nil, err
+	}
+	return New(b)
+}
+
+// Handle is the Lambda handler.
+func (f *Function) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return f.lambda(ctx, ev)
+}

@@ -1,0 +1,99 @@
+// Package notifyfn builds the notify function: it consumes the outbox queue and delivers signed webhooks
+// to departments, retrying with backoff through the message's visibility timeout.
+package notifyfn
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/notify"
+	"github.com/civicsnap/civicsnap/shared/queue"
+	"github.com/civicsnap/civicsnap/shared/webhook"
+)
+
+// Function is the built notify function.
+type Function struct {
+	svc      *notify.Service
+	sqs      *sqs.Client
+	queueURL string
+	log      *slog.Logger
+}
+
+// New builds the function (OUTBOX_QUEUE_URL, NOTIFY_MAX_ATTEMPTS = the queue's maxReceiveCount,
+// ALLOW_LOOPBACK_WEBHOOKS for the local stack only).
+func New(b *platform.Base) (*Function, error) {
+	url, err := b.Env.Required("OUTBOX_QUEUE_URL")
+	if err != nil {
+		return nil, err
+	}
+	attempts, err := b.Env.Int64("NOTIFY_MAX_ATTEMPTS", 5)
+	if err != nil {
+		return nil, err
+	}
+	client := b.Egress().Client(webhook.DefaultTimeout)
+	send := func(ctx context.Context, url, secret, msgID string, payload []byte, now time.Time) webhook.Result {
+		return webhook.Deliver(ctx, client, url, secret, msgID, payload, now)
+	}
+	svc := notify.NewService(b.Dir, b.Secrets(), b.Store, send, notify.Settings{MaxAttempts: int(attempts)}, b.Now, nil)
+	return &Function{svc: svc, sqs: b.SQS(), queueURL: url, log: b.Log}, nil
+}
+
+// FromEnv builds the function as Lambda runs it.
+func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
+	b, err := platform.FromEnv(ctx, env, "notify")
+	if err != nil {
+		return nil, err
+	}
+	return New(b)
+}
+
+// Handle delivers each message; those to retry are delayed by their backoff and reported as batch item
+// failures, so SQS delivers them again (and dead-letters them after maxReceiveCount).
+func (f *Function) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for _, m := range ev.Records {
+		if err := f.one(ctx, m); err != nil {
+			f.log.ErrorContext(ctx, "notification not delivered", "messageId", m.MessageId, "err", err.Error())
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// errRetry marks a message kept for a later attempt.
+type errRetry struct{ seconds int32 }
+
+func (e errRetry) Error() string { return fmt.Sprintf("retry in %d s", e.seconds) }
+
+func (f *Function) one(ctx context.Context, m events.SQSMessage) error {
+	var n dispatch.Notification
+	if err := json.Unmarshal([]byte(m.Body), &n); err != nil || n.ID == "" || n.Dept == "" {
+		return fmt.Errorf("malformed notification: %v", err) // left to the dead-letter queue
+	}
+	attempt, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+	if attempt < 1 {
+		attempt = 1
+	}
+	d, err := f.svc.Deliver(ctx, n, attempt)
+	if err != nil {
+		return err
+	}
+	if !d.Retry {
+		f.log.InfoContext(ctx, "notification handled", "webhookId", n.ID, "dept", n.Dept, "attempt", attempt)
+		return nil
+	}
+	secs := int32(d.After.Seconds())
+	if err := queue.Delay(ctx, f.sqs, f.queueURL, m.ReceiptHandle, secs); err != nil {
+		f.log.WarnContext(ctx, "could not delay retry", "webhookId", n.ID, "err", err.Error())
+	}
+	return errRetry{secs}
+}

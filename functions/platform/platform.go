@@ -1,0 +1,122 @@
+// Package platform builds what several functions share from their environment: AWS clients (once per
+// container), the table store, the cached city configuration, the outbox, secrets and the report service.
+// Each function's constructor package takes what it needs from a Base; main and the local runner call the
+// same constructors.
+package platform
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/google/uuid"
+
+	"github.com/civicsnap/civicsnap/shared/blobstore"
+	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/dynamostore"
+	"github.com/civicsnap/civicsnap/shared/fnconfig"
+	"github.com/civicsnap/civicsnap/shared/queue"
+	"github.com/civicsnap/civicsnap/shared/report"
+	"github.com/civicsnap/civicsnap/shared/secretstore"
+	"github.com/civicsnap/civicsnap/shared/webhook"
+)
+
+// Base is the shared part of a function.
+type Base struct {
+	Env   fnconfig.Env
+	AWS   aws.Config
+	Log   *slog.Logger
+	TZ    *time.Location
+	Table string
+	DB    *dynamodb.Client
+	Store *dynamostore.Store
+	Dir   *dispatch.Directory
+	Now   func() time.Time
+}
+
+// New reads TABLE_NAME and CITY_TZ and builds the DynamoDB client and store.
+func New(env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (*Base, error) {
+	table, err := env.Required("TABLE_NAME")
+	if err != nil {
+		return nil, err
+	}
+	tz, err := env.Location("CITY_TZ")
+	if err != nil {
+		return nil, err
+	}
+	db := dynamodb.NewFromConfig(awsCfg)
+	store := dynamostore.New(db, table, tz)
+	return &Base{
+		Env: env, AWS: awsCfg, Log: log, TZ: tz, Table: table, DB: db, Store: store,
+		Dir: dispatch.NewDirectory(store, time.Minute, tz, time.Now), Now: time.Now,
+	}, nil
+}
+
+// FromEnv loads the AWS configuration from the process environment and builds a Base, as Lambda runs it.
+func FromEnv(ctx context.Context, env fnconfig.Env, function string) (*Base, error) {
+	awsCfg, err := fnconfig.AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return New(env, awsCfg, fnconfig.Logger(function))
+}
+
+// SQS returns an SQS client.
+func (b *Base) SQS() *sqs.Client { return sqs.NewFromConfig(b.AWS) }
+
+// Outbox returns the notification outbox named by OUTBOX_QUEUE_URL.
+func (b *Base) Outbox(client *sqs.Client) (*queue.Outbox, error) {
+	url, err := b.Env.Required("OUTBOX_QUEUE_URL")
+	if err != nil {
+		return nil, err
+	}
+	return queue.NewOutbox(client, url), nil
+}
+
+// Secrets returns the Secrets Manager reader, cached for five minutes.
+func (b *Base) Secrets() *secretstore.Store {
+	return secretstore.New(secretsmanager.NewFromConfig(b.AWS), 5*time.Minute, b.Now)
+}
+
+// Egress returns the webhook egress policy. ALLOW_LOOPBACK_WEBHOOKS=true is set only by the local stack.
+func (b *Base) Egress() webhook.EgressPolicy {
+	return webhook.EgressPolicy{AllowLoopbackHTTP: b.Env("ALLOW_LOOPBACK_WEBHOOKS") == "true"}
+}
+
+// Reports returns the report service over BUCKET_NAME (CITY_BBOX, MAX_UPLOAD_BYTES, S3_PATH_STYLE).
+func (b *Base) Reports() (*report.Service, error) {
+	bucket, err := b.Env.Required("BUCKET_NAME")
+	if err != nil {
+		return nil, err
+	}
+	bboxText := b.Env("CITY_BBOX")
+	if bboxText == "" {
+		bboxText = "23.20,103.15,23.60,103.60"
+	}
+	bbox, err := report.ParseBBox(bboxText)
+	if err != nil {
+		return nil, fmt.Errorf("CITY_BBOX: %w", err)
+	}
+	maxBytes, err := b.Env.Int64("MAX_UPLOAD_BYTES", 10<<20)
+	if err != nil {
+		return nil, err
+	}
+	s3c := s3.NewFromConfig(b.AWS, b.Env.S3PathStyle())
+	return report.NewService(b.Store, blobstore.New(s3c, bucket),
+		report.Config{BBox: bbox, MaxUploadBytes: maxBytes}, b.Now, NewID), nil
+}
+
+// NewID returns a time-ordered UUID (v7), so ids sort roughly by creation.
+func NewID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}

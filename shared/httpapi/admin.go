@@ -1,0 +1,120 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/civicsnap/civicsnap/shared/auth"
+	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/notify"
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+// Redriver moves up to max dead-lettered notifications back to the outbox.
+type Redriver func(ctx context.Context, max int) (int, error)
+
+// Admin serves the command center's configuration and delivery routes (admin group only).
+func Admin(cfg *dispatch.Admin, deliveries *notify.Service, redrive Redriver, log *slog.Logger) http.Handler {
+	h := &admin{cfg: cfg, deliveries: deliveries, redrive: redrive, log: log}
+	mux := http.NewServeMux()
+	mux.Handle("GET /v1/admin/departments/{id}", h.only(getConfig(h, cfg.Department)))
+	mux.Handle("PUT /v1/admin/departments/{id}", h.only(putConfig(h, cfg.PutDepartment)))
+	mux.Handle("GET /v1/admin/areas/{id}", h.only(getConfig(h, cfg.Area)))
+	mux.Handle("PUT /v1/admin/areas/{id}", h.only(putConfig(h, cfg.PutArea)))
+	mux.Handle("GET /v1/admin/rules/{id}", h.only(getConfig(h, cfg.Rule)))
+	mux.Handle("PUT /v1/admin/rules/{id}", h.only(putConfig(h, cfg.PutRule)))
+	mux.Handle("GET /v1/admin/deliveries", h.only(http.HandlerFunc(h.listDeliveries)))
+	mux.Handle("POST /v1/admin/deliveries/redrive", h.only(http.HandlerFunc(h.redriveDeliveries)))
+	return WithLogging(mux, log)
+}
+
+type admin struct {
+	cfg        *dispatch.Admin
+	deliveries *notify.Service
+	redrive    Redriver
+	log        *slog.Logger
+}
+
+func (h *admin) only(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := Principal(r).Require(auth.Admin); err != nil {
+			WriteError(w, r, h.log, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func getConfig[T any](h *admin, get func(context.Context, string) (T, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		if !dispatch.ValidID(id) {
+			WriteError(w, r, h.log, dispatch.ErrConfigMissing)
+			return
+		}
+		v, err := get(r.Context(), id)
+		if err != nil {
+			WriteError(w, r, h.log, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, v)
+	})
+}
+
+func putConfig[T any](h *admin, put func(context.Context, string, T) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := ReadBody(r)
+		if err != nil {
+			WriteError(w, r, h.log, err)
+			return
+		}
+		var v T
+		if err := DecodeJSON(body, &v); err != nil {
+			WriteError(w, r, h.log, err)
+			return
+		}
+		if err := put(r.Context(), r.PathValue("id"), v); err != nil {
+			WriteError(w, r, h.log, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, v)
+	})
+}
+
+func (h *admin) listDeliveries(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	dept := q.Get("dept")
+	if !dispatch.ValidID(dept) {
+		WriteError(w, r, h.log, ErrBadQuery.With("dept is required"))
+		return
+	}
+	limit := 20
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100 {
+			WriteError(w, r, h.log, report.ErrInvalidLimit)
+			return
+		}
+		limit = n
+	}
+	items, next, err := h.deliveries.Deliveries(r.Context(), dept, limit, q.Get("cursor"))
+	if err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	if items == nil {
+		items = []notify.Delivery{}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"items": items, "nextCursor": next})
+}
+
+func (h *admin) redriveDeliveries(w http.ResponseWriter, r *http.Request) {
+	n, err := h.redrive(r.Context(), 100)
+	if err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]int{"redriven": n})
+}
