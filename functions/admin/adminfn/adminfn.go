@@ -30,7 +30,9 @@ func New(b *platform.Base) (*Function, error) {
 		return nil, err
 	}
 	client := b.SQS()
-	redrive := func(ctx context.Context, max int) (int, error) { return queue.Redrive(ctx, client, dlqURL, queueURL, max) }
+	redrive := func(ctx context.Context, max int) (int, error) {
+		return queue.Redrive(ctx, client, dlqURL, queueURL, max)
+	}
 	deliveries := notify.NewService(b.Dir, nil, b.Store, nil, notify.Settings{}, b.Now, nil)
 	adm := dispatch.NewAdmin(b.Store, b.Dir, b.Egress().CheckURL)
 	return &Function{lambda: httpapi.LambdaHandler(httpapi.Admin(adm, deliveries, redrive, b.Log))}, nil
