@@ -16,8 +16,9 @@ import (
 type Delivery struct {
 	At      time.Time         `json:"at"`
 	Headers map[string]string `json:"headers"`
-	Body    json.RawMessage   `json:"body"`
-	Status  int               `json:"status"` // what the sink answered
+	Body    string            `json:"body"` // the raw body, byte for byte, so signatures can be checked
+
+	Status int `json:"status"` // what the sink answered
 }
 
 // Sink records deliveries per department. Safe for concurrent use.
@@ -55,11 +56,7 @@ func (s *Sink) receive(w http.ResponseWriter, r *http.Request) {
 		s.failNext[dept]--
 		status = http.StatusServiceUnavailable
 	}
-	raw := json.RawMessage(body)
-	if !json.Valid(body) {
-		raw, _ = json.Marshal(string(body))
-	}
-	list := append(s.received[dept], Delivery{At: time.Now().UTC(), Headers: h, Body: raw, Status: status})
+	list := append(s.received[dept], Delivery{At: time.Now().UTC(), Headers: h, Body: string(body), Status: status})
 	if len(list) > keep {
 		list = list[len(list)-keep:]
 	}

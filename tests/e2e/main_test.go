@@ -180,14 +180,7 @@ func (c *client) uploadPhoto(contentType string, data []byte) string {
 		c.t.Fatalf("presign: %d", st)
 	}
 	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	for k, v := range up.Fields {
-		_ = mw.WriteField(k, v)
-	}
-	fw, _ := mw.CreateFormFile("file", "photo")
-	_, _ = fw.Write(data)
-	_ = mw.Close()
-	resp, err := http.Post(up.URL, mw.FormDataContentType(), &form)
+	resp, err := http.Post(up.URL, newMultipart(&form, up.Fields, data), &form)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -196,4 +189,16 @@ func (c *client) uploadPhoto(contentType string, data []byte) string {
 		c.t.Fatalf("upload to S3: %d", resp.StatusCode)
 	}
 	return up.Key
+}
+
+// newMultipart writes a presigned POST form (fields, then the file) and returns its content type.
+func newMultipart(form *bytes.Buffer, fields map[string]string, data []byte) string {
+	mw := multipart.NewWriter(form)
+	for k, v := range fields {
+		_ = mw.WriteField(k, v)
+	}
+	fw, _ := mw.CreateFormFile("file", "photo")
+	_, _ = fw.Write(data)
+	_ = mw.Close()
+	return mw.FormDataContentType()
 }

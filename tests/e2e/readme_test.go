@@ -35,7 +35,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatalf("walk-through failed: %v\n%s", err, out)
 	}
-	if got := strings.TrimSpace(string(out)); got != "submitted\nsubmitted" {
-		t.Errorf("walk-through printed %q, want two lines 'submitted'", got)
+	if got := strings.TrimSpace(string(out)); got != "street_light\ndispatched" {
+		t.Errorf("walk-through printed %q, want street_light and dispatched", got)
 	}
 }
