@@ -39,11 +39,15 @@ func constructors() map[string]constructor {
 	}
 	return map[string]constructor{
 		"IntakeFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
-			cfg, err := intakefn.ConfigFromEnv(env)
+			b, err := base(env, awsCfg, log, "intake")
 			if err != nil {
 				return Handler{}, err
 			}
-			return Handler{HTTP: intakefn.New(cfg, awsCfg, log.With("function", "intake")).Handle}, nil
+			fn, err := intakefn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{HTTP: fn.Handle}, nil
 		},
 		"DepartmentsFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
 			b, err := base(env, awsCfg, log, "departments")

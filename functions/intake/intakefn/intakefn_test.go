@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/civicsnap/civicsnap/functions/intake/intakefn"
+	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/infra/gateway"
 	"github.com/civicsnap/civicsnap/infra/motoserver"
 	"github.com/civicsnap/civicsnap/infra/seed"
@@ -92,11 +93,17 @@ func newHarness(t testing.TB) *harness {
 	}
 	counted := cfg.Copy()
 	h.calls.Attach(&counted)
-	bbox, _ := report.ParseBBox("23.20,103.15,23.60,103.60")
-	tz, _ := time.LoadLocation("Asia/Shanghai")
-	h.fn = intakefn.New(intakefn.Config{
-		Table: h.table, Bucket: h.bucket, BBox: bbox, MaxUploadBytes: maxUpload, TZ: tz, S3Options: motoserver.S3Options,
-	}, counted, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	env := map[string]string{
+		"TABLE_NAME": h.table, "BUCKET_NAME": h.bucket, "MAX_UPLOAD_BYTES": fmt.Sprint(maxUpload),
+		"CITY_TZ": "Asia/Shanghai", "CITY_BBOX": "23.20,103.15,23.60,103.60", "S3_PATH_STYLE": "true",
+	}
+	b, err := platform.New(func(k string) string { return env[k] }, counted, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.fn, err = intakefn.New(b); err != nil {
+		t.Fatal(err)
+	}
 	return h
 }
 
