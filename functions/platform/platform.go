@@ -21,6 +21,7 @@ import (
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/fnconfig"
+	"github.com/civicsnap/civicsnap/shared/points"
 	"github.com/civicsnap/civicsnap/shared/queue"
 	"github.com/civicsnap/civicsnap/shared/report"
 	"github.com/civicsnap/civicsnap/shared/secretstore"
@@ -119,4 +120,16 @@ func NewID() string {
 		return uuid.NewString()
 	}
 	return id.String()
+}
+
+// Points returns the points service; a category's default points come from the cached configuration.
+func (b *Base) Points() *points.Service {
+	catPts := func(ctx context.Context, category string) (int64, error) {
+		cfg, err := b.Dir.Get(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return int64(cfg.Categories[category].Points), nil
+	}
+	return points.NewService(b.Store, catPts, b.TZ, b.Now)
 }

@@ -8,12 +8,15 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/civicsnap/civicsnap/functions/account/accountfn"
+	"github.com/civicsnap/civicsnap/functions/accrual/accrualfn"
 	"github.com/civicsnap/civicsnap/functions/admin/adminfn"
 	"github.com/civicsnap/civicsnap/functions/departments/departmentsfn"
 	"github.com/civicsnap/civicsnap/functions/dispatch/dispatchfn"
 	"github.com/civicsnap/civicsnap/functions/intake/intakefn"
 	"github.com/civicsnap/civicsnap/functions/notify/notifyfn"
 	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/functions/reconciler/reconcilerfn"
 	"github.com/civicsnap/civicsnap/functions/sweeper/sweeperfn"
 	"github.com/civicsnap/civicsnap/infra/gateway"
 	"github.com/civicsnap/civicsnap/shared/fnconfig"
@@ -99,6 +102,39 @@ func constructors() map[string]constructor {
 				return Handler{}, err
 			}
 			fn, err := sweeperfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{Schedule: fn.Handle}, nil
+		},
+		"AccrualFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "accrual")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := accrualfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{Stream: fn.Handle}, nil
+		},
+		"AccountFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "account")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := accountfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{HTTP: fn.Handle}, nil
+		},
+		"ReconcilerFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "reconciler")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := reconcilerfn.New(b)
 			if err != nil {
 				return Handler{}, err
 			}

@@ -293,3 +293,33 @@ func (s *Service) Queue(ctx context.Context, dept string, status report.Status, 
 	}
 	return s.store.Queue(ctx, dept, status, limit, cursor)
 }
+
+// ErrReasonRequired is returned for a revocation without a reason.
+var ErrReasonRequired = apperr.New(apperr.Invalid, "reason_required", "a revocation needs a reason of 1 to 500 characters")
+
+// Revoke moves a resolved report to revoked (an admin's decision, e.g. a fraudulent report); accrual then
+// reverses its points. Only resolved reports can be revoked.
+func (s *Service) Revoke(ctx context.Context, reportID, reason string) (report.Report, error) {
+	if n := len([]rune(reason)); n < 1 || n > 500 {
+		return report.Report{}, ErrReasonRequired
+	}
+	r, _, err := s.store.ReportForDept(ctx, reportID)
+	if err != nil {
+		return report.Report{}, err
+	}
+	if r.Status != report.Resolved {
+		return report.Report{}, report.ErrInvalidTransition.With("only a resolved report can be revoked; this one is %s", r.Status)
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	cs := ChangeSet{Report: r, To: report.Revoked, LeadDept: r.LeadDept, Reason: reason,
+		Entry: report.TimelineEntry{At: now, Status: report.Revoked, Actor: "admin", Note: reason}}
+	if err := s.store.Apply(ctx, cs); err != nil {
+		if errors.Is(err, dispatch.ErrAlreadyHandled) {
+			return report.Report{}, report.ErrInvalidTransition.With("the report changed meanwhile")
+		}
+		return report.Report{}, err
+	}
+	r.Status, r.UpdatedAt, r.RejectReason = report.Revoked, now, reason
+	r.Timeline = append(r.Timeline, cs.Entry)
+	return r, nil
+}

@@ -147,11 +147,13 @@ func (s *Store) MarkDuplicate(ctx context.Context, r report.Report, original str
 	return s.transact(ctx, "mark duplicate", []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName: &s.table, Key: reportKey(r.ID),
-			UpdateExpression:         aws.String("SET #st = :dup, duplicateOf = :orig, updatedAt = :now"),
+			// gsi4 DUPOF#<original> lets accrual find an original's duplicates (confirmation awards).
+			UpdateExpression:         aws.String("SET #st = :dup, duplicateOf = :orig, updatedAt = :now, gsi4pk = :dpk, gsi4sk = :dsk"),
 			ConditionExpression:      aws.String("#st = :submitted"),
 			ExpressionAttributeNames: map[string]string{"#st": "status"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":dup": str(string(report.Duplicate)), ":orig": str(original), ":now": str(timeKey(entry.At)),
+				":dpk": str("DUPOF#" + original), ":dsk": str(timeKey(r.CreatedAt) + "#" + r.ID),
 				":submitted": str(string(report.Submitted)),
 			},
 		}},
@@ -211,7 +213,12 @@ func (s *Store) Overdue(ctx context.Context, now time.Time, limit int) ([]dispat
 
 // MarkOverdue flags the assignment overdue and takes it out of the SLA index, once.
 func (s *Store) MarkOverdue(ctx context.Context, o dispatch.OverdueAssignment, entry report.TimelineEntry) (bool, error) {
-	tl, err := s.putItem(timelineEntryItem(o.ReportID, 0, entry), "")
+	// A sweep escalates every late assignment of a report at one instant and as one actor ("system"), so
+	// the timeline key would be the same for each: the department in the key keeps one entry per
+	// assignment instead of the last overwriting the others.
+	it := timelineEntryItem(o.ReportID, 0, entry)
+	it.SK += "#" + o.Dept
+	tl, err := s.putItem(it, "")
 	if err != nil {
 		return false, err
 	}

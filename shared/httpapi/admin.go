@@ -9,14 +9,18 @@ import (
 	"github.com/civicsnap/civicsnap/shared/auth"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/notify"
+	"github.com/civicsnap/civicsnap/shared/points"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 // Redriver moves up to max dead-lettered notifications back to the outbox.
 type Redriver func(ctx context.Context, max int) (int, error)
 
+// Revoker revokes a resolved report.
+type Revoker func(ctx context.Context, reportID, reason string) (report.Report, error)
+
 // Admin serves the command center's configuration and delivery routes (admin group only).
-func Admin(cfg *dispatch.Admin, deliveries *notify.Service, redrive Redriver, log *slog.Logger) http.Handler {
+func Admin(cfg *dispatch.Admin, deliveries *notify.Service, redrive Redriver, pts *points.Service, revoke Revoker, log *slog.Logger) http.Handler {
 	h := &admin{cfg: cfg, deliveries: deliveries, redrive: redrive, log: log}
 	mux := http.NewServeMux()
 	mux.Handle("GET /v1/admin/departments/{id}", h.only(getConfig(h, cfg.Department)))
@@ -27,6 +31,37 @@ func Admin(cfg *dispatch.Admin, deliveries *notify.Service, redrive Redriver, lo
 	mux.Handle("PUT /v1/admin/rules/{id}", h.only(putConfig(h, cfg.PutRule)))
 	mux.Handle("GET /v1/admin/deliveries", h.only(http.HandlerFunc(h.listDeliveries)))
 	mux.Handle("POST /v1/admin/deliveries/redrive", h.only(http.HandlerFunc(h.redriveDeliveries)))
+	mux.Handle("GET /v1/admin/point-rules", h.only(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rules, err := pts.Rules(r.Context())
+		if err != nil {
+			WriteError(w, r, h.log, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, rules)
+	})))
+	mux.Handle("PUT /v1/admin/point-rules", h.only(putConfig(h, func(ctx context.Context, _ string, rules points.Rules) error {
+		return pts.PutRules(ctx, rules)
+	})))
+	mux.Handle("POST /v1/admin/reports/{id}/revoke", h.only(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := ReadBody(r)
+		if err != nil {
+			WriteError(w, r, h.log, err)
+			return
+		}
+		var req struct {
+			Reason string `json:"reason"`
+		}
+		if err := DecodeJSON(body, &req); err != nil {
+			WriteError(w, r, h.log, err)
+			return
+		}
+		rep, err := revoke(r.Context(), r.PathValue("id"), req.Reason)
+		if err != nil {
+			WriteError(w, r, h.log, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, rep)
+	})))
 	return WithLogging(mux, log)
 }
 

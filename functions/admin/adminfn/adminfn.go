@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/shared/casework"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/httpapi"
 	"github.com/civicsnap/civicsnap/shared/notify"
@@ -35,7 +36,9 @@ func New(b *platform.Base) (*Function, error) {
 	}
 	deliveries := notify.NewService(b.Dir, nil, b.Store, nil, notify.Settings{}, b.Now, nil)
 	adm := dispatch.NewAdmin(b.Store, b.Dir, b.Egress().CheckURL)
-	return &Function{lambda: httpapi.LambdaHandler(httpapi.Admin(adm, deliveries, redrive, b.Log))}, nil
+	// Revocation moves no photos and signs nothing: the casework service needs neither here.
+	cw := casework.NewService(b.Store, nil, b.Dir, queue.NewOutbox(client, queueURL), nil, b.Now)
+	return &Function{lambda: httpapi.LambdaHandler(httpapi.Admin(adm, deliveries, redrive, b.Points(), cw.Revoke, b.Log))}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.

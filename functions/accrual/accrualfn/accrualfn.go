@@ -1,0 +1,65 @@
+// Package accrualfn builds the accrual function, the table stream's second consumer: points, merit and
+// honors when a report is resolved, their reversal when it is revoked.
+package accrualfn
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/shared/dynamostore"
+	"github.com/civicsnap/civicsnap/shared/points"
+	"github.com/civicsnap/civicsnap/shared/report"
+	"github.com/civicsnap/civicsnap/shared/streamfn"
+)
+
+// Function is the built accrual function.
+type Function struct {
+	svc *points.Service
+	log *slog.Logger
+}
+
+// New builds the function (TABLE_NAME, CITY_TZ).
+func New(b *platform.Base) (*Function, error) {
+	return &Function{svc: b.Points(), log: b.Log}, nil
+}
+
+// FromEnv builds the function as Lambda runs it.
+func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
+	b, err := platform.FromEnv(ctx, env, "accrual")
+	if err != nil {
+		return nil, err
+	}
+	return New(b)
+}
+
+// Handle processes a stream batch of reports entering resolved or revoked (the template's FilterCriteria);
+// a failing record is reported by its SequenceNumber.
+func (f *Function) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return streamfn.Process(ctx, f.log, ev, func(ctx context.Context, rec events.DynamoDBEventRecord) error {
+		r, err := dynamostore.ReportFromImage(streamfn.Image(rec.Change.NewImage))
+		if err != nil {
+			return fmt.Errorf("record %s: %w", rec.EventID, err)
+		}
+		switch r.Status {
+		case report.Resolved:
+			at := r.UpdatedAt
+			if r.ResolvedAt != nil {
+				at = *r.ResolvedAt
+			}
+			if err := f.svc.OnResolved(ctx, points.Resolved{ID: r.ID, ReporterSub: r.ReporterSub, Category: r.Category, At: at}); err != nil {
+				return err
+			}
+			f.log.InfoContext(ctx, "points awarded", "reportId", r.ID)
+		case report.Revoked:
+			if err := f.svc.OnRevoked(ctx, r.ID, r.UpdatedAt); err != nil {
+				return err
+			}
+			f.log.InfoContext(ctx, "points reversed", "reportId", r.ID)
+		}
+		return nil
+	}), nil
+}

@@ -1,0 +1,68 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/civicsnap/civicsnap/shared/auth"
+	"github.com/civicsnap/civicsnap/shared/points"
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+// Account serves a citizen's own points: profile and ledger.
+func Account(svc *points.Service, log *slog.Logger) http.Handler {
+	h := &account{svc: svc, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/me", h.me)
+	mux.HandleFunc("GET /v1/me/ledger", h.ledger)
+	return WithLogging(mux, log)
+}
+
+type account struct {
+	svc *points.Service
+	log *slog.Logger
+}
+
+func (h *account) me(w http.ResponseWriter, r *http.Request) {
+	p := Principal(r)
+	if err := p.Require(auth.Citizen, auth.Staff, auth.Clerk, auth.Admin); err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	prof, err := h.svc.Me(r.Context(), p.Sub)
+	if err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	if prof.Honors == nil {
+		prof.Honors = []points.EarnedHonor{}
+	}
+	WriteJSON(w, http.StatusOK, prof)
+}
+
+func (h *account) ledger(w http.ResponseWriter, r *http.Request) {
+	p := Principal(r)
+	if err := p.Require(auth.Citizen, auth.Staff, auth.Clerk, auth.Admin); err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	limit := 20
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100 {
+			WriteError(w, r, h.log, report.ErrInvalidLimit)
+			return
+		}
+		limit = n
+	}
+	items, next, err := h.svc.Ledger(r.Context(), p.Sub, limit, r.URL.Query().Get("cursor"))
+	if err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	if items == nil {
+		items = []points.Entry{}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"items": items, "nextCursor": next})
+}

@@ -1,0 +1,200 @@
+// Package points is 一拍三记 — one snap, three records: a valid report earns points (记分), merit (记功) and
+// progress toward honor titles (记荣誉). Points are the honor supermarket's currency, so every change is
+// computed here from the profile as read and written by the store only under a version condition, together
+// with an append-only ledger entry and a record of the award's identity (report, user, rule) that makes a
+// second delivery a no-op.
+package points
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/civicsnap/civicsnap/shared/apperr"
+)
+
+// Honor is a title earned at a number of valid reports.
+type Honor struct {
+	Title     string `json:"title"`
+	Threshold int64  `json:"threshold"`
+}
+
+// Rules are the accrual rules, edited by admins.
+type Rules struct {
+	CategoryPoints map[string]int64 `json:"categoryPoints,omitempty"` // overrides the category's default points
+	DuplicateAward int64            `json:"duplicateAward"`           // to each reporter of a confirmed duplicate
+	DailyCap       int64            `json:"dailyCap"`
+	MonthlyCap     int64            `json:"monthlyCap"`
+	MeritPerReport int64            `json:"meritPerReport"`
+	Honors         []Honor          `json:"honors"`
+}
+
+// DefaultRules are Mengzi's: caps of 50 a day and 500 a month, one merit per valid report, 文明市民 at 10
+// valid reports and 文明之星 at 50.
+func DefaultRules() Rules {
+	return Rules{DailyCap: 50, MonthlyCap: 500, MeritPerReport: 1,
+		Honors: []Honor{{Title: "文明市民", Threshold: 10}, {Title: "文明之星", Threshold: 50}}}
+}
+
+// ErrInvalidRules is returned for rules that make no sense.
+var ErrInvalidRules = apperr.New(apperr.Invalid, "invalid_point_rules", "the point rules are not valid")
+
+// Validate checks the rules.
+func (r Rules) Validate() error {
+	if r.DailyCap < 0 || r.MonthlyCap < 0 || r.DuplicateAward < 0 || r.MeritPerReport < 0 {
+		return ErrInvalidRules.With("caps, awards and merit must not be negative")
+	}
+	if r.MonthlyCap < r.DailyCap {
+		return ErrInvalidRules.With("the monthly cap must be at least the daily cap")
+	}
+	for c, p := range r.CategoryPoints {
+		if p < 0 || p > 1000 {
+			return ErrInvalidRules.With("points of %s must be 0 to 1000", c)
+		}
+	}
+	seen := map[string]bool{}
+	for _, h := range r.Honors {
+		if h.Title == "" || h.Threshold < 1 || seen[h.Title] {
+			return ErrInvalidRules.With("honors need distinct titles and thresholds of at least 1")
+		}
+		seen[h.Title] = true
+	}
+	return nil
+}
+
+// EarnedHonor is a title a citizen holds, with the day it was earned (or bought).
+type EarnedHonor struct {
+	Title string    `json:"title"`
+	At    time.Time `json:"at"`
+}
+
+// Profile is a citizen's account. Version increments with every write; writes are conditional on it.
+type Profile struct {
+	Sub              string        `json:"sub"`
+	Balance          int64         `json:"balance"`
+	Merit            int64         `json:"merit"`
+	ValidReports     int64         `json:"validReports"`
+	Honors           []EarnedHonor `json:"honors"`
+	LifetimeEarned   int64         `json:"lifetimeEarned"`
+	LifetimeRedeemed int64         `json:"lifetimeRedeemed"`
+	Debt             int64         `json:"debt"`
+	Version          int64         `json:"-"`
+	Day              string        `json:"-"` // the local day DayEarned counts
+	DayEarned        int64         `json:"-"`
+	Month            string        `json:"-"`
+	MonthEarned      int64         `json:"-"`
+	CreatedAt        time.Time     `json:"-"` // zero until the profile is first stored
+}
+
+// HasHonor reports whether the profile holds title.
+func (p Profile) HasHonor(title string) bool {
+	return slices.ContainsFunc(p.Honors, func(h EarnedHonor) bool { return h.Title == title })
+}
+
+// Ledger entry kinds.
+const (
+	KindAward       = "award"
+	KindConfirm     = "duplicate_award"
+	KindReversal    = "reversal"
+	KindRedemption  = "redemption"
+	KindRefund      = "refund"
+	KindReconcile   = "reconcile"
+	RuleReport      = "report"    // the first valid reporter's award
+	RuleConfirm     = "duplicate" // a duplicate's confirmation award
+	maxHonorsPerAdd = 8
+)
+
+// Entry is one ledger line. Delta is the change to the balance; the ledger of a user sums to the balance.
+type Entry struct {
+	ID           string    `json:"id"`
+	At           time.Time `json:"at"`
+	Delta        int64     `json:"delta"`
+	Kind         string    `json:"kind"`
+	ReportID     string    `json:"reportId,omitempty"`
+	RedemptionID string    `json:"redemptionId,omitempty"`
+	Note         string    `json:"note,omitempty"`
+}
+
+// Award is an award's identity and what it granted.
+type Award struct {
+	ReportID string    `json:"reportId"`
+	Sub      string    `json:"sub"`
+	Rule     string    `json:"rule"`
+	Points   int64     `json:"points"`  // before caps
+	Granted  int64     `json:"granted"` // after caps: what the citizen earned
+	DebtPaid int64     `json:"debtPaid"`
+	Merit    int64     `json:"merit"`
+	At       time.Time `json:"at"`
+	Reversed bool      `json:"reversed"`
+}
+
+// ID is the award's identity: (report, user, rule).
+func (a Award) ID() string { return a.ReportID + "#" + a.Sub + "#" + a.Rule }
+
+// Grant applies an award of points (and merit) at time at to p and returns the award, the new profile and
+// its ledger entry. Caps count in the city's local days and months; a debt left by a reversal is paid from
+// the award first. p is not modified.
+func Grant(p Profile, reportID, rule string, pts, merit int64, rules Rules, at time.Time, tz *time.Location) (Award, Profile, Entry) {
+	local := at.In(tz)
+	day, month := local.Format("2006-01-02"), local.Format("2006-01")
+	n := p
+	n.Honors = slices.Clone(p.Honors)
+	if n.Day != day {
+		n.Day, n.DayEarned = day, 0
+	}
+	if n.Month != month {
+		n.Month, n.MonthEarned = month, 0
+	}
+	granted := max(0, min(pts, rules.DailyCap-n.DayEarned, rules.MonthlyCap-n.MonthEarned))
+	debtPaid := min(granted, n.Debt)
+	net := granted - debtPaid
+	n.Balance += net
+	n.Debt -= debtPaid
+	n.LifetimeEarned += granted
+	n.DayEarned += granted
+	n.MonthEarned += granted
+	n.Merit += merit
+	if rule == RuleReport {
+		n.ValidReports++
+		for _, h := range rules.Honors {
+			if n.ValidReports >= h.Threshold && !n.HasHonor(h.Title) && len(n.Honors) < len(p.Honors)+maxHonorsPerAdd {
+				n.Honors = append(n.Honors, EarnedHonor{Title: h.Title, At: at.UTC()})
+			}
+		}
+	}
+	n.Version++
+	a := Award{ReportID: reportID, Sub: p.Sub, Rule: rule, Points: pts, Granted: granted, DebtPaid: debtPaid, Merit: merit, At: at.UTC()}
+	kind := KindAward
+	if rule == RuleConfirm {
+		kind = KindConfirm
+	}
+	note := fmt.Sprintf("%d points", granted)
+	if granted < pts {
+		note += fmt.Sprintf(" (capped from %d)", pts)
+	}
+	if debtPaid > 0 {
+		note += fmt.Sprintf(", %d paid toward debt", debtPaid)
+	}
+	e := Entry{ID: "award-" + a.ID(), At: at.UTC(), Delta: net, Kind: kind, ReportID: reportID, Note: note}
+	return a, n, e
+}
+
+// Reverse takes back what award a granted: from the balance as far as it goes, the rest becomes debt that
+// later awards pay first. A balance never goes below zero. Honors already earned are kept.
+func Reverse(p Profile, a Award, at time.Time) (Profile, Entry) {
+	n := p
+	taken := min(p.Balance, a.Granted)
+	n.Balance -= taken
+	n.Debt += a.Granted - taken
+	n.LifetimeEarned -= a.Granted
+	n.Merit = max(0, n.Merit-a.Merit)
+	if a.Rule == RuleReport {
+		n.ValidReports = max(0, n.ValidReports-1)
+	}
+	n.Version++
+	note := fmt.Sprintf("report revoked: %d points reversed", a.Granted)
+	if a.Granted > taken {
+		note += fmt.Sprintf(", %d owed as debt", a.Granted-taken)
+	}
+	return n, Entry{ID: "reversal-" + a.ID(), At: at.UTC(), Delta: -taken, Kind: KindReversal, ReportID: a.ReportID, Note: note}
+}

@@ -1,0 +1,283 @@
+package points
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/civicsnap/civicsnap/shared/apperr"
+)
+
+// Store errors the service reacts to.
+var (
+	// ErrAlreadyApplied: the award (or reversal) with this identity was written before — a redelivery.
+	ErrAlreadyApplied = apperr.New(apperr.Conflict, "already_applied", "this award was already applied")
+	// ErrVersionConflict: the profile changed since it was read; read again and retry.
+	ErrVersionConflict = apperr.New(apperr.Conflict, "version_conflict", "the profile changed meanwhile")
+)
+
+// Store keeps profiles, awards and ledgers.
+type Store interface {
+	PointRules(ctx context.Context) (Rules, bool, error)
+	PutPointRules(ctx context.Context, r Rules) error
+	// Profile returns the profile, or a zero profile (Version 0) for a user without one.
+	Profile(ctx context.Context, sub string) (Profile, error)
+	// CreateProfile creates an empty profile unless one exists, and returns the stored profile.
+	CreateProfile(ctx context.Context, sub string, at time.Time) (Profile, error)
+	// ApplyAward writes the award record (if new), the profile (if its version is still prev) and the
+	// ledger entry, in one transaction: ErrAlreadyApplied or ErrVersionConflict otherwise.
+	ApplyAward(ctx context.Context, a Award, p Profile, prev int64, e Entry) error
+	// ApplyReversal marks the award reversed (once), writes the profile and the ledger entry.
+	ApplyReversal(ctx context.Context, a Award, p Profile, prev int64, e Entry) error
+	// Awards returns a report's awards.
+	Awards(ctx context.Context, reportID string) ([]Award, error)
+	// DuplicateReporters returns the reporters of reports linked as duplicates of reportID.
+	DuplicateReporters(ctx context.Context, reportID string) ([]DuplicateRef, error)
+	Ledger(ctx context.Context, sub string, limit int, cursor string) ([]Entry, string, error)
+	// TouchedUsers lists users whose profile was written on a local day (reconciler input).
+	TouchedUsers(ctx context.Context, day string, limit int, cursor string) ([]string, string, error)
+	// LedgerSum adds up a user's ledger.
+	LedgerSum(ctx context.Context, sub string) (int64, error)
+	// Repair sets the profile's balance (version-checked) and appends the reconcile entry.
+	Repair(ctx context.Context, p Profile, prev int64, e Entry) error
+}
+
+// DuplicateRef is a duplicate report and its reporter.
+type DuplicateRef struct {
+	ReportID    string
+	ReporterSub string
+}
+
+// Resolved is a report that reached resolved.
+type Resolved struct {
+	ID          string
+	ReporterSub string
+	Category    string
+	At          time.Time
+}
+
+// Service awards and reverses points.
+type Service struct {
+	store    Store
+	catPts   func(ctx context.Context, category string) (int64, error)
+	tz       *time.Location
+	now      func() time.Time
+	rulesTTL time.Duration
+
+	mu       sync.Mutex
+	rules    Rules
+	rulesAt  time.Time
+	rulesSet bool
+}
+
+// NewService returns a Service. catPts gives a category's default points.
+func NewService(store Store, catPts func(context.Context, string) (int64, error), tz *time.Location, now func() time.Time) *Service {
+	return &Service{store: store, catPts: catPts, tz: tz, now: now, rulesTTL: time.Minute}
+}
+
+// Rules returns the point rules (defaults until an admin saves some), cached for a minute.
+func (s *Service) Rules(ctx context.Context) (Rules, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rulesSet && s.now().Sub(s.rulesAt) < s.rulesTTL {
+		return s.rules, nil
+	}
+	r, ok, err := s.store.PointRules(ctx)
+	if err != nil {
+		return Rules{}, err
+	}
+	if !ok {
+		r = DefaultRules()
+	}
+	s.rules, s.rulesAt, s.rulesSet = r, s.now(), true
+	return r, nil
+}
+
+// PutRules validates and saves rules.
+func (s *Service) PutRules(ctx context.Context, r Rules) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if err := s.store.PutPointRules(ctx, r); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.rulesSet = false
+	s.mu.Unlock()
+	return nil
+}
+
+// maxTries bounds optimistic retries on one profile; concurrent awards to one citizen are rare, and each
+// retry re-reads the profile.
+const maxTries = 25
+
+// OnResolved awards the reporter of a resolved report, and (if the rules say so) the reporters of its
+// duplicates. Exactly once per (report, user, rule): a redelivery finds the award record and does nothing.
+func (s *Service) OnResolved(ctx context.Context, r Resolved) error {
+	rules, err := s.Rules(ctx)
+	if err != nil {
+		return err
+	}
+	pts, ok := rules.CategoryPoints[r.Category]
+	if !ok {
+		if pts, err = s.catPts(ctx, r.Category); err != nil {
+			return err
+		}
+	}
+	if err := s.grant(ctx, r.ReporterSub, r.ID, RuleReport, pts, rules.MeritPerReport, rules, r.At); err != nil {
+		return err
+	}
+	if rules.DuplicateAward <= 0 {
+		return nil // no confirmation awards: not even the query
+	}
+	dups, err := s.store.DuplicateReporters(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	for _, d := range dups {
+		if err := s.grant(ctx, d.ReporterSub, r.ID, RuleConfirm, rules.DuplicateAward, 0, rules, r.At); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) grant(ctx context.Context, sub, reportID, rule string, pts, merit int64, rules Rules, at time.Time) error {
+	return s.retry(ctx, func() error {
+		p, err := s.store.Profile(ctx, sub)
+		if err != nil {
+			return err
+		}
+		a, n, e := Grant(p, reportID, rule, pts, merit, rules, at, s.tz)
+		return s.store.ApplyAward(ctx, a, n, p.Version, e)
+	})
+}
+
+// OnRevoked reverses every award of a revoked report, exactly once each.
+func (s *Service) OnRevoked(ctx context.Context, reportID string, at time.Time) error {
+	awards, err := s.store.Awards(ctx, reportID)
+	if err != nil {
+		return err
+	}
+	for _, a := range awards {
+		if a.Reversed {
+			continue
+		}
+		err := s.retry(ctx, func() error {
+			p, err := s.store.Profile(ctx, a.Sub)
+			if err != nil {
+				return err
+			}
+			n, e := Reverse(p, a, at)
+			return s.store.ApplyReversal(ctx, a, n, p.Version, e)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// retry runs fn until it succeeds, finds its work already done, or fails otherwise; version conflicts are
+// retried with a short random pause.
+func (s *Service) retry(ctx context.Context, fn func() error) error {
+	for range maxTries {
+		err := fn()
+		switch {
+		case err == nil, errors.Is(err, ErrAlreadyApplied):
+			return nil
+		case !errors.Is(err, ErrVersionConflict):
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(rand.IntN(20)+1) * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("profile kept changing: %w", ErrVersionConflict)
+}
+
+// Me returns the caller's profile, creating it on first use.
+func (s *Service) Me(ctx context.Context, sub string) (Profile, error) {
+	p, err := s.store.Profile(ctx, sub)
+	if err != nil {
+		return Profile{}, err
+	}
+	if p.Version > 0 {
+		return p, nil
+	}
+	return s.store.CreateProfile(ctx, sub, s.now())
+}
+
+// Ledger returns the caller's ledger, newest first.
+func (s *Service) Ledger(ctx context.Context, sub string, limit int, cursor string) ([]Entry, string, error) {
+	return s.store.Ledger(ctx, sub, limit, cursor)
+}
+
+// Reconciliation counts what a run did.
+type Reconciliation struct {
+	Checked  int `json:"checked"`
+	Repaired int `json:"repaired"`
+}
+
+// Reconcile recomputes the balance of every user touched on day (local, YYYY-MM-DD) from their ledger. The
+// ledger is the record of truth: a balance that differs is set to the ledger's sum, with a reconcile entry
+// (delta 0, the correction in its note) so the repair is visible in the user's history. Memory is bounded:
+// users are read a page at a time.
+func (s *Service) Reconcile(ctx context.Context, day string) (Reconciliation, error) {
+	var res Reconciliation
+	cursor := ""
+	for {
+		subs, next, err := s.store.TouchedUsers(ctx, day, 100, cursor)
+		if err != nil {
+			return res, err
+		}
+		for _, sub := range subs {
+			repaired, err := s.reconcileOne(ctx, sub)
+			if err != nil {
+				return res, fmt.Errorf("reconcile %s: %w", sub, err)
+			}
+			res.Checked++
+			if repaired {
+				res.Repaired++
+			}
+		}
+		if next == "" {
+			return res, nil
+		}
+		cursor = next
+	}
+}
+
+func (s *Service) reconcileOne(ctx context.Context, sub string) (bool, error) {
+	repaired := false
+	err := s.retry(ctx, func() error {
+		p, err := s.store.Profile(ctx, sub)
+		if err != nil {
+			return err
+		}
+		sum, err := s.store.LedgerSum(ctx, sub)
+		if err != nil {
+			return err
+		}
+		if sum == p.Balance {
+			return nil
+		}
+		now := s.now().UTC()
+		n := p
+		n.Balance = sum
+		n.Version++
+		e := Entry{ID: fmt.Sprintf("reconcile-%d", now.UnixNano()), At: now, Delta: 0, Kind: KindReconcile,
+			Note: fmt.Sprintf("balance corrected from %d to the ledger's %d", p.Balance, sum)}
+		if err := s.store.Repair(ctx, n, p.Version, e); err != nil {
+			return err
+		}
+		repaired = true
+		return nil
+	})
+	return repaired, err
+}
