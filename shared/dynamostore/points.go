@@ -226,6 +226,22 @@ func (s *Store) runProfileTx(ctx context.Context, op string, items []types.Trans
 	return nil
 }
 
+// PutPlaceholder writes a reversed, empty award under a's identity unless the identity is taken.
+func (s *Store) PutPlaceholder(ctx context.Context, a points.Award) error {
+	item, err := attributevalue.MarshalMap(awardItem{PK: "AWARD#" + a.ReportID, SK: a.Sub + "#" + a.Rule, Type: "award", Award: a})
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	if _, ok := conditionFailed(err); ok {
+		return points.ErrAlreadyApplied
+	}
+	if err != nil {
+		return translate("put award placeholder", err)
+	}
+	return nil
+}
+
 // Awards returns a report's awards with one Query.
 func (s *Store) Awards(ctx context.Context, reportID string) ([]points.Award, error) {
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{

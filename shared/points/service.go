@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,6 +33,9 @@ type Store interface {
 	ApplyAward(ctx context.Context, a Award, p Profile, prev int64, e Entry) error
 	// ApplyReversal marks the award reversed (once), writes the profile and the ledger entry.
 	ApplyReversal(ctx context.Context, a Award, p Profile, prev int64, e Entry) error
+	// PutPlaceholder records a reversed, empty award under a's identity unless one exists
+	// (ErrAlreadyApplied).
+	PutPlaceholder(ctx context.Context, a Award) error
 	// Awards returns a report's awards.
 	Awards(ctx context.Context, reportID string) ([]Award, error)
 	// DuplicateReporters returns the reporters of reports linked as duplicates of reportID.
@@ -156,11 +160,23 @@ func (s *Service) grant(ctx context.Context, sub, reportID, rule string, pts, me
 	})
 }
 
-// OnRevoked reverses every award of a revoked report, exactly once each.
-func (s *Service) OnRevoked(ctx context.Context, reportID string, at time.Time) error {
+// OnRevoked reverses every award of a revoked report, exactly once each. If the reporter's award does not
+// exist yet (the revocation was delivered before the resolution, e.g. after a retry), a reversed
+// placeholder takes the award's identity, so the late resolution finds it taken and awards nothing.
+func (s *Service) OnRevoked(ctx context.Context, reportID, reporterSub string, at time.Time) error {
 	awards, err := s.store.Awards(ctx, reportID)
 	if err != nil {
 		return err
+	}
+	if !slices.ContainsFunc(awards, func(a Award) bool { return a.Sub == reporterSub && a.Rule == RuleReport }) {
+		placeholder := Award{ReportID: reportID, Sub: reporterSub, Rule: RuleReport, At: at.UTC(), Reversed: true}
+		err := s.store.PutPlaceholder(ctx, placeholder)
+		if errors.Is(err, ErrAlreadyApplied) { // the award landed meanwhile: read again and reverse it
+			return s.OnRevoked(ctx, reportID, reporterSub, at)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	for _, a := range awards {
 		if a.Reversed {

@@ -55,7 +55,7 @@ func (f *Function) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.
 			}
 			f.log.InfoContext(ctx, "points awarded", "reportId", r.ID)
 		case report.Revoked:
-			if err := f.svc.OnRevoked(ctx, r.ID, r.UpdatedAt); err != nil {
+			if err := f.svc.OnRevoked(ctx, r.ID, r.ReporterSub, r.UpdatedAt); err != nil {
 				return err
 			}
 			f.log.InfoContext(ctx, "points reversed", "reportId", r.ID)
