@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/civicsnap/civicsnap/infra/pump"
 	"github.com/civicsnap/civicsnap/infra/stack"
@@ -38,6 +40,14 @@ func (st *Stack) startPumps(tpl *stack.Template) (*pump.Set, error) {
 			st.log.Error("pumps stopped", "err", err)
 		}
 	}()
+	// Streams start at LATEST: anything written before the iterators are positioned would never be
+	// delivered, so the API opens only once the pumps are ready.
+	ready, cancelReady := context.WithTimeout(ctx, 30*time.Second)
+	defer cancelReady()
+	if err := set.Ready(ready); err != nil {
+		cancel()
+		return nil, fmt.Errorf("pumps not ready: %w", err)
+	}
 	return set, nil
 }
 

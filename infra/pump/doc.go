@@ -21,6 +21,18 @@
 //   - SQS is short-polled (WaitTimeSeconds 0) every PollInterval: infra/moto/serve.py applies one request
 //     at a time, and moto sleeps inside a long-polling ReceiveMessage, so a long poll would stall every
 //     other call to moto (DynamoDB included) for its whole wait.
+//   - Quiet streams and queues are polled less and less often, up to once a second; a Drain or new
+//     records bring the pace back at once. moto keeps every shard iterator it hands out, one per
+//     GetRecords (2.4 KB each), so polling a quiet stream every 150 ms would grow moto by about 55 MB
+//     an hour.
+//
+// What moto 5.2.5 does and does not do, as the pumps rely on it: a table has one stream shard that never
+// closes and is never trimmed, iterators never expire, LATEST is the end of the shard when the iterator
+// is made, ApproximateCreationDateTime is set (millisecond precision; Lambda's event carries whole
+// seconds, so the pump truncates), eventVersion is "1.0" and awsRegion always us-east-1 (the pump sends
+// "1.1" and the stream's region, as Lambda does), SizeBytes is an overestimate. SQS redrive policies are
+// applied by moto's ReceiveMessage, like SQS. Shard roll-over, expired iterators and trimmed data are
+// handled as AWS documents them but cannot be exercised against moto.
 //   - Handlers run with a context carrying lambdacontext (request id, function ARN) and the function's
 //     timeout; a handler that panics is treated like a function error, as the Lambda Go runtime does.
 package pump

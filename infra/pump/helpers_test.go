@@ -2,6 +2,7 @@ package pump
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -65,13 +66,38 @@ func (e *env) table(t *testing.T, name string, view ddbtypes.StreamViewType) str
 	return aws.ToString(out.TableDescription.LatestStreamArn)
 }
 
-// put writes an item {pk, status, ...attrs}.
+// put writes the item {pk, status} once. The condition makes the write idempotent: should the SDK
+// retry a put whose response was lost (a rare connection reset under load has been seen), the retry
+// fails its condition instead of adding a second stream record that the assertions would trip on.
 func (e *env) put(t *testing.T, table, pk, status string) {
 	t.Helper()
-	_, err := e.db.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]ddbtypes.AttributeValue{
-		"pk": &ddbtypes.AttributeValueMemberS{Value: pk}, "status": &ddbtypes.AttributeValueMemberS{Value: status},
-	}})
-	if err != nil {
+	_, err := e.db.PutItem(t.Context(), &dynamodb.PutItemInput{
+		TableName: aws.String(table),
+		Item: map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: pk}, "status": &ddbtypes.AttributeValueMemberS{Value: status},
+		},
+		ConditionExpression:      aws.String("attribute_not_exists(pk) OR #s <> :s"),
+		ExpressionAttributeNames: map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+			":s": &ddbtypes.AttributeValueMemberS{Value: status},
+		},
+	})
+	var applied *ddbtypes.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &applied) {
+		t.Fatal(err)
+	}
+}
+
+// del deletes an item once (see put).
+func (e *env) del(t *testing.T, table, pk string) {
+	t.Helper()
+	_, err := e.db.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{
+		TableName:           aws.String(table),
+		Key:                 map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: pk}},
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+	})
+	var applied *ddbtypes.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &applied) {
 		t.Fatal(err)
 	}
 }

@@ -17,10 +17,41 @@ type activity struct {
 	idleCycle   time.Time // start of the latest cycle that ended idle
 	waiters     int       // Drain calls in progress
 	invocations uint64
+	// kick wakes a poller that is backing off while idle, so that Drain does not wait out the backoff.
+	kick chan struct{}
 }
 
 func newActivity() *activity {
-	return &activity{changed: make(chan struct{}), readyCh: make(chan struct{})}
+	return &activity{changed: make(chan struct{}), readyCh: make(chan struct{}), kick: make(chan struct{}, 1)}
+}
+
+// pause sleeps for d, or less if ctx ends or a Drain begins.
+func (a *activity) pause(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-a.kick:
+	}
+}
+
+// idleBackoff is the pause after the n-th idle cycle in a row: base, doubling up to maxIdlePoll, or base
+// while a Drain waits. Backing off matters with moto, which keeps every shard iterator it ever handed
+// out: each GetRecords leaves one more behind (2.4 KB measured with moto 5.2.5), so a stream polled
+// every 150 ms would grow moto by some 55 MB an hour; at 1 s it is under 10 MB.
+func (a *activity) idleBackoff(base time.Duration, n int) time.Duration {
+	if a.draining() {
+		return base
+	}
+	d := base
+	for i := 0; i < n && d < maxIdlePoll; i++ {
+		d *= 2
+	}
+	return max(min(d, maxIdlePoll), base)
 }
 
 // notifyLocked wakes every waiter; the caller holds mu.
@@ -108,6 +139,10 @@ func (a *activity) waitIdle(ctx context.Context) error {
 	since := time.Now()
 	a.mu.Lock()
 	a.waiters++
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
 	defer func() {
 		a.mu.Lock()
 		a.waiters--

@@ -44,7 +44,9 @@ type QueueConfig struct {
 	Filters []*eventfilter.Pattern
 	// Timeout bounds each invocation (the function's Timeout); zero means none.
 	Timeout time.Duration
-	// PollInterval is the pause between receives when the queue is empty; default 150 ms.
+	// PollInterval is the pause between receives when the queue is empty, default 150 ms; it doubles
+	// while the queue stays empty, up to 1 s, and is back to PollInterval when messages arrive or a
+	// Drain waits.
 	PollInterval time.Duration
 }
 
@@ -103,7 +105,7 @@ func (p *QueuePump) Run(ctx context.Context) error {
 	defer p.act.stop()
 	p.act.markReady()
 	p.log.Info("queue pump started", "queue", p.cfg.QueueURL)
-	errorsInARow := 0
+	errorsInARow, idleCycles, emptyChecks := 0, 0, 0
 	for ctx.Err() == nil {
 		start := time.Now()
 		// WaitTimeSeconds 0, always: serve.py runs one request at a time and moto waits inside a long
@@ -126,14 +128,24 @@ func (p *QueuePump) Run(ctx context.Context) error {
 		}
 		errorsInARow = 0
 		if len(out.Messages) == 0 {
+			// moto counts visible and in-flight messages one after the other, so a message whose
+			// visibility timeout ends between the two counts shows in neither: only two empty answers
+			// in a row, a poll apart, mean an empty queue.
 			idle := true
 			if p.act.draining() {
-				idle = p.empty(ctx)
+				if p.empty(ctx) {
+					emptyChecks++
+				} else {
+					emptyChecks = 0
+				}
+				idle = emptyChecks >= 2
 			}
 			p.act.cycle(start, idle)
-			sleep(ctx, time.Until(start.Add(p.cfg.PollInterval)))
+			p.act.pause(ctx, time.Until(start.Add(p.act.idleBackoff(p.cfg.PollInterval, idleCycles))))
+			idleCycles++
 			continue
 		}
+		idleCycles, emptyChecks = 0, 0
 		p.handle(ctx, out.Messages)
 		p.act.cycle(start, false)
 	}

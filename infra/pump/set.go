@@ -256,7 +256,10 @@ func seconds(n int) time.Duration {
 func (s *Set) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	runs := []func(context.Context) error{s.Scheduler.Run}
+	var runs []func(context.Context) error
+	if s.Scheduler != nil {
+		runs = append(runs, s.Scheduler.Run)
+	}
 	for _, p := range s.Streams {
 		runs = append(runs, p.Run)
 	}
@@ -307,8 +310,10 @@ func (s *Set) Drain(ctx context.Context) error {
 				return fmt.Errorf("drain %s: %w", p.Function(), err)
 			}
 		}
-		if err := s.Scheduler.Drain(ctx); err != nil {
-			return fmt.Errorf("drain schedules: %w", err)
+		if s.Scheduler != nil {
+			if err := s.Scheduler.Drain(ctx); err != nil {
+				return fmt.Errorf("drain schedules: %w", err)
+			}
 		}
 		if s.invocations() == before {
 			return nil
@@ -332,5 +337,8 @@ func (s *Set) invocations() uint64 {
 // Fire invokes the function's scheduled handler now (see Scheduler.Fire); ErrUnknownFunction if the
 // function has no schedule.
 func (s *Set) Fire(ctx context.Context, function string) error {
+	if s.Scheduler == nil {
+		return fmt.Errorf("%w: %s has no schedule", ErrUnknownFunction, function)
+	}
 	return s.Scheduler.Fire(ctx, function)
 }

@@ -98,12 +98,18 @@ Resources:
 `
 
 func TestFromTemplate(t *testing.T) {
-	ctx := t.Context()
+	t.Parallel() // each starts its own moto; overlapping the starts saves seconds
 	srv := motoserver.ForTest(t)
-	cfg, err := srv.AWSConfig(ctx)
+	cfg, err := srv.AWSConfig(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("wires the template's events to the handlers", func(t *testing.T) { testFromTemplateWiring(t, cfg) })
+	t.Run("reports every problem", func(t *testing.T) { testFromTemplateErrors(t, cfg) })
+}
+
+func testFromTemplateWiring(t *testing.T, cfg aws.Config) {
+	ctx := t.Context()
 	tpl, err := stack.Parse([]byte(setTemplate))
 	if err != nil {
 		t.Fatal(err)
@@ -260,17 +266,14 @@ Resources:
 	}
 }
 
-func TestFromTemplateErrors(t *testing.T) {
+func testFromTemplateErrors(t *testing.T, cfg aws.Config) {
 	ctx := t.Context()
-	srv := motoserver.ForTest(t)
-	cfg, err := srv.AWSConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	stream := func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		return events.DynamoDBEventResponse{}, nil
 	}
-	queue := func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) { return events.SQSEventResponse{}, nil }
+	queue := func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+		return events.SQSEventResponse{}, nil
+	}
 	sched := func(context.Context, json.RawMessage) error { return nil }
 	all := Handlers{
 		Streams:   map[string]StreamHandler{"DispatchFunction": stream},

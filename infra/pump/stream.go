@@ -37,8 +37,10 @@ const (
 	// fill would only slow local runs down.
 	MaxBatchingWindow   = time.Second
 	DefaultPollInterval = 150 * time.Millisecond
-	DefaultRetryDelay   = 200 * time.Millisecond
-	maxRetryDelay       = 2 * time.Second
+	// maxIdlePoll is how far polling backs off while a stream or queue stays quiet.
+	maxIdlePoll       = time.Second
+	DefaultRetryDelay = 200 * time.Millisecond
+	maxRetryDelay     = 2 * time.Second
 	// shardRefresh is how often the pump looks for new shards (AWS rolls shards over every few hours).
 	shardRefresh = 5 * time.Second
 	// getRecordsLimit is GetRecords' maximum Limit.
@@ -82,7 +84,9 @@ type StreamConfig struct {
 	OnFailureQueueURL string
 	// Timeout bounds each invocation (the function's Timeout); zero means none.
 	Timeout time.Duration
-	// PollInterval is the pause between polls when the stream is quiet; default 150 ms.
+	// PollInterval is the pause between polls when the stream is quiet, default 150 ms; it doubles
+	// while the stream stays quiet, up to 1 s, and is back to PollInterval as soon as records arrive
+	// or a Drain waits.
 	PollInterval time.Duration
 	// RetryDelay × attempt is the wait before a retry (capped at 2 s); default 200 ms.
 	RetryDelay time.Duration

@@ -22,6 +22,7 @@ type streamRun struct {
 	order       []string
 	finished    map[string]bool // shards read to their end, or skipped: their children may start
 	lastRefresh time.Time
+	idleCycles  int // in a row, for the polling backoff
 }
 
 // shard is one shard's read position and the records read but not yet checkpointed.
@@ -186,8 +187,13 @@ func (r *streamRun) cycle(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
+	if busy {
+		r.idleCycles = 0
+	} else {
+		r.idleCycles++
+	}
 	waiting := false
-	wake := start.Add(r.p.cfg.PollInterval)
+	wake := start.Add(r.p.act.idleBackoff(r.p.cfg.PollInterval, r.idleCycles-1))
 	for _, sh := range r.shards {
 		if len(sh.pending) > 0 {
 			waiting = true
@@ -198,7 +204,7 @@ func (r *streamRun) cycle(ctx context.Context) {
 	}
 	r.p.act.cycle(start, !busy && !waiting)
 	if !busy {
-		sleep(ctx, time.Until(wake))
+		r.p.act.pause(ctx, time.Until(wake))
 	}
 }
 
