@@ -21,6 +21,7 @@ import (
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/fnconfig"
+	"github.com/civicsnap/civicsnap/shared/market"
 	"github.com/civicsnap/civicsnap/shared/points"
 	"github.com/civicsnap/civicsnap/shared/queue"
 	"github.com/civicsnap/civicsnap/shared/report"
@@ -132,4 +133,9 @@ func (b *Base) Points() *points.Service {
 		return int64(cfg.Categories[category].Points), nil
 	}
 	return points.NewService(b.Store, catPts, b.TZ, b.Now)
+}
+
+// Market returns the honor supermarket service.
+func (b *Base) Market() *market.Service {
+	return market.NewService(b.Store, b.TZ, b.Now, NewID, market.Settings{})
 }

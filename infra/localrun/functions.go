@@ -17,6 +17,7 @@ import (
 	"github.com/civicsnap/civicsnap/functions/notify/notifyfn"
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/reconciler/reconcilerfn"
+	"github.com/civicsnap/civicsnap/functions/redeem/redeemfn"
 	"github.com/civicsnap/civicsnap/functions/sweeper/sweeperfn"
 	"github.com/civicsnap/civicsnap/infra/gateway"
 	"github.com/civicsnap/civicsnap/shared/fnconfig"
@@ -139,6 +140,17 @@ func constructors() map[string]constructor {
 				return Handler{}, err
 			}
 			return Handler{Schedule: fn.Handle}, nil
+		},
+		"RedeemFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "redeem")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := redeemfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{HTTP: fn.Handle}, nil
 		},
 	}
 }

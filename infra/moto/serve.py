@@ -87,6 +87,39 @@ class Serialized:
             environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
 
 
+def keep_stream_shards_on_rollback():
+    """Patch moto so a cancelled TransactWriteItems keeps each table's stream shard object.
+
+    moto rolls a cancelled transaction back by replacing the whole table with a deep copy taken before it,
+    stream shard included. Shard iterators already handed out hold the old shard object, so every stream
+    reader (the local event source mappings) would stop seeing new records after the first cancelled
+    transaction. Real DynamoDB has no such effect. After moto's rollback, the original shard is put back on
+    the restored table, less the records of the writes that were rolled back.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        shards = {
+            name: (table.stream_shard, len(table.stream_shard.items))
+            for name, table in self.tables.items()
+            if table.stream_shard is not None
+        }
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for name, (shard, length) in shards.items():
+                table = self.tables.get(name)
+                if table is not None and table.stream_shard is not shard:
+                    del shard.items[length:]
+                    shard.table = table
+                    table.stream_shard = shard
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -128,6 +161,7 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, stop_on_signal)
     signal.signal(signal.SIGINT, stop_on_signal)
+    keep_stream_shards_on_rollback()
 
     app = DomainDispatcherApplication(create_backend_app)
     for name in filter(None, (s.strip() for s in args.warm.split(","))):

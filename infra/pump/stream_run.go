@@ -300,6 +300,7 @@ func (r *streamRun) passes(rec events.DynamoDBEventRecord) bool {
 	}
 	doc, err := json.Marshal(rec)
 	if err != nil {
+		r.p.log.Warn("cannot encode stream record for filtering; dropped", "seq", rec.Change.SequenceNumber, "err", err)
 		return false
 	}
 	return eventfilter.MatchAny(r.p.cfg.Filters, doc)

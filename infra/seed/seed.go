@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/market"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
 
@@ -80,8 +81,15 @@ func LoadCategories(ctx context.Context, store CategoryWriter) error {
 	return nil
 }
 
+// Catalog returns the honor supermarket's seeded items.
+func Catalog() ([]market.Item, error) {
+	var items []market.Item
+	return items, load("catalog.json", &items)
+}
+
 // Store is where the seed goes.
 type Store interface {
+	PutItem(ctx context.Context, it market.Item, resetStock bool) error
 	PutCategory(ctx context.Context, c report.Category) error
 	PutDepartment(ctx context.Context, d dispatch.Department) error
 	PutArea(ctx context.Context, a dispatch.Area) error
@@ -133,6 +141,15 @@ func Load(ctx context.Context, store Store, putSecret SecretWriter, opts Options
 	for _, r := range rules {
 		if err := store.PutRule(ctx, r); err != nil {
 			return fmt.Errorf("seed rule %s: %w", r.ID, err)
+		}
+	}
+	items, err := Catalog()
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if err := store.PutItem(ctx, it, it.Kind == market.Goods); err != nil {
+			return fmt.Errorf("seed catalog item %s: %w", it.ID, err)
 		}
 	}
 	return nil

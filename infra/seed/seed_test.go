@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/market"
 	"github.com/civicsnap/civicsnap/shared/webhook"
 )
 
@@ -76,5 +77,24 @@ func TestDispatchSeedIsConsistent(t *testing.T) {
 	}
 	if _, err := dispatch.NewEngine(rules, areas, time.UTC); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestCatalogSeed(t *testing.T) {
+	items, err := Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[market.Kind]bool{}
+	for _, it := range items {
+		if err := it.Validate(); err != nil {
+			t.Errorf("item %s: %v", it.ID, err)
+		}
+		kinds[it.Kind] = true
+	}
+	for _, k := range []market.Kind{market.Goods, market.Honor, market.Charity, market.Credit} {
+		if !kinds[k] {
+			t.Errorf("no %s item in the catalog seed", k)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -90,10 +91,14 @@ func (s *Store) putItem(v any, cond string) (types.TransactWriteItem, error) {
 	return types.TransactWriteItem{Put: p}, nil
 }
 
-// transact runs items; a failed condition on the first item (the report) is ErrAlreadyHandled.
+// transact runs items; a failed condition is ErrAlreadyHandled: the report (the first item) is no longer
+// in the status it was read in, or an item that must be new (an applied inbound event's id) already
+// exists because a concurrent copy of the same request won.
 func (s *Store) transact(ctx context.Context, op string, items []types.TransactWriteItem) error {
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons := cancellationReasons(err); reasons != nil && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+	if slices.ContainsFunc(cancellationReasons(err), func(r types.CancellationReason) bool {
+		return aws.ToString(r.Code) == "ConditionalCheckFailed"
+	}) {
 		return dispatch.ErrAlreadyHandled
 	}
 	if err != nil {

@@ -167,9 +167,9 @@ func (s *Store) ledgerPut(sub string, e points.Entry) (types.TransactWriteItem, 
 }
 
 type awardItem struct {
-	PK       string `dynamodbav:"pk"`
-	SK       string `dynamodbav:"sk"`
-	Type     string `dynamodbav:"type"`
+	PK   string `dynamodbav:"pk"`
+	SK   string `dynamodbav:"sk"`
+	Type string `dynamodbav:"type"`
 	points.Award
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/civicsnap/civicsnap/shared/auth"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/market"
 	"github.com/civicsnap/civicsnap/shared/notify"
 	"github.com/civicsnap/civicsnap/shared/points"
 	"github.com/civicsnap/civicsnap/shared/report"
@@ -19,9 +20,21 @@ type Redriver func(ctx context.Context, max int) (int, error)
 // Revoker revokes a resolved report.
 type Revoker func(ctx context.Context, reportID, reason string) (report.Report, error)
 
-// Admin serves the command center's configuration and delivery routes (admin group only).
-func Admin(cfg *dispatch.Admin, deliveries *notify.Service, redrive Redriver, pts *points.Service, revoke Revoker, log *slog.Logger) http.Handler {
-	h := &admin{cfg: cfg, deliveries: deliveries, redrive: redrive, log: log}
+// AdminDeps are the services behind the admin routes.
+type AdminDeps struct {
+	Config     *dispatch.Admin
+	Deliveries *notify.Service
+	Redrive    Redriver
+	Points     *points.Service
+	Revoke     Revoker
+	Market     *market.Service
+}
+
+// Admin serves the command center's configuration, delivery, points and supermarket routes (admin group
+// only).
+func Admin(d AdminDeps, log *slog.Logger) http.Handler {
+	cfg, pts, revoke := d.Config, d.Points, d.Revoke
+	h := &admin{cfg: cfg, deliveries: d.Deliveries, redrive: d.Redrive, log: log}
 	mux := http.NewServeMux()
 	mux.Handle("GET /v1/admin/departments/{id}", h.only(getConfig(h, cfg.Department)))
 	mux.Handle("PUT /v1/admin/departments/{id}", h.only(putConfig(h, cfg.PutDepartment)))
@@ -41,6 +54,36 @@ func Admin(cfg *dispatch.Admin, deliveries *notify.Service, redrive Redriver, pt
 	})))
 	mux.Handle("PUT /v1/admin/point-rules", h.only(putConfig(h, func(ctx context.Context, _ string, rules points.Rules) error {
 		return pts.PutRules(ctx, rules)
+	})))
+	mux.Handle("GET /v1/admin/catalog/{id}", h.only(getConfig(h, d.Market.GetItem)))
+	mux.Handle("PUT /v1/admin/catalog/{id}", h.only(putConfig(h, func(ctx context.Context, id string, it market.Item) error {
+		_, err := d.Market.PutItem(ctx, id, it)
+		return err
+	})))
+	mux.Handle("GET /v1/admin/redemptions", h.only(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		limit := 20
+		if s := q.Get("limit"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 100 {
+				WriteError(w, r, h.log, report.ErrInvalidLimit)
+				return
+			}
+			limit = n
+		}
+		if q.Get("itemId") == "" {
+			WriteError(w, r, h.log, ErrBadQuery.With("itemId is required"))
+			return
+		}
+		items, next, err := d.Market.ByItem(r.Context(), q.Get("itemId"), limit, q.Get("cursor"))
+		if err != nil {
+			WriteError(w, r, h.log, err)
+			return
+		}
+		if items == nil {
+			items = []market.Redemption{}
+		}
+		WriteJSON(w, http.StatusOK, map[string]any{"items": items, "nextCursor": next})
 	})))
 	mux.Handle("POST /v1/admin/reports/{id}/revoke", h.only(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := ReadBody(r)

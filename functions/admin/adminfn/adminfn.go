@@ -38,7 +38,9 @@ func New(b *platform.Base) (*Function, error) {
 	adm := dispatch.NewAdmin(b.Store, b.Dir, b.Egress().CheckURL)
 	// Revocation moves no photos and signs nothing: the casework service needs neither here.
 	cw := casework.NewService(b.Store, nil, b.Dir, queue.NewOutbox(client, queueURL), nil, b.Now)
-	return &Function{lambda: httpapi.LambdaHandler(httpapi.Admin(adm, deliveries, redrive, b.Points(), cw.Revoke, b.Log))}, nil
+	return &Function{lambda: httpapi.LambdaHandler(httpapi.Admin(httpapi.AdminDeps{
+		Config: adm, Deliveries: deliveries, Redrive: redrive, Points: b.Points(), Revoke: cw.Revoke, Market: b.Market(),
+	}, b.Log))}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.

@@ -13,13 +13,16 @@ import (
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
+	"github.com/civicsnap/civicsnap/shared/market"
 	"github.com/civicsnap/civicsnap/shared/streamfn"
 )
 
 // Function is the built dispatch function.
 type Function struct {
-	svc *dispatch.Service
-	log *slog.Logger
+	svc    *dispatch.Service
+	outbox dispatch.Outbox
+	log    *slog.Logger
+	now    func() time.Time
 }
 
 // New builds the function from a Base (TABLE_NAME, CITY_TZ, OUTBOX_QUEUE_URL, DUPLICATE_RADIUS_M,
@@ -40,7 +43,7 @@ func New(b *platform.Base) (*Function, error) {
 	svc := dispatch.NewService(b.Store, b.Dir, outbox, dispatch.Settings{
 		DuplicateRadius: float64(radius), DuplicateWindow: time.Duration(window) * time.Hour,
 	}, b.Now)
-	return &Function{svc: svc, log: b.Log}, nil
+	return &Function{svc: svc, outbox: outbox, log: b.Log, now: b.Now}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.
@@ -55,7 +58,16 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 // Handle processes a stream batch; a failing record is reported by its SequenceNumber.
 func (f *Function) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	return streamfn.Process(ctx, f.log, ev, func(ctx context.Context, rec events.DynamoDBEventRecord) error {
-		r, err := dynamostore.ReportFromImage(streamfn.Image(rec.Change.NewImage))
+		img := streamfn.Image(rec.Change.NewImage)
+		if t, ok := rec.Change.NewImage["type"]; ok && t.DataType() == events.DataTypeString && t.String() == "redemption" {
+			// A credit conversion: tell the city credit platform (signed webhook through the outbox).
+			red, err := dynamostore.RedemptionFromImage(img)
+			if err != nil {
+				return fmt.Errorf("record %s: %w", rec.EventID, err)
+			}
+			return f.outbox.Enqueue(ctx, []dispatch.Notification{market.CreditNotice(red, f.now())})
+		}
+		r, err := dynamostore.ReportFromImage(img)
 		if err != nil {
 			return fmt.Errorf("record %s: %w", rec.EventID, err)
 		}

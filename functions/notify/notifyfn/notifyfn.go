@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"time"
 
@@ -29,7 +30,8 @@ type Function struct {
 }
 
 // New builds the function (OUTBOX_QUEUE_URL, NOTIFY_MAX_ATTEMPTS = the queue's maxReceiveCount,
-// ALLOW_LOOPBACK_WEBHOOKS for the local stack only).
+// NOTIFY_BASE_DELAY_SECONDS = the first retry's backoff ceiling, ALLOW_LOOPBACK_WEBHOOKS for the local stack
+// only).
 func New(b *platform.Base) (*Function, error) {
 	url, err := b.Env.Required("OUTBOX_QUEUE_URL")
 	if err != nil {
@@ -39,11 +41,23 @@ func New(b *platform.Base) (*Function, error) {
 	if err != nil {
 		return nil, err
 	}
+	if attempts < 1 {
+		return nil, fmt.Errorf("NOTIFY_MAX_ATTEMPTS=%d: want at least 1", attempts)
+	}
+	baseDelay, err := b.Env.Int64("NOTIFY_BASE_DELAY_SECONDS", 10)
+	if err != nil {
+		return nil, err
+	}
+	if baseDelay < 1 || baseDelay > maxVisibility {
+		return nil, fmt.Errorf("NOTIFY_BASE_DELAY_SECONDS=%d: want 1 to %d", baseDelay, maxVisibility)
+	}
 	client := b.Egress().Client(webhook.DefaultTimeout)
 	send := func(ctx context.Context, url, secret, msgID string, payload []byte, now time.Time) webhook.Result {
 		return webhook.Deliver(ctx, client, url, secret, msgID, payload, now)
 	}
-	svc := notify.NewService(b.Dir, b.Secrets(), b.Store, send, notify.Settings{MaxAttempts: int(attempts)}, b.Now, nil)
+	svc := notify.NewService(b.Dir, b.Secrets(), b.Store, send, notify.Settings{
+		MaxAttempts: int(attempts), BaseDelay: time.Duration(baseDelay) * time.Second,
+	}, b.Now, nil)
 	return &Function{svc: svc, sqs: b.SQS(), queueURL: url, log: b.Log}, nil
 }
 
@@ -69,6 +83,9 @@ func (f *Function) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 	return resp, nil
 }
 
+// maxVisibility is SQS's longest visibility timeout (12 hours), in seconds.
+const maxVisibility = 12 * 60 * 60
+
 // errRetry marks a message kept for a later attempt.
 type errRetry struct{ seconds int32 }
 
@@ -91,8 +108,10 @@ func (f *Function) one(ctx context.Context, m events.SQSMessage) error {
 		f.log.InfoContext(ctx, "notification handled", "webhookId", n.ID, "dept", n.Dept, "attempt", attempt)
 		return nil
 	}
-	secs := int32(d.After.Seconds())
-	if err := queue.Delay(ctx, f.sqs, f.queueURL, m.ReceiptHandle, secs); err != nil {
+	// SQS hides a message for whole seconds: round the backoff up, so a retry never comes sooner than
+	// planned (truncating a sub-second jitter to 0 would make the message visible again at once).
+	secs := int32(min(max(math.Ceil(d.After.Seconds()), 1), maxVisibility))
+	if err := queue.Delay(ctx, f.sqs, f.queueURL, m.ReceiptHandle, 60); err != nil {
 		f.log.WarnContext(ctx, "could not delay retry", "webhookId", n.ID, "err", err.Error())
 	}
 	return errRetry{secs}

@@ -1,5 +1,5 @@
 // Package sweeperfn builds the sweeper: a scheduled function that escalates assignments past their SLA
-// deadline (督办).
+// deadline (督办) and expires goods not picked up in time (refund and restock).
 package sweeperfn
 
 import (
@@ -8,12 +8,14 @@ import (
 
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/market"
 )
 
 // Function is the built sweeper.
 type Function struct {
-	svc *dispatch.Service
-	b   *platform.Base
+	svc    *dispatch.Service
+	market *market.Service
+	b      *platform.Base
 }
 
 // New builds the function (TABLE_NAME, OUTBOX_QUEUE_URL, CITY_TZ).
@@ -22,7 +24,7 @@ func New(b *platform.Base) (*Function, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Function{svc: dispatch.NewService(b.Store, b.Dir, outbox, dispatch.Settings{}, b.Now), b: b}, nil
+	return &Function{svc: dispatch.NewService(b.Store, b.Dir, outbox, dispatch.Settings{}, b.Now), market: b.Market(), b: b}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.
@@ -40,6 +42,10 @@ func (f *Function) Handle(ctx context.Context, _ json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	f.b.Log.InfoContext(ctx, "sweep done", "escalated", n)
+	expired, err := f.market.ExpireReservations(ctx)
+	if err != nil {
+		return err
+	}
+	f.b.Log.InfoContext(ctx, "sweep done", "escalated", n, "expired", expired)
 	return nil
 }

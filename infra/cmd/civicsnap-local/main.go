@@ -28,7 +28,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	level := slog.LevelInfo
+	if os.Getenv("LOG_LEVEL") == "debug" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	st, err := localrun.Start(ctx, localrun.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), Log: log})
 	if err != nil {
 		return err

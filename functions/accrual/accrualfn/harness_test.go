@@ -1,0 +1,460 @@
+package accrualfn_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/civicsnap/civicsnap/functions/accrual/accrualfn"
+	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/infra/motoserver"
+	"github.com/civicsnap/civicsnap/infra/seed"
+	"github.com/civicsnap/civicsnap/infra/stack"
+	"github.com/civicsnap/civicsnap/shared/awscalls"
+	"github.com/civicsnap/civicsnap/shared/casework"
+	"github.com/civicsnap/civicsnap/shared/dynamostore"
+	"github.com/civicsnap/civicsnap/shared/idem"
+	"github.com/civicsnap/civicsnap/shared/points"
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+var moto *motoserver.Server
+
+func TestMain(m *testing.M) {
+	srv, err := motoserver.Start(context.Background(), motoserver.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start moto:", err)
+		os.Exit(1)
+	}
+	moto = srv
+	code := m.Run()
+	_ = srv.Stop()
+	os.Exit(code)
+}
+
+var shanghai = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
+// local is a time on the city's clock.
+func local(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, shanghai)
+}
+
+// harness is one fresh set of the template's resources with the seeded categories and the accrual
+// function built over them as main builds it. The function's AWS calls are counted; the test's own reads
+// and writes (reports, transitions, snapshots) go through an uncounted client.
+type harness struct {
+	t         testing.TB
+	fn        *accrualfn.Function
+	db        *dynamodb.Client   // uncounted
+	store     *dynamostore.Store // uncounted
+	table     string
+	streamARN string
+	calls     *awscalls.Counter
+	tx        *txSizes
+}
+
+var harnessN atomic.Int64
+
+// newHarness makes the resources; rules, when given, are saved before the function first reads them.
+func newHarness(t testing.TB, rules *points.Rules) *harness {
+	t.Helper()
+	ctx := context.Background()
+	root, err := motoserver.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := stack.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := moto.AWSConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tpl.Create(ctx, cfg, fmt.Sprintf("accrual%d-%d", time.Now().UnixNano()%1e6, harnessN.Add(1)), motoserver.S3Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, table: res.Tables["Table"].Name, streamARN: res.Tables["Table"].StreamARN,
+		calls: &awscalls.Counter{}, tx: &txSizes{}}
+	h.db = dynamodb.NewFromConfig(cfg)
+	h.store = dynamostore.New(h.db, h.table, shanghai)
+	if err := seed.LoadCategories(ctx, h.store); err != nil {
+		t.Fatal(err)
+	}
+	if rules != nil {
+		if err := rules.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.store.PutPointRules(ctx, *rules); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counted := cfg.Copy()
+	h.calls.Attach(&counted)
+	h.tx.attach(&counted)
+	env := map[string]string{"TABLE_NAME": h.table, "CITY_TZ": "Asia/Shanghai"}
+	b, err := platform.New(func(k string) string { return env[k] }, counted, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.fn, err = accrualfn.New(b); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// txSizes records the number of items of every TransactWriteItems call.
+type txSizes struct {
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (x *txSizes) attach(cfg *aws.Config) {
+	cfg.APIOptions = append(cfg.APIOptions, func(s *middleware.Stack) error {
+		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("txsizes",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if tx, ok := in.Parameters.(*dynamodb.TransactWriteItemsInput); ok {
+					x.mu.Lock()
+					x.sizes = append(x.sizes, len(tx.TransactItems))
+					x.mu.Unlock()
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+	})
+}
+
+func (x *txSizes) reset() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.sizes = nil
+}
+
+func (x *txSizes) get() []int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return slices.Clone(x.sizes)
+}
+
+// resetCounts forgets the calls counted so far.
+func (h *harness) resetCounts() {
+	h.calls.Reset()
+	h.tx.reset()
+}
+
+// handle delivers one stream batch to the function, as the event source mapping does.
+func (h *harness) handle(recs ...events.DynamoDBEventRecord) events.DynamoDBEventResponse {
+	h.t.Helper()
+	resp, err := h.fn.Handle(context.Background(), events.DynamoDBEvent{Records: recs})
+	if err != nil {
+		h.t.Fatalf("handler error: %v", err)
+	}
+	return resp
+}
+
+// handleOK delivers a batch and fails the test if any record failed.
+func (h *harness) handleOK(recs ...events.DynamoDBEventRecord) {
+	h.t.Helper()
+	if resp := h.handle(recs...); len(resp.BatchItemFailures) > 0 {
+		h.t.Fatalf("batch failures %+v", resp.BatchItemFailures)
+	}
+}
+
+// submit writes a submitted report as intake does (claimed idempotency key, then one transaction).
+func (h *harness) submit(sub, category string, created time.Time) report.Report {
+	h.t.Helper()
+	ctx := context.Background()
+	created = created.UTC().Truncate(time.Millisecond)
+	r := report.Report{
+		ID: platform.NewID(), Status: report.Submitted, Category: category, Description: "井盖缺失 test",
+		Location: report.Location{Lat: 23.3752, Lng: 103.3905}, ReporterSub: sub, CreatedAt: created, UpdatedAt: created,
+		Photos:   []report.Photo{{Key: "reports/x/1.jpg", ContentType: "image/jpeg", Size: 1234, MetadataStripped: true}},
+		Timeline: []report.TimelineEntry{{At: created, Status: report.Submitted, Actor: "citizen"}},
+	}
+	key := idem.Record{Scope: "report", Owner: sub, Key: "k-" + r.ID, BodyHash: "h", Status: idem.InFlight,
+		ResourceID: r.ID, LockedUntil: time.Now().Add(idem.Lease), ExpiresAt: time.Now().Add(idem.TTL)}
+	if held, err := h.store.ClaimKey(ctx, key); err != nil || held != nil {
+		h.t.Fatalf("claim key: %v (held %v)", err, held != nil)
+	}
+	key.Status, key.Result = idem.Done, []byte(`{}`)
+	if err := h.store.CreateReport(ctx, r, key); err != nil {
+		h.t.Fatalf("create report: %v", err)
+	}
+	return r
+}
+
+var lead = report.Assignment{Dept: "municipal", Role: report.Lead}
+
+// dispatch routes a submitted report to the municipal works department (as dispatch does).
+func (h *harness) dispatch(r report.Report) report.Report {
+	h.t.Helper()
+	at := r.CreatedAt.Add(time.Minute)
+	a := lead
+	a.Status, a.AssignedAt, a.SLADeadline = report.Dispatched, at, at.Add(72*time.Hour)
+	entry := report.TimelineEntry{At: at, Status: report.Dispatched, Actor: "dispatch"}
+	if err := h.store.Dispatch(context.Background(), r, report.Dispatched, a.Dept, []report.Assignment{a}, entry); err != nil {
+		h.t.Fatalf("dispatch: %v", err)
+	}
+	r.Status, r.LeadDept, r.UpdatedAt, r.Assignments = report.Dispatched, a.Dept, at, []report.Assignment{a}
+	return r
+}
+
+// transition applies a casework change set with the store (as the departments and admin functions do)
+// and returns the report as changed, with the stream record of its report item (old and new image).
+func (h *harness) transition(r report.Report, to report.Status, at time.Time, reason string) (report.Report, events.DynamoDBEventRecord) {
+	h.t.Helper()
+	at = at.UTC().Truncate(time.Millisecond)
+	old := h.item("REPORT#"+r.ID, "REPORT")
+	cs := casework.ChangeSet{Report: r, To: to, LeadDept: r.LeadDept, Reason: reason,
+		Entry: report.TimelineEntry{At: at, Status: to, Actor: "dept:" + r.LeadDept, Note: reason}}
+	if to == report.Resolved {
+		cs.ProofPhotos = []report.Photo{{Key: "reports/" + r.ID + "/proof-1.jpg", ContentType: "image/jpeg", Size: 999, MetadataStripped: true}}
+		as := slices.Clone(r.Assignments)
+		for i := range as {
+			as[i].Status = report.Resolved
+		}
+		cs.Assignments = as
+	}
+	if err := h.store.Apply(context.Background(), cs); err != nil {
+		h.t.Fatalf("%s report %s: %v", to, r.ID, err)
+	}
+	r.Status, r.UpdatedAt = to, at
+	if to == report.Resolved {
+		r.ResolvedAt = &at
+	}
+	return r, h.record(old, h.item("REPORT#"+r.ID, "REPORT"))
+}
+
+// resolved files a report of category by sub and resolves it at at; it returns the report and the stream
+// record of the resolution. (It skips dispatch, which accrual does not look at: moto's TransactWriteItems
+// copies the whole table, stream included, so every item a test writes slows the ones after it.)
+func (h *harness) resolved(sub, category string, at time.Time) (report.Report, events.DynamoDBEventRecord) {
+	h.t.Helper()
+	r := h.submit(sub, category, at.Add(-2*time.Hour))
+	r.LeadDept = lead.Dept
+	return h.transition(r, report.Resolved, at, "")
+}
+
+// revoke moves a resolved report to revoked (as the admin's revocation does).
+func (h *harness) revoke(r report.Report, at time.Time) (report.Report, events.DynamoDBEventRecord) {
+	h.t.Helper()
+	return h.transition(r, report.Revoked, at, "fraudulent photo")
+}
+
+// markDuplicate links a submitted report to original with the store (gsi4 DUPOF#<original>).
+func (h *harness) markDuplicate(r report.Report, original string) {
+	h.t.Helper()
+	entry := report.TimelineEntry{At: r.CreatedAt.Add(time.Second), Status: report.Duplicate, Actor: "dispatch"}
+	if err := h.store.MarkDuplicate(context.Background(), r, original, entry); err != nil {
+		h.t.Fatalf("mark duplicate: %v", err)
+	}
+}
+
+// item reads one item consistently (nil if there is none).
+func (h *harness) item(pk, sk string) map[string]types.AttributeValue {
+	h.t.Helper()
+	out, err := h.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: &h.table, ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}},
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return out.Item
+}
+
+var seq atomic.Int64
+
+// record is the stream record Lambda delivers for a MODIFY of an item from old to new
+// (NEW_AND_OLD_IMAGES), with a fresh, increasing SequenceNumber.
+func (h *harness) record(old, new map[string]types.AttributeValue) events.DynamoDBEventRecord {
+	h.t.Helper()
+	n := seq.Add(1)
+	newImg, oldImg := streamImage(h.t, new), streamImage(h.t, old)
+	name := "MODIFY"
+	if old == nil {
+		name, oldImg = "INSERT", nil
+	}
+	return events.DynamoDBEventRecord{
+		AWSRegion: moto.Region(), EventID: fmt.Sprintf("ev-%06d", n), EventName: name, EventSource: "aws:dynamodb",
+		EventVersion: "1.1", EventSourceArn: h.streamARN,
+		Change: events.DynamoDBStreamRecord{
+			ApproximateCreationDateTime: events.SecondsEpochTime{Time: time.Now().Truncate(time.Second)},
+			Keys:                        map[string]events.DynamoDBAttributeValue{"pk": newImg["pk"], "sk": newImg["sk"]},
+			NewImage:                    newImg, OldImage: oldImg,
+			SequenceNumber: fmt.Sprintf("4%020d", n), SizeBytes: 512, StreamViewType: "NEW_AND_OLD_IMAGES",
+		},
+	}
+}
+
+// streamImage converts SDK attribute values to the stream's (aws-lambda-go) representation.
+func streamImage(t testing.TB, img map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
+	t.Helper()
+	if img == nil {
+		return nil
+	}
+	out := make(map[string]events.DynamoDBAttributeValue, len(img))
+	for k, v := range img {
+		out[k] = streamValue(t, v)
+	}
+	return out
+}
+
+func streamValue(t testing.TB, v types.AttributeValue) events.DynamoDBAttributeValue {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return events.NewStringAttribute(v.Value)
+	case *types.AttributeValueMemberN:
+		return events.NewNumberAttribute(v.Value)
+	case *types.AttributeValueMemberB:
+		return events.NewBinaryAttribute(v.Value)
+	case *types.AttributeValueMemberBOOL:
+		return events.NewBooleanAttribute(v.Value)
+	case *types.AttributeValueMemberNULL:
+		return events.NewNullAttribute()
+	case *types.AttributeValueMemberSS:
+		return events.NewStringSetAttribute(v.Value)
+	case *types.AttributeValueMemberNS:
+		return events.NewNumberSetAttribute(v.Value)
+	case *types.AttributeValueMemberBS:
+		return events.NewBinarySetAttribute(v.Value)
+	case *types.AttributeValueMemberL:
+		l := make([]events.DynamoDBAttributeValue, len(v.Value))
+		for i, e := range v.Value {
+			l[i] = streamValue(t, e)
+		}
+		return events.NewListAttribute(l)
+	case *types.AttributeValueMemberM:
+		return events.NewMapAttribute(streamImage(t, v.Value))
+	}
+	t.Fatalf("unsupported attribute value %T", v)
+	return events.DynamoDBAttributeValue{}
+}
+
+// profile returns sub's stored profile (a zero one, Version 0, if there is none).
+func (h *harness) profile(sub string) points.Profile {
+	h.t.Helper()
+	p, err := h.store.Profile(context.Background(), sub)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+// ledger returns sub's whole ledger, newest first.
+func (h *harness) ledger(sub string) []points.Entry {
+	h.t.Helper()
+	var all []points.Entry
+	cursor := ""
+	for {
+		es, next, err := h.store.Ledger(context.Background(), sub, 50, cursor)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		all = append(all, es...)
+		if next == "" {
+			return all
+		}
+		cursor = next
+	}
+}
+
+func sum(es []points.Entry) int64 {
+	var s int64
+	for _, e := range es {
+		s += e.Delta
+	}
+	return s
+}
+
+// balanced checks that sub's ledger sums to the balance and returns the profile and ledger.
+func (h *harness) balanced(sub string) (points.Profile, []points.Entry) {
+	h.t.Helper()
+	p, l := h.profile(sub), h.ledger(sub)
+	if s := sum(l); s != p.Balance {
+		h.t.Errorf("%s: ledger sums to %d, balance is %d", sub, s, p.Balance)
+	}
+	if p.Balance < 0 || p.Debt < 0 {
+		h.t.Errorf("%s: negative balance or debt: %+v", sub, p)
+	}
+	return p, l
+}
+
+// awards returns a report's award records.
+func (h *harness) awards(reportID string) []points.Award {
+	h.t.Helper()
+	as, err := h.store.Awards(context.Background(), reportID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return as
+}
+
+// snapshot is every item of the table, sorted by key, as plain Go values: the whole state to compare
+// before and after a replay. (A test may Scan; request paths never do.)
+func (h *harness) snapshot() []map[string]any {
+	h.t.Helper()
+	var items []map[string]types.AttributeValue
+	in := &dynamodb.ScanInput{TableName: &h.table, ConsistentRead: aws.Bool(true)}
+	for {
+		out, err := h.db.Scan(context.Background(), in)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		items = append(items, out.Items...)
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	var plain []map[string]any
+	if err := attributevalue.UnmarshalListOfMaps(items, &plain); err != nil {
+		h.t.Fatal(err)
+	}
+	key := func(m map[string]any) string { return fmt.Sprint(m["pk"], "\x00", m["sk"]) }
+	slices.SortFunc(plain, func(a, b map[string]any) int { return strings.Compare(key(a), key(b)) })
+	return plain
+}
+
+// deltas maps a ledger's report ids (for awards) to the entry's delta, by kind.
+func deltas(es []points.Entry, kind string) map[string]int64 {
+	m := map[string]int64{}
+	for _, e := range es {
+		if e.Kind == kind {
+			m[e.ReportID] += e.Delta
+		}
+	}
+	return m
+}
+
+func count(es []points.Entry, kind string) int {
+	n := 0
+	for _, e := range es {
+		if e.Kind == kind {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,36 @@
+// Package redeemfn builds the redeem function: the honor supermarket's catalog, redemptions, pickup and
+// cancellation.
+package redeemfn
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/shared/httpapi"
+)
+
+// Function is the built redeem function.
+type Function struct {
+	lambda func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+}
+
+// New builds the function (TABLE_NAME, CITY_TZ).
+func New(b *platform.Base) (*Function, error) {
+	return &Function{lambda: httpapi.LambdaHandler(httpapi.Market(b.Market(), b.Log))}, nil
+}
+
+// FromEnv builds the function as Lambda runs it.
+func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
+	b, err := platform.FromEnv(ctx, env, "redeem")
+	if err != nil {
+		return nil, err
+	}
+	return New(b)
+}
+
+// Handle is the Lambda handler.
+func (f *Function) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return f.lambda(ctx, ev)
+}

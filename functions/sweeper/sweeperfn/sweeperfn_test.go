@@ -1,0 +1,188 @@
+package sweeperfn_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/civicsnap/civicsnap/functions/dispatch/dispatchfn"
+	"github.com/civicsnap/civicsnap/functions/sweeper/sweeperfn"
+	"github.com/civicsnap/civicsnap/infra/testenv"
+	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+var moto *testenv.Moto
+
+func TestMain(m *testing.M) {
+	var err error
+	if moto, err = testenv.Start(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = moto.Stop()
+	os.Exit(code)
+}
+
+// logs collects a function's JSON log lines.
+type logs struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// escalated returns the "escalated" counts of the sweeps logged so far, in order.
+func (l *logs) escalated(t testing.TB) []int {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []int
+	sc := bufio.NewScanner(bytes.NewReader(l.buf.Bytes()))
+	for sc.Scan() {
+		var line struct {
+			Msg       string `json:"msg"`
+			Escalated *int   `json:"escalated"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("log line %s: %v", sc.Bytes(), err)
+		}
+		if line.Msg == "sweep done" && line.Escalated != nil {
+			out = append(out, *line.Escalated)
+		}
+	}
+	return out
+}
+
+// Places in Mengzi (infra/seed/areas.json).
+var (
+	oldTown     = report.Location{Lat: 23.3720, Lng: 103.3760} // rubbish: sanitation + city_mgmt, 12 h, escalation city_mgmt
+	newDistrict = report.Location{Lat: 23.3950, Lng: 103.4000} // rubbish: sanitation, the category's 24 h, escalation city_mgmt
+	outskirts   = report.Location{Lat: 23.4500, Lng: 103.2500} // damaged_road: municipal + traffic_police, 120 h
+)
+
+func TestSweepEscalatesOverdueAssignmentsOnce(t *testing.T) {
+	e := moto.New(t, testenv.Options{})
+	d, err := dispatchfn.New(e.BaseOn(e.AWS, "DispatchFunction", nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := func(category string, at report.Location) report.Report {
+		r := e.CreateReport(report.Report{Category: category, Location: at})
+		resp, err := d.Handle(context.Background(), testenv.Event(e.ReportRecord(r.ID)))
+		if err != nil || len(resp.BatchItemFailures) > 0 {
+			t.Fatalf("dispatch %s: %v %v", category, err, resp.BatchItemFailures)
+		}
+		got, err := e.Store.GetReport(context.Background(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	a := file("rubbish", oldTown)
+	b := file("rubbish", newDistrict)
+	c := file("damaged_road", outskirts)
+	if len(a.Assignments) != 2 || len(b.Assignments) != 1 || len(c.Assignments) != 2 {
+		t.Fatalf("setup: assignments %d, %d, %d", len(a.Assignments), len(b.Assignments), len(c.Assignments))
+	}
+	e.Drain(e.OutboxURL)
+
+	// A sweeper whose clock runs ahead: the scheduler fires it, its Now is hours later.
+	var log logs
+	sweep := func(ahead time.Duration) {
+		t.Helper()
+		base := e.Base("SweeperFunction", nil, slog.New(slog.NewJSONHandler(&log, nil)))
+		base.Now = func() time.Time { return time.Now().Add(ahead) }
+		fn, err := sweeperfn.New(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Calls.Reset()
+		if err := fn.Handle(context.Background(), json.RawMessage(`{}`)); err != nil {
+			t.Fatalf("sweep at +%v: %v", ahead, err)
+		}
+		t.Logf("sweep at +%v: %v", ahead, e.Calls.Snapshot())
+	}
+
+	sweep(13 * time.Hour) // past a's 12 h, before b's 24 h and c's 120 h
+	want := []string{
+		"msg_" + a.ID + "_city_mgmt_escalated_sanitation", "msg_" + a.ID + "_command_center_escalated_sanitation",
+		"msg_" + a.ID + "_city_mgmt_escalated_city_mgmt", "msg_" + a.ID + "_command_center_escalated_city_mgmt",
+	}
+	checkEscalations(t, e.Drain(e.OutboxURL), want)
+	got, _ := e.Store.GetReport(context.Background(), a.ID)
+	for _, as := range got.Assignments {
+		if !as.Overdue {
+			t.Errorf("a: %s is not marked overdue", as.Dept)
+		}
+	}
+	var notes []string
+	for _, tl := range got.Timeline {
+		if strings.HasPrefix(tl.Note, "督办") {
+			notes = append(notes, tl.Note)
+		}
+	}
+	if len(notes) != 2 {
+		t.Errorf("a's timeline has %d 督办 entries %v, want one per overdue department", len(notes), notes)
+	}
+	for _, r := range []report.Report{b, c} {
+		if got, _ := e.Store.GetReport(context.Background(), r.ID); slices.ContainsFunc(got.Assignments, func(x report.Assignment) bool { return x.Overdue }) {
+			t.Errorf("%s (%s) escalated before its deadline", r.ID, r.Category)
+		}
+	}
+
+	// Again at the same time: nothing more is overdue, nothing is written or sent.
+	before := e.Partition(a.ID)
+	sweep(13 * time.Hour)
+	if ns := e.Drain(e.OutboxURL); len(ns) != 0 {
+		t.Errorf("a second sweep sent %d notifications", len(ns))
+	}
+	e.SamePartition(a.ID, before, "a second sweep")
+
+	sweep(25 * time.Hour) // now b is late too, a is not escalated again
+	checkEscalations(t, e.Drain(e.OutboxURL), []string{
+		"msg_" + b.ID + "_city_mgmt_escalated_sanitation", "msg_" + b.ID + "_command_center_escalated_sanitation",
+	})
+	if got := log.escalated(t); !slices.Equal(got, []int{2, 0, 1}) {
+		t.Errorf("sweeps escalated %v, want [2 0 1]", got)
+	}
+}
+
+func checkEscalations(t *testing.T, ns []dispatch.Notification, want []string) {
+	t.Helper()
+	var ids []string
+	for _, n := range ns {
+		ids = append(ids, n.ID)
+		var p struct {
+			Type string `json:"type"`
+			Data struct {
+				Reason string `json:"reason"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(n.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		if n.Type != "report.escalated" || p.Type != "report.escalated" || !strings.HasSuffix(p.Data.Reason, "missed its deadline") {
+			t.Errorf("notification %s: type %s, reason %q", n.ID, n.Type, p.Data.Reason)
+		}
+	}
+	slices.Sort(ids)
+	want = slices.Sorted(slices.Values(want))
+	if !slices.Equal(ids, want) {
+		t.Errorf("escalation notifications %v, want %v", ids, want)
+	}
+}

@@ -1,0 +1,74 @@
+package motoserver
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+)
+
+// TestStreamSurvivesCancelledTransaction: stock moto replaces a table with a pre-transaction copy when a
+// TransactWriteItems is cancelled, and existing shard iterators then never see another record. serve.py
+// keeps the shard; a reader positioned before the cancelled transaction must see what is written after it,
+// and none of the rolled-back writes.
+func TestStreamSurvivesCancelledTransaction(t *testing.T) {
+	srv := ForTest(t)
+	ctx := context.Background()
+	cfg, err := srv.AWSConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, streams := dynamodb.NewFromConfig(cfg), dynamodbstreams.NewFromConfig(cfg)
+	out, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("rollback"),
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		BillingMode:          types.BillingModePayPerRequest,
+		StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := out.TableDescription.LatestStreamArn
+	desc, err := streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: arn,
+		ShardId: desc.StreamDescription.Shards[0].ShardId, ShardIteratorType: stypes.ShardIteratorTypeLatest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(pk string) types.TransactWriteItem {
+		return types.TransactWriteItem{Put: &types.Put{TableName: aws.String("rollback"),
+			Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}, ConditionExpression: aws.String("attribute_not_exists(pk)")}}
+	}
+	if _, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put("a")}}); err != nil {
+		t.Fatal(err)
+	}
+	// Cancelled: "b" is written, then "a" fails its condition, and the whole transaction rolls back.
+	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put("b"), put("a")}})
+	var cancelled *types.TransactionCanceledException
+	if !errors.As(err, &cancelled) {
+		t.Fatalf("want a cancelled transaction, got %v", err)
+	}
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("rollback"), Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "c"}}}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it.ShardIterator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, r := range recs.Records {
+		keys = append(keys, r.Dynamodb.Keys["pk"].(*stypes.AttributeValueMemberS).Value)
+	}
+	if len(keys) != 2 || keys[0] != "a" || keys[1] != "c" {
+		t.Errorf("stream after a cancelled transaction = %v, want [a c]", keys)
+	}
+}

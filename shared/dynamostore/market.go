@@ -1,0 +1,558 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/civicsnap/civicsnap/shared/idem"
+	"github.com/civicsnap/civicsnap/shared/market"
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+// Honor supermarket:
+//
+//	catalog item    pk=ITEM#<id>  sk=ITEM      doc=<JSON>   gsi1pk=CATALOG gsi1sk=<kind>#<id>
+//	stock shard     pk=ITEM#<id>  sk=STOCK#<n> stock, initial   (no GSI keys: stock writes never touch an index)
+//	cause totals    pk=ITEM#<id>  sk=TOTALS    total, donations, donors
+//	donor marker    pk=ITEM#<id>  sk=DONOR#<sub>
+//	user limit      pk=USER#<sub> sk=LIMIT#<item>#<month|ONCE>  count
+//	redemption      pk=REDEMPTION#<id> sk=REDEMPTION
+//	  gsi1 REDEEMER#<sub> / <createdAt>#<id>   (mine)
+//	  gsi2 ITEMRED#<item> / <createdAt>#<id>   (admins, by item)
+//	  gsi3 REDEEMED#<local day> / <at>#<id>     (KPI: redemptions by kind)
+//	  gsi4 PICKUP#OPEN / <expiresAt>#<id>       (only while reserved: the expiry sweep)
+func itemPK(id string) string { return "ITEM#" + id }
+
+func redemptionKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str("REDEMPTION#" + id), "sk": str("REDEMPTION")}
+}
+
+// Items returns the catalog with one Query on gsi1.
+func (s *Store) Items(ctx context.Context) ([]market.Item, error) {
+	var out []market.Item
+	in := &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String("gsi1"), KeyConditionExpression: aws.String("gsi1pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("CATALOG")},
+	}
+	for {
+		page, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, translate("query catalog", err)
+		}
+		for _, raw := range page.Items {
+			var it market.Item
+			doc, _ := raw["doc"].(*types.AttributeValueMemberS)
+			if doc == nil || json.Unmarshal([]byte(doc.Value), &it) != nil {
+				return nil, errors.New("decode catalog item")
+			}
+			out = append(out, it)
+		}
+		if page.LastEvaluatedKey == nil {
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+// Item returns one catalog item.
+func (s *Store) Item(ctx context.Context, id string) (market.Item, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: map[string]types.AttributeValue{"pk": str(itemPK(id)), "sk": str("ITEM")}})
+	if err != nil {
+		return market.Item{}, translate("get item", err)
+	}
+	doc, _ := out.Item["doc"].(*types.AttributeValueMemberS)
+	if doc == nil {
+		return market.Item{}, market.ErrItemNotFound
+	}
+	var it market.Item
+	if err := json.Unmarshal([]byte(doc.Value), &it); err != nil {
+		return market.Item{}, fmt.Errorf("decode item %s: %w", id, err)
+	}
+	return it, nil
+}
+
+// Stocks reads every goods item's shards and every cause's totals with BatchGetItem (100 keys a call).
+func (s *Store) Stocks(ctx context.Context, items []market.Item) (map[string]int64, map[string]market.Totals, error) {
+	var keys []map[string]types.AttributeValue
+	for _, it := range items {
+		switch it.Kind {
+		case market.Goods:
+			for n := range it.ShardCount() {
+				keys = append(keys, map[string]types.AttributeValue{"pk": str(itemPK(it.ID)), "sk": str(fmt.Sprintf("STOCK#%d", n))})
+			}
+		case market.Charity:
+			keys = append(keys, map[string]types.AttributeValue{"pk": str(itemPK(it.ID)), "sk": str("TOTALS")})
+		}
+	}
+	stocks, totals := map[string]int64{}, map[string]market.Totals{}
+	for start := 0; start < len(keys); start += 100 {
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys[start:min(start+100, len(keys))]}}
+		for len(req) > 0 {
+			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, nil, translate("read stock", err)
+			}
+			for _, raw := range out.Responses[s.table] {
+				pk := raw["pk"].(*types.AttributeValueMemberS).Value
+				id := strings.TrimPrefix(pk, "ITEM#")
+				var v struct {
+					SK        string `dynamodbav:"sk"`
+					Stock     int64  `dynamodbav:"stock"`
+					Total     int64  `dynamodbav:"total"`
+					Donations int64  `dynamodbav:"donations"`
+					Donors    int64  `dynamodbav:"donors"`
+				}
+				if err := attributevalue.UnmarshalMap(raw, &v); err != nil {
+					return nil, nil, err
+				}
+				if v.SK == "TOTALS" {
+					totals[id] = market.Totals{Total: v.Total, Donations: v.Donations, Donors: v.Donors}
+				} else {
+					stocks[id] += v.Stock
+				}
+			}
+			req = out.UnprocessedKeys
+		}
+	}
+	return stocks, totals, nil
+}
+
+// PutItem saves the item; with resetStock the goods stock is split over its shards (a restock), and a new
+// cause gets zero totals.
+func (s *Store) PutItem(ctx context.Context, it market.Item, resetStock bool) error {
+	b, err := json.Marshal(it)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{
+		"pk": str(itemPK(it.ID)), "sk": str("ITEM"), "type": str("catalog"), "doc": str(string(b)),
+		"active": &types.AttributeValueMemberBOOL{Value: it.Active},
+		"gsi1pk": str("CATALOG"), "gsi1sk": str(string(it.Kind) + "#" + it.ID),
+	}}}}
+	if resetStock {
+		for n, v := range market.Split(it.Stock, it.ShardCount()) {
+			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{
+				"pk": str(itemPK(it.ID)), "sk": str(fmt.Sprintf("STOCK#%d", n)), "type": str("stock"), "stock": num(v), "initial": num(v),
+			}}})
+		}
+	}
+	if it.Kind == market.Charity {
+		items = append(items, types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
+			Key:                       map[string]types.AttributeValue{"pk": str(itemPK(it.ID)), "sk": str("TOTALS")},
+			UpdateExpression:          aws.String("SET #t = if_not_exists(#t, :z), donations = if_not_exists(donations, :z), donors = if_not_exists(donors, :z), #type = :totals"),
+			ExpressionAttributeNames:  map[string]string{"#t": "total", "#type": "type"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":z": num(0), ":totals": str("totals")},
+		}})
+	}
+	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+		return translate("put catalog item", err)
+	}
+	return nil
+}
+
+// IsDonor reports whether sub has given to cause before (one GetItem of the donor marker).
+func (s *Store) IsDonor(ctx context.Context, cause, sub string) (bool, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table,
+		Key: map[string]types.AttributeValue{"pk": str(itemPK(cause)), "sk": str("DONOR#" + sub)}, ProjectionExpression: aws.String("pk")})
+	if err != nil {
+		return false, translate("read donor marker", err)
+	}
+	return out.Item != nil, nil
+}
+
+type redemptionItem struct {
+	PK          string `dynamodbav:"pk"`
+	SK          string `dynamodbav:"sk"`
+	Type        string `dynamodbav:"type"`
+	ID          string `dynamodbav:"id"`
+	Sub         string `dynamodbav:"sub"`
+	ItemID      string `dynamodbav:"itemId"`
+	Kind        string `dynamodbav:"kind"`
+	Quantity    int64  `dynamodbav:"quantity"`
+	Amount      int64  `dynamodbav:"amount"`
+	CreditUnits int64  `dynamodbav:"creditUnits,omitempty"`
+	Title       string `dynamodbav:"title,omitempty"`
+	Status      string `dynamodbav:"status"`
+	PickupCode  string `dynamodbav:"pickupCode,omitempty"`
+	PickupAt    string `dynamodbav:"pickupLocation,omitempty"`
+	Shard       int    `dynamodbav:"shard"`
+	WrongCodes  int    `dynamodbav:"wrongCodes"`
+	Month       string `dynamodbav:"month,omitempty"`
+	Counted     bool   `dynamodbav:"limitCounted"`
+	CreatedAt   string `dynamodbav:"createdAt"`
+	ExpiresAt   string `dynamodbav:"expiresAt,omitempty"`
+	CompletedAt string `dynamodbav:"completedAt,omitempty"`
+	GSI1PK      string `dynamodbav:"gsi1pk"`
+	GSI1SK      string `dynamodbav:"gsi1sk"`
+	GSI2PK      string `dynamodbav:"gsi2pk"`
+	GSI2SK      string `dynamodbav:"gsi2sk"`
+	GSI3PK      string `dynamodbav:"gsi3pk"`
+	GSI3SK      string `dynamodbav:"gsi3sk"`
+	GSI4PK      string `dynamodbav:"gsi4pk,omitempty"`
+	GSI4SK      string `dynamodbav:"gsi4sk,omitempty"`
+}
+
+func (s *Store) toRedemptionItem(r market.Redemption) redemptionItem {
+	created := timeKey(r.CreatedAt)
+	it := redemptionItem{
+		PK: "REDEMPTION#" + r.ID, SK: "REDEMPTION", Type: "redemption", ID: r.ID, Sub: r.Sub, ItemID: r.ItemID, Kind: string(r.Kind),
+		Quantity: r.Quantity, Amount: r.Amount, CreditUnits: r.CreditUnits, Title: r.Title, Status: string(r.Status),
+		PickupCode: r.PickupCode, PickupAt: r.PickupAt, Shard: r.Shard, Month: r.Month, Counted: r.LimitCounted, CreatedAt: created,
+		GSI1PK: "REDEEMER#" + r.Sub, GSI1SK: created + "#" + r.ID, GSI2PK: "ITEMRED#" + r.ItemID, GSI2SK: created + "#" + r.ID,
+		GSI3PK: "REDEEMED#" + s.dayKey(r.CreatedAt), GSI3SK: created + "#" + r.ID,
+	}
+	if r.ExpiresAt != nil {
+		it.ExpiresAt = timeKey(*r.ExpiresAt)
+		if r.Status == market.Reserved {
+			it.GSI4PK, it.GSI4SK = "PICKUP#OPEN", it.ExpiresAt+"#"+r.ID
+		}
+	}
+	return it
+}
+
+func (it redemptionItem) redemption() market.Redemption {
+	r := market.Redemption{ID: it.ID, Sub: it.Sub, ItemID: it.ItemID, Kind: market.Kind(it.Kind), Quantity: it.Quantity, Amount: it.Amount,
+		CreditUnits: it.CreditUnits, Title: it.Title, Status: market.Status(it.Status), PickupCode: it.PickupCode, PickupAt: it.PickupAt,
+		Shard: it.Shard, WrongCodes: it.WrongCodes, Month: it.Month, LimitCounted: it.Counted, CreatedAt: parseTime(it.CreatedAt),
+		ExpiresAt: optTime(it.ExpiresAt), CompletedAt: optTime(it.CompletedAt)}
+	return r
+}
+
+// Redeem runs a redemption's transaction. Its items, in order: the idempotency key, the item's on-sale
+// check, the profile (balance ≥ cost), then per kind the stock shard, the per-user limit, the cause's
+// totals and donor marker, and always the redemption and the ledger entry. A refused condition is mapped to
+// the domain error of its item.
+func (s *Store) Redeem(ctx context.Context, p market.Plan) error {
+	r := p.Redemption
+	now := r.CreatedAt
+	var items []types.TransactWriteItem
+	var meaning []error
+	add := func(it types.TransactWriteItem, refused error) {
+		items = append(items, it)
+		meaning = append(meaning, refused)
+	}
+	keyItem, err := attributevalue.MarshalMap(toIdemItem(p.Key))
+	if err != nil {
+		return err
+	}
+	add(types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: keyItem,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #ttl < :now"),
+		ExpressionAttributeNames:  map[string]string{"#ttl": "ttl"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.Unix())},
+	}}, market.ErrKeyUsed)
+	add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table,
+		Key:                       map[string]types.AttributeValue{"pk": str(itemPK(p.Item.ID)), "sk": str("ITEM")},
+		ConditionExpression:       aws.String("active = :t"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
+	}}, market.ErrItemUnavailable)
+
+	set := "SET balance = balance - :c, lifetimeRedeemed = lifetimeRedeemed + :c, version = version + :one, gsi2pk = :touched, gsi2sk = :sub"
+	vals := map[string]types.AttributeValue{":c": num(p.Cost), ":one": num(1), ":touched": str("TOUCHED#" + s.dayKey(now)), ":sub": str(r.Sub)}
+	if p.Honor != nil {
+		h, err := attributevalue.Marshal([]any{map[string]any{"Title": p.Honor.Title, "At": p.Honor.At}})
+		if err != nil {
+			return err
+		}
+		set += ", honors = list_append(honors, :h)"
+		vals[":h"] = h
+	}
+	add(types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: profileKey(r.Sub),
+		UpdateExpression: aws.String(set), ConditionExpression: aws.String("attribute_exists(pk) AND balance >= :c"),
+		ExpressionAttributeValues: vals,
+	}}, market.ErrInsufficientPoints)
+
+	if p.Item.Kind == market.Goods {
+		add(types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
+			Key:                       map[string]types.AttributeValue{"pk": str(itemPK(p.Item.ID)), "sk": str(fmt.Sprintf("STOCK#%d", r.Shard))},
+			UpdateExpression:          aws.String("SET stock = stock - :q"),
+			ConditionExpression:       aws.String("stock >= :q"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":q": num(r.Quantity)},
+		}}, market.ErrOutOfStock)
+	}
+	if p.LimitKey != "" {
+		add(types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
+			Key:                       map[string]types.AttributeValue{"pk": str(userPK(r.Sub)), "sk": str("LIMIT#" + p.Item.ID + "#" + p.LimitKey)},
+			UpdateExpression:          aws.String("ADD #n :q SET #type = :limit"),
+			ConditionExpression:       aws.String("attribute_not_exists(#n) OR #n <= :room"),
+			ExpressionAttributeNames:  map[string]string{"#n": "count", "#type": "type"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":q": num(r.Quantity), ":room": num(p.LimitMax - r.Quantity), ":limit": str("limit")},
+		}}, market.ErrLimitReached)
+	}
+	if p.Item.Kind == market.Charity {
+		upd := "ADD #t :amt, donations :one"
+		if p.FirstGift {
+			upd += ", donors :one"
+		}
+		add(types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
+			Key:                       map[string]types.AttributeValue{"pk": str(itemPK(p.Item.ID)), "sk": str("TOTALS")},
+			UpdateExpression:          aws.String(upd),
+			ExpressionAttributeNames:  map[string]string{"#t": "total"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":amt": num(p.Cost), ":one": num(1)},
+		}}, nil)
+		if p.FirstGift {
+			add(types.TransactWriteItem{Put: &types.Put{TableName: &s.table,
+				Item:                map[string]types.AttributeValue{"pk": str(itemPK(p.Item.ID)), "sk": str("DONOR#" + r.Sub), "type": str("donor")},
+				ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			}}, idem.ErrInFlight) // a concurrent first gift by the same donor: the caller may retry
+		}
+	}
+	red, err := s.putItem(s.toRedemptionItem(r), "attribute_not_exists(pk)")
+	if err != nil {
+		return err
+	}
+	add(red, nil)
+	led, err := s.ledgerPut(r.Sub, p.Entry)
+	if err != nil {
+		return err
+	}
+	add(led, nil)
+
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := cancellationReasons(err); reasons != nil {
+		for i, rsn := range reasons {
+			switch aws.ToString(rsn.Code) {
+			case "ConditionalCheckFailed":
+				if i < len(meaning) && meaning[i] != nil {
+					return meaning[i]
+				}
+			case "TransactionConflict":
+				return idem.ErrInFlight
+			}
+		}
+	}
+	if err != nil {
+		return translate("redeem", err)
+	}
+	return nil
+}
+
+// IdempotencyRecord reads a stored key (the one read a replay costs).
+func (s *Store) IdempotencyRecord(ctx context.Context, scope, owner, key string) (*idem.Record, error) {
+	rec := idem.Record{Scope: scope, Owner: owner, Key: key}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: idemKey(rec), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, translate("read idempotency key", err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	var it idemItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return nil, err
+	}
+	r := fromIdemItem(scope, owner, key, it)
+	return &r, nil
+}
+
+// Redemption reads one redemption.
+func (s *Store) Redemption(ctx context.Context, id string) (market.Redemption, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: redemptionKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return market.Redemption{}, translate("get redemption", err)
+	}
+	if out.Item == nil {
+		return market.Redemption{}, market.ErrNotFound
+	}
+	var it redemptionItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return market.Redemption{}, err
+	}
+	return it.redemption(), nil
+}
+
+// Complete fulfils a reserved redemption whose code matches: one conditional UpdateItem.
+func (s *Store) Complete(ctx context.Context, r market.Redemption, at time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: redemptionKey(r.ID),
+		UpdateExpression:          aws.String("SET #st = :done, completedAt = :at REMOVE gsi4pk, gsi4sk"),
+		ConditionExpression:       aws.String("#st = :reserved AND pickupCode = :code"),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":done": str(string(market.Completed)), ":at": str(timeKey(at)), ":reserved": str(string(market.Reserved)), ":code": str(r.PickupCode)},
+	})
+	if _, ok := conditionFailed(err); ok {
+		return market.ErrNotFulfillable.With("the redemption was cancelled or fulfilled meanwhile")
+	}
+	if err != nil {
+		return translate("complete redemption", err)
+	}
+	return nil
+}
+
+// WrongCode counts a wrong code; the lockAt-th locks the redemption.
+func (s *Store) WrongCode(ctx context.Context, r market.Redemption, lockAt int) (bool, error) {
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: redemptionKey(r.ID),
+		UpdateExpression:          aws.String("ADD wrongCodes :one"),
+		ConditionExpression:       aws.String("#st = :reserved"),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":reserved": str(string(market.Reserved))},
+		ReturnValues:              types.ReturnValueUpdatedNew,
+	})
+	if _, ok := conditionFailed(err); ok {
+		return false, market.ErrNotFulfillable
+	}
+	if err != nil {
+		return false, translate("count wrong code", err)
+	}
+	n := 0
+	if v, ok := out.Attributes["wrongCodes"].(*types.AttributeValueMemberN); ok {
+		n, _ = strconv.Atoi(v.Value)
+	}
+	if n < lockAt {
+		return false, nil
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: redemptionKey(r.ID),
+		UpdateExpression:          aws.String("SET #st = :locked"),
+		ConditionExpression:       aws.String("#st = :reserved"),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":locked": str(string(market.Locked)), ":reserved": str(string(market.Reserved))},
+	})
+	if _, ok := conditionFailed(err); ok {
+		return false, market.ErrNotFulfillable
+	}
+	if err != nil {
+		return false, translate("lock redemption", err)
+	}
+	return true, nil
+}
+
+// Refund cancels or expires a reserved redemption: status, refund to the profile, restock of its shard,
+// the per-user counter, a refund ledger entry — one transaction, conditional on the status.
+func (s *Store) Refund(ctx context.Context, f market.Refund) error {
+	r := f.Redemption
+	items := []types.TransactWriteItem{
+		{Update: &types.Update{TableName: &s.table, Key: redemptionKey(r.ID),
+			UpdateExpression:          aws.String("SET #st = :to, completedAt = :at REMOVE gsi4pk, gsi4sk"),
+			ConditionExpression:       aws.String("#st = :reserved"),
+			ExpressionAttributeNames:  map[string]string{"#st": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":to": str(string(f.To)), ":at": str(timeKey(f.At)), ":reserved": str(string(market.Reserved))},
+		}},
+		{Update: &types.Update{TableName: &s.table, Key: profileKey(r.Sub),
+			UpdateExpression:          aws.String("SET balance = balance + :c, lifetimeRedeemed = lifetimeRedeemed - :c, version = version + :one, gsi2pk = :touched, gsi2sk = :sub"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":c": num(r.Amount), ":one": num(1), ":touched": str("TOUCHED#" + s.dayKey(f.At)), ":sub": str(r.Sub)},
+		}},
+		{Update: &types.Update{TableName: &s.table,
+			Key:                       map[string]types.AttributeValue{"pk": str(itemPK(r.ItemID)), "sk": str(fmt.Sprintf("STOCK#%d", r.Shard))},
+			UpdateExpression:          aws.String("SET stock = stock + :q"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":q": num(r.Quantity)},
+		}},
+	}
+	if r.LimitCounted {
+		items = append(items, types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
+			Key:                       map[string]types.AttributeValue{"pk": str(userPK(r.Sub)), "sk": str("LIMIT#" + r.ItemID + "#" + r.Month)},
+			UpdateExpression:          aws.String("ADD #n :neg"),
+			ExpressionAttributeNames:  map[string]string{"#n": "count"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":neg": num(-r.Quantity)},
+		}})
+	}
+	led, err := s.ledgerPut(r.Sub, f.Entry)
+	if err != nil {
+		return err
+	}
+	items = append(items, led)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := cancellationReasons(err); reasons != nil {
+		if aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+			return market.ErrNotCancellable.With("the redemption is no longer reserved")
+		}
+		for _, rsn := range reasons {
+			if aws.ToString(rsn.Code) == "TransactionConflict" {
+				return idem.ErrInFlight
+			}
+		}
+	}
+	if err != nil {
+		return translate("refund redemption", err)
+	}
+	return nil
+}
+
+func (s *Store) queryRedemptions(ctx context.Context, index, pk string, limit int, cursor string) ([]market.Redemption, string, error) {
+	in := &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(index),
+		KeyConditionExpression:    aws.String(index + "pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+		ScanIndexForward:          aws.Bool(false), Limit: aws.Int32(int32(limit))}
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		var c queueCursor
+		if err != nil || json.Unmarshal(b, &c) != nil || c.GPK != pk || !strings.HasPrefix(c.PK, "REDEMPTION#") {
+			return nil, "", report.ErrInvalidCursor
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": str(c.PK), "sk": str(c.SK), index + "pk": str(c.GPK), index + "sk": str(c.GSK)}
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", translate("query redemptions", err)
+	}
+	var items []redemptionItem
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		return nil, "", err
+	}
+	res := make([]market.Redemption, len(items))
+	for i, it := range items {
+		res[i] = it.redemption()
+	}
+	next := ""
+	if lek := out.LastEvaluatedKey; lek != nil {
+		get := func(k string) string {
+			if v, ok := lek[k].(*types.AttributeValueMemberS); ok {
+				return v.Value
+			}
+			return ""
+		}
+		b, _ := json.Marshal(queueCursor{PK: get("pk"), SK: get("sk"), GPK: get(index + "pk"), GSK: get(index + "sk")})
+		next = base64.RawURLEncoding.EncodeToString(b)
+	}
+	return res, next, nil
+}
+
+// ByUser lists a user's redemptions newest first.
+func (s *Store) ByUser(ctx context.Context, sub string, limit int, cursor string) ([]market.Redemption, string, error) {
+	return s.queryRedemptions(ctx, "gsi1", "REDEEMER#"+sub, limit, cursor)
+}
+
+// ByItem lists an item's redemptions newest first.
+func (s *Store) ByItem(ctx context.Context, itemID string, limit int, cursor string) ([]market.Redemption, string, error) {
+	return s.queryRedemptions(ctx, "gsi2", "ITEMRED#"+itemID, limit, cursor)
+}
+
+// ExpiredReservations queries the pickup index for reservations past their expiry.
+func (s *Store) ExpiredReservations(ctx context.Context, now time.Time, limit int) ([]market.Redemption, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String("gsi4"),
+		KeyConditionExpression:    aws.String("gsi4pk = :pk AND gsi4sk < :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("PICKUP#OPEN"), ":now": str(timeKey(now))},
+		Limit:                     aws.Int32(int32(limit))})
+	if err != nil {
+		return nil, translate("query expired reservations", err)
+	}
+	var items []redemptionItem
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		return nil, err
+	}
+	res := make([]market.Redemption, len(items))
+	for i, it := range items {
+		res[i] = it.redemption()
+	}
+	return res, nil
+}
+
+// RedemptionFromImage decodes a redemption item as a DynamoDB stream delivers it.
+func RedemptionFromImage(img map[string]types.AttributeValue) (market.Redemption, error) {
+	var it redemptionItem
+	if err := attributevalue.UnmarshalMap(img, &it); err != nil {
+		return market.Redemption{}, fmt.Errorf("decode redemption image: %w", err)
+	}
+	if it.Type != "redemption" {
+		return market.Redemption{}, fmt.Errorf("image is a %q, not a redemption", it.Type)
+	}
+	return it.redemption(), nil
+}

@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/civicsnap/civicsnap/shared/auth"
+	"github.com/civicsnap/civicsnap/shared/market"
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+// Market serves the honor supermarket: the catalog, redemptions, pickup and cancellation.
+func Market(svc *market.Service, log *slog.Logger) http.Handler {
+	h := &marketAPI{svc: svc, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/catalog", h.catalog)
+	mux.HandleFunc("POST /v1/redemptions", h.redeem)
+	mux.HandleFunc("GET /v1/me/redemptions", h.mine)
+	mux.HandleFunc("POST /v1/redemptions/{id}/fulfil", h.fulfil)
+	mux.HandleFunc("POST /v1/redemptions/{id}/cancel", h.cancel)
+	return WithLogging(mux, log)
+}
+
+type marketAPI struct {
+	svc *market.Service
+	log *slog.Logger
+}
+
+func (h *marketAPI) catalog(w http.ResponseWriter, r *http.Request) {
+	items, err := h.svc.Catalog(r.Context())
+	if err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	if items == nil {
+		items = []market.CatalogEntry{}
+	}
+	w.Header().Set("Cache-Control", "public, max-age=30")
+	WriteJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+func (h *marketAPI) redeem(w http.ResponseWriter, r *http.Request) {
+	p := Principal(r)
+	if p.Sub == "" {
+		WriteError(w, r, h.log, auth.ErrUnauthenticated)
+		return
+	}
+	body, err := ReadBody(r)
+	if err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	var req market.Request
+	if err := DecodeJSON(body, &req); err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	red, err := h.svc.Redeem(r.Context(), p, r.Header.Get("Idempotency-Key"), body, req)
+	if err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, red)
+}
+
+func (h *marketAPI) mine(w http.ResponseWriter, r *http.Request) {
+	limit, ok := h.limit(w, r)
+	if !ok {
+		return
+	}
+	items, next, err := h.svc.Mine(r.Context(), Principal(r), limit, r.URL.Query().Get("cursor"))
+	if err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	if items == nil {
+		items = []market.Redemption{}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"items": items, "nextCursor": next})
+}
+
+func (h *marketAPI) limit(w http.ResponseWriter, r *http.Request) (int, bool) {
+	limit := 20
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100 {
+			WriteError(w, r, h.log, report.ErrInvalidLimit)
+			return 0, false
+		}
+		limit = n
+	}
+	return limit, true
+}
+
+func (h *marketAPI) fulfil(w http.ResponseWriter, r *http.Request) {
+	body, err := ReadBody(r)
+	if err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	var req struct {
+		PickupCode string `json:"pickupCode"`
+	}
+	if err := DecodeJSON(body, &req); err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	red, err := h.svc.Fulfil(r.Context(), Principal(r), r.PathValue("id"), req.PickupCode)
+	if err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, red)
+}
+
+func (h *marketAPI) cancel(w http.ResponseWriter, r *http.Request) {
+	red, err := h.svc.Cancel(r.Context(), Principal(r), r.PathValue("id"))
+	if err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, red)
+}

@@ -1,0 +1,421 @@
+package market
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/civicsnap/civicsnap/shared/auth"
+	"github.com/civicsnap/civicsnap/shared/idem"
+	"github.com/civicsnap/civicsnap/shared/points"
+)
+
+// Plan is everything one redemption writes, in one TransactWriteItems.
+type Plan struct {
+	Redemption Redemption
+	Item       Item
+	Cost       int64
+	LimitKey   string // the per-user counter's key ("2026-11" or "ONCE"); "" when the item has no limit
+	LimitMax   int64
+	FirstGift  bool                // charity: the donor's first gift to this cause (marker + donor count)
+	Honor      *points.EarnedHonor // honor: the title added to the profile
+	Entry      points.Entry
+	Key        idem.Record // completed, with the result
+}
+
+// Refund is what a cancellation or expiry writes.
+type Refund struct {
+	Redemption Redemption
+	To         Status
+	Entry      points.Entry
+	At         time.Time
+}
+
+// Store keeps the catalog and redemptions.
+type Store interface {
+	Items(ctx context.Context) ([]Item, error)
+	Item(ctx context.Context, id string) (Item, error)
+	// Stocks returns the remaining stock of each listed goods item and the totals of causes (one call).
+	Stocks(ctx context.Context, items []Item) (map[string]int64, map[string]Totals, error)
+	PutItem(ctx context.Context, it Item, resetStock bool) error
+	// IsDonor reports whether sub has given to cause before.
+	IsDonor(ctx context.Context, cause, sub string) (bool, error)
+	// Redeem runs the plan's transaction; refused conditions come back as the domain's errors
+	// (ErrInsufficientPoints, ErrOutOfStock, ErrLimitReached, ErrItemUnavailable), a used key as
+	// ErrKeyUsed, a concurrent transaction on the same items as idem.ErrInFlight.
+	Redeem(ctx context.Context, p Plan) error
+	IdempotencyRecord(ctx context.Context, scope, owner, key string) (*idem.Record, error)
+	Redemption(ctx context.Context, id string) (Redemption, error)
+	// Complete moves a reserved redemption to completed if code matches (ErrNotFulfillable otherwise).
+	Complete(ctx context.Context, r Redemption, at time.Time) error
+	// WrongCode counts a wrong pickup code and locks the redemption at lockAt; it returns whether it is
+	// now locked.
+	WrongCode(ctx context.Context, r Redemption, lockAt int) (bool, error)
+	// Refund cancels or expires a reserved redemption with refund and restock (ErrNotCancellable if it
+	// is no longer reserved).
+	Refund(ctx context.Context, f Refund) error
+	ByUser(ctx context.Context, sub string, limit int, cursor string) ([]Redemption, string, error)
+	ByItem(ctx context.Context, itemID string, limit int, cursor string) ([]Redemption, string, error)
+	ExpiredReservations(ctx context.Context, now time.Time, limit int) ([]Redemption, error)
+}
+
+// ErrKeyUsed is returned by Store.Redeem when the idempotency key was used before.
+var ErrKeyUsed = errors.New("idempotency key used")
+
+// Totals are a cause's running figures.
+type Totals struct {
+	Total     int64 `json:"total"`
+	Donations int64 `json:"donations"`
+	Donors    int64 `json:"donors"`
+}
+
+// Settings of the supermarket.
+type Settings struct {
+	PickupWindow time.Duration // goods unfulfilled this long expire (30 days)
+	LockAfter    int           // wrong pickup codes before a redemption locks (5)
+	CatalogTTL   time.Duration // how long the catalog is cached per container
+}
+
+// Service runs the supermarket.
+type Service struct {
+	store    Store
+	tz       *time.Location
+	now      func() time.Time
+	newID    func() string
+	settings Settings
+
+	mu        sync.Mutex
+	catalog   map[string]Item
+	catalogAt time.Time
+}
+
+// NewService returns a Service.
+func NewService(store Store, tz *time.Location, now func() time.Time, newID func() string, s Settings) *Service {
+	if s.PickupWindow == 0 {
+		s.PickupWindow = 30 * 24 * time.Hour
+	}
+	if s.LockAfter == 0 {
+		s.LockAfter = 5
+	}
+	if s.CatalogTTL == 0 {
+		s.CatalogTTL = 30 * time.Second
+	}
+	return &Service{store: store, tz: tz, now: now, newID: newID, settings: s}
+}
+
+// item returns a catalog item from the per-container cache (the redemption's transaction checks that it is
+// still on sale, so a stale cache cannot sell a retired item).
+func (s *Service) item(ctx context.Context, id string) (Item, error) {
+	s.mu.Lock()
+	fresh := s.catalog != nil && s.now().Sub(s.catalogAt) < s.settings.CatalogTTL
+	it, ok := s.catalog[id]
+	s.mu.Unlock()
+	if fresh && ok {
+		return it, nil
+	}
+	if fresh {
+		return Item{}, ErrItemNotFound
+	}
+	items, err := s.store.Items(ctx)
+	if err != nil {
+		return Item{}, err
+	}
+	m := make(map[string]Item, len(items))
+	for _, x := range items {
+		m[x.ID] = x
+	}
+	s.mu.Lock()
+	s.catalog, s.catalogAt = m, s.now()
+	s.mu.Unlock()
+	if it, ok := m[id]; ok {
+		return it, nil
+	}
+	return Item{}, ErrItemNotFound
+}
+
+// Request is a redemption request.
+type Request struct {
+	ItemID   string `json:"itemId"`
+	Quantity int64  `json:"quantity,omitempty"`
+	Amount   int64  `json:"amount,omitempty"`
+}
+
+// Redeem redeems for p. body is the raw request (its hash binds the key). One TransactWriteItems; at most
+// one read (a cause's donor marker, or the stored result of a used key).
+func (s *Service) Redeem(ctx context.Context, p auth.Principal, key string, body []byte, req Request) (Redemption, error) {
+	if err := p.Require(auth.Citizen); err != nil {
+		return Redemption{}, err
+	}
+	if err := idem.ValidateKey(key); err != nil {
+		return Redemption{}, err
+	}
+	it, err := s.item(ctx, req.ItemID)
+	if err != nil {
+		return Redemption{}, err
+	}
+	if !it.Active {
+		return Redemption{}, ErrItemUnavailable
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	r := Redemption{ID: s.newID(), Sub: p.Sub, ItemID: it.ID, Kind: it.Kind, Quantity: 1, CreatedAt: now, Status: Completed}
+	plan := Plan{Item: it}
+	switch it.Kind {
+	case Goods:
+		if req.Amount != 0 || req.Quantity < 0 || req.Quantity > 10 {
+			return Redemption{}, ErrInvalidRequest.With("goods take a quantity of 1 to 10 and no amount")
+		}
+		if req.Quantity > 0 {
+			r.Quantity = req.Quantity
+		}
+		plan.Cost = it.Cost * r.Quantity
+		r.Status, r.PickupAt = Reserved, it.PickupLocation
+		if r.PickupCode, err = PickupCode(); err != nil {
+			return Redemption{}, err
+		}
+		exp := now.Add(s.settings.PickupWindow)
+		r.ExpiresAt = &exp
+		r.Shard = rand.IntN(it.ShardCount())
+		if it.MonthlyLimit > 0 {
+			plan.LimitKey, plan.LimitMax = now.In(s.tz).Format("2006-01"), it.MonthlyLimit
+			r.Month, r.LimitCounted = plan.LimitKey, true
+		}
+	case Honor:
+		if req.Amount != 0 || req.Quantity > 1 {
+			return Redemption{}, ErrInvalidRequest.With("an honor is bought once, without amount")
+		}
+		plan.Cost, r.Title = it.Cost, it.Title
+		plan.LimitKey, plan.LimitMax = "ONCE", 1
+		r.Month, r.LimitCounted = "ONCE", true
+		plan.Honor = &points.EarnedHonor{Title: it.Title, At: now}
+	case Charity:
+		if req.Quantity > 1 || req.Amount < it.MinAmount || req.Amount > 100_000 {
+			return Redemption{}, ErrInvalidRequest.With("a donation is an amount of at least %d points", it.MinAmount)
+		}
+		plan.Cost = req.Amount
+		donor, err := s.store.IsDonor(ctx, it.ID, p.Sub)
+		if err != nil {
+			return Redemption{}, err
+		}
+		plan.FirstGift = !donor
+	case Credit:
+		if req.Quantity > 1 || req.Amount < it.Rate || req.Amount%it.Rate != 0 || req.Amount > 100_000 {
+			return Redemption{}, ErrInvalidRequest.With("credit is bought in multiples of %d points", it.Rate)
+		}
+		plan.Cost, r.CreditUnits = req.Amount, req.Amount/it.Rate
+	}
+	r.Amount = plan.Cost
+	result, err := json.Marshal(r)
+	if err != nil {
+		return Redemption{}, err
+	}
+	plan.Redemption = r
+	plan.Entry = points.Entry{ID: "redemption-" + r.ID, At: now, Delta: -plan.Cost, Kind: points.KindRedemption, RedemptionID: r.ID,
+		Note: fmt.Sprintf("%s: %s ×%d", it.Kind, nameOf(it), r.Quantity)}
+	plan.Key = idem.Record{Scope: "redemption", Owner: p.Sub, Key: key, BodyHash: idem.Hash(body), Status: idem.Done,
+		ResourceID: r.ID, Result: result, ExpiresAt: now.Add(idem.TTL)}
+
+	err = s.store.Redeem(ctx, plan)
+	if errors.Is(err, ErrKeyUsed) {
+		return s.replay(ctx, p.Sub, key, plan.Key.BodyHash)
+	}
+	if err != nil {
+		return Redemption{}, err
+	}
+	return r, nil
+}
+
+func nameOf(it Item) string {
+	if it.NameZH != "" {
+		return it.NameZH
+	}
+	return it.NameEN
+}
+
+// replay answers a used key: the same body gets the first result, another body 422.
+func (s *Service) replay(ctx context.Context, sub, key, bodyHash string) (Redemption, error) {
+	rec, err := s.store.IdempotencyRecord(ctx, "redemption", sub, key)
+	if err != nil {
+		return Redemption{}, err
+	}
+	if rec == nil {
+		return Redemption{}, idem.ErrInFlight
+	}
+	if rec.BodyHash != bodyHash {
+		return Redemption{}, idem.ErrKeyReused
+	}
+	var r Redemption
+	if err := json.Unmarshal(rec.Result, &r); err != nil {
+		return Redemption{}, fmt.Errorf("decode stored redemption: %w", err)
+	}
+	return r, nil
+}
+
+// Fulfil is a clerk handing over goods against the pickup code. Exactly one of fulfil and cancel wins.
+func (s *Service) Fulfil(ctx context.Context, p auth.Principal, id, code string) (Redemption, error) {
+	if err := p.Require(auth.Clerk); err != nil {
+		return Redemption{}, err
+	}
+	r, err := s.store.Redemption(ctx, id)
+	if err != nil {
+		return Redemption{}, err
+	}
+	switch r.Status {
+	case Locked:
+		return Redemption{}, ErrLocked
+	case Reserved:
+	default:
+		return Redemption{}, ErrNotFulfillable.With("the redemption is %s", r.Status)
+	}
+	if subtle.ConstantTimeCompare([]byte(code), []byte(r.PickupCode)) != 1 {
+		locked, err := s.store.WrongCode(ctx, r, s.settings.LockAfter)
+		if err != nil {
+			return Redemption{}, err
+		}
+		if locked {
+			return Redemption{}, ErrLocked
+		}
+		return Redemption{}, ErrWrongCode
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	if err := s.store.Complete(ctx, r, now); err != nil {
+		return Redemption{}, err
+	}
+	r.Status, r.CompletedAt, r.PickupCode = Completed, &now, ""
+	return r, nil
+}
+
+// Cancel is the redeemer taking back a reservation before pickup: refund and restock, exactly once.
+func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (Redemption, error) {
+	if err := p.Require(auth.Citizen); err != nil {
+		return Redemption{}, err
+	}
+	r, err := s.store.Redemption(ctx, id)
+	if err != nil {
+		return Redemption{}, err
+	}
+	if r.Sub != p.Sub {
+		return Redemption{}, ErrNotFound
+	}
+	if r.Status != Reserved {
+		return Redemption{}, ErrNotCancellable.With("the redemption is %s", r.Status)
+	}
+	return s.refund(ctx, r, Cancelled)
+}
+
+func (s *Service) refund(ctx context.Context, r Redemption, to Status) (Redemption, error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	f := Refund{Redemption: r, To: to, At: now, Entry: points.Entry{ID: "refund-" + r.ID, At: now, Delta: r.Amount,
+		Kind: points.KindRefund, RedemptionID: r.ID, Note: fmt.Sprintf("redemption %s: %d points back", to, r.Amount)}}
+	if err := s.store.Refund(ctx, f); err != nil {
+		return Redemption{}, err
+	}
+	r.Status = to
+	return r, nil
+}
+
+// ExpireReservations expires goods not picked up in time, with refund and restock; it returns how many.
+func (s *Service) ExpireReservations(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		late, err := s.store.ExpiredReservations(ctx, s.now(), 100)
+		if err != nil {
+			return n, err
+		}
+		for _, r := range late {
+			if _, err := s.refund(ctx, r, Expired); err != nil {
+				if errors.Is(err, ErrNotCancellable) {
+					continue // fulfilled or cancelled meanwhile
+				}
+				return n, err
+			}
+			n++
+		}
+		if len(late) < 100 {
+			return n, nil
+		}
+	}
+}
+
+// CatalogEntry is an item as citizens see it.
+type CatalogEntry struct {
+	Item
+	Availability string  `json:"availability,omitempty"` // goods: available, low, out
+	Totals       *Totals `json:"totals,omitempty"`       // charity
+}
+
+// Catalog lists the items on sale: goods with availability (never the exact stock), causes with totals.
+func (s *Service) Catalog(ctx context.Context) ([]CatalogEntry, error) {
+	items, err := s.store.Items(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var active []Item
+	for _, it := range items {
+		if it.Active {
+			active = append(active, it)
+		}
+	}
+	stocks, totals, err := s.store.Stocks(ctx, active)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]CatalogEntry, 0, len(active))
+	for _, it := range active {
+		e := CatalogEntry{Item: it}
+		switch it.Kind {
+		case Goods:
+			e.Availability = Availability(stocks[it.ID], it.Stock)
+		case Charity:
+			t := totals[it.ID]
+			e.Totals = &t
+		}
+		e.Stock, e.Shards = 0, 0
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// PutItem validates and saves an item; resetStock sets goods stock to it.Stock (a restock).
+func (s *Service) PutItem(ctx context.Context, id string, it Item) (Item, error) {
+	if it.ID == "" {
+		it.ID = id
+	}
+	if it.ID != id {
+		return Item{}, ErrInvalidItem.With("the body's id %q differs from the path's %q", it.ID, id)
+	}
+	if err := it.Validate(); err != nil {
+		return Item{}, err
+	}
+	if err := s.store.PutItem(ctx, it, it.Kind == Goods); err != nil {
+		return Item{}, err
+	}
+	s.mu.Lock()
+	s.catalog = nil
+	s.mu.Unlock()
+	return it, nil
+}
+
+// GetItem returns an item for admins (with its configured stock).
+func (s *Service) GetItem(ctx context.Context, id string) (Item, error) { return s.store.Item(ctx, id) }
+
+// Mine lists the caller's redemptions, newest first (pickup codes included: they are the caller's).
+func (s *Service) Mine(ctx context.Context, p auth.Principal, limit int, cursor string) ([]Redemption, string, error) {
+	if err := p.Require(auth.Citizen); err != nil {
+		return nil, "", err
+	}
+	return s.store.ByUser(ctx, p.Sub, limit, cursor)
+}
+
+// ByItem lists an item's redemptions for admins, without pickup codes.
+func (s *Service) ByItem(ctx context.Context, itemID string, limit int, cursor string) ([]Redemption, string, error) {
+	rs, next, err := s.store.ByItem(ctx, itemID, limit, cursor)
+	for i := range rs {
+		rs[i].PickupCode = ""
+	}
+	return rs, next, err
+}
