@@ -128,7 +128,16 @@ func (s *Store) CreateProfile(ctx context.Context, sub string, at time.Time) (po
 	return p, nil
 }
 
-// profilePut is the transaction item writing p if the stored version is still prev.
+// touched is the time a profile write counts for: the service's clock, or the entry's time.
+func touched(p points.Profile, fallback time.Time) time.Time {
+	if !p.TouchedAt.IsZero() {
+		return p.TouchedAt
+	}
+	return fallback
+}
+
+// profilePut is the transaction item writing p if the stored version is still prev. at is when the write
+// happens (not the award's own time): the reconciler looks at users touched on the days it checks.
 func (s *Store) profilePut(p points.Profile, prev int64, at time.Time) (types.TransactWriteItem, error) {
 	item, err := attributevalue.MarshalMap(s.toProfileItem(p, at))
 	if err != nil {
@@ -196,7 +205,7 @@ func (s *Store) ApplyReversal(ctx context.Context, a points.Award, p points.Prof
 // profileTransaction writes first (the identity item), the profile and the ledger entry. A failed
 // condition on the first item means the work was done; on the profile, that it changed meanwhile.
 func (s *Store) profileTransaction(ctx context.Context, op string, first types.TransactWriteItem, p points.Profile, prev int64, e points.Entry) error {
-	prof, err := s.profilePut(p, prev, e.At)
+	prof, err := s.profilePut(p, prev, touched(p, e.At))
 	if err != nil {
 		return err
 	}
@@ -381,7 +390,7 @@ func (s *Store) LedgerSum(ctx context.Context, sub string) (int64, error) {
 
 // Repair writes the corrected profile and the reconcile entry.
 func (s *Store) Repair(ctx context.Context, p points.Profile, prev int64, e points.Entry) error {
-	prof, err := s.profilePut(p, prev, e.At)
+	prof, err := s.profilePut(p, prev, touched(p, e.At))
 	if err != nil {
 		return err
 	}

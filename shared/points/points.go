@@ -84,6 +84,7 @@ type Profile struct {
 	Month            string        `json:"-"`
 	MonthEarned      int64         `json:"-"`
 	CreatedAt        time.Time     `json:"-"` // zero until the profile is first stored
+	TouchedAt        time.Time     `json:"-"` // when this write happens (the reconciler's day), set by the service
 }
 
 // HasHonor reports whether the profile holds title.
@@ -139,10 +140,13 @@ func Grant(p Profile, reportID, rule string, pts, merit int64, rules Rules, at t
 	day, month := local.Format("2006-01-02"), local.Format("2006-01")
 	n := p
 	n.Honors = slices.Clone(p.Honors)
-	if n.Day != day {
+	// The counters only move forward: an award of an earlier day delivered late (another shard, a retry)
+	// counts against the current ones. Moving them back would zero both days' counts and let an
+	// interleaved backlog bypass the caps.
+	if day > n.Day {
 		n.Day, n.DayEarned = day, 0
 	}
-	if n.Month != month {
+	if month > n.Month {
 		n.Month, n.MonthEarned = month, 0
 	}
 	granted := max(0, min(pts, rules.DailyCap-n.DayEarned, rules.MonthlyCap-n.MonthEarned))

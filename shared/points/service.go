@@ -131,33 +131,52 @@ func (s *Service) OnResolved(ctx context.Context, r Resolved) error {
 			return err
 		}
 	}
-	if err := s.grant(ctx, r.ReporterSub, r.ID, RuleReport, pts, rules.MeritPerReport, rules, r.At); err != nil {
+	applied, err := s.grant(ctx, r.ReporterSub, r.ID, RuleReport, pts, rules.MeritPerReport, rules, r.At)
+	if err != nil {
 		return err
 	}
 	if rules.DuplicateAward <= 0 {
 		return nil // no confirmation awards: not even the query
+	}
+	if !applied {
+		// A redelivery, or the revocation was delivered first and its placeholder holds the award's
+		// identity: a revoked report confirms nothing, so its duplicates' reporters earn nothing either.
+		awards, err := s.store.Awards(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(awards, func(a Award) bool { return a.Sub == r.ReporterSub && a.Rule == RuleReport && a.Reversed }) {
+			return nil
+		}
 	}
 	dups, err := s.store.DuplicateReporters(ctx, r.ID)
 	if err != nil {
 		return err
 	}
 	for _, d := range dups {
-		if err := s.grant(ctx, d.ReporterSub, r.ID, RuleConfirm, rules.DuplicateAward, 0, rules, r.At); err != nil {
+		if _, err := s.grant(ctx, d.ReporterSub, r.ID, RuleConfirm, rules.DuplicateAward, 0, rules, r.At); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) grant(ctx context.Context, sub, reportID, rule string, pts, merit int64, rules Rules, at time.Time) error {
-	return s.retry(ctx, func() error {
+// grant applies one award; applied is false when its identity was already taken (nothing was written).
+func (s *Service) grant(ctx context.Context, sub, reportID, rule string, pts, merit int64, rules Rules, at time.Time) (applied bool, err error) {
+	applied = true
+	err = s.retry(ctx, func() error {
 		p, err := s.store.Profile(ctx, sub)
 		if err != nil {
 			return err
 		}
 		a, n, e := Grant(p, reportID, rule, pts, merit, rules, at, s.tz)
-		return s.store.ApplyAward(ctx, a, n, p.Version, e)
+		err = s.store.ApplyAward(ctx, a, n, p.Version, e)
+		if errors.Is(err, ErrAlreadyApplied) {
+			applied = false
+		}
+		return err
 	})
+	return applied, err
 }
 
 // OnRevoked reverses every award of a revoked report, exactly once each. If the reporter's award does not
@@ -188,6 +207,7 @@ func (s *Service) OnRevoked(ctx context.Context, reportID, reporterSub string, a
 				return err
 			}
 			n, e := Reverse(p, a, at)
+			n.TouchedAt = s.now()
 			return s.store.ApplyReversal(ctx, a, n, p.Version, e)
 		})
 		if err != nil {
@@ -240,22 +260,37 @@ type Reconciliation struct {
 	Repaired int `json:"repaired"`
 }
 
-// Reconcile recomputes the balance of every user touched on day (local, YYYY-MM-DD) from their ledger. The
+// Reconcile recomputes the balance of every user touched on the given days (local, YYYY-MM-DD) from their
+// ledger, each user once. The
 // ledger is the record of truth: a balance that differs is set to the ledger's sum, with a reconcile entry
 // (delta 0, the correction in its note) so the repair is visible in the user's history. Memory is bounded:
 // users are read a page at a time.
-func (s *Service) Reconcile(ctx context.Context, day string) (Reconciliation, error) {
+func (s *Service) Reconcile(ctx context.Context, days ...string) (Reconciliation, error) {
 	var res Reconciliation
+	seen := map[string]bool{}
+	for _, day := range days {
+		if err := s.reconcileDay(ctx, day, seen, &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func (s *Service) reconcileDay(ctx context.Context, day string, seen map[string]bool, res *Reconciliation) error {
 	cursor := ""
 	for {
 		subs, next, err := s.store.TouchedUsers(ctx, day, 100, cursor)
 		if err != nil {
-			return res, err
+			return err
 		}
 		for _, sub := range subs {
+			if seen[sub] {
+				continue
+			}
+			seen[sub] = true
 			repaired, err := s.reconcileOne(ctx, sub)
 			if err != nil {
-				return res, fmt.Errorf("reconcile %s: %w", sub, err)
+				return fmt.Errorf("reconcile %s: %w", sub, err)
 			}
 			res.Checked++
 			if repaired {
@@ -263,7 +298,7 @@ func (s *Service) Reconcile(ctx context.Context, day string) (Reconciliation, er
 			}
 		}
 		if next == "" {
-			return res, nil
+			return nil
 		}
 		cursor = next
 	}
@@ -287,6 +322,7 @@ func (s *Service) reconcileOne(ctx context.Context, sub string) (bool, error) {
 		n := p
 		n.Balance = sum
 		n.Version++
+		n.TouchedAt = now
 		e := Entry{ID: fmt.Sprintf("reconcile-%d", now.UnixNano()), At: now, Delta: 0, Kind: KindReconcile,
 			Note: fmt.Sprintf("balance corrected from %d to the ledger's %d", p.Balance, sum)}
 		if err := s.store.Repair(ctx, n, p.Version, e); err != nil {

@@ -13,7 +13,7 @@ import (
 // adapters may import AWS; every other package under shared/ is domain.
 var adapters = map[string]bool{
 	"dynamostore": true, "blobstore": true, "httpapi": true, "awscalls": true, "fnconfig": true,
-	"queue": true, "webhook": true, "streamfn": true,
+	"queue": true, "webhook": true, "streamfn": true, "secretstore": true,
 }
 
 var forbidden = []string{"github.com/aws/aws-sdk-go-v2", "github.com/aws/aws-lambda-go", "github.com/awslabs/aws-lambda-go-api-proxy"}

@@ -15,8 +15,8 @@ import (
 	"github.com/civicsnap/civicsnap/shared/report"
 )
 
-// Category points from infra/seed/categories.json.
-var catPoints = map[string]int64{"manhole_cover": 10, "damaged_road": 8, "rubbish": 5, "noise": 3, "other": 2}
+// Points per category are the seed's (infra/seed/categories.json): manhole_cover 10, damaged_road 8,
+// rubbish 5, noise 3, other 2.
 
 func rulesWith(f func(*points.Rules)) *points.Rules {
 	r := points.DefaultRules()
@@ -121,7 +121,7 @@ func TestConcurrentAwardsToOneUser(t *testing.T) {
 		cats  []string
 		want  int64
 	}{
-		{"uncapped", rulesWith(func(r *points.Rules) { r.DailyCap, r.MonthlyCap = 1000, 10000 }), cats, 56},
+		{"uncapped", rulesWith(func(r *points.Rules) { r.DailyCap, r.MonthlyCap = 1000, 10000 }), cats, 2 * (10 + 8 + 5 + 3 + 2)},
 		{"at the daily cap", nil, slices.Repeat([]string{"manhole_cover"}, 10), 50},
 	}
 	for _, tt := range tests {

@@ -35,14 +35,9 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 // covers the whole previous day. It logs the counts as an embedded metric.
 func (f *Function) Handle(ctx context.Context, _ json.RawMessage) error {
 	now := f.b.Now().In(f.b.TZ)
-	total := points.Reconciliation{}
-	for _, day := range []string{now.AddDate(0, 0, -1).Format(time.DateOnly), now.Format(time.DateOnly)} {
-		res, err := f.svc.Reconcile(ctx, day)
-		if err != nil {
-			return err
-		}
-		total.Checked += res.Checked
-		total.Repaired += res.Repaired
+	total, err := f.svc.Reconcile(ctx, now.AddDate(0, 0, -1).Format(time.DateOnly), now.Format(time.DateOnly))
+	if err != nil {
+		return err
 	}
 	f.b.Log.InfoContext(ctx, "reconciled", "checked", total.Checked, "repaired", total.Repaired)
 	return nil
