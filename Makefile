@@ -48,3 +48,10 @@ gotest: $(VENV_STAMP)
 bench: $(VENV_STAMP)
 	go test -run '^$$' -bench . -benchmem -count=1 ./...
 include infra/build.mk
+
+## Recompute the KPI snapshots of a range against `make run`'s stack: make kpi-backfill FROM=2026-11-01 TO=2026-11-30
+.PHONY: kpi-backfill
+kpi-backfill:
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make kpi-backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
+	curl -sf -X POST "http://127.0.0.1:$(PORT)/_local/schedules/KpiFunction" -d '{"from":"$(FROM)","to":"$(TO)"}'
+	@echo

@@ -21,6 +21,7 @@ import (
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/fnconfig"
+	"github.com/civicsnap/civicsnap/shared/kpi"
 	"github.com/civicsnap/civicsnap/shared/market"
 	"github.com/civicsnap/civicsnap/shared/points"
 	"github.com/civicsnap/civicsnap/shared/queue"
@@ -97,13 +98,9 @@ func (b *Base) Reports() (*report.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	bboxText := b.Env("CITY_BBOX")
-	if bboxText == "" {
-		bboxText = "23.20,103.15,23.60,103.60"
-	}
-	bbox, err := report.ParseBBox(bboxText)
+	bbox, err := b.BBox()
 	if err != nil {
-		return nil, fmt.Errorf("CITY_BBOX: %w", err)
+		return nil, err
 	}
 	maxBytes, err := b.Env.Int64("MAX_UPLOAD_BYTES", 10<<20)
 	if err != nil {
@@ -112,6 +109,19 @@ func (b *Base) Reports() (*report.Service, error) {
 	s3c := s3.NewFromConfig(b.AWS, b.Env.S3PathStyle())
 	return report.NewService(b.Store, blobstore.New(s3c, bucket),
 		report.Config{BBox: bbox, MaxUploadBytes: maxBytes}, b.Now, NewID), nil
+}
+
+// BBox is the city's bounding box (CITY_BBOX; default Mengzi).
+func (b *Base) BBox() (report.BBox, error) {
+	text := b.Env("CITY_BBOX")
+	if text == "" {
+		text = "23.20,103.15,23.60,103.60"
+	}
+	bbox, err := report.ParseBBox(text)
+	if err != nil {
+		return report.BBox{}, fmt.Errorf("CITY_BBOX: %w", err)
+	}
+	return bbox, nil
 }
 
 // NewID returns a time-ordered UUID (v7), so ids sort roughly by creation.
@@ -138,4 +148,32 @@ func (b *Base) Points() *points.Service {
 // Market returns the honor supermarket service.
 func (b *Base) Market() *market.Service {
 	return market.NewService(b.Store, b.TZ, b.Now, NewID, market.Settings{})
+}
+
+// KPI returns the KPI service (KPI_MIN_CASES: cases a department needs to be ranked, default 5;
+// KPI_LAUNCH_DAY: the first day of the public totals).
+func (b *Base) KPI() (*kpi.Service, error) {
+	minCases, err := b.Env.Int64("KPI_MIN_CASES", 5)
+	if err != nil {
+		return nil, err
+	}
+	return kpi.NewService(b.Store, departmentNames{b.Dir}, b.TZ, b.Now, b.Log, int(minCases), b.Env("KPI_LAUNCH_DAY")), nil
+}
+
+// departmentNames adapts the cached configuration to the KPI service: departments that handle reports
+// (the credit platform only receives webhooks).
+type departmentNames struct{ dir *dispatch.Directory }
+
+func (d departmentNames) DepartmentNames(ctx context.Context) (map[string][2]string, error) {
+	cfg, err := d.dir.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][2]string, len(cfg.Departments))
+	for id, dep := range cfg.Departments {
+		if id != market.CreditPlatform {
+			out[id] = [2]string{dep.NameZH, dep.NameEN}
+		}
+	}
+	return out, nil
 }

@@ -11,9 +11,11 @@ import (
 	"github.com/civicsnap/civicsnap/functions/account/accountfn"
 	"github.com/civicsnap/civicsnap/functions/accrual/accrualfn"
 	"github.com/civicsnap/civicsnap/functions/admin/adminfn"
+	"github.com/civicsnap/civicsnap/functions/dashboard/dashboardfn"
 	"github.com/civicsnap/civicsnap/functions/departments/departmentsfn"
 	"github.com/civicsnap/civicsnap/functions/dispatch/dispatchfn"
 	"github.com/civicsnap/civicsnap/functions/intake/intakefn"
+	"github.com/civicsnap/civicsnap/functions/kpi/kpifn"
 	"github.com/civicsnap/civicsnap/functions/notify/notifyfn"
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/reconciler/reconcilerfn"
@@ -147,6 +149,28 @@ func constructors() map[string]constructor {
 				return Handler{}, err
 			}
 			fn, err := redeemfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{HTTP: fn.Handle}, nil
+		},
+		"KpiFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "kpi")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := kpifn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{Schedule: fn.Handle}, nil
+		},
+		"DashboardFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "dashboard")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := dashboardfn.New(b)
 			if err != nil {
 				return Handler{}, err
 			}

@@ -1,10 +1,12 @@
 package localrun
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -54,11 +56,18 @@ func (st *Stack) startPumps(tpl *stack.Template) (*pump.Set, error) {
 // Drain waits until the stream and queue pumps have nothing left to deliver (for tests and demos).
 func (st *Stack) Drain(ctx context.Context) error { return st.pumps.Drain(ctx) }
 
-// fireSchedule serves POST /_local/schedules/{function}: run a scheduled function now.
+// fireSchedule serves POST /_local/schedules/{function}: run a scheduled function now, with the schedule's
+// own input, or with the request's JSON body as the input when there is one (e.g. a KPI backfill range).
 func (st *Stack) fireSchedule(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("function")
 	w.Header().Set("Content-Type", "application/json")
-	err := st.pumps.Fire(r.Context(), id)
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	var err error
+	if h, ok := st.handlers[id]; ok && h.Schedule != nil && len(bytes.TrimSpace(body)) > 0 {
+		err = h.Schedule(r.Context(), json.RawMessage(body))
+	} else {
+		err = st.pumps.Fire(r.Context(), id)
+	}
 	switch {
 	case errors.Is(err, pump.ErrUnknownFunction):
 		w.WriteHeader(http.StatusNotFound)

@@ -71,16 +71,11 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 		// The resolution is its own small item so that gsi3 serves both "created on day D" (report items)
 		// and "resolved on day D" (these) without a fifth index.
 		lead, _ := r.Assignment(c.LeadDept)
-		it, err := s.putItem(map[string]any{
-			"pk": reportPK(r.ID), "sk": "RESOLUTION", "type": "resolution", "reportId": r.ID, "category": r.Category,
-			"leadDept": c.LeadDept, "createdAt": timeKey(r.CreatedAt), "resolvedAt": timeKey(c.Entry.At),
-			"slaDeadline": timeKey(lead.SLADeadline),
-			"gsi3pk":      "RESOLVED#" + s.dayKey(c.Entry.At), "gsi3sk": timeKey(c.Entry.At) + "#" + r.ID,
-		}, "")
+		item, err := s.ResolutionItem(r, c.LeadDept, c.Entry.At, lead.SLADeadline)
 		if err != nil {
 			return err
 		}
-		items = append(items, it)
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}})
 	}
 	if c.InboundID != "" {
 		it, err := s.putItem(map[string]any{

@@ -128,6 +128,37 @@ func (s *Store) Stocks(ctx context.Context, items []market.Item) (map[string]int
 	return stocks, totals, nil
 }
 
+// ShardStocks reads each stock shard of a goods item with one strongly consistent BatchGetItem (MaxShards
+// keys fit in one call; unprocessed keys are asked again).
+func (s *Store) ShardStocks(ctx context.Context, it market.Item) ([]int64, error) {
+	out := make([]int64, it.ShardCount())
+	keys := make([]map[string]types.AttributeValue, len(out))
+	for n := range out {
+		keys[n] = map[string]types.AttributeValue{"pk": str(itemPK(it.ID)), "sk": str(fmt.Sprintf("STOCK#%d", n))}
+	}
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for len(req) > 0 {
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, translate("read stock shards", err)
+		}
+		for _, raw := range res.Responses[s.table] {
+			var v struct {
+				SK    string `dynamodbav:"sk"`
+				Stock int64  `dynamodbav:"stock"`
+			}
+			if err := attributevalue.UnmarshalMap(raw, &v); err != nil {
+				return nil, fmt.Errorf("decode stock shard: %w", err)
+			}
+			if n, err := strconv.Atoi(strings.TrimPrefix(v.SK, "STOCK#")); err == nil && n >= 0 && n < len(out) {
+				out[n] = v.Stock
+			}
+		}
+		req = res.UnprocessedKeys
+	}
+	return out, nil
+}
+
 // PutItem saves the item; with resetStock the goods stock is split over its shards (a restock), and a new
 // cause gets zero totals.
 func (s *Store) PutItem(ctx context.Context, it market.Item, resetStock bool) error {
@@ -426,15 +457,22 @@ func (s *Store) WrongCode(ctx context.Context, r market.Redemption, lockAt int) 
 }
 
 // Refund cancels or expires a reserved redemption: status, refund to the profile, restock of its shard,
-// the per-user counter, a refund ledger entry — one transaction, conditional on the status.
+// the per-user counter, a refund ledger entry — one transaction, conditional on the status. An expiry also
+// takes a locked redemption (too many wrong pickup codes), which otherwise stays in the pickup index.
 func (s *Store) Refund(ctx context.Context, f market.Refund) error {
 	r := f.Redemption
+	cond := "#st = :reserved"
+	vals := map[string]types.AttributeValue{":to": str(string(f.To)), ":at": str(timeKey(f.At)), ":reserved": str(string(market.Reserved))}
+	if f.To == market.Expired {
+		cond = "#st IN (:reserved, :locked)"
+		vals[":locked"] = str(string(market.Locked))
+	}
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{TableName: &s.table, Key: redemptionKey(r.ID),
 			UpdateExpression:          aws.String("SET #st = :to, completedAt = :at REMOVE gsi4pk, gsi4sk"),
-			ConditionExpression:       aws.String("#st = :reserved"),
+			ConditionExpression:       aws.String(cond),
 			ExpressionAttributeNames:  map[string]string{"#st": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":to": str(string(f.To)), ":at": str(timeKey(f.At)), ":reserved": str(string(market.Reserved))},
+			ExpressionAttributeValues: vals,
 		}},
 		{Update: &types.Update{TableName: &s.table, Key: profileKey(r.Sub),
 			UpdateExpression:          aws.String("SET balance = balance + :c, lifetimeRedeemed = lifetimeRedeemed - :c, version = version + :one, gsi2pk = :touched, gsi2sk = :sub"),
