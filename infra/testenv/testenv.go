@@ -132,6 +132,9 @@ func (m *Moto) New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Failed attempts are logged: a send retried after moto applied it but before its answer arrived
+	// leaves a second message, which explains an extra notification in a test's log.
+	(&retryLog{t: t}).attach(&cfg)
 	prefix := fmt.Sprintf("t%s-%d", strconv.FormatInt(time.Now().UnixNano()%1e9, 36), m.n.Add(1))
 	res, err := tpl.Create(ctx, cfg, prefix, motoserver.S3Options)
 	if err != nil {

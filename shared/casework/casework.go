@@ -5,6 +5,8 @@ package casework
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -201,7 +203,13 @@ func (s *Service) Apply(ctx context.Context, req Request) (Result, error) {
 			cs.Entry.Note += ": " + req.Change.Note
 		}
 	case report.Resolve:
-		photos, err := s.photos.MovePhotos(ctx, req.PhotoOwner, req.Change.ProofPhotoKeys, "reports/"+r.ID+"/proof-")
+		// Each request moves its photos under its own keys: copies of one resolution racing each other
+		// clean up only their own copies when they lose, never the photos the winner's report points to.
+		var token [6]byte
+		if _, err := rand.Read(token[:]); err != nil {
+			return Result{}, fmt.Errorf("proof photo keys: %w", err)
+		}
+		photos, err := s.photos.MovePhotos(ctx, req.PhotoOwner, req.Change.ProofPhotoKeys, "reports/"+r.ID+"/proof-"+hex.EncodeToString(token[:])+"-")
 		if err != nil {
 			return Result{}, err
 		}
@@ -216,6 +224,13 @@ func (s *Service) Apply(ctx context.Context, req Request) (Result, error) {
 	if err := s.store.Apply(ctx, cs); err != nil {
 		err = errors.Join(err, s.photos.DeletePhotos(ctx, cs.ProofPhotos))
 		if errors.Is(err, dispatch.ErrAlreadyHandled) {
+			// A department system that retries a slow request may send copies of one signed event at
+			// once; all but one lose the race, and they are replays, not conflicts.
+			if req.InboundID != "" {
+				if again, seen, rerr := s.store.ReportForDept(ctx, req.ReportID); rerr == nil && seen[req.Dept+"#"+req.InboundID] {
+					return Result{Report: again, Replayed: true}, nil
+				}
+			}
 			return Result{}, report.ErrInvalidTransition.With("the report changed meanwhile; read it and try again")
 		}
 		return Result{}, fmt.Errorf("apply %s to %s: %w", req.Change.Action, r.ID, err)

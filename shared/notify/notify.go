@@ -149,7 +149,9 @@ func (s *Service) retry(ctx context.Context, n dispatch.Notification, rec Attemp
 	if err := s.store.RecordAttempt(ctx, n, rec, status); err != nil {
 		return Decision{}, err
 	}
-	return Decision{Retry: true, After: webhook.Backoff(attempt, s.settings.BaseDelay, s.settings.MaxDelay, s.rnd)}, nil
+	// Backoff counts retries from 0; attempt counts deliveries from 1, so the retry after attempt 1 is
+	// retry 0, whose ceiling is BaseDelay.
+	return Decision{Retry: true, After: webhook.Backoff(attempt-1, s.settings.BaseDelay, s.settings.MaxDelay, s.rnd)}, nil
 }
 
 // Deliveries lists a department's deliveries, newest first.

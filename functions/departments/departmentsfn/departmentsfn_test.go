@@ -203,6 +203,21 @@ func jpegBytes(t testing.TB) []byte {
 	return buf.Bytes()
 }
 
+// objects lists the keys stored under report id's prefix (its photos and proof photos).
+func (f *fixture) objects(id string) []string {
+	f.T.Helper()
+	prefix := "reports/" + id + "/"
+	list, err := f.S3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &f.Bucket, Prefix: &prefix})
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	var keys []string
+	for _, o := range list.Contents {
+		keys = append(keys, *o.Key)
+	}
+	return keys
+}
+
 // refusal is a request that must be refused and write nothing.
 type refusal struct {
 	name   string
@@ -217,12 +232,15 @@ func (f *fixture) refuse(t *testing.T, id string, cases []refusal) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := f.Partition(id)
+			before, objects := f.Partition(id), f.objects(id)
 			resp := tc.req()
 			if resp.Status != tc.status || resp.code() != tc.code {
 				t.Errorf("%d %s, want %d %s", resp.Status, resp.Body, tc.status, tc.code)
 			}
 			f.With(t).SamePartition(id, before, tc.name)
+			if after := f.objects(id); !slices.Equal(after, objects) {
+				t.Errorf("photos of the report changed from %v to %v", objects, after)
+			}
 			if ns := f.Drain(f.OutboxURL); len(ns) != 0 {
 				t.Errorf("a refused request enqueued %d notifications", len(ns))
 			}
@@ -385,10 +403,12 @@ func TestNotOursThenReassignedByTheCommandCenter(t *testing.T) {
 	f := newFixture(t)
 	r := f.dispatched("damaged_road", outskirts)
 
+	f.Calls.Reset()
 	resp := f.send(f.sign(signedRequest{dept: "municipal", body: event("report.rejected", r.ID, map[string]any{"reason": "not_ours", "note": "归交警 traffic's"})}))
 	if resp.Status != 200 || !strings.Contains(string(resp.Body), `"reportStatus":"needs_triage"`) {
 		t.Fatalf("not ours: %d %s", resp.Status, resp.Body)
 	}
+	t.Logf("signed callback report.rejected not_ours (cold caches): %v", f.Calls.Snapshot())
 	got := f.get(r.ID)
 	if got.Status != report.NeedsTriage || got.LeadDept != dispatch.CommandCenter || got.RejectReason != "not_ours" {
 		t.Fatalf("after not_ours: %s lead %s reason %s", got.Status, got.LeadDept, got.RejectReason)
@@ -489,20 +509,41 @@ func TestNotOursThenReassignedByTheCommandCenter(t *testing.T) {
 }
 
 // TestConcurrentCopiesOfOneCallback sends the same signed event several times at once, as a department
-// system retrying a slow request does: exactly one applies, the others are acknowledged as duplicates.
+// system retrying a slow request does: exactly one applies, the others are acknowledged as duplicates, and
+// what the one wrote stays intact.
 func TestConcurrentCopiesOfOneCallback(t *testing.T) {
 	f := newFixture(t)
+	img := jpegBytes(t)
 	cases := []struct {
 		name, dept, typ string
-		extra           map[string]any
+		// prepare brings the report to where the event applies and returns the event's extra fields.
+		prepare  func(t *testing.T, r report.Report) map[string]any
+		timeline int
 	}{
-		{name: "a progress note (status unchanged)", dept: "traffic_police", typ: "report.progress", extra: map[string]any{"note": "现场已设警示 cones placed"}},
-		{name: "an acceptance (status changes)", dept: "municipal", typ: "report.accepted"},
+		{name: "a progress note (status unchanged)", dept: "traffic_police", typ: "report.progress", timeline: 3,
+			prepare: func(*testing.T, report.Report) map[string]any {
+				return map[string]any{"note": "现场已设警示 cones placed"}
+			}},
+		{name: "an acceptance (status changes)", dept: "municipal", typ: "report.accepted", timeline: 3,
+			prepare: func(*testing.T, report.Report) map[string]any { return nil }},
+		{name: "a resolution with a proof photo", dept: "municipal", typ: "report.resolved", timeline: 4,
+			prepare: func(t *testing.T, r report.Report) map[string]any {
+				if resp := f.send(f.sign(signedRequest{dept: "municipal", body: event("report.accepted", r.ID, nil)})); resp.Status != 200 {
+					t.Fatalf("accept: %d %s", resp.Status, resp.Body)
+				}
+				up := f.send(f.sign(signedRequest{dept: "municipal", route: "uploads", body: fmt.Appendf(nil, `{"contentType":"image/jpeg","size":%d}`, len(img))}))
+				var u report.Upload
+				if err := json.Unmarshal(up.Body, &u); err != nil || up.Status != 201 {
+					t.Fatalf("upload request: %d %s", up.Status, up.Body)
+				}
+				postForm(t, u, img)
+				return map[string]any{"proofPhotoKeys": []string{u.Key}}
+			}},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := f.dispatched("damaged_road", report.Location{Lat: outskirts.Lat + 0.01*float64(i+1), Lng: outskirts.Lng})
-			req := f.sign(signedRequest{dept: tc.dept, body: event(tc.typ, r.ID, tc.extra)})
+			req := f.sign(signedRequest{dept: tc.dept, body: event(tc.typ, r.ID, tc.prepare(t, r))})
 			const copies = 6
 			resps := make([]response, copies)
 			errs := make([]error, copies)
@@ -529,8 +570,18 @@ func TestConcurrentCopiesOfOneCallback(t *testing.T) {
 			if applied != 1 {
 				t.Errorf("%d copies applied, want 1", applied)
 			}
-			if tl := f.get(r.ID).Timeline; len(tl) != 3 {
-				t.Errorf("timeline has %d entries, want 3 (submitted, dispatched, this event)", len(tl))
+			got := f.get(r.ID)
+			if len(got.Timeline) != tc.timeline {
+				t.Errorf("timeline has %d entries, want %d", len(got.Timeline), tc.timeline)
+			}
+			// The losers' copies of the proof photos are cleaned up without touching the winner's.
+			var want []string
+			for _, p := range got.ProofPhotos {
+				want = append(want, p.Key)
+			}
+			slices.Sort(want)
+			if stored := f.objects(r.ID); !slices.Equal(stored, want) {
+				t.Errorf("objects under reports/%s/: %v, want exactly the report's proof photos %v", r.ID, stored, want)
 			}
 		})
 	}

@@ -111,7 +111,7 @@ func (f *Function) one(ctx context.Context, m events.SQSMessage) error {
 	// SQS hides a message for whole seconds: round the backoff up, so a retry never comes sooner than
 	// planned (truncating a sub-second jitter to 0 would make the message visible again at once).
 	secs := int32(min(max(math.Ceil(d.After.Seconds()), 1), maxVisibility))
-	if err := queue.Delay(ctx, f.sqs, f.queueURL, m.ReceiptHandle, 60); err != nil {
+	if err := queue.Delay(ctx, f.sqs, f.queueURL, m.ReceiptHandle, secs); err != nil {
 		f.log.WarnContext(ctx, "could not delay retry", "webhookId", n.ID, "err", err.Error())
 	}
 	return errRetry{secs}
