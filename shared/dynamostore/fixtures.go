@@ -22,7 +22,9 @@ import (
 type Item = map[string]types.AttributeValue
 
 // ReportItem is the item of a report (not its timeline or assignments).
-func (s *Store) ReportItem(r report.Report) (Item, error) { return attributevalue.MarshalMap(s.toReportItem(r)) }
+func (s *Store) ReportItem(r report.Report) (Item, error) {
+	return attributevalue.MarshalMap(s.toReportItem(r))
+}
 
 // ResolutionItem is the item recording that r was resolved at `at` by lead, whose deadline was deadline.
 func (s *Store) ResolutionItem(r report.Report, lead string, at, deadline time.Time) (Item, error) {
