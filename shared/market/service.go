@@ -42,6 +42,8 @@ type Store interface {
 	Item(ctx context.Context, id string) (Item, error)
 	// Stocks returns the remaining stock of each listed goods item and the totals of causes (one call).
 	Stocks(ctx context.Context, items []Item) (map[string]int64, map[string]Totals, error)
+	// ShardStocks returns the remaining stock of each of a goods item's shards (one strongly consistent read).
+	ShardStocks(ctx context.Context, it Item) ([]int64, error)
 	PutItem(ctx context.Context, it Item, resetStock bool) error
 	// IsDonor reports whether sub has given to cause before.
 	IsDonor(ctx context.Context, cause, sub string) (bool, error)
@@ -57,7 +59,7 @@ type Store interface {
 	// now locked.
 	WrongCode(ctx context.Context, r Redemption, lockAt int) (bool, error)
 	// Refund cancels or expires a reserved redemption with refund and restock (ErrNotCancellable if it
-	// is no longer reserved).
+	// is no longer reserved; an expiry also takes a locked one).
 	Refund(ctx context.Context, f Refund) error
 	ByUser(ctx context.Context, sub string, limit int, cursor string) ([]Redemption, string, error)
 	ByItem(ctx context.Context, itemID string, limit int, cursor string) ([]Redemption, string, error)
@@ -146,7 +148,8 @@ type Request struct {
 }
 
 // Redeem redeems for p. body is the raw request (its hash binds the key). One TransactWriteItems; at most
-// one read (a cause's donor marker, or the stored result of a used key).
+// one read (a cause's donor marker, or the stored result of a used key). Sharded goods are the exception
+// described at place.
 func (s *Service) Redeem(ctx context.Context, p auth.Principal, key string, body []byte, req Request) (Redemption, error) {
 	if err := p.Require(auth.Citizen); err != nil {
 		return Redemption{}, err
@@ -219,7 +222,7 @@ func (s *Service) Redeem(ctx context.Context, p auth.Principal, key string, body
 	plan.Key = idem.Record{Scope: "redemption", Owner: p.Sub, Key: key, BodyHash: idem.Hash(body), Status: idem.Done,
 		ResourceID: r.ID, Result: result, ExpiresAt: now.Add(idem.TTL)}
 
-	err = s.store.Redeem(ctx, plan)
+	r.Shard, err = s.place(ctx, plan)
 	if errors.Is(err, ErrKeyUsed) {
 		return s.replay(ctx, p.Sub, key, plan.Key.BodyHash)
 	}
@@ -227,6 +230,41 @@ func (s *Service) Redeem(ctx context.Context, p auth.Principal, key string, body
 		return Redemption{}, err
 	}
 	return r, nil
+}
+
+// place runs the plan's transaction and returns the stock shard it took. Goods draw their shard at random
+// (plan.Redemption.Shard), which spreads a hot item's writes over its shards, but a drawn shard may be
+// empty while others still have stock: refusing then would answer out_of_stock for an item on sale. So a
+// refusal for stock on a sharded item reads every shard's stock (one strongly consistent BatchGetItem) and
+// tries the shards that still have enough, in random order, each in a transaction of its own; out_of_stock
+// means every shard was short when it was looked at or tried.
+//
+// The trade-off: a shard cannot be chosen inside one transaction, so the tail of a sharded sale costs more
+// than one call — a sold-out item 1 TransactWriteItems + 1 read per refusal, a redemption whose first shard
+// was empty 2 or more TransactWriteItems + 1 read — and the shards are not checked atomically (stock a
+// concurrent cancellation puts back into a shard already looked at can be missed, as if the cancellation
+// came a moment later). A quantity must fit in one shard. One-shard items and the common case (the drawn
+// shard has stock) stay at one transaction.
+func (s *Service) place(ctx context.Context, plan Plan) (int, error) {
+	err := s.store.Redeem(ctx, plan)
+	if !errors.Is(err, ErrOutOfStock) || plan.Item.ShardCount() == 1 {
+		return plan.Redemption.Shard, err
+	}
+	stocks, rerr := s.store.ShardStocks(ctx, plan.Item)
+	if rerr != nil {
+		return 0, rerr
+	}
+	drawn := plan.Redemption.Shard
+	for _, n := range rand.Perm(len(stocks)) {
+		if n == drawn || stocks[n] < plan.Redemption.Quantity {
+			continue
+		}
+		plan.Redemption.Shard = n
+		if err = s.store.Redeem(ctx, plan); !errors.Is(err, ErrOutOfStock) {
+			return n, err
+		}
+	}
+	return 0, err
 }
 
 func nameOf(it Item) string {
@@ -319,6 +357,8 @@ func (s *Service) refund(ctx context.Context, r Redemption, to Status) (Redempti
 }
 
 // ExpireReservations expires goods not picked up in time, with refund and restock; it returns how many.
+// A redemption locked by wrong pickup codes expires too: its goods can no longer be picked up, and it
+// would otherwise hold its points and stock (and its place in the pickup index) for ever.
 func (s *Service) ExpireReservations(ctx context.Context) (int, error) {
 	n := 0
 	for {
@@ -326,6 +366,7 @@ func (s *Service) ExpireReservations(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
+		done := 0
 		for _, r := range late {
 			if _, err := s.refund(ctx, r, Expired); err != nil {
 				if errors.Is(err, ErrNotCancellable) {
@@ -333,9 +374,12 @@ func (s *Service) ExpireReservations(ctx context.Context) (int, error) {
 				}
 				return n, err
 			}
-			n++
+			done++
 		}
-		if len(late) < 100 {
+		n += done
+		// A full page of which nothing could be expired (an index that lags the table) would come back
+		// unchanged: stop, and let the next run take the rest.
+		if len(late) < 100 || done == 0 {
 			return n, nil
 		}
 	}
