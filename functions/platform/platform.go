@@ -40,7 +40,10 @@ type Base struct {
 	DB    *dynamodb.Client
 	Store *dynamostore.Store
 	Dir   *dispatch.Directory
-	Now   func() time.Time
+	// ConfigTTL is how long a container caches configuration (departments, rules, point rules):
+	// CONFIG_TTL_SECONDS, 60 by default; the local stack uses 2 so admin edits show at once.
+	ConfigTTL time.Duration
+	Now       func() time.Time
 }
 
 // New reads TABLE_NAME and CITY_TZ and builds the DynamoDB client and store.
@@ -53,11 +56,16 @@ func New(env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
+	ttl, err := env.Int64("CONFIG_TTL_SECONDS", 60)
+	if err != nil || ttl < 0 {
+		return nil, fmt.Errorf("CONFIG_TTL_SECONDS: want a whole number of seconds ≥ 0")
+	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	store := dynamostore.New(db, table, tz)
 	return &Base{
 		Env: env, AWS: awsCfg, Log: log, TZ: tz, Table: table, DB: db, Store: store,
-		Dir: dispatch.NewDirectory(store, time.Minute, tz, time.Now), Now: time.Now,
+		Dir:       dispatch.NewDirectory(store, time.Duration(ttl)*time.Second, tz, time.Now),
+		ConfigTTL: time.Duration(ttl) * time.Second, Now: time.Now,
 	}, nil
 }
 
@@ -142,7 +150,7 @@ func (b *Base) Points() *points.Service {
 		}
 		return int64(cfg.Categories[category].Points), nil
 	}
-	return points.NewService(b.Store, catPts, b.TZ, b.Now)
+	return points.NewService(b.Store, catPts, b.TZ, b.Now).WithRulesTTL(b.ConfigTTL)
 }
 
 // Market returns the honor supermarket service.

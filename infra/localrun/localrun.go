@@ -141,6 +141,7 @@ func (st *Stack) env(fn stack.Function) fnconfig.Env {
 	vars["S3_PATH_STYLE"] = "true"
 	vars["AWS_REGION"] = st.AWS.Region
 	vars["ALLOW_LOOPBACK_WEBHOOKS"] = "true" // the seeded departments' sink is on loopback
+	vars["CONFIG_TTL_SECONDS"] = "2"         // admin edits show within two seconds locally
 	return func(k string) string { return vars[k] }
 }
 

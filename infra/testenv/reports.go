@@ -17,6 +17,7 @@ import (
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/shared/idem"
 	"github.com/civicsnap/civicsnap/shared/report"
+	"github.com/civicsnap/civicsnap/shared/streamfn"
 )
 
 // CreateReport writes r (a new report with its first timeline entry and a completed idempotency key)
@@ -190,53 +191,7 @@ func (e *Env) Record(item map[string]types.AttributeValue) events.DynamoDBEventR
 
 // StreamImage converts an item as the SDK reads it into the image a stream event carries.
 func StreamImage(item map[string]types.AttributeValue) (map[string]events.DynamoDBAttributeValue, error) {
-	out := make(map[string]events.DynamoDBAttributeValue, len(item))
-	for k, v := range item {
-		c, err := streamValue(v)
-		if err != nil {
-			return nil, fmt.Errorf("attribute %q: %w", k, err)
-		}
-		out[k] = c
-	}
-	return out, nil
-}
-
-func streamValue(v types.AttributeValue) (events.DynamoDBAttributeValue, error) {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return events.NewStringAttribute(v.Value), nil
-	case *types.AttributeValueMemberN:
-		return events.NewNumberAttribute(v.Value), nil
-	case *types.AttributeValueMemberB:
-		return events.NewBinaryAttribute(v.Value), nil
-	case *types.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(v.Value), nil
-	case *types.AttributeValueMemberNULL:
-		return events.NewNullAttribute(), nil
-	case *types.AttributeValueMemberSS:
-		return events.NewStringSetAttribute(v.Value), nil
-	case *types.AttributeValueMemberNS:
-		return events.NewNumberSetAttribute(v.Value), nil
-	case *types.AttributeValueMemberBS:
-		return events.NewBinarySetAttribute(v.Value), nil
-	case *types.AttributeValueMemberL:
-		l := make([]events.DynamoDBAttributeValue, len(v.Value))
-		for i, x := range v.Value {
-			c, err := streamValue(x)
-			if err != nil {
-				return events.DynamoDBAttributeValue{}, err
-			}
-			l[i] = c
-		}
-		return events.NewListAttribute(l), nil
-	case *types.AttributeValueMemberM:
-		m, err := StreamImage(v.Value)
-		if err != nil {
-			return events.DynamoDBAttributeValue{}, err
-		}
-		return events.NewMapAttribute(m), nil
-	}
-	return events.DynamoDBAttributeValue{}, fmt.Errorf("unsupported attribute value %T", v)
+	return streamfn.Lambda(item), nil
 }
 
 // Event is a stream batch of records.

@@ -82,6 +82,12 @@ func NewService(store Store, catPts func(context.Context, string) (int64, error)
 	return &Service{store: store, catPts: catPts, tz: tz, now: now, rulesTTL: time.Minute}
 }
 
+// WithRulesTTL sets how long the rules are cached per container.
+func (s *Service) WithRulesTTL(ttl time.Duration) *Service {
+	s.rulesTTL = ttl
+	return s
+}
+
 // Rules returns the point rules (defaults until an admin saves some), cached for a minute.
 func (s *Service) Rules(ctx context.Context) (Rules, error) {
 	s.mu.Lock()

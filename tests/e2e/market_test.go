@@ -27,6 +27,7 @@ func TestHonorSupermarket(t *testing.T) {
 	if st := adm.call("PUT", "/v1/admin/point-rules", rules, nil, nil); st != 200 {
 		t.Fatalf("put point rules = %d", st)
 	}
+	time.Sleep(2500 * time.Millisecond) // other containers cache configuration for CONFIG_TTL_SECONDS (2 locally)
 
 	citizen := login(t, "e2e-market-citizen", []string{"citizen"}, "")
 	id := fileReport(t, citizen, "illegal_building", "违章搭建 shed on the pavement", 23.3650, 103.4300)

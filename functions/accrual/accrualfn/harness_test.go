@@ -32,6 +32,7 @@ import (
 	"github.com/civicsnap/civicsnap/shared/idem"
 	"github.com/civicsnap/civicsnap/shared/points"
 	"github.com/civicsnap/civicsnap/shared/report"
+	"github.com/civicsnap/civicsnap/shared/streamfn"
 )
 
 var moto *motoserver.Server
@@ -312,45 +313,7 @@ func (h *harness) record(old, new map[string]types.AttributeValue) events.Dynamo
 // streamImage converts SDK attribute values to the stream's (aws-lambda-go) representation.
 func streamImage(t testing.TB, img map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
 	t.Helper()
-	if img == nil {
-		return nil
-	}
-	out := make(map[string]events.DynamoDBAttributeValue, len(img))
-	for k, v := range img {
-		out[k] = streamValue(t, v)
-	}
-	return out
-}
-
-func streamValue(t testing.TB, v types.AttributeValue) events.DynamoDBAttributeValue {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return events.NewStringAttribute(v.Value)
-	case *types.AttributeValueMemberN:
-		return events.NewNumberAttribute(v.Value)
-	case *types.AttributeValueMemberB:
-		return events.NewBinaryAttribute(v.Value)
-	case *types.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(v.Value)
-	case *types.AttributeValueMemberNULL:
-		return events.NewNullAttribute()
-	case *types.AttributeValueMemberSS:
-		return events.NewStringSetAttribute(v.Value)
-	case *types.AttributeValueMemberNS:
-		return events.NewNumberSetAttribute(v.Value)
-	case *types.AttributeValueMemberBS:
-		return events.NewBinarySetAttribute(v.Value)
-	case *types.AttributeValueMemberL:
-		l := make([]events.DynamoDBAttributeValue, len(v.Value))
-		for i, e := range v.Value {
-			l[i] = streamValue(t, e)
-		}
-		return events.NewListAttribute(l)
-	case *types.AttributeValueMemberM:
-		return events.NewMapAttribute(streamImage(t, v.Value))
-	}
-	t.Fatalf("unsupported attribute value %T", v)
-	return events.DynamoDBAttributeValue{}
+	return streamfn.Lambda(img)
 }
 
 // profile returns sub's stored profile (a zero one, Version 0, if there is none).
