@@ -20,10 +20,15 @@ type Redriver func(ctx context.Context, max int) (int, error)
 // Revoker revokes a resolved report.
 type Revoker func(ctx context.Context, reportID, reason string) (report.Report, error)
 
+// DeliveryLog lists a department's notification deliveries, newest first.
+type DeliveryLog interface {
+	Deliveries(ctx context.Context, dept string, limit int, cursor string) ([]notify.Delivery, string, error)
+}
+
 // AdminDeps are the services behind the admin routes.
 type AdminDeps struct {
 	Config     *dispatch.Admin
-	Deliveries *notify.Service
+	Deliveries DeliveryLog
 	Redrive    Redriver
 	Points     *points.Service
 	Revoke     Revoker
@@ -110,7 +115,7 @@ func Admin(d AdminDeps, log *slog.Logger) http.Handler {
 
 type admin struct {
 	cfg        *dispatch.Admin
-	deliveries *notify.Service
+	deliveries DeliveryLog
 	redrive    Redriver
 	log        *slog.Logger
 }

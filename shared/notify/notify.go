@@ -153,8 +153,3 @@ func (s *Service) retry(ctx context.Context, n dispatch.Notification, rec Attemp
 	// retry 0, whose ceiling is BaseDelay.
 	return Decision{Retry: true, After: webhook.Backoff(attempt-1, s.settings.BaseDelay, s.settings.MaxDelay, s.rnd)}, nil
 }
-
-// Deliveries lists a department's deliveries, newest first.
-func (s *Service) Deliveries(ctx context.Context, dept string, limit int, cursor string) ([]Delivery, string, error) {
-	return s.store.Deliveries(ctx, dept, limit, cursor)
-}

@@ -11,7 +11,6 @@ import (
 	"github.com/civicsnap/civicsnap/shared/casework"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/httpapi"
-	"github.com/civicsnap/civicsnap/shared/notify"
 	"github.com/civicsnap/civicsnap/shared/queue"
 )
 
@@ -34,12 +33,11 @@ func New(b *platform.Base) (*Function, error) {
 	redrive := func(ctx context.Context, max int) (int, error) {
 		return queue.Redrive(ctx, client, dlqURL, queueURL, max)
 	}
-	deliveries := notify.NewService(b.Dir, nil, b.Store, nil, notify.Settings{}, b.Now, nil)
 	adm := dispatch.NewAdmin(b.Store, b.Dir, b.Egress().CheckURL)
 	// Revocation moves no photos and signs nothing: the casework service needs neither here.
 	cw := casework.NewService(b.Store, nil, b.Dir, queue.NewOutbox(client, queueURL), nil, b.Now)
 	return &Function{lambda: httpapi.LambdaHandler(httpapi.Admin(httpapi.AdminDeps{
-		Config: adm, Deliveries: deliveries, Redrive: redrive, Points: b.Points(), Revoke: cw.Revoke, Market: b.Market(),
+		Config: adm, Deliveries: b.Store, Redrive: redrive, Points: b.Points(), Revoke: cw.Revoke, Market: b.Market(),
 	}, b.Log))}, nil
 }
 
