@@ -39,9 +39,14 @@ type constructor func(ctx context.Context, env fnconfig.Env, awsCfg aws.Config, 
 
 // constructors maps template logical ids to their constructors. A function in the template without an
 // entry here is an error at start, so the two cannot drift apart silently.
-func constructors() map[string]constructor {
+func (st *Stack) constructors() map[string]constructor {
 	base := func(env fnconfig.Env, awsCfg aws.Config, log *slog.Logger, name string) (*platform.Base, error) {
-		return platform.New(env, awsCfg, log.With("function", name))
+		b, err := platform.New(env, awsCfg, log.With("function", name))
+		if err != nil {
+			return nil, err
+		}
+		b.Now = st.clock.Now // the local clock: real time unless `make demo` moves it
+		return b, nil
 	}
 	return map[string]constructor{
 		"IntakeFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {

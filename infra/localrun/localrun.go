@@ -56,6 +56,7 @@ type Stack struct {
 	pumps    *pump.Set
 	sink     *sink.Sink
 	cancel   context.CancelFunc
+	clock    clock
 }
 
 // Start brings the stack up. Stop it with Close.
@@ -116,6 +117,9 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	extra := st.sink.Routes()
 	extra["POST /_local/token"] = http.HandlerFunc(st.mintToken)
 	extra["POST /_local/schedules/{function}"] = http.HandlerFunc(st.fireSchedule)
+	extra["GET /_local/clock"] = http.HandlerFunc(st.serveClock)
+	extra["POST /_local/clock"] = http.HandlerFunc(st.serveClock)
+	extra["POST /_local/drain"] = http.HandlerFunc(st.serveDrain)
 	gw, err := gateway.New(routes, st.Issuer, opts.Log, extra)
 	if err != nil {
 		return nil, err
@@ -147,7 +151,7 @@ func (st *Stack) env(fn stack.Function) fnconfig.Env {
 
 // build constructs every function the template declares, with its resolved environment.
 func (st *Stack) build(ctx context.Context, tpl *stack.Template) (map[string]Handler, error) {
-	ctors := constructors()
+	ctors := st.constructors()
 	hs := map[string]Handler{}
 	for _, id := range slices.Sorted(maps.Keys(tpl.Functions)) {
 		ctor, ok := ctors[id]
