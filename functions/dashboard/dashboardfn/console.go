@@ -1,6 +1,10 @@
 package dashboardfn
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/civicsnap/civicsnap/shared/console"
+)
 
 // consoleHandler serves the console's embedded files.
-func consoleHandler() http.Handler { return nil }
+func consoleHandler() http.Handler { return console.Handler("/console/") }
