@@ -112,9 +112,21 @@ function ringsOf(geometry) {
   return [];
 }
 
+// bounds frames the map on what there is to see (areas and points, padded), the city's box otherwise.
+function bounds(data) {
+  const lats = [], lngs = [];
+  for (const a of data.areas || []) for (const ring of ringsOf(a.geometry)) for (const p of ring) { lngs.push(p[0]); lats.push(p[1]); }
+  for (const r of data.items) { lats.push(r.lat); lngs.push(r.lng); }
+  if (lats.length === 0) return data.bbox;
+  const pad = 0.1;
+  let [a, b, c, d] = [Math.min(...lats), Math.min(...lngs), Math.max(...lats), Math.max(...lngs)];
+  const dLat = Math.max(c - a, 0.01), dLng = Math.max(d - b, 0.01);
+  return [a - dLat * pad, b - dLng * pad, c + dLat * pad, d + dLng * pad];
+}
+
 function map(data) {
-  const [minLat, minLng, maxLat, maxLng] = data.bbox;
-  const W = 900, H = Math.round((W * (maxLat - minLat)) / ((maxLng - minLng) * Math.cos(((minLat + maxLat) / 2) * Math.PI / 180)));
+  const [minLat, minLng, maxLat, maxLng] = bounds(data);
+  const W = 900, H = Math.min(700, Math.round((W * (maxLat - minLat)) / ((maxLng - minLng) * Math.cos(((minLat + maxLat) / 2) * Math.PI / 180))));
   const px = (lng) => ((lng - minLng) / (maxLng - minLng)) * W;
   const py = (lat) => ((maxLat - lat) / (maxLat - minLat)) * H;
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" });
