@@ -30,7 +30,7 @@ run: $(VENV_STAMP)
 
 ## make test: everything CI checks, in order of cost.
 .PHONY: test
-test: $(VENV_STAMP) vet gotest sam-validate sam-build smoke
+test: $(VENV_STAMP) vet gotest sam-validate sam-build smoke browser-test
 	@echo "make test: all checks passed"
 
 .PHONY: vet
@@ -43,6 +43,17 @@ vet:
 .PHONY: gotest
 gotest: $(VENV_STAMP)
 	go test -count=1 -timeout 8m ./...
+
+## A month of demo data into `make run`'s stack (run it in another terminal while `make run` is up).
+.PHONY: demo
+demo:
+	API=http://127.0.0.1:$(PORT) go run ./infra/cmd/demo
+
+## The console in headless Chromium against a fresh stack with demo data (installs Chromium and
+## playwright-core on first use); screenshot in tests/output/browser/dashboard.png.
+.PHONY: browser-test
+browser-test: $(VENV_STAMP)
+	tests/browser/run.sh
 
 .PHONY: bench
 bench: $(VENV_STAMP)
