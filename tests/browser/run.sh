@@ -26,7 +26,7 @@ for _ in $(seq 120); do
 done
 
 start=$(date +%s)
-API=$api go run ./infra/cmd/demo -q -reports "${DEMO_REPORTS:-300}" -citizens "${DEMO_CITIZENS:-80}"
+API=$api go run ./infra/cmd/demo -q -days "${DEMO_DAYS:-14}" -reports "${DEMO_REPORTS:-40}" -citizens "${DEMO_CITIZENS:-15}"
 echo "demo loaded in $(( $(date +%s) - start )) s"
 API=$api CONSOLE_OUT=$out node --test tests/browser/
 echo "screenshot: $out/dashboard.png"
