@@ -47,7 +47,7 @@ gotest: $(VENV_STAMP)
 ## A month of demo data into `make run`'s stack (run it in another terminal while `make run` is up).
 .PHONY: demo
 demo:
-	API=http://127.0.0.1:$(PORT) go run ./infra/cmd/demo
+	API=http://127.0.0.1:$(PORT) go run ./infra/cmd/demo -reports 200 -citizens 60
 
 ## The console in headless Chromium against a fresh stack with demo data (installs Chromium and
 ## playwright-core on first use); screenshot in tests/output/browser/dashboard.png.
