@@ -86,6 +86,11 @@ func (s *Store) ClaimKey(ctx context.Context, rec idem.Record) (*idem.Record, er
 		return nil, err
 	}
 	existing := fromIdemItem(rec.Scope, rec.Owner, rec.Key, it)
+	if existing.Status == idem.InFlight && existing.ResourceID == rec.ResourceID && existing.BodyHash == rec.BodyHash {
+		// Our own claim: the SDK retried this PutItem after its first answer was lost, and the retry met
+		// the item the first attempt wrote. The resource id is fresh per request, so nobody else has it.
+		return nil, nil
+	}
 	return &existing, nil
 }
 
