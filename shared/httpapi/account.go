@@ -3,11 +3,9 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
-	"strconv"
 
 	"github.com/civicsnap/civicsnap/shared/auth"
 	"github.com/civicsnap/civicsnap/shared/points"
-	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 // Account serves a citizen's own points: profile and ledger.
@@ -47,14 +45,9 @@ func (h *account) ledger(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.log, err)
 		return
 	}
-	limit := 20
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100 {
-			WriteError(w, r, h.log, report.ErrInvalidLimit)
-			return
-		}
-		limit = n
+	limit, ok := limitParam(w, r, h.log, 20)
+	if !ok {
+		return
 	}
 	items, next, err := h.svc.Ledger(r.Context(), p.Sub, limit, r.URL.Query().Get("cursor"))
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 
 	"github.com/civicsnap/civicsnap/shared/auth"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
@@ -67,14 +66,9 @@ func Admin(d AdminDeps, log *slog.Logger) http.Handler {
 	})))
 	mux.Handle("GET /v1/admin/redemptions", h.only(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		limit := 20
-		if s := q.Get("limit"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 || n > 100 {
-				WriteError(w, r, h.log, report.ErrInvalidLimit)
-				return
-			}
-			limit = n
+		limit, ok := limitParam(w, r, h.log, 20)
+		if !ok {
+			return
 		}
 		if q.Get("itemId") == "" {
 			WriteError(w, r, h.log, ErrBadQuery.With("itemId is required"))
@@ -91,16 +85,10 @@ func Admin(d AdminDeps, log *slog.Logger) http.Handler {
 		WriteJSON(w, http.StatusOK, map[string]any{"items": items, "nextCursor": next})
 	})))
 	mux.Handle("POST /v1/admin/reports/{id}/revoke", h.only(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := ReadBody(r)
-		if err != nil {
-			WriteError(w, r, h.log, err)
-			return
-		}
-		var req struct {
+		req, _, ok := readJSON[struct {
 			Reason string `json:"reason"`
-		}
-		if err := DecodeJSON(body, &req); err != nil {
-			WriteError(w, r, h.log, err)
+		}](w, r, h.log)
+		if !ok {
 			return
 		}
 		rep, err := revoke(r.Context(), r.PathValue("id"), req.Reason)
@@ -148,14 +136,8 @@ func getConfig[T any](h *admin, get func(context.Context, string) (T, error)) ht
 
 func putConfig[T any](h *admin, put func(context.Context, string, T) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := ReadBody(r)
-		if err != nil {
-			WriteError(w, r, h.log, err)
-			return
-		}
-		var v T
-		if err := DecodeJSON(body, &v); err != nil {
-			WriteError(w, r, h.log, err)
+		v, _, ok := readJSON[T](w, r, h.log)
+		if !ok {
 			return
 		}
 		if err := put(r.Context(), r.PathValue("id"), v); err != nil {
@@ -173,14 +155,9 @@ func (h *admin) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.log, ErrBadQuery.With("dept is required"))
 		return
 	}
-	limit := 20
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100 {
-			WriteError(w, r, h.log, report.ErrInvalidLimit)
-			return
-		}
-		limit = n
+	limit, ok := limitParam(w, r, h.log, 20)
+	if !ok {
+		return
 	}
 	items, next, err := h.deliveries.Deliveries(r.Context(), dept, limit, q.Get("cursor"))
 	if err != nil {

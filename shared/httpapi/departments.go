@@ -3,7 +3,6 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/civicsnap/civicsnap/shared/auth"
@@ -122,12 +121,9 @@ func (h *departments) queue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	limit := 0
-	if s := q.Get("limit"); s != "" {
-		if limit, err = strconv.Atoi(s); err != nil || limit == 0 {
-			WriteError(w, r, h.log, report.ErrInvalidLimit)
-			return
-		}
+	limit, ok := limitParam(w, r, h.log, 20)
+	if !ok {
+		return
 	}
 	status := q.Get("status")
 	if status == "" {
@@ -166,14 +162,8 @@ func (h *departments) transition(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.log, err)
 		return
 	}
-	body, err := ReadBody(r)
-	if err != nil {
-		WriteError(w, r, h.log, err)
-		return
-	}
-	var req transitionRequest
-	if err := DecodeJSON(body, &req); err != nil {
-		WriteError(w, r, h.log, err)
+	req, _, ok := readJSON[transitionRequest](w, r, h.log)
+	if !ok {
 		return
 	}
 	action, ok := actionFor[req.To]

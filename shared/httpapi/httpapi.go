@@ -10,12 +10,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
 	"github.com/civicsnap/civicsnap/shared/auth"
+	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 // MaxBody is the largest JSON body any route accepts.
@@ -155,4 +157,33 @@ func ParseGroups(s string) []string {
 		s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
 	}
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
+}
+
+// readJSON reads and strictly decodes the request body into a T; on failure it writes the error and returns
+// false. The raw body comes back too, for idempotency hashing.
+func readJSON[T any](w http.ResponseWriter, r *http.Request, log *slog.Logger) (T, []byte, bool) {
+	var v T
+	body, err := ReadBody(r)
+	if err == nil {
+		err = DecodeJSON(body, &v)
+	}
+	if err != nil {
+		WriteError(w, r, log, err)
+		return v, nil, false
+	}
+	return v, body, true
+}
+
+// limitParam reads ?limit= (1–100, default def); on a bad value it writes invalid_limit and returns false.
+func limitParam(w http.ResponseWriter, r *http.Request, log *slog.Logger, def int) (int, bool) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 100 {
+		WriteError(w, r, log, report.ErrInvalidLimit)
+		return 0, false
+	}
+	return n, true
 }

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/civicsnap/civicsnap/shared/auth"
@@ -52,14 +51,8 @@ type uploadRequest struct {
 }
 
 func (h *intake) createUpload(w http.ResponseWriter, r *http.Request) {
-	body, err := ReadBody(r)
-	if err != nil {
-		WriteError(w, r, h.log, err)
-		return
-	}
-	var req uploadRequest
-	if err := DecodeJSON(body, &req); err != nil {
-		WriteError(w, r, h.log, err)
+	req, _, ok := readJSON[uploadRequest](w, r, h.log)
+	if !ok {
 		return
 	}
 	up, err := h.svc.CreateUpload(r.Context(), Principal(r), req.ContentType, req.Size)
@@ -76,14 +69,8 @@ func (h *intake) createReport(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.log, auth.ErrUnauthenticated)
 		return
 	}
-	body, err := ReadBody(r)
-	if err != nil {
-		WriteError(w, r, h.log, err)
-		return
-	}
-	var req report.NewReport
-	if err := DecodeJSON(body, &req); err != nil {
-		WriteError(w, r, h.log, err)
+	req, body, ok := readJSON[report.NewReport](w, r, h.log)
+	if !ok {
 		return
 	}
 	rep, err := h.svc.Create(r.Context(), p, r.Header.Get("Idempotency-Key"), body, req)
@@ -105,21 +92,11 @@ func (h *intake) getReport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *intake) listMine(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit := 0
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			WriteError(w, r, h.log, report.ErrInvalidLimit)
-			return
-		}
-		limit = n
-		if limit == 0 {
-			WriteError(w, r, h.log, report.ErrInvalidLimit)
-			return
-		}
+	limit, ok := limitParam(w, r, h.log, report.DefaultLimit)
+	if !ok {
+		return
 	}
-	page, err := h.svc.ListMine(r.Context(), Principal(r), limit, q.Get("cursor"))
+	page, err := h.svc.ListMine(r.Context(), Principal(r), limit, r.URL.Query().Get("cursor"))
 	if err != nil {
 		WriteError(w, r, h.log, err)
 		return

@@ -3,11 +3,9 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
-	"strconv"
 
 	"github.com/civicsnap/civicsnap/shared/auth"
 	"github.com/civicsnap/civicsnap/shared/market"
-	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 // Market serves the honor supermarket: the catalog, redemptions, pickup and cancellation.
@@ -46,14 +44,8 @@ func (h *marketAPI) redeem(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.log, auth.ErrUnauthenticated)
 		return
 	}
-	body, err := ReadBody(r)
-	if err != nil {
-		WriteError(w, r, h.log, err)
-		return
-	}
-	var req market.Request
-	if err := DecodeJSON(body, &req); err != nil {
-		WriteError(w, r, h.log, err)
+	req, body, ok := readJSON[market.Request](w, r, h.log)
+	if !ok {
 		return
 	}
 	red, err := h.svc.Redeem(r.Context(), p, r.Header.Get("Idempotency-Key"), body, req)
@@ -65,7 +57,7 @@ func (h *marketAPI) redeem(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *marketAPI) mine(w http.ResponseWriter, r *http.Request) {
-	limit, ok := h.limit(w, r)
+	limit, ok := limitParam(w, r, h.log, 20)
 	if !ok {
 		return
 	}
@@ -80,30 +72,11 @@ func (h *marketAPI) mine(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]any{"items": items, "nextCursor": next})
 }
 
-func (h *marketAPI) limit(w http.ResponseWriter, r *http.Request) (int, bool) {
-	limit := 20
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100 {
-			WriteError(w, r, h.log, report.ErrInvalidLimit)
-			return 0, false
-		}
-		limit = n
-	}
-	return limit, true
-}
-
 func (h *marketAPI) fulfil(w http.ResponseWriter, r *http.Request) {
-	body, err := ReadBody(r)
-	if err != nil {
-		WriteError(w, r, h.log, err)
-		return
-	}
-	var req struct {
+	req, _, ok := readJSON[struct {
 		PickupCode string `json:"pickupCode"`
-	}
-	if err := DecodeJSON(body, &req); err != nil {
-		WriteError(w, r, h.log, err)
+	}](w, r, h.log)
+	if !ok {
 		return
 	}
 	red, err := h.svc.Fulfil(r.Context(), Principal(r), r.PathValue("id"), req.PickupCode)
