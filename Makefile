@@ -44,21 +44,11 @@ vet:
 gotest: $(VENV_STAMP)
 	go test -count=1 -timeout 8m ./...
 
-## A month of demo data into `make run`'s stack (run it in another terminal while `make run` is up).
-.PHONY: demo
-demo:
-	API=http://127.0.0.1:$(PORT) go run ./infra/cmd/demo -reports 200 -citizens 60
-
-## The console in headless Chromium against a fresh stack with demo data (installs Chromium and
-## playwright-core on first use); screenshot in tests/output/browser/dashboard.png.
-.PHONY: browser-test
-browser-test: $(VENV_STAMP)
-	tests/browser/run.sh
-
 .PHONY: bench
 bench: $(VENV_STAMP)
 	go test -run '^$$' -bench . -benchmem -count=1 ./...
 include infra/build.mk
+include infra/demo.mk
 
 ## Recompute the KPI snapshots of a range against `make run`'s stack: make kpi-backfill FROM=2026-11-01 TO=2026-11-30
 .PHONY: kpi-backfill

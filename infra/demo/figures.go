@@ -75,8 +75,9 @@ func (p *Plan) Expected() Figures {
 	return f
 }
 
-// Print writes the figures as a short table.
-func (f Figures) Print(w io.Writer, title string) {
+// Print writes the figures as a short table; a run's figures count citizens who signed in (a profile is
+// created only for the first).
+func (f Figures) Print(w io.Writer, title string, run bool) {
 	kinds := slices.Sorted(func(yield func(string) bool) {
 		for k := range f.Redemptions {
 			if !yield(k) {
@@ -89,10 +90,16 @@ func (f Figures) Print(w io.Writer, title string) {
 		reds = append(reds, fmt.Sprintf("%s %d", k, f.Redemptions[k]))
 	}
 	fmt.Fprintf(w, "%s\n", title)
-	fmt.Fprintf(w, "  citizens registered %d\n", f.Registered)
+	if run {
+		fmt.Fprintf(w, "  citizens signed in %d\n", f.Registered)
+	} else {
+		fmt.Fprintf(w, "  citizens registered %d\n", f.Registered)
+	}
 	fmt.Fprintf(w, "  reports received %d: duplicates %d, invalid %d, resolved %d (late %d), still open %d; revoked %d\n",
 		f.Received, f.Duplicates, f.Invalid, f.Resolved, f.Late, f.Open, f.Revoked)
-	fmt.Fprintf(w, "  completion rate 办结率 %.1f %%\n", 100*f.CompletionRate())
+	if f.Received-f.Duplicates-f.Invalid > 0 {
+		fmt.Fprintf(w, "  completion rate 办结率 %.1f %%\n", 100*f.CompletionRate())
+	}
 	if f.Points > 0 {
 		fmt.Fprintf(w, "  points issued ≈ %d, redeemed ≈ %d (before caps and revocations)\n", f.Points, f.Spent)
 	}

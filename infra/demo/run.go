@@ -57,6 +57,7 @@ type reportState struct {
 
 type redemptionState struct {
 	id, code string
+	replayed bool // made by an earlier run
 }
 
 type runner struct {
@@ -70,6 +71,7 @@ type runner struct {
 	reds     map[int]redemptionState
 	photo    []byte
 	clock    time.Time
+	wrote    bool // this run has written something an earlier run had not
 	res      *Result
 }
 
@@ -182,6 +184,9 @@ func (r *runner) do(ctx context.Context, a Action) error {
 	case Act:
 		return r.act(ctx, a)
 	case Sweep:
+		if r.res.Existing > 0 && !r.wrote {
+			return nil // replaying what an earlier run did: it swept then
+		}
 		if err := r.c.fire(ctx, "SweeperFunction", nil); err != nil {
 			return err
 		}
@@ -287,6 +292,7 @@ func (r *runner) file(ctx context.Context, a Action) error {
 		return err
 	}
 	r.res.Done.Received++
+	r.wrote = true
 	// The stack's dispatch consumer routes the report now, at this moment of the month.
 	if err := r.c.drainStreams(ctx); err != nil {
 		return err
@@ -413,6 +419,7 @@ func (r *runner) act(ctx context.Context, a Action) error {
 		status = out.Status
 	}
 	st.status, st.steps = report.Status(status), a.Step
+	r.wrote = true
 	switch {
 	case change.Action == report.Reassign:
 		st.lead = a.ToDept
@@ -434,6 +441,9 @@ func (r *runner) act(ctx context.Context, a Action) error {
 // revoke: an admin's review withdraws a resolution; the accrual consumer reverses its points.
 func (r *runner) revoke(ctx context.Context, a Action) error {
 	st := r.reports[a.Report]
+	if st != nil && st.status == report.Revoked {
+		return nil // by an earlier run
+	}
 	if st == nil || st.status != report.Resolved {
 		return r.skip("revocation of a report that is not resolved", nil)
 	}
@@ -470,14 +480,19 @@ func (r *runner) redeem(ctx context.Context, a Action) error {
 	var out struct {
 		ID         string `json:"id"`
 		PickupCode string `json:"pickupCode"`
-		Status     string `json:"status"`
 	}
 	h := map[string][]string{"Idempotency-Key": {fmt.Sprintf("demo-%s-r%d", r.plan.From, red.Seq)}}
 	if err := r.c.call(ctx, "POST", "/v1/redemptions", tok, h, body, &out); err != nil {
 		return r.skip("redemption refused", err)
 	}
-	r.reds[red.Seq] = redemptionState{id: out.ID, code: out.PickupCode}
-	r.res.Done.Redemptions[red.Kind]++
+	// The same key and body answer the first result. Actions replay in time order, so until this run has
+	// written something new, a month already there means this redemption was made by an earlier run.
+	replayed := r.res.Existing > 0 && !r.wrote
+	r.reds[red.Seq] = redemptionState{id: out.ID, code: out.PickupCode, replayed: replayed}
+	if !replayed {
+		r.res.Done.Redemptions[red.Kind]++
+		r.wrote = true
+	}
 	return nil
 }
 
@@ -493,6 +508,9 @@ func (r *runner) pickup(ctx context.Context, a Action) error {
 			return err
 		}
 		err = r.c.call(ctx, "POST", "/v1/redemptions/"+url.PathEscape(rs.id)+"/fulfil", tok, nil, map[string]string{"pickupCode": rs.code}, nil)
+		if err != nil && rs.replayed && codeOf(err) == "not_fulfillable" {
+			return nil // handed over in an earlier run
+		}
 		if err != nil {
 			return r.skip("fulfil refused", err)
 		}
@@ -504,6 +522,9 @@ func (r *runner) pickup(ctx context.Context, a Action) error {
 		return err
 	}
 	if err := r.c.call(ctx, "POST", "/v1/redemptions/"+url.PathEscape(rs.id)+"/cancel", tok, nil, nil, nil); err != nil {
+		if rs.replayed && codeOf(err) == "not_cancellable" {
+			return nil // cancelled in an earlier run
+		}
 		return r.skip("cancel refused", err)
 	}
 	r.res.Done.Cancelled++
@@ -556,8 +577,8 @@ func photo() []byte {
 func (res *Result) PrintSummary(w io.Writer) {
 	p := res.Plan
 	fmt.Fprintf(w, "demo month %s … %s (%s), seed %d\n", p.From, p.To, p.tz(), p.seed)
-	res.Expected.Print(w, "planned up to now:")
-	res.Done.Print(w, "written by this run:")
+	res.Expected.Print(w, "planned up to now:", false)
+	res.Done.Print(w, "written by this run:", true)
 	if res.Existing > 0 {
 		fmt.Fprintf(w, "  %d reports were already there from an earlier run\n", res.Existing)
 	}

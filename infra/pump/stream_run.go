@@ -209,10 +209,11 @@ func (r *streamRun) cycle(ctx context.Context) {
 }
 
 // readyAt is when the shard's next batch may be invoked: after the retry backoff and, for a batch that
-// is not full yet, after the batching window.
+// is not full yet, after the batching window — unless a Drain waits: whoever drains wants the effects
+// now, not a fuller batch.
 func (r *streamRun) readyAt(sh *shard) time.Time {
 	at := sh.notBefore
-	if w := r.p.cfg.BatchingWindow; w > 0 && len(sh.segments) == 0 && len(sh.pending) < r.p.cfg.BatchSize && !sh.closed {
+	if w := r.p.cfg.BatchingWindow; w > 0 && !r.p.act.draining() && len(sh.segments) == 0 && len(sh.pending) < r.p.cfg.BatchSize && !sh.closed {
 		if end := sh.pendingSince.Add(w); end.After(at) {
 			at = end
 		}

@@ -1,47 +1,130 @@
-// Package console is the command center's dashboard (调度中心): static files embedded in the binary of the
-// function that serves them, so it works the same in `make run` and on AWS, with nothing fetched from a CDN.
-// The page calls the KPI API with a staff token.
+// Package console is the command center's KPI dashboard (数据看板): a static page — HTML, one script with
+// hand-written SVG charts, one style sheet — embedded in the binary and served by the function that serves
+// the KPI API, at /console/. The files are public; the page reads the KPI API with the signed-in user's
+// token. Nothing is fetched from anywhere else, so it works offline and under a strict CSP.
 package console
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"io/fs"
 	"net/http"
 	"path"
 	"strings"
+	"time"
 )
 
 //go:embed static
 var files embed.FS
 
-// Handler serves the console under prefix (e.g. "/console/"): index.html at the prefix itself, assets by
-// name, 404 for anything else.
+// versionMark in index.html is replaced by a digest of the assets, so a new deployment's page asks for
+// new URLs and the assets themselves may be cached for long.
+const versionMark = "{{version}}"
+
+// contentTypes of the files the console ships.
+var contentTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".svg":  "image/svg+xml",
+	".json": "application/json",
+	".ico":  "image/x-icon",
+	".png":  "image/png",
+}
+
+// securityPolicy allows the page its own files and its own API, and nothing else.
+const securityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+type asset struct {
+	data        []byte
+	contentType string
+	etag        string
+}
+
+type handler struct {
+	prefix  string
+	version string
+	assets  map[string]asset
+}
+
+// Handler serves the console under prefix (e.g. "/console/"): index.html at the prefix itself (and as
+// index.html), the other files by name, 404 for anything else. index.html is revalidated on every load;
+// assets requested with the current version (?v=, as index.html asks for them) are cached for a year,
+// other requests for an asset for five minutes.
 func Handler(prefix string) http.Handler {
-	static, _ := fs.Sub(files, "static")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := strings.TrimPrefix(r.URL.Path, prefix)
-		if name == "" || strings.HasSuffix(name, "/") {
-			name = "index.html"
+	if !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	h := &handler{prefix: prefix, assets: map[string]asset{}}
+	sum := sha256.New()
+	_ = fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		name = path.Clean(name)
-		b, err := fs.ReadFile(static, name)
+		data, err := files.ReadFile(p)
 		if err != nil {
-			http.Error(w, `{"error":{"code":"not_found","message":"no such file"}}`, http.StatusNotFound)
-			return
+			return err
 		}
-		switch path.Ext(name) {
-		case ".html":
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Header().Set("Cache-Control", "no-cache")
-		case ".js":
-			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-			w.Header().Set("Cache-Control", "public, max-age=300")
-		case ".css":
-			w.Header().Set("Content-Type", "text/css; charset=utf-8")
-			w.Header().Set("Cache-Control", "public, max-age=300")
+		name := strings.TrimPrefix(p, "static/")
+		ct, ok := contentTypes[path.Ext(name)]
+		if !ok {
+			ct = "application/octet-stream"
 		}
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
-		_, _ = w.Write(b)
+		digest := sha256.Sum256(data)
+		h.assets[name] = asset{data: data, contentType: ct, etag: `"` + hex.EncodeToString(digest[:8]) + `"`}
+		sum.Write([]byte(name))
+		sum.Write(digest[:])
+		return nil
 	})
+	h.version = hex.EncodeToString(sum.Sum(nil)[:6])
+	if idx, ok := h.assets["index.html"]; ok {
+		idx.data = bytes.ReplaceAll(idx.data, []byte(versionMark), []byte(h.version))
+		digest := sha256.Sum256(idx.data)
+		idx.etag = `"` + hex.EncodeToString(digest[:8]) + `"`
+		h.assets["index.html"] = idx
+	}
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if r.URL.Path+"/" == h.prefix {
+		http.Redirect(w, r, h.prefix, http.StatusMovedPermanently)
+		return
+	}
+	name, ok := strings.CutPrefix(r.URL.Path, h.prefix)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if name == "" {
+		name = "index.html"
+	}
+	a, ok := h.assets[name]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", a.contentType)
+	hdr.Set("ETag", a.etag)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Referrer-Policy", "no-referrer")
+	switch {
+	case name == "index.html":
+		hdr.Set("Cache-Control", "no-cache")
+		hdr.Set("Content-Security-Policy", securityPolicy)
+	case r.URL.Query().Get("v") == h.version:
+		hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
+	default:
+		hdr.Set("Cache-Control", "public, max-age=300")
+	}
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.data))
 }

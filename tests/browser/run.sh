@@ -1,32 +1,44 @@
 #!/usr/bin/env bash
-# The browser test end to end: a fresh local stack on a free port, the demo month loaded through it, the
-# console checked in headless Debian Chromium (playwright-core), a screenshot in tests/output/browser.
+# The browser test end to end (`make browser-test`): a fresh local stack on a free port (the runner
+# binary, as tests/e2e starts it), a demo month loaded into it through the API, then the console checked
+# in headless Debian Chromium (node --test, playwright-core), and the stack stopped.
+# Output in tests/output/browser: dashboard.png, stack.log, demo.txt.
+# Env: DEMO_FLAGS (default "-reports 180 -citizens 60": a month, smaller than `make demo`'s, for time).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=tests/output/browser
 mkdir -p "$out"
+rm -f "$out/dashboard.png"
 
-# Debian's Chromium, and a CJK font so the screenshot shows the Chinese labels.
-if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/wqy ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
-fi
-(cd tests/browser && npm ci --no-audit --no-fund --silent)
+tests/browser/deps.sh
 
-go build -o bin/civicsnap-local ./infra/cmd/civicsnap-local
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+bin=$(mktemp -d)/civicsnap-local
+go build -o "$bin" ./infra/cmd/civicsnap-local
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 api="http://127.0.0.1:$port"
-PORT=$port bin/civicsnap-local >"$out/stack.log" 2>&1 &
+PORT=$port "$bin" >"$out/stack.out" 2>"$out/stack.log" </dev/null &
 stack=$!
-trap 'kill -INT $stack 2>/dev/null; wait $stack 2>/dev/null || true' EXIT
-for _ in $(seq 120); do
-  curl -sf "$api/v1/health" >/dev/null 2>&1 && break
-  kill -0 $stack 2>/dev/null || { echo "local stack died:"; tail -20 "$out/stack.log"; exit 1; }
-  sleep 0.5
+stop() {
+  kill -INT "$stack" 2>/dev/null || true
+  for _ in $(seq 60); do kill -0 "$stack" 2>/dev/null || break; sleep 0.25; done
+  kill -KILL "$stack" 2>/dev/null || true
+  rm -rf "$(dirname "$bin")"
+}
+trap stop EXIT
+for _ in $(seq 240); do
+  grep -q ready "$out/stack.out" 2>/dev/null && break
+  kill -0 "$stack" 2>/dev/null || { echo "the local stack died:"; tail -20 "$out/stack.log"; exit 1; }
+  sleep 0.25
 done
+grep -q ready "$out/stack.out" || { echo "the local stack did not become ready"; tail -20 "$out/stack.log"; exit 1; }
 
 start=$(date +%s)
-API=$api go run ./infra/cmd/demo -q -days "${DEMO_DAYS:-14}" -reports "${DEMO_REPORTS:-40}" -citizens "${DEMO_CITIZENS:-15}"
-echo "demo loaded in $(( $(date +%s) - start )) s"
+# shellcheck disable=SC2086 # DEMO_FLAGS is a list of flags
+if ! API=$api go run ./infra/cmd/demo -q ${DEMO_FLAGS:--reports 180 -citizens 60} >"$out/demo.txt" 2>&1; then
+  cat "$out/demo.txt"
+  exit 1
+fi
+loaded=$(date +%s)
+echo "browser test: demo month loaded in $((loaded - start)) s ($api)"
 API=$api CONSOLE_OUT=$out node --test tests/browser/
-echo "screenshot: $out/dashboard.png"
+echo "browser test: console checked in $(($(date +%s) - loaded)) s; screenshot $out/dashboard.png"

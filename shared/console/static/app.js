@@ -1,211 +1,452 @@
-// civicsnap command-center console: vanilla JS, hand-drawn SVG, no network but this API.
+// civicsnap command-center console: reads the KPI API with a staff token and draws it (charts.js).
+// Everything it fetches is relative to the page (…/console/ → …/v1/…), so it works under an API Gateway
+// stage prefix as well as on the local stack.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
-const SVG = "http://www.w3.org/2000/svg";
-const COLORS = { received: "#2f6fdf", resolved: "#1f9d6b", issued: "#d9922b", redeemed: "#7b5cd6", rate: "#1f9d6b" };
-const STATUS_COLORS = { dispatched: "#2f6fdf", accepted: "#d9922b", in_progress: "#7b5cd6", needs_triage: "#d0473b" };
+(() => {
+  const TOKEN_KEY = "civicsnap.token";
+  const DEV_SIGNIN = JSON.stringify({ sub: "console", groups: ["staff"] });
+  const $ = (id) => document.getElementById(id);
+  const tid = (id) => document.querySelector(`[data-testid="${id}"]`);
+  const body = document.body;
 
-function token() { return localStorage.getItem("civicsnap.token") || ""; }
+  const COLORS = {
+    received: "#9dbcef", resolved: "#2563c9", rate: "#17915f", ref: "#c9831a",
+    issued: "#17915f", redeemed: "#d08a1c", catReceived: "#cfdcf3", catResolved: "#2563c9",
+  };
+  const AREA_COLORS = ["#e4edfb", "#e3f2ea", "#f7eedd", "#eee8f8", "#e9eef3"];
+  const STATUS = {
+    submitted: { zh: "待分拨", en: "Submitted", color: "#8a94a6" },
+    dispatched: { zh: "已派单", en: "Dispatched", color: "#2563c9" },
+    accepted: { zh: "已受理", en: "Accepted", color: "#0e9aa7" },
+    in_progress: { zh: "处理中", en: "In progress", color: "#d08a1c" },
+    needs_triage: { zh: "待研判", en: "Needs triage", color: "#c8443a" },
+  };
+  const KINDS = [
+    ["goods", "兑奖品", "Goods"], ["honor", "兑荣誉", "Honors"], ["charity", "兑爱心", "Charity"], ["credit", "兑信用", "Credit"],
+  ];
+  const { fmtInt, fmtPct } = Charts;
 
-// Paths are relative to the page (…/console/), so the console works under an API Gateway stage prefix.
-async function api(path) {
-  const res = await fetch(".." + path, { headers: { Authorization: "Bearer " + token() } });
-  if (!res.ok) {
-    let msg = res.status + "";
-    try { const e = await res.json(); msg = (e.error && e.error.code) || e.message || msg; } catch (_) { /* not JSON */ }
-    throw new Error(msg);
+  const state = {
+    token: localStorage.getItem(TOKEN_KEY) || "",
+    from: "", to: "", today: "",
+    categories: null,
+    data: null,
+    devSignIn: false, // the local stack's token route answers
+    seq: 0,
+  };
+
+  class ApiError extends Error {
+    constructor(status, code, message) {
+      super(message || code || String(status));
+      this.status = status;
+      this.code = code;
+    }
   }
-  return res.json();
-}
 
-function el(name, attrs, text) {
-  const e = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function pct(x) { return x === null || x === undefined ? "–" : (x * 100).toFixed(1) + "%"; }
-function num(x) { return x === null || x === undefined ? "–" : String(x); }
-
-function setTile(id, text, value) {
-  const t = $(id);
-  t.textContent = text;
-  t.dataset.value = value === null || value === undefined ? "" : String(value);
-}
-
-// lineChart draws series [{name, color, values}] over labels; bars=true draws grouped bars instead.
-function chart(container, labels, series, opts) {
-  opts = opts || {};
-  const W = 560, H = 220, L = 40, R = 10, T = 14, B = 34;
-  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" });
-  const all = series.flatMap((s) => s.values.filter((v) => v !== null));
-  const max = opts.max !== undefined ? opts.max : Math.max(1, ...all);
-  const x = (i) => L + (labels.length <= 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (labels.length - 1));
-  const y = (v) => T + (H - T - B) * (1 - v / max);
-  svg.appendChild(el("line", { x1: L, y1: y(0), x2: W - R, y2: y(0), class: "axis" }));
-  for (const f of [0.5, 1]) {
-    const v = max * f;
-    svg.appendChild(el("line", { x1: L, y1: y(v), x2: W - R, y2: y(v), class: "axis" }));
-    svg.appendChild(el("text", { x: L - 4, y: y(v) + 3, "text-anchor": "end", class: "tick" }, opts.percent ? Math.round(v * 100) + "%" : Math.round(v)));
+  // api calls the API relative to the page; JSON in and out, errors as ApiError.
+  async function api(path, init = {}) {
+    const headers = { Accept: "application/json", ...(init.headers || {}) };
+    if (init.auth !== false && state.token) headers.Authorization = "Bearer " + state.token;
+    const res = await fetch(new URL(".." + path, location.href), { method: init.method || "GET", headers, body: init.body });
+    let data = null;
+    try { data = await res.json(); } catch { /* not JSON */ }
+    if (!res.ok) {
+      const e = (data && data.error) || {};
+      throw new ApiError(res.status, e.code || (data && data.message) || "", e.message || res.statusText);
+    }
+    return data;
   }
-  const step = Math.max(1, Math.ceil(labels.length / 8));
-  labels.forEach((lab, i) => {
-    if (i % step === 0) svg.appendChild(el("text", { x: x(i), y: H - B + 14, "text-anchor": "middle", class: "tick" }, lab.slice(5)));
-  });
-  if (opts.bars) {
-    const slot = (W - L - R) / Math.max(1, labels.length);
-    const bw = Math.max(1, (slot * 0.8) / series.length);
-    series.forEach((s, si) => s.values.forEach((v, i) => {
-      if (v === null) return;
-      const bx = L + i * slot + slot * 0.1 + si * bw;
-      svg.appendChild(el("rect", { x: bx, y: y(v), width: bw, height: Math.max(0, y(0) - y(v)), fill: s.color, "data-series": s.name, "data-value": v }));
-    }));
-  } else {
-    series.forEach((s) => {
-      let d = "";
-      s.values.forEach((v, i) => { if (v !== null) d += (d ? " L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1); });
-      svg.appendChild(el("path", { d, fill: "none", stroke: s.color, "stroke-width": 2, "data-series": s.name }));
+
+  // ---- sign-in ----------------------------------------------------------------------------------
+
+  function setToken(token) {
+    state.token = token;
+    if (token) localStorage.setItem(TOKEN_KEY, token);
+    else localStorage.removeItem(TOKEN_KEY);
+    showWho();
+  }
+
+  // showWho shows the token's subject and groups (read from the JWT payload, not verified: display only).
+  function showWho() {
+    const who = $("who");
+    $("signout").hidden = !state.token;
+    $("dev-signin").hidden = !state.devSignIn || !!state.token;
+    if (!state.token) { who.textContent = ""; return; }
+    try {
+      const part = state.token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      const claims = JSON.parse(decodeURIComponent(escape(atob(part))));
+      const groups = [].concat(claims["cognito:groups"] || []).join(", ");
+      who.textContent = `${claims.sub || "?"}${groups ? " · " + groups : ""}`;
+    } catch {
+      who.textContent = "已登录 Signed in";
+    }
+  }
+
+  // The local stack mints tokens at POST /_local/token; in AWS that route does not exist (404), and the
+  // dev sign-in button stays hidden. The probe asks for a token like the button does (minting one changes
+  // nothing) so that a working local route answers 200, not an error in the browser's console.
+  async function probeDevSignIn() {
+    try {
+      const res = await fetch(new URL("../_local/token", location.href), { method: "POST", body: DEV_SIGNIN });
+      state.devSignIn = res.ok;
+    } catch {
+      state.devSignIn = false;
+    }
+    showWho();
+  }
+
+  async function devSignIn() {
+    try {
+      const out = await api("/_local/token", { method: "POST", auth: false, body: DEV_SIGNIN });
+      setToken(out.token);
+      await load();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) {
+        state.devSignIn = false;
+        showWho();
+      }
+      fail("开发登录失败 Dev sign-in failed: " + e.message);
+    }
+  }
+
+  function signOut() {
+    setToken("");
+    state.data = null;
+    setState("signed-out");
+    status("已退出 Signed out.");
+  }
+
+  // ---- state and status -------------------------------------------------------------------------
+
+  function setState(s) {
+    body.dataset.state = s;
+    if (s === "ready") body.dataset.loaded = "true";
+    else delete body.dataset.loaded;
+  }
+
+  function status(text) { $("status").textContent = text; }
+
+  function fail(text) {
+    const box = $("error");
+    box.textContent = text;
+    box.hidden = false;
+    setState(state.token ? "error" : "signed-out");
+    status(text);
+  }
+
+  // ---- dates ------------------------------------------------------------------------------------
+
+  const isDate = (s) => /^\d{4}-\d{2}-\d{2}$/.test(s || "");
+  function addDays(date, n) {
+    const d = new Date(date + "T00:00:00Z");
+    d.setUTCDate(d.getUTCDate() + n);
+    return d.toISOString().slice(0, 10);
+  }
+  function daysBetween(from, to) {
+    return Math.round((Date.parse(to + "T00:00:00Z") - Date.parse(from + "T00:00:00Z")) / 86400000) + 1;
+  }
+  function localToday() {
+    const d = new Date();
+    return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+  }
+
+  function setRange(from, to) {
+    state.from = from;
+    state.to = to;
+    $("from").value = from;
+    $("to").value = to;
+    const n = daysBetween(from, to);
+    for (const b of document.querySelectorAll(".quick button")) {
+      b.classList.toggle("on", to === state.today && Number(b.dataset.days) === n);
+    }
+    const url = new URL(location.href);
+    url.searchParams.set("from", from);
+    url.searchParams.set("to", to);
+    history.replaceState(null, "", url);
+  }
+
+  // ---- loading ----------------------------------------------------------------------------------
+
+  async function categories() {
+    if (state.categories) return state.categories;
+    try {
+      const out = await api("/v1/categories", { auth: false });
+      state.categories = Object.fromEntries((out.items || []).map((c) => [c.code, c]));
+    } catch {
+      state.categories = {};
+    }
+    return state.categories;
+  }
+
+  async function load() {
+    if (!state.token) { setState("signed-out"); return; }
+    const seq = ++state.seq;
+    $("error").hidden = true;
+    setState("loading");
+    status("加载中… Loading…");
+    try {
+      // Without a range the API answers for the last 30 local days of the city: that is the default.
+      const range = state.from && state.to ? `?from=${state.from}&to=${state.to}` : "";
+      const summary = await api("/v1/kpi/summary" + range);
+      if (!range) state.today = summary.to;
+      const r = `?from=${summary.from}&to=${summary.to}`;
+      const [daily, depts, open, cats] = await Promise.all([
+        api("/v1/kpi/daily" + r), api("/v1/kpi/departments" + r), api("/v1/kpi/open-reports"), categories(),
+      ]);
+      if (seq !== state.seq) return; // a newer load superseded this one
+      state.data = { summary, daily, depts, open, cats };
+      setRange(summary.from, summary.to);
+      render();
+      setState("ready");
+      const now = new Date().toLocaleTimeString("zh-CN", { hour12: false });
+      status(`已更新 Updated ${now} · ${summary.from} — ${summary.to}（${daysBetween(summary.from, summary.to)} 天 days）`);
+    } catch (e) {
+      if (seq !== state.seq) return;
+      if (e instanceof ApiError && e.status === 401) {
+        setToken("");
+        setState("signed-out");
+        status("登录已失效，请重新登录 Your session has expired: sign in again.");
+        return;
+      }
+      if (e instanceof ApiError && e.status === 403) {
+        fail("无权限：需要工作人员或管理员令牌 Forbidden: this needs a staff or admin token.");
+        return;
+      }
+      fail("加载失败 Could not load: " + (e.code ? e.code + " — " : "") + e.message);
+    }
+  }
+
+  // ---- rendering --------------------------------------------------------------------------------
+
+  function render() {
+    const d = state.data;
+    if (!d) return;
+    tiles(d.summary);
+    const dates = d.daily.days.map((x) => x.date);
+    Charts.bars($("chart-daily"), {
+      label: "每日受理与办结 Received vs resolved per day", dates, height: 260,
+      series: [
+        { key: "received", name: "受理 Received", color: COLORS.received, values: d.daily.days.map((x) => x.received) },
+        { key: "resolved", name: "办结 Resolved", color: COLORS.resolved, values: d.daily.days.map((x) => x.resolved) },
+      ],
     });
+    Charts.lines($("chart-completion"), {
+      label: "办结率趋势 Completion-rate trend", dates, height: 240,
+      series: [{ key: "completion", name: "当日受理办结率 Rate of the day's reports", color: COLORS.rate, values: d.daily.days.map((x) => x.completionRate) }],
+      refs: [{ key: "range", name: "区间办结率 Range", color: COLORS.ref, value: d.summary.completionRate }],
+    });
+    Charts.bars($("chart-points"), {
+      label: "积分发放与兑换 Points issued vs redeemed", dates, height: 240,
+      series: [
+        { key: "issued", name: "发放 Issued", color: COLORS.issued, values: d.daily.days.map((x) => x.pointsIssued) },
+        { key: "redeemed", name: "兑换 Redeemed", color: COLORS.redeemed, values: d.daily.days.map((x) => x.pointsRedeemed) },
+      ],
+    });
+    redemptions(d.summary.redemptions || {});
+    const rows = [...(d.summary.byCategory || [])].sort((a, b) => b.received - a.received || a.category.localeCompare(b.category));
+    Charts.hbars($("chart-categories"), {
+      label: "类别分布 By category",
+      series: [{ name: "受理 Received", color: COLORS.catReceived }, { name: "办结 Resolved", color: COLORS.catResolved }],
+      rows: rows.map((c) => ({ key: c.category, label: categoryName(c.category), received: c.received, resolved: c.resolved })),
+    });
+    league(d.depts);
+    openMap(d.open, d.depts);
   }
-  series.forEach((s, si) => {
-    svg.appendChild(el("rect", { x: L + si * 150, y: H - 12, width: 10, height: 10, fill: s.color }));
-    svg.appendChild(el("text", { x: L + si * 150 + 14, y: H - 3, class: "legend" }, s.name));
-  });
-  container.replaceChildren(svg);
-}
 
-function hbars(container, rows) {
-  const W = 560, rowH = 20, L = 120, H = Math.max(40, rows.length * rowH + 24);
-  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" });
-  const max = Math.max(1, ...rows.map((r) => r.received));
-  rows.forEach((r, i) => {
-    const yy = 6 + i * rowH;
-    svg.appendChild(el("text", { x: L - 6, y: yy + 12, "text-anchor": "end", class: "tick" }, r.category));
-    const w1 = ((W - L - 60) * r.received) / max, w2 = ((W - L - 60) * r.resolved) / max;
-    svg.appendChild(el("rect", { x: L, y: yy + 2, width: w1, height: 7, fill: COLORS.received, "data-category": r.category, "data-value": r.received }));
-    svg.appendChild(el("rect", { x: L, y: yy + 10, width: w2, height: 7, fill: COLORS.resolved }));
-    svg.appendChild(el("text", { x: L + w1 + 4, y: yy + 12, class: "tick" }, `${r.received} / ${r.resolved}`));
-  });
-  container.replaceChildren(svg);
-}
-
-function league(data) {
-  const body = $("league").querySelector("tbody");
-  body.replaceChildren();
-  for (const r of data.items) {
-    const tr = document.createElement("tr");
-    tr.dataset.dept = r.dept;
-    tr.dataset.rank = r.rank === null ? "" : String(r.rank);
-    if (r.rank === null) tr.className = "unranked";
-    const cells = [r.rank === null ? "—" : r.rank, `${r.nameZh || r.dept} ${r.nameEn || ""}`, r.assigned, r.resolved, pct(r.completionRate), pct(r.onTimeRate), num(r.medianHours)];
-    cells.forEach((c, i) => { const td = document.createElement("td"); td.textContent = c; if (i >= 2) td.className = "num"; tr.appendChild(td); });
-    body.appendChild(tr);
+  function setTile(id, text, value, note, noteText) {
+    const t = tid(id);
+    t.textContent = text;
+    t.dataset.value = value === null || value === undefined ? "" : String(value);
+    if (note) $(note).textContent = noteText;
   }
-  $("league-note").textContent = `少于 ${data.minCases} 件的部门列出但不排名 · Departments with fewer than ${data.minCases} cases are listed, not ranked.`;
-}
 
-function ringsOf(geometry) {
-  if (geometry.type === "Polygon") return geometry.coordinates;
-  if (geometry.type === "MultiPolygon") return geometry.coordinates.flat();
-  return [];
-}
-
-// bounds frames the map on what there is to see (areas and points, padded), the city's box otherwise.
-function bounds(data) {
-  const lats = [], lngs = [];
-  for (const a of data.areas || []) for (const ring of ringsOf(a.geometry)) for (const p of ring) { lngs.push(p[0]); lats.push(p[1]); }
-  for (const r of data.items) { lats.push(r.lat); lngs.push(r.lng); }
-  if (lats.length === 0) return data.bbox;
-  const pad = 0.1;
-  let [a, b, c, d] = [Math.min(...lats), Math.min(...lngs), Math.max(...lats), Math.max(...lngs)];
-  const dLat = Math.max(c - a, 0.01), dLng = Math.max(d - b, 0.01);
-  return [a - dLat * pad, b - dLng * pad, c + dLat * pad, d + dLng * pad];
-}
-
-function map(data) {
-  const [minLat, minLng, maxLat, maxLng] = bounds(data);
-  const W = 900, H = Math.min(700, Math.round((W * (maxLat - minLat)) / ((maxLng - minLng) * Math.cos(((minLat + maxLat) / 2) * Math.PI / 180))));
-  const px = (lng) => ((lng - minLng) / (maxLng - minLng)) * W;
-  const py = (lat) => ((maxLat - lat) / (maxLat - minLat)) * H;
-  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" });
-  svg.appendChild(el("rect", { x: 0, y: 0, width: W, height: H, fill: "#eef2f6" }));
-  for (const a of data.areas || []) {
-    let d = "";
-    for (const ring of ringsOf(a.geometry)) d += ring.map((p, i) => (i ? "L" : "M") + px(p[0]).toFixed(1) + " " + py(p[1]).toFixed(1)).join(" ") + " Z ";
-    svg.appendChild(el("path", { d, fill: "#dfe8f3", stroke: "#9fb3cc", "fill-rule": "evenodd", "data-area": a.id }));
-    const first = ringsOf(a.geometry)[0];
-    if (first) svg.appendChild(el("text", { x: px(first[0][0]) + 4, y: py(first[0][1]) - 4, class: "tick" }, a.name || a.id));
+  function tiles(s) {
+    const valid = s.received - s.duplicates - s.invalid;
+    setTile("tile-received", fmtInt(s.received), s.received, "note-received", `重复 Duplicates ${fmtInt(s.duplicates)} · 无效 Invalid ${fmtInt(s.invalid)}`);
+    setTile("tile-resolved", fmtInt(s.resolved), s.resolved, "note-resolved", `本期受理已办结 Of these received: ${fmtInt(s.resolvedOfReceived)}`);
+    setTile("tile-completion", fmtPct(s.completionRate), s.completionRate, "note-completion", `${fmtInt(s.resolvedOfReceived)} / ${fmtInt(valid)} 有效受理 valid reports`);
+    setTile("tile-ontime", fmtPct(s.onTimeRate), s.onTimeRate, "note-ontime", `${fmtInt(s.onTime)} / ${fmtInt(s.resolved)} 按时 on time`);
+    setTile("tile-median", s.medianHours === null ? "—" : `${s.medianHours.toFixed(1)} h`, s.medianHours, "note-median", s.p90Hours === null ? "" : `P90 ${s.p90Hours.toFixed(1)} h`);
+    setTile("tile-issued", fmtInt(s.pointsIssued), s.pointsIssued);
+    setTile("tile-redeemed", fmtInt(s.pointsRedeemed), s.pointsRedeemed, "note-points",
+      `兑换率 Redeemed ${s.pointsIssued ? fmtPct(s.pointsRedeemed / s.pointsIssued) : "—"} · 冲正 Reversed ${fmtInt(s.pointsReversed)}`);
+    setTile("tile-registered", fmtInt(s.registeredUsers), s.registeredUsers, "note-registered", "本期新注册 New in the range");
+    setTile("tile-reporters", fmtInt(s.activeReporters), s.activeReporters, "note-reporters",
+      s.activeReporters ? `人均 ${(s.received / s.activeReporters).toFixed(1)} 件 reports each` : "");
   }
-  for (const r of data.items) {
-    svg.appendChild(el("circle", { cx: px(r.lng).toFixed(1), cy: py(r.lat).toFixed(1), r: 4, fill: STATUS_COLORS[r.status] || "#555", "data-report": r.id, "data-status": r.status, class: "point" }));
+
+  function redemptions(byKind) {
+    const box = $("redemptions");
+    box.replaceChildren(...KINDS.map(([kind, zh, en]) => {
+      const c = byKind[kind] || { count: 0, points: 0 };
+      const div = document.createElement("div");
+      div.className = "kind";
+      div.dataset.kind = kind;
+      div.dataset.count = c.count;
+      div.dataset.points = c.points;
+      const k = document.createElement("div");
+      k.className = "k";
+      k.textContent = `${zh} ${en}`;
+      const v = document.createElement("div");
+      v.className = "v";
+      v.textContent = `${fmtInt(c.count)} 笔 · ${fmtInt(c.points)} 分`;
+      div.append(k, v);
+      return div;
+    }));
   }
-  Object.entries(STATUS_COLORS).forEach(([s, c], i) => {
-    svg.appendChild(el("circle", { cx: 12 + i * 130, cy: H - 12, r: 5, fill: c }));
-    svg.appendChild(el("text", { x: 22 + i * 130, y: H - 8, class: "legend" }, s));
-  });
-  $("map").replaceChildren(svg);
-  $("map").dataset.points = String(data.items.length);
-  $("map-note").textContent = `${data.items.length} 件未办结 open · ${data.asOf ? "as of " + new Date(data.asOf).toLocaleString() : ""}`;
-}
 
-async function load() {
-  const from = $("from").value, to = $("to").value;
-  const q = `?from=${from}&to=${to}`;
-  $("status").className = "status";
-  $("status").textContent = "加载中 Loading…";
-  try {
-    const [sum, daily, depts, open] = await Promise.all([api("/v1/kpi/summary" + q), api("/v1/kpi/daily" + q), api("/v1/kpi/departments" + q), api("/v1/kpi/open-reports")]);
-    setTile("tile-received", num(sum.received), sum.received);
-    setTile("tile-resolved", num(sum.resolved), sum.resolved);
-    setTile("tile-completion", pct(sum.completionRate), sum.completionRate);
-    setTile("tile-ontime", pct(sum.onTimeRate), sum.onTimeRate);
-    setTile("tile-median", num(sum.medianHours), sum.medianHours);
-    setTile("tile-issued", num(sum.pointsIssued), sum.pointsIssued);
-    setTile("tile-redeemed", num(sum.pointsRedeemed), sum.pointsRedeemed);
-    setTile("tile-registered", num(sum.registeredUsers), sum.registeredUsers);
-    setTile("tile-reporters", num(sum.activeReporters), sum.activeReporters);
-    const labels = daily.days.map((d) => d.date);
-    chart($("chart-daily"), labels, [
-      { name: "受理 received", color: COLORS.received, values: daily.days.map((d) => d.received) },
-      { name: "办结 resolved", color: COLORS.resolved, values: daily.days.map((d) => d.resolved) },
-    ], { bars: true });
-    chart($("chart-completion"), labels, [{ name: "办结率 completion", color: COLORS.rate, values: daily.days.map((d) => d.completionRate) }], { max: 1, percent: true });
-    chart($("chart-points"), labels, [
-      { name: "发放 issued", color: COLORS.issued, values: daily.days.map((d) => d.pointsIssued) },
-      { name: "兑换 redeemed", color: COLORS.redeemed, values: daily.days.map((d) => d.pointsRedeemed) },
-    ]);
-    hbars($("chart-categories"), sum.byCategory);
-    league(depts);
-    map(open);
-    $("status").textContent = `${from} – ${to}`;
-    document.body.dataset.loaded = "true";
-  } catch (e) {
-    $("status").className = "status error";
-    $("status").textContent = "无法加载 Could not load: " + e.message + (e.message === "unauthenticated" || e.message === "Unauthorized" ? " — sign in with a staff token." : "");
+  function categoryName(code) {
+    const c = state.data && state.data.cats[code];
+    return c ? c.nameZh : code;
   }
-}
 
-async function devSignin() {
-  const res = await fetch("../_local/token", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ sub: "console", groups: ["staff"] }) });
-  if (!res.ok) { $("dev-signin").hidden = true; return; }
-  const { token: t } = await res.json();
-  localStorage.setItem("civicsnap.token", t);
-  load();
-}
+  function cell(text, cls) {
+    const td = document.createElement("td");
+    if (cls) td.className = cls;
+    if (text !== undefined) td.textContent = text;
+    return td;
+  }
 
-function init() {
-  const today = new Date();
-  const iso = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
-  $("to").value = iso(today);
-  $("from").value = iso(new Date(today.getTime() - 29 * 86400000));
-  $("range").addEventListener("submit", (e) => { e.preventDefault(); load(); });
-  $("save-token").addEventListener("click", () => { localStorage.setItem("civicsnap.token", $("token").value.trim()); load(); });
-  $("dev-signin").addEventListener("click", devSignin);
-  // The dev sign-in exists only in the local stack (make run serves on loopback).
-  $("dev-signin").hidden = !["127.0.0.1", "localhost", "[::1]"].includes(location.hostname);
-  if (token()) load();
-}
+  function league(depts) {
+    const tbody = tid("league").querySelector("tbody");
+    tbody.replaceChildren(...depts.items.map((d) => {
+      const tr = document.createElement("tr");
+      tr.dataset.dept = d.dept;
+      tr.dataset.rank = d.rank === null || d.rank === undefined ? "" : String(d.rank);
+      const rank = cell(undefined, "rank");
+      if (d.rank === null || d.rank === undefined) {
+        tr.className = "unranked";
+        rank.textContent = "—";
+        const i = document.createElement("i");
+        i.append("未排名", document.createElement("br"), "not ranked");
+        i.title = `少于 ${depts.minCases} 件 Fewer than ${depts.minCases} cases: not ranked`;
+        rank.append(i);
+      } else {
+        if (d.rank <= 3) tr.className = "top" + d.rank;
+        const b = document.createElement("b");
+        b.textContent = d.rank;
+        rank.append(b);
+      }
+      const name = cell(d.nameZh || d.dept);
+      const en = document.createElement("span");
+      en.className = "dept-en";
+      en.textContent = d.nameEn || "";
+      name.append(en);
+      const rate = cell(undefined, "rate");
+      const bar = document.createElement("div");
+      bar.className = "bar";
+      const track = document.createElement("div");
+      track.className = "track";
+      const fill = document.createElement("div");
+      const cr = d.completionRate;
+      fill.className = "fill" + (cr === null ? "" : cr < 0.8 ? " low" : cr < 0.9 ? " mid" : "");
+      fill.style.width = cr === null ? "0" : `${Math.round(cr * 100)}%`;
+      track.append(fill);
+      const pct = document.createElement("span");
+      pct.className = "pct";
+      pct.textContent = fmtPct(cr);
+      bar.append(track, pct);
+      rate.append(bar);
+      tr.append(rank, name, cell(fmtInt(d.assigned), "num"), cell(fmtInt(d.resolved), "num"), rate,
+        cell(fmtPct(d.onTimeRate), "num"), cell(d.medianHours === null ? "—" : d.medianHours.toFixed(1), "num"));
+      return tr;
+    }));
+    $("league-note").textContent = `按 KPI 接口排名；少于 ${depts.minCases} 件的部门列出但不排名（—）。 ` +
+      `Ranked by the KPI API; departments with fewer than ${depts.minCases} cases are listed but not ranked (—).`;
+  }
 
-init();
+  function openMap(open, depts) {
+    const names = Object.fromEntries(depts.items.map((d) => [d.dept, d.nameZh]));
+    const items = open.items || [];
+    const container = $("map");
+    container.dataset.count = items.length;
+    Charts.map(container, {
+      label: "未办结案件地图 Open reports map", areas: open.areas || [], points: items, bbox: open.bbox, areaColors: AREA_COLORS,
+      color: (s) => (STATUS[s] || STATUS.submitted).color,
+      describe: (p) => {
+        const st = STATUS[p.status];
+        return `${categoryName(p.category)} · ${st ? st.zh + " " + st.en : p.status} · ${names[p.leadDept] || p.leadDept || "—"}`;
+      },
+    });
+    const counts = {};
+    for (const p of items) counts[p.status] = (counts[p.status] || 0) + 1;
+    const legend = $("map-legend");
+    const entries = Object.keys(STATUS).filter((s) => counts[s] || s !== "submitted");
+    for (const s of Object.keys(counts)) if (!entries.includes(s)) entries.push(s);
+    legend.replaceChildren(...entries.map((s) => {
+      const st = STATUS[s] || { zh: s, en: "", color: STATUS.submitted.color };
+      const span = document.createElement("span");
+      span.dataset.status = s;
+      span.dataset.count = counts[s] || 0;
+      const sw = document.createElement("span");
+      sw.className = "sw";
+      sw.style.background = st.color;
+      const b = document.createElement("b");
+      b.textContent = fmtInt(counts[s] || 0);
+      span.append(sw, `${st.zh} ${st.en}`, b);
+      return span;
+    }));
+    const total = document.createElement("span");
+    total.textContent = `共 Total`;
+    const tb = document.createElement("b");
+    tb.textContent = fmtInt(items.length);
+    total.append(tb);
+    legend.append(total);
+    const asOf = open.asOf ? new Date(open.asOf).toLocaleString("zh-CN", { hour12: false }) : "—";
+    $("asof").textContent = `未办结快照 Open-reports snapshot: ${asOf}`;
+  }
+
+  // ---- wiring -----------------------------------------------------------------------------------
+
+  function init() {
+    const params = new URL(location.href).searchParams;
+    if (isDate(params.get("from")) && isDate(params.get("to"))) {
+      state.from = params.get("from");
+      state.to = params.get("to");
+      $("from").value = state.from;
+      $("to").value = state.to;
+    }
+    $("token-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const t = $("token").value.trim().replace(/^Bearer\s+/i, "");
+      $("token").value = "";
+      if (!t) return;
+      setToken(t);
+      load();
+    });
+    $("dev-signin").addEventListener("click", devSignIn);
+    $("signout").addEventListener("click", signOut);
+    $("range").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const from = $("from").value;
+      const to = $("to").value;
+      if (!isDate(from) || !isDate(to) || from > to) {
+        fail("日期范围无效 The range is not valid: From must not be after To.");
+        return;
+      }
+      state.from = from;
+      state.to = to;
+      load();
+    });
+    for (const b of document.querySelectorAll(".quick button")) {
+      b.addEventListener("click", () => {
+        const to = state.today || localToday();
+        state.from = addDays(to, -(Number(b.dataset.days) - 1));
+        state.to = to;
+        load();
+      });
+    }
+    let resize = 0;
+    window.addEventListener("resize", () => {
+      clearTimeout(resize);
+      resize = setTimeout(() => { if (body.dataset.state === "ready") render(); }, 150);
+    });
+    showWho();
+    probeDevSignIn();
+    if (state.token) load();
+    else setState("signed-out");
+  }
+
+  init();
+})();
