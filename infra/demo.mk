@@ -18,7 +18,7 @@ browser-deps:
 
 ## make browser-test: a fresh local stack on a free port, a demo month loaded through its API, the console
 ## checked in headless Chromium against the KPI API; the stack is stopped after. Screenshot:
-## tests/output/browser/dashboard.png. DEMO_FLAGS sizes the month (default -reports 180 -citizens 60).
+## tests/output/browser/dashboard.png. DEMO_FLAGS sizes the month (default -days 14 -reports 40 -citizens 15).
 .PHONY: browser-test
 browser-test: $(VENV_STAMP) browser-deps
 	tests/browser/run.sh

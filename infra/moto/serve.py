@@ -98,64 +98,32 @@ def keep_stream_shards_on_rollback():
     the restored table, less the records of the writes that were rolled back.
     """
     import copy
-    from collections import defaultdict
 
     import moto.dynamodb.models as dynamodb_models
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
     original = DynamoDBBackend.transact_write_items
 
-    def targets(backend, transact_items):
-        """The (hash, range) keys of the items each table's part of the transaction writes."""
-        keys = {}
-        for entry in transact_items:
-            for op in entry.values():
-                table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
-                attrs = (op.get("Item") or op.get("Key") or {}) if table is not None else {}
-                if table is None or table.hash_key_attr not in attrs:
-                    continue
-                rng = None
-                if table.range_key_attr is not None:
-                    if table.range_key_attr not in attrs:
-                        continue
-                    rng = DynamoType(attrs[table.range_key_attr])
-                keys.setdefault(id(table), []).append((DynamoType(attrs[table.hash_key_attr]), rng))
-        return keys
-
-    def backup(table, keys):
-        """A copy of the table that a rollback can stand in for it: the table object and its item index
-        are copied one level down (pointers), and only the items the transaction writes — the only ones
-        it can change — are deep-copied. moto's own backup deep-copies every item (and the stream shard,
-        every record ever written with both its images), which made each transaction slower than the last:
-        a demo month reached the functions' 10 s timeout."""
-        snap = copy.copy(table)
-        if table.range_key_attr is not None:
-            snap.items = defaultdict(dict, {h: dict(partition) for h, partition in table.items.items()})
-        else:
-            snap.items = dict(table.items)
-        for h, r in keys:
-            if r is None:
-                if h in table.items:
-                    snap.items[h] = copy.deepcopy(table.items[h])
-            elif h in table.items and r in table.items[h]:
-                snap.items[h][r] = copy.deepcopy(table.items[h][r])
-        return snap
-
-    class OneBackupPerTable:
+    class OneCopyPerTable:
         """Stands in for the copy module inside one transaction: moto deep-copies a table once per item
-        that touches it, all before the first write; one backup per table (see backup) is the same state
-        for a fraction of the time."""
+        that touches it, all before the first write, so one copy per table is the same backup for a
+        fraction of the time (a 10-item transaction on a big table copied it 10 times)."""
 
-        def __init__(self, keys):
-            self.keys = keys
+        def __init__(self):
             self.tables = {}
 
         def deepcopy(self, value, memo=None):
             if isinstance(value, Table):
                 if id(value) not in self.tables:
-                    self.tables[id(value)] = backup(value, self.keys.get(id(value), []))
+                    # The stream shard is left out of the backup: it only grows (every write appends a
+                    # record with both images), so copying it made each transaction slower than the last,
+                    # and the rollback below puts the original shard back anyway.
+                    shard, value.stream_shard = value.stream_shard, None
+                    try:
+                        self.tables[id(value)] = copy.deepcopy(value)
+                    finally:
+                        value.stream_shard = shard
                 return self.tables[id(value)]
             return copy.deepcopy(value, memo)
 
@@ -168,14 +136,14 @@ def keep_stream_shards_on_rollback():
             for name, table in self.tables.items()
             if table.stream_shard is not None
         }
-        dynamodb_models.copy = OneBackupPerTable(targets(self, transact_items))
+        dynamodb_models.copy = OneCopyPerTable()
         try:
             return original(self, transact_items)
         except Exception:
             for name, (shard, length) in shards.items():
                 table = self.tables.get(name)
-                if table is not None:
-                    # the restored backup keeps the original shard, less the rolled-back writes' records
+                if table is not None and table.stream_shard is not shard:
+                    # the restored backup has no shard of its own: give it back the original
                     del shard.items[length:]
                     shard.table = table
                     table.stream_shard = shard
@@ -184,51 +152,6 @@ def keep_stream_shards_on_rollback():
             dynamodb_models.copy = copy
 
     DynamoDBBackend.transact_write_items = transact_write_items
-
-
-def faster_queries():
-    """Patch moto's Query to skip work whose result it throws away.
-
-    moto answers a Query by filtering all_items(), which lists every item of the table *sorted by primary
-    key* (a Python sort comparing DynamoType objects), and then sorts what it kept by the queried key
-    anyway. That makes every Query cost a sort of the whole table: on a stack that has taken a month of
-    reports (some ten thousand items) a Query takes 100-200 ms, and the requests that make a few of them
-    take a second. Here a Query sees, in place of all_items(), only the partition's items when it is on
-    the table's own key (what moto's filter would keep) and the items unsorted when it is on an index; moto
-    then filters, sorts, pages and projects them as before, so the answer is the same.
-    """
-    import inspect
-
-    from moto.dynamodb.models.table import Table
-
-    original = Table.query
-    signature = inspect.signature(original)
-
-    def unsorted(table):
-        if table.range_key_attr is None:
-            return list(table.items.values())
-        return [item for partition in table.items.values() for item in partition.values()]
-
-    def query(self, *args, **kwargs):
-        bound = signature.bind(self, *args, **kwargs)
-        hash_key = bound.arguments.get("hash_key")
-        if bound.arguments.get("index_name"):
-            items = unsorted(self)
-        elif hash_key is None:
-            return original(self, *args, **kwargs)
-        elif hash_key not in self.items:
-            items = []
-        elif self.range_key_attr is None:
-            items = [self.items[hash_key]]
-        else:
-            items = list(self.items[hash_key].values())
-        self.all_items = lambda: items
-        try:
-            return original(self, *args, **kwargs)
-        finally:
-            del self.all_items
-
-    Table.query = query
 
 
 def parse_args(argv):
@@ -273,7 +196,6 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, stop_on_signal)
     signal.signal(signal.SIGINT, stop_on_signal)
     keep_stream_shards_on_rollback()
-    faster_queries()
 
     app = DomainDispatcherApplication(create_backend_app)
     for name in filter(None, (s.strip() for s in args.warm.split(","))):

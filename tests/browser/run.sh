@@ -3,7 +3,7 @@
 # binary, as tests/e2e starts it), a demo month loaded into it through the API, then the console checked
 # in headless Debian Chromium (node --test, playwright-core), and the stack stopped.
 # Output in tests/output/browser: dashboard.png, stack.log, demo.txt.
-# Env: DEMO_FLAGS (default "-reports 180 -citizens 60": a month, smaller than `make demo`'s, for time).
+# Env: DEMO_FLAGS (default "-days 14 -reports 40 -citizens 15": a fortnight, smaller than `make demo`'s, for time).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=tests/output/browser
@@ -34,7 +34,7 @@ grep -q ready "$out/stack.out" || { echo "the local stack did not become ready";
 
 start=$(date +%s)
 # shellcheck disable=SC2086 # DEMO_FLAGS is a list of flags
-if ! API=$api go run ./infra/cmd/demo -q ${DEMO_FLAGS:--reports 180 -citizens 60} >"$out/demo.txt" 2>&1; then
+if ! API=$api go run ./infra/cmd/demo -q ${DEMO_FLAGS:--days 14 -reports 40 -citizens 15} >"$out/demo.txt" 2>&1; then
   cat "$out/demo.txt"
   exit 1
 fi
