@@ -25,7 +25,8 @@ test("the console shows the KPI API's figures for the demo month", { skip: !API 
   await signIn.click();
   await page.waitForSelector("body[data-state=ready]", { timeout: 60_000 });
   await page.waitForSelector('[data-testid="league"] tbody tr');
-  await page.waitForSelector('[data-testid="chart-daily"] rect[data-series]');
+  // attached, not visible: a day without reports draws a zero-height bar
+  await page.waitForSelector('[data-testid="chart-daily"] rect[data-series]', { state: "attached" });
 
   const token = await page.evaluate(() => localStorage.getItem("civicsnap.token"));
   assert.ok(token, "the dev sign-in stored a token");
