@@ -51,8 +51,8 @@ include infra/build.mk
 include infra/demo.mk
 
 ## Recompute the KPI snapshots of a range against `make run`'s stack: make kpi-backfill FROM=2026-11-01 TO=2026-11-30
+## (a day per request, retried on 5xx/429/timeouts — a recomputation is safe to repeat — with progress).
 .PHONY: kpi-backfill
 kpi-backfill:
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make kpi-backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
-	curl -sf -X POST "http://127.0.0.1:$(PORT)/_local/schedules/KpiFunction" -d '{"from":"$(FROM)","to":"$(TO)"}'
-	@echo
+	go run ./infra/cmd/demo -api http://127.0.0.1:$(PORT) -backfill $(FROM)..$(TO)
