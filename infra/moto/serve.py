@@ -20,6 +20,12 @@ SIGTERM and SIGINT stop it cleanly (exit status 0). With --exit-on-stdin-eof it 
 closes, so a parent that dies without cleaning up does not leave moto behind.
 
 Requests are not logged unless MOTO_SERVE_LOG_REQUESTS=1; errors always are.
+
+moto itself is patched before the first request by infra/moto/patches.py (queries through per-partition
+indexes, transactions backed up by the items they touch, stream records and shard iterators that expire, no
+model object kept forever; each patch's docstring says what and why). The patches are written for one moto
+version and refuse to start on another unless --any-moto-version is given. --without-patch NAME (repeatable)
+leaves one out, so a test can show what it fixes.
 """
 
 import argparse
@@ -41,6 +47,8 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
     MotoRequestHandler,
     create_backend_app,
 )
+
+import patches  # noqa: E402  (infra/moto/patches.py, beside this script)
 
 # Backends the civicsnap stack uses. Building a backend app imports its moto module, which takes a second or
 # two; doing it before the ready line keeps that latency out of the first request (and out of test timeouts).
@@ -87,73 +95,6 @@ class Serialized:
             environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
 
 
-def keep_stream_shards_on_rollback():
-    """Patch moto's TransactWriteItems: keep each table's stream shard object on a rollback, and take one
-    backup copy per table rather than one per item.
-
-    moto rolls a cancelled transaction back by replacing the whole table with a deep copy taken before it,
-    stream shard included. Shard iterators already handed out hold the old shard object, so every stream
-    reader (the local event source mappings) would stop seeing new records after the first cancelled
-    transaction. Real DynamoDB has no such effect. After moto's rollback, the original shard is put back on
-    the restored table, less the records of the writes that were rolled back.
-    """
-    import copy
-
-    import moto.dynamodb.models as dynamodb_models
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
-
-    original = DynamoDBBackend.transact_write_items
-
-    class OneCopyPerTable:
-        """Stands in for the copy module inside one transaction: moto deep-copies a table once per item
-        that touches it, all before the first write, so one copy per table is the same backup for a
-        fraction of the time (a 10-item transaction on a big table copied it 10 times)."""
-
-        def __init__(self):
-            self.tables = {}
-
-        def deepcopy(self, value, memo=None):
-            if isinstance(value, Table):
-                if id(value) not in self.tables:
-                    # The stream shard is left out of the backup: it only grows (every write appends a
-                    # record with both images), so copying it made each transaction slower than the last,
-                    # and the rollback below puts the original shard back anyway.
-                    shard, value.stream_shard = value.stream_shard, None
-                    try:
-                        self.tables[id(value)] = copy.deepcopy(value)
-                    finally:
-                        value.stream_shard = shard
-                return self.tables[id(value)]
-            return copy.deepcopy(value, memo)
-
-        def __getattr__(self, name):
-            return getattr(copy, name)
-
-    def transact_write_items(self, transact_items):
-        shards = {
-            name: (table.stream_shard, len(table.stream_shard.items))
-            for name, table in self.tables.items()
-            if table.stream_shard is not None
-        }
-        dynamodb_models.copy = OneCopyPerTable()
-        try:
-            return original(self, transact_items)
-        except Exception:
-            for name, (shard, length) in shards.items():
-                table = self.tables.get(name)
-                if table is not None and table.stream_shard is not shard:
-                    # the restored backup has no shard of its own: give it back the original
-                    del shard.items[length:]
-                    shard.table = table
-                    table.stream_shard = shard
-            raise
-        finally:
-            dynamodb_models.copy = copy
-
-    DynamoDBBackend.transact_write_items = transact_write_items
-
-
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -168,7 +109,42 @@ def parse_args(argv):
         action="store_true",
         help="stop when stdin reaches EOF (the parent closed it or died)",
     )
+    # moto patches (infra/moto/patches.py)
+    parser.add_argument(
+        "--without-patch",
+        action="append",
+        default=[],
+        metavar="NAME",
+        choices=list(patches.PATCHES),
+        help="leave one moto patch out (repeatable); one of: " + ", ".join(patches.PATCHES),
+    )
+    parser.add_argument(
+        "--any-moto-version",
+        action="store_true",
+        help=f"apply the patches although moto is not {patches.MOTO_VERSION} (or set {patches.ANY_VERSION_ENV}=1)",
+    )
+    parser.add_argument(
+        "--stream-retention",
+        type=float,
+        default=patches.stream_retention_seconds,
+        metavar="SECONDS",
+        help="how long stream records stay readable (default 86400: DynamoDB's 24 hours)",
+    )
+    parser.add_argument(
+        "--shard-iterator-lifetime",
+        type=float,
+        default=patches.shard_iterator_lifetime_seconds,
+        metavar="SECONDS",
+        help="how long a shard iterator is valid after it was issued (default 900: DynamoDB's 15 minutes)",
+    )
     return parser.parse_args(argv)
+
+
+def patch_moto(args):
+    """Applies infra/moto/patches.py as the flags say; returns the names of the patches applied."""
+    patches.stream_retention_seconds = args.stream_retention
+    patches.shard_iterator_lifetime_seconds = args.shard_iterator_lifetime
+    return patches.apply(without=args.without_patch, any_version=args.any_moto_version)
 
 
 def stop_on_signal(signum, frame):
@@ -195,7 +171,13 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, stop_on_signal)
     signal.signal(signal.SIGINT, stop_on_signal)
-    keep_stream_shards_on_rollback()
+    try:
+        applied = patch_moto(args)
+    except RuntimeError as err:  # moto is not the version the patches were written for
+        print(f"serve.py: {err}", file=sys.stderr)
+        return 2
+    if os.environ.get("MOTO_SERVE_LOG_REQUESTS") == "1":
+        print(f"serve.py: moto patches applied: {', '.join(applied) or 'none'}", file=sys.stderr)
 
     app = DomainDispatcherApplication(create_backend_app)
     for name in filter(None, (s.strip() for s in args.warm.split(","))):
