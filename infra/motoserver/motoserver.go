@@ -49,6 +49,9 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// StartTimeout bounds how long Start waits for moto to answer; default 30 s.
 	StartTimeout time.Duration
+	// Args are more serve.py arguments, e.g. "--without-patch", "query_indexes" to show what a moto patch
+	// (infra/moto/patches.py) fixes, or "--stream-retention", "2" to age stream records in a test.
+	Args []string
 }
 
 // Server is a running moto process. Stop it when done; ForTest does that for tests.
@@ -86,8 +89,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	defer cancel()
 
 	ready := make(chan string, 1)
-	cmd := exec.Command(python, script,
-		"--host", "127.0.0.1", "--port", strconv.Itoa(opts.Port), "--exit-on-stdin-eof")
+	args := append([]string{script, "--host", "127.0.0.1", "--port", strconv.Itoa(opts.Port), "--exit-on-stdin-eof"}, opts.Args...)
+	cmd := exec.Command(python, args...)
 	cmd.Dir = dir
 	cmd.Stdout = &readyWriter{ready: ready, next: opts.Stdout}
 	stderr := &tailWriter{max: 4 << 10, next: opts.Stderr}
@@ -180,6 +183,9 @@ func (s *Server) waitHTTP(ctx context.Context) error {
 
 // Endpoint returns moto's base URL, http://127.0.0.1:PORT.
 func (s *Server) Endpoint() string { return s.endpoint }
+
+// Pid returns the moto process's id (to read its memory use in a benchmark, say).
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
 
 // Stop terminates moto: SIGTERM to its process group, then SIGKILL if it has not exited within a few
 // seconds. Calling Stop again returns the first result. It reports an error if moto had already exited

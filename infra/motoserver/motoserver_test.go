@@ -83,6 +83,7 @@ func TestStartFails(t *testing.T) {
 		{name: "missing python", opts: Options{Python: "/nonexistent/.venv/bin/python"}, want: "make venv"},
 		{name: "missing script", opts: Options{Script: "/nonexistent/serve.py"}, want: "server script"},
 		{name: "python without moto", opts: Options{Python: "/bin/false"}, want: "exited before it was ready"},
+		{name: "unknown moto patch", opts: Options{Args: []string{"--without-patch", "no_such_patch"}}, want: "invalid choice: 'no_such_patch'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
