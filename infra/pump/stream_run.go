@@ -240,6 +240,11 @@ func (r *streamRun) read(ctx context.Context, sh *shard) bool {
 	}
 	if sh.iterator == nil {
 		if err := r.position(ctx, sh); err != nil {
+			if trimmed := (*types.TrimmedDataAccessException)(nil); errors.As(err, &trimmed) {
+				// the records after the last one read are gone (older than the stream keeps): carry on
+				// from the oldest record kept, as Lambda does
+				sh.startAt = types.ShardIteratorTypeTrimHorizon
+			}
 			r.readFailed(ctx, sh, "get shard iterator", err)
 			return false
 		}
