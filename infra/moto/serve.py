@@ -137,7 +137,18 @@ def parse_args(argv):
         metavar="SECONDS",
         help="how long a shard iterator is valid after it was issued (default 900: DynamoDB's 15 minutes)",
     )
+    # civicsnap state (infra/moto/state.py): the save/load routes exist only with --state-dir.
+    parser.add_argument("--state-dir", help="serve POST /_civicsnap/state/save and /load on this directory")
     return parser.parse_args(argv)
+
+
+def with_state_routes(serialized, state_dir):
+    """civicsnap state (infra/moto/state.py): save/load routes in front of moto, under Serialized's lock."""
+    if not state_dir:
+        return serialized
+    import state  # infra/moto/state.py, beside this script
+
+    return state.StateRoutes(serialized, serialized.lock, state_dir)
 
 
 def patch_moto(args):
@@ -190,7 +201,7 @@ def main(argv=None):
     server = make_server(
         args.host,
         args.port,
-        Serialized(app),
+        with_state_routes(Serialized(app), args.state_dir),
         threaded=True,
         request_handler=MotoRequestHandler,
     )
