@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,6 +50,8 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// StartTimeout bounds how long Start waits for moto to answer; default 30 s.
 	StartTimeout time.Duration
+	// StateDir enables SaveState and LoadState on this directory (serve.py --state-dir, infra/moto/state.py).
+	StateDir string
 	// Args are more serve.py arguments, e.g. "--without-patch", "query_indexes" to show what a moto patch
 	// (infra/moto/patches.py) fixes, or "--stream-retention", "2" to age stream records in a test.
 	Args []string
@@ -62,8 +65,9 @@ type Server struct {
 	stdin    io.Closer
 	stderr   *tailWriter
 
-	exited  chan struct{} // closed when cmd.Wait returned
-	waitErr error         // cmd.Wait's result; read only after exited is closed
+	exited   chan struct{} // closed when cmd.Wait returned
+	waitErr  error         // cmd.Wait's result; read only after exited is closed
+	stopping atomic.Bool   // Stop was called: from then on an exit is the one asked for (see Err)
 
 	stopOnce sync.Once
 	stopErr  error
@@ -90,6 +94,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	ready := make(chan string, 1)
 	args := append([]string{script, "--host", "127.0.0.1", "--port", strconv.Itoa(opts.Port), "--exit-on-stdin-eof"}, opts.Args...)
+	if opts.StateDir != "" {
+		args = append(args, "--state-dir", opts.StateDir)
+	}
 	cmd := exec.Command(python, args...)
 	cmd.Dir = dir
 	cmd.Stdout = &readyWriter{ready: ready, next: opts.Stdout}
@@ -201,6 +208,7 @@ func (s *Server) stop() error {
 		return fmt.Errorf("motoserver: moto had already exited (%v):\n%s", s.waitErr, s.stderr.String())
 	default:
 	}
+	s.stopping.Store(true)
 	// Closing stdin alone would also stop it (serve.py watches for EOF); the signal reaches the whole group.
 	termErr := terminate(s.cmd)
 	_ = s.stdin.Close()
