@@ -240,7 +240,7 @@ func (e *stateEnv) read(t *testing.T) snapshot {
 
 func TestStateRoundTrip(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "state") // not there yet: the save creates it
+	dir := filepath.Join(t.TempDir(), "state")                    // not there yet: the save creates it
 	photo := bytes.Repeat([]byte{0xff, 0xd8, 0x00, 0x7f}, 25_000) // 100 kB of binary
 	first := startState(t, dir, true)
 	// A first run: nothing saved yet is not an error.
