@@ -50,17 +50,25 @@ func idemKey(r idem.Record) map[string]types.AttributeValue {
 // ClaimKey puts the in-flight record unless the key is held. A record past its TTL that DynamoDB has not
 // yet deleted counts as free. When the key is held, the existing record comes back with the failed
 // condition (ReturnValuesOnConditionCheckFailure), so a replay costs this one call.
+//
+// "Past its TTL" is judged by the claimant's clock (rec.ClaimedAt), which set the TTL: the functions'
+// clock, which the local stack can set to another day than the wall clock (make demo, make scale). By the
+// wall clock every key claimed a month back would look expired, and a retried request would create again.
 func (s *Store) ClaimKey(ctx context.Context, rec idem.Record) (*idem.Record, error) {
 	item, err := attributevalue.MarshalMap(toIdemItem(rec))
 	if err != nil {
 		return nil, err
+	}
+	now := rec.ClaimedAt
+	if now.IsZero() {
+		now = time.Now()
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                           &s.table,
 		Item:                                item,
 		ConditionExpression:                 aws.String("attribute_not_exists(pk) OR #ttl < :now"),
 		ExpressionAttributeNames:            map[string]string{"#ttl": "ttl"},
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": num(time.Now().Unix())},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": num(now.Unix())},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err == nil {

@@ -35,6 +35,9 @@ type Record struct {
 	Result      []byte    // the stored result (JSON), when Done
 	LockedUntil time.Time // an in-flight claim older than this may be taken over
 	ExpiresAt   time.Time // the record's TTL
+	// ClaimedAt is when a claim is made, by the claimant's clock: whether an existing record has expired
+	// is judged by that clock, the one its ExpiresAt came from (not stored).
+	ClaimedAt time.Time
 }
 
 // Errors of the protocol.

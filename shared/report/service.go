@@ -121,7 +121,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, key string, body
 	now := s.now().UTC().Truncate(time.Millisecond)
 	claim := idem.Record{
 		Scope: "report", Owner: p.Sub, Key: key, BodyHash: idem.Hash(body), Status: idem.InFlight,
-		ResourceID: s.newID(), LockedUntil: now.Add(idem.Lease), ExpiresAt: now.Add(idem.TTL),
+		ResourceID: s.newID(), LockedUntil: now.Add(idem.Lease), ExpiresAt: now.Add(idem.TTL), ClaimedAt: now,
 	}
 	existing, err := s.store.ClaimKey(ctx, claim)
 	if err != nil {
