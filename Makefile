@@ -28,6 +28,19 @@ run: $(VENV_STAMP)
 	go build -o bin/civicsnap-local ./infra/cmd/civicsnap-local
 	PORT=$(PORT) exec bin/civicsnap-local
 
+## make run keeps its data in STATE_DIR: loaded at start, saved on Ctrl-C. Only `make run` gets it, so the
+## e2e and browser tests, which start the same binary, run on a fresh stack.
+## make reset: forget it; the next `make run` starts from the seed.
+STATE_DIR ?= $(CURDIR)/.local/state
+run: export CIVICSNAP_STATE_DIR = $(STATE_DIR)
+.PHONY: reset
+reset:
+	@test -n "$(STATE_DIR)" || { echo "make reset: STATE_DIR is empty"; exit 2; }
+	@if [ -e "$(STATE_DIR)/lock" ] && command -v flock >/dev/null && ! flock -n "$(STATE_DIR)/lock" true; then \
+	  echo "make reset: a make run is using $(STATE_DIR) (it would save it again when it stops): stop it first"; exit 1; fi
+	rm -rf -- "$(STATE_DIR)"
+	@echo "make reset: emptied $(STATE_DIR); the next make run starts from the seed"
+
 ## make test: everything CI checks, in order of cost.
 .PHONY: test
 test: $(VENV_STAMP) vet gotest sam-validate sam-build smoke browser-test

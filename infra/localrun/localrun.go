@@ -40,6 +40,9 @@ type Options struct {
 	Template string // path to template.yaml; default: the module root's
 	Prefix   string // resource name prefix
 	Log      *slog.Logger
+	// StateDir keeps the stack's data between runs: Start loads what was saved there, Shutdown saves
+	// (state.go). Empty: nothing is loaded or saved, as tests want.
+	StateDir string
 }
 
 // Stack is a running local stack.
@@ -57,6 +60,13 @@ type Stack struct {
 	sink     *sink.Sink
 	cancel   context.CancelFunc
 	clock    clock
+
+	// Loaded is what Start loaded from Options.StateDir (Found false on a first run); nil without one.
+	Loaded    *motoserver.StateSummary
+	stateDir  string
+	unlock    func()        // releases the state directory's lock
+	pumpsDone chan struct{} // closed when the pumps' Run has returned
+	started   bool          // Start completed: only then may Shutdown save over the saved state
 }
 
 // Start brings the stack up. Stop it with Close.
@@ -78,14 +88,24 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	moto, err := motoserver.Start(ctx, motoserver.Options{Port: opts.MotoPort})
+	var unlock func()
+	if opts.StateDir != "" {
+		if unlock, err = lockStateDir(opts.StateDir); err != nil {
+			return nil, err
+		}
+	}
+	moto, err := motoserver.Start(ctx, motoserver.Options{Port: opts.MotoPort, StateDir: opts.StateDir})
 	if err != nil {
+		if unlock != nil {
+			unlock()
+		}
 		return nil, err
 	}
-	st = &Stack{Moto: moto, log: opts.Log}
+	st = &Stack{Moto: moto, log: opts.Log, stateDir: opts.StateDir, unlock: unlock}
+	partial := st // `return nil, err` sets st to nil before deferred calls run
 	defer func() {
 		if err != nil {
-			_ = st.Close(context.WithoutCancel(ctx))
+			_ = partial.Close(context.WithoutCancel(ctx))
 		}
 	}()
 	if st.AWS, err = moto.AWSConfig(ctx); err != nil {
@@ -93,6 +113,11 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	}
 	if st.Names, err = tpl.Create(ctx, st.AWS, opts.Prefix, motoserver.S3Options); err != nil {
 		return nil, err
+	}
+	if opts.StateDir != "" {
+		if err := st.loadState(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if st.Issuer, err = gateway.NewIssuer(LocalIssuer, LocalAudience, 12*time.Hour); err != nil {
 		return nil, err
@@ -113,6 +138,7 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	if st.pumps, err = st.startPumps(tpl); err != nil {
 		return nil, err
 	}
+	go st.superviseMoto()
 	st.sink = sink.New()
 	extra := st.sink.Routes()
 	extra["POST /_local/token"] = http.HandlerFunc(st.mintToken)
@@ -120,6 +146,9 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	extra["GET /_local/clock"] = http.HandlerFunc(st.serveClock)
 	extra["POST /_local/clock"] = http.HandlerFunc(st.serveClock)
 	extra["POST /_local/drain"] = http.HandlerFunc(st.serveDrain)
+	if opts.StateDir != "" {
+		extra["POST /_local/state/save"] = http.HandlerFunc(st.serveSave)
+	}
 	gw, err := gateway.New(routes, st.Issuer, opts.Log, extra)
 	if err != nil {
 		return nil, err
@@ -130,6 +159,7 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 			opts.Log.Error("api server stopped", "err", err)
 		}
 	}()
+	st.started = true
 	return st, nil
 }
 
@@ -187,6 +217,10 @@ func (st *Stack) seed(ctx context.Context) error {
 		return errors.New("template has no Table")
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(st.AWS), table.Name, time.UTC)
+	var into seed.Store = store
+	if st.Loaded != nil && st.Loaded.Found {
+		into = keepEdits{Store: store}
+	}
 	sm := secretsmanager.NewFromConfig(st.AWS)
 	putSecret := func(ctx context.Context, name, value string) error {
 		_, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: &name, SecretString: &value})
@@ -196,7 +230,7 @@ func (st *Stack) seed(ctx context.Context) error {
 		}
 		return err
 	}
-	return seed.Load(ctx, store, putSecret, seed.Options{LocalAPI: st.API, SecretPrefix: "civicsnap/local"})
+	return seed.Load(ctx, into, putSecret, seed.Options{LocalAPI: st.API, SecretPrefix: "civicsnap/local"})
 }
 
 // mintToken serves POST /_local/token: {"sub","groups",["dept"]} → {"token"}. Local only.
@@ -219,19 +253,10 @@ func (st *Stack) mintToken(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"token": tok})
 }
 
-// Close stops the API and moto.
+// Close stops the stack like Shutdown, for callers that do not need to know what was saved.
 func (st *Stack) Close(ctx context.Context) error {
-	var errs []error
-	if st.server != nil {
-		errs = append(errs, st.server.Shutdown(ctx))
-	}
-	if st.cancel != nil {
-		st.cancel()
-	}
-	if st.Moto != nil {
-		errs = append(errs, st.Moto.Stop())
-	}
-	return errors.Join(errs...)
+	_, err := st.Shutdown(ctx)
+	return err
 }
 
 // PortFromEnv reads PORT (default 3000).

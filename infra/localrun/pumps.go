@@ -37,7 +37,9 @@ func (st *Stack) startPumps(tpl *stack.Template) (*pump.Set, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
+	st.pumpsDone = make(chan struct{})
 	go func() {
+		defer close(st.pumpsDone)
 		if err := set.Run(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, pump.ErrStopped) {
 			st.log.Error("pumps stopped", "err", err)
 		}
