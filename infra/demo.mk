@@ -22,3 +22,12 @@ browser-deps:
 .PHONY: browser-test
 browser-test: $(VENV_STAMP) browser-deps
 	tests/browser/run.sh
+
+## make scale: a month of Mengzi at full size (about 13,400 reports from 6,300 active citizens among 76,000)
+## through a fresh local stack of its own, then the KPI roll-up: prints the KPIs beside the plan, request
+## rate and p50/p99 latency by tenth of the run, moto's peak memory and the wall time; fails if a target
+## is missed. SCALE_FLAGS: -reports N (smaller months to try), -workers, -seed, -log FILE.
+SCALE_FLAGS ?=
+.PHONY: scale
+scale: $(VENV_STAMP)
+	go run ./infra/cmd/scale $(SCALE_FLAGS)
