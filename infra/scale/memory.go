@@ -2,7 +2,6 @@ package scale
 
 import (
 	"bufio"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -128,18 +127,6 @@ func descendants(pid int) []int {
 		out = append(out, descendants(c)...)
 	}
 	return out
-}
-
-// motoPid finds the moto server among this process's children: the Python process running a script under
-// infra/moto/.
-func motoPid() (int, error) {
-	for _, c := range children(os.Getpid()) {
-		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(c), "cmdline"))
-		if err == nil && strings.Contains(string(b), "infra/moto/") {
-			return c, nil
-		}
-	}
-	return 0, fmt.Errorf("no moto process among the children of %d (not Linux?)", os.Getpid())
 }
 
 func mb(n int64) float64 { return float64(n) / (1 << 20) }

@@ -114,7 +114,7 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 			fmt.Fprintln(out, "stopping the stack:", cerr)
 		}
 	}()
-	pid := motoProcess(st)
+	pid := st.Moto.Pid()
 	mem := watchMemory(pid, 500*time.Millisecond)
 	defer func() {
 		rep.MotoHWM, rep.MotoRSS = mem.Stop()
@@ -144,16 +144,6 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 		rep.P50Ratio = ms(rep.Tenths[9].P50) / ms(rep.Tenths[0].P50)
 	}
 	return rep, err
-}
-
-// motoProcess returns the stack's moto process id, from the server if it tells (a Pid method), else
-// from /proc; 0 if neither knows.
-func motoProcess(st *localrun.Stack) int {
-	if p, ok := any(st.Moto).(interface{ Pid() int }); ok {
-		return p.Pid()
-	}
-	pid, _ := motoPid()
-	return pid
 }
 
 // preload writes the profiles of the citizens registered before the month.
