@@ -60,7 +60,7 @@ func startState(t *testing.T, dir string, create bool) *stateEnv {
 }
 
 // create makes the resources as infra/stack would: a table with a GSI and a stream, a bucket, a queue.
-func (e *stateEnv) create(t *testing.T) {
+func (e *stateEnv) create(t testing.TB) {
 	t.Helper()
 	ctx := t.Context()
 	s := func(name string) types.AttributeDefinition {
