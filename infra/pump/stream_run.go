@@ -201,6 +201,14 @@ func (r *streamRun) cycle(ctx context.Context) {
 				wake = at
 			}
 		}
+		// A shard backing off after a failed read has not been read: records may be waiting in it, so
+		// this cycle proves nothing idle (a Drain returning now would let its caller run ahead of them).
+		if now := time.Now(); now.Before(sh.readAfter) {
+			waiting = true
+			if sh.readAfter.Before(wake) {
+				wake = sh.readAfter
+			}
+		}
 	}
 	r.p.act.cycle(start, !busy && !waiting)
 	if !busy {
