@@ -26,6 +26,9 @@ import (
 // Ctrl-C is dispatched now or never.
 const streamDrainOnStop = 5 * time.Second
 
+// pumpStopWait bounds how long Shutdown waits for the pumps to return once cancelled.
+const pumpStopWait = 15 * time.Second
+
 // loadState applies the saved state to the freshly created resources. A saved state that cannot be
 // applied whole fails the start: an empty stack that would overwrite it on the next save is worse.
 func (st *Stack) loadState(ctx context.Context) error {
@@ -65,6 +68,9 @@ func (st *Stack) Shutdown(ctx context.Context) (saved *motoserver.StateSummary, 
 		select {
 		case <-st.pumpsDone:
 		case <-ctx.Done():
+		case <-time.After(pumpStopWait):
+			// A handler that ignores its context must not keep the state from being saved.
+			st.log.Warn("pumps still running after " + pumpStopWait.String() + "; stopping without them")
 		}
 	}
 	if persist {
