@@ -585,6 +585,17 @@ func (r *runner) check(ctx context.Context, seq int) error {
 	if err != nil {
 		return err
 	}
+	// Still submitted: the drain came back before dispatch had run (it should not); wait and look again,
+	// rather than act on a report dispatch has not routed.
+	for try := 0; got.Status == string(report.Submitted) && try < 5; try++ {
+		if err := r.c.drainStreams(ctx); err != nil {
+			return err
+		}
+		time.Sleep(time.Duration(try+1) * 200 * time.Millisecond)
+		if got, err = r.getReport(ctx, tok, st.id); err != nil {
+			return err
+		}
+	}
 	st.status, st.lead = report.Status(got.Status), got.LeadDept
 	switch {
 	case pr.Fate == Duplicate && got.Status != string(report.Duplicate):
