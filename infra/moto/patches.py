@@ -588,12 +588,18 @@ def _candidates(table: Any, a: dict[str, Any]) -> list[Any] | None:
             value = DynamoType(raw)
             if value.type != declared:
                 return None
-            start.append(value.cast_value)
+            start.append(value)
+    try:  # an invalid number in the request: moto answers it its own way
+        q = query_value.cast_value
+        casts = [v.cast_value for v in values]
+        if esk is not None:
+            start = [v.cast_value for v in start]
+    except ArithmeticError:
+        return None
 
-    q = query_value.cast_value
     partition = view.partitions.get(q, [])
     n = len(partition)
-    m0, m1 = _match_range(partition, comparison, [v.cast_value for v in values])
+    m0, m1 = _match_range(partition, comparison, casts)
     if forward:
         at = partition.__getitem__
         d0, d1 = m0, m1
@@ -668,7 +674,9 @@ def query_indexes() -> None:
     backend's update_item (which mutates the item in place, so the keys are read before it runs) and the
     transaction rollback of transaction_undo_log. A replaced items dict (restore from backup), a changed
     index schema (UpdateTable) or a deleted and re-created table is noticed and rebuilt from scratch.
-    moto has no TTL expiry, so there is no other path.
+    moto has no TTL expiry, so there is no other path. A hook never fails a write it follows: an index it
+    cannot update is marked for a rebuild at the next Query (a 500 after the write would make the SDK send
+    it again, and apply it twice).
     """
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import DynamoType
@@ -846,9 +854,10 @@ def _undo_log(backend: Any, transact_items: Any) -> tuple[list[tuple], list[tupl
                 attrs = op["Item"] if op_type == "Put" else op["Key"]
                 hash_key = DynamoType(attrs[table.hash_key_attr])
                 range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+                prior = copy.deepcopy(_lookup(table, hash_key, range_key))
             except Exception:
                 continue
-            items.append((table, hash_key, range_key, copy.deepcopy(_lookup(table, hash_key, range_key))))
+            items.append((table, hash_key, range_key, prior))
             if id(table) not in streams and table.stream_shard is not None:
                 streams[id(table)] = (table, table.stream_shard, _next_sequence(table.stream_shard))
     return items, list(streams.values())
@@ -981,9 +990,14 @@ def stream_shards_expire() -> None:
             self._civicsnap_first = self.starting_sequence_number
         before = len(self.items)
         add(self, old, new)
-        if len(self.items) > before:
-            self.items[-1]._civicsnap_created = clock()
-        _trim(self)
+        # The write is applied: nothing here may raise. A 500 now would make the SDK send the request again
+        # and apply it twice (an ADD counted twice); a trim that fails is only retried at the next write.
+        try:
+            if len(self.items) > before:
+                self.items[-1]._civicsnap_created = clock()
+            _trim(self)
+        except Exception:
+            log.exception("stream trim failed; records are kept until the next write")
 
     def patched_get(self: Any, start: int, quantity: int) -> Any:
         if "stream_shards_expire" in _active:

@@ -284,6 +284,26 @@ class QueryIndexTest(Base):
                     with patches.inactive("query_indexes"):
                         self.assertEqual(got, self.db.call("Query", body))
 
+    def test_invalid_numbers_answer_like_stock(self) -> None:
+        with patches.active(*ALL):
+            table = self.table()
+            self.fill(table)
+            errors = patches.stats["query_error"]
+            for body in [
+                {"IndexName": "byG", "KeyConditionExpression": "g = :g AND gs > :n", "ExpressionAttributeValues": {":g": S("x"), ":n": N("x1")}},
+                {"IndexName": "byG", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": S("x")},
+                 "ExclusiveStartKey": {"g": S("x"), "gs": N("1e"), "pk": S("p0"), "sk": S("00")}},
+            ]:
+                body["TableName"] = table
+                got = self.db.call("Query", body)
+                with patches.inactive("query_indexes"):
+                    self.assertEqual(got, self.db.call("Query", body))
+            self.assertEqual(patches.stats["query_error"], errors)
+            status, _ = self.db.error("TransactWriteItems", {"TransactItems": [
+                {"Put": {"TableName": table, "Item": {"pk": S("p0"), "sk": S("zz"), "gs": N("abc")}}}]})
+            self.assertEqual(status, 400)
+            self.assert_same_as_stock(table)
+
     def test_undeclared_key_type_falls_back(self) -> None:
         with patches.active(*ALL):
             table = self.table()
