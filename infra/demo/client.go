@@ -373,6 +373,17 @@ func (c *Client) drainStreams(ctx context.Context) error {
 	return c.Call(ctx, "POST", "/_local/drain?scope=streams", "", nil, nil, nil)
 }
 
+// DrainStreams waits until the table's stream consumers have read everything written so far, however
+// long that takes (each request waits up to five minutes; a 504 means not yet, and is asked again).
+func (c *Client) DrainStreams(ctx context.Context) error {
+	for {
+		_, _, err := c.do(ctx, request{method: "POST", path: "/_local/drain?scope=streams&timeout=5m", timeout: 6 * time.Minute})
+		if statusOf(err) != http.StatusGatewayTimeout || !errors.Is(err, ErrGaveUp) {
+			return err
+		}
+	}
+}
+
 // fire runs a scheduled function now, with input when it is not nil; timeout bounds one attempt.
 func (c *Client) fire(ctx context.Context, function string, input any, timeout time.Duration) error {
 	raw, err := encode(input)
