@@ -171,3 +171,30 @@ func TestPlanWindow(t *testing.T) {
 		t.Errorf("window %s … %s, want 30 days to %s", p.From, p.To, cfg.LastDay)
 	}
 }
+
+// The browser test's fortnight (tests/browser/run.sh: -days 14 -reports 40 -citizens 15) holds together.
+func TestBrowserTestFortnight(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Days, cfg.Reports, cfg.Citizens = 14, 40, 15
+	p, err := NewPlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	if f := p.Expected(); f.Received < 35 || f.Resolved == 0 || f.Registered == 0 {
+		t.Errorf("fortnight: %+v", f)
+	}
+}
+
+// A month planned to its end meets Mengzi's share of points redeemed to within ten points.
+func TestPlanToItsEndMeetsTheShare(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Cutoff = time.Date(2026, 11, 28, 0, 0, 0, 0, cfg.TZ)
+	p, err := NewPlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRedeemShare(t, p.Expected(), 10)
+}
