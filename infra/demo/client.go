@@ -199,7 +199,7 @@ func (c *Client) do(ctx context.Context, r request) (data []byte, earlier bool, 
 		if ra := retryAfter(header, time.Now()); ra > wait {
 			wait = ra
 		}
-		if attempt >= c.policy.MaxAttempts || time.Since(start)+wait > c.policy.MaxElapsed {
+		if attempt >= c.policy.MaxAttempts || attempt >= c.policy.MinAttempts && time.Since(start)+wait > c.policy.MaxElapsed {
 			return nil, false, fmt.Errorf("%w after %d attempts in %s: %w", ErrGaveUp, attempt, time.Since(start).Round(time.Millisecond), err)
 		}
 		c.mu.Lock()

@@ -22,16 +22,18 @@ import (
 // again only after re-reading whether the earlier attempt took effect (call.applied).
 type RetryPolicy struct {
 	MaxAttempts    int           // attempts per request, the first included
-	MaxElapsed     time.Duration // no new attempt once this long has passed since the first
+	MaxElapsed     time.Duration // no new attempt once this long has passed since the first, after MinAttempts
+	MinAttempts    int           // attempts made whatever the time (a machine that stalled for minutes)
 	BaseDelay      time.Duration // the first wait's ceiling; it doubles with every attempt
 	MaxDelay       time.Duration // the largest ceiling
 	AttemptTimeout time.Duration // one attempt's deadline, unless the call sets a longer one
 }
 
 // DefaultRetryPolicy: up to 10 attempts over at most three minutes (longer than the 30 s in-flight lease
-// of an idempotency key), waits from 0.1–0.2 s growing to 5–10 s, one minute per attempt.
+// of an idempotency key) — but at least three, however long the first ones took — waits from 0.1–0.2 s
+// growing to 5–10 s, one minute per attempt.
 func DefaultRetryPolicy() RetryPolicy {
-	return RetryPolicy{MaxAttempts: 10, MaxElapsed: 3 * time.Minute, BaseDelay: 200 * time.Millisecond,
+	return RetryPolicy{MaxAttempts: 10, MaxElapsed: 3 * time.Minute, MinAttempts: 3, BaseDelay: 200 * time.Millisecond,
 		MaxDelay: 10 * time.Second, AttemptTimeout: time.Minute}
 }
 
@@ -51,6 +53,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.AttemptTimeout <= 0 {
 		p.AttemptTimeout = d.AttemptTimeout
+	}
+	if p.MinAttempts <= 0 {
+		p.MinAttempts = min(d.MinAttempts, p.MaxAttempts)
 	}
 	return p
 }

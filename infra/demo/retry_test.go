@@ -183,7 +183,7 @@ func TestRetryIsBounded(t *testing.T) {
 	if !errors.Is(err, ErrGaveUp) || statusOf(err) != 503 || rec.attempts != fastPolicy.MaxAttempts {
 		t.Errorf("err %v after %d attempts; want ErrGaveUp wrapping the 503 after %d", err, rec.attempts, fastPolicy.MaxAttempts)
 	}
-	// A Retry-After beyond the time budget ends it at once.
+	// A Retry-After beyond the time budget ends it at once (with no minimum of attempts).
 	rec2 := &recorder{script: func(n int, w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("Retry-After", "3600")
 		fail(429, "slow_down")(w)
@@ -191,8 +191,30 @@ func TestRetryIsBounded(t *testing.T) {
 	}}
 	srv2 := httptest.NewServer(rec2)
 	defer srv2.Close()
-	if _, err := post(t, NewClient(srv2.URL, fastPolicy, 1), "demo-6"); !errors.Is(err, ErrGaveUp) || rec2.attempts != 1 {
+	p := fastPolicy
+	p.MinAttempts = 1
+	if _, err := post(t, NewClient(srv2.URL, p, 1), "demo-6"); !errors.Is(err, ErrGaveUp) || rec2.attempts != 1 {
 		t.Errorf("err %v after %d attempts; want ErrGaveUp after one", err, rec2.attempts)
+	}
+}
+
+// A first attempt that outlasted the whole time budget (the machine stalled) is still retried: a few
+// attempts are made whatever the time.
+func TestRetryAfterALongStall(t *testing.T) {
+	rec := &recorder{script: func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n == 1 {
+			time.Sleep(300 * time.Millisecond)
+			fail(503, "unavailable")(w)
+			return true
+		}
+		return false
+	}}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	p := fastPolicy
+	p.MaxElapsed, p.MinAttempts = 100*time.Millisecond, 3
+	if _, err := post(t, NewClient(srv.URL, p, 1), "demo-7"); err != nil || rec.attempts != 2 {
+		t.Errorf("err %v after %d attempts; want success on the second", err, rec.attempts)
 	}
 }
 
