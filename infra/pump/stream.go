@@ -71,8 +71,9 @@ type StreamConfig struct {
 	// MaxBatchingWindow. Zero invokes as soon as records arrive.
 	BatchingWindow             time.Duration
 	BisectBatchOnFunctionError bool
-	// MaximumRetryAttempts: a negative value retries until the record expires (for ever locally: moto
-	// never trims a stream); 0 discards a failing batch at once. Mind the zero value.
+	// MaximumRetryAttempts: a negative value retries until the record expires (24 hours, locally too:
+	// infra/moto/patches.py trims the stream as DynamoDB does); 0 discards a failing batch at once. Mind
+	// the zero value.
 	MaximumRetryAttempts int
 	// MaximumRecordAge discards failing records older than this; zero or negative means no limit.
 	MaximumRecordAge        time.Duration
