@@ -54,23 +54,9 @@ func streamAfterCancelledTransaction(t *testing.T, args []string) string {
 		t.Fatal(err)
 	}
 	db, streams := dynamodb.NewFromConfig(cfg), dynamodbstreams.NewFromConfig(cfg)
-	out, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("rollback"),
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		BillingMode:          types.BillingModePayPerRequest,
-		StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := out.TableDescription.LatestStreamArn
-	desc, err := streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
-	if err != nil {
-		t.Fatal(err)
-	}
+	arn, shard := StreamTable(t, db, streams, "rollback")
 	it, err := streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: arn,
-		ShardId: desc.StreamDescription.Shards[0].ShardId, ShardIteratorType: stypes.ShardIteratorTypeLatest})
+		ShardId: shard, ShardIteratorType: stypes.ShardIteratorTypeLatest})
 	if err != nil {
 		t.Fatal(err)
 	}
