@@ -22,8 +22,10 @@ import (
 // stock moto keeps every record and iterator is shown by test_patches.py's ..._without_patch tests.)
 func TestStreamRetention(t *testing.T) {
 	t.Parallel()
-	const age = 1100 * time.Millisecond // past 1 s plus the 1/32 batching slack of the trim
-	srv, err := motoserver.Start(t.Context(), motoserver.Options{Args: []string{"--stream-retention", "1", "--shard-iterator-lifetime", "1"}})
+	// Retention and iterator lifetime of 3 s, not less: the calls between issuing an iterator and using it
+	// must fit in the lifetime even on a loaded CI machine (a 1 s lifetime leaves a busy machine no margin).
+	const age = 3200 * time.Millisecond // past 3 s plus the 1/32 batching slack of the trim
+	srv, err := motoserver.Start(t.Context(), motoserver.Options{Args: []string{"--stream-retention", "3", "--shard-iterator-lifetime", "3"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,22 +102,8 @@ func streamTable(t *testing.T, srv *motoserver.Server) (*dynamodb.Client, *dynam
 	// no SDK retries: an expected error must reach the test as it is
 	cfg.RetryMaxAttempts = 1
 	db, streams := dynamodb.NewFromConfig(cfg), dynamodbstreams.NewFromConfig(cfg)
-	out, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("retention"),
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		BillingMode:          types.BillingModePayPerRequest,
-		StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := out.TableDescription.LatestStreamArn
-	desc, err := streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db, streams, arn, desc.StreamDescription.Shards[0].ShardId
+	arn, shard := motoserver.StreamTable(t, db, streams, "retention")
+	return db, streams, arn, shard
 }
 
 // seqAfter returns the sequence number after seq (they do not fit an int64).
