@@ -13,7 +13,11 @@ import (
 
 // retryLog logs every attempt of an SDK call that got no answer from the service (the retryer then tries
 // again, or gives up). Errors the service answered with (a failed condition, say) are the tests' business.
-type retryLog struct{ t testing.TB }
+// expected says the test provokes retries (Options.WrapHTTP or ExpectRetries).
+type retryLog struct {
+	t        testing.TB
+	expected bool
+}
 
 // attach adds the log to every client built from cfg, after the retry step, so it sees each attempt.
 func (l *retryLog) attach(cfg *aws.Config) {

@@ -62,6 +62,13 @@ type Options struct {
 	Params map[string]string
 	// LocalAPI replaces {LOCAL_API} in the seeded departments' webhook URLs (an httptest server's URL).
 	LocalAPI string
+	// WrapHTTP, when set, wraps the HTTP client of Counted (the configuration the function under test gets;
+	// not AWS, the test's own setup and inspection), so a fault-injecting client sees every call the
+	// function makes. It implies ExpectRetries.
+	WrapHTTP func(aws.HTTPClient) aws.HTTPClient
+	// ExpectRetries says the test provokes SDK retries, so a retried attempt does not fail it (see
+	// retries.go).
+	ExpectRetries bool
 }
 
 // Env is one fresh set of resources with the seed loaded.
@@ -134,7 +141,8 @@ func (m *Moto) New(t testing.TB, opts Options) *Env {
 	}
 	// Failed attempts are logged: a send retried after moto applied it but before its answer arrived
 	// leaves a second message, which explains an extra notification in a test's log.
-	(&retryLog{t: t}).attach(&cfg)
+	(&retryLog{t: t, expected: opts.ExpectRetries || opts.WrapHTTP != nil}).attach(&cfg)
+	cfg.HTTPClient = httpClient()
 	prefix := fmt.Sprintf("t%s-%d", strconv.FormatInt(time.Now().UnixNano()%1e9, 36), m.n.Add(1))
 	res, err := tpl.Create(ctx, cfg, prefix, motoserver.S3Options)
 	if err != nil {
@@ -153,6 +161,9 @@ func (m *Moto) New(t testing.TB, opts Options) *Env {
 		SecretPrefix: "civicsnap/" + prefix, DeptSecrets: map[string]string{},
 	}
 	e.Counted = cfg.Copy()
+	if opts.WrapHTTP != nil {
+		e.Counted.HTTPClient = opts.WrapHTTP(cfg.HTTPClient)
+	}
 	e.Calls.Attach(&e.Counted)
 	e.Store = dynamostore.New(e.DB, e.Table, tz)
 
