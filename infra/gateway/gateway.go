@@ -81,6 +81,12 @@ func register(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.ServeHTTP(w, r) }
 
+// UnauthorizedBody is what an HttpApi JWT authorizer answers, with 401 and a `www-authenticate: Bearer …
+// error="invalid_token"` header, to a request on an authorized route whose token is missing or fails a check:
+// the function never runs. HTTP APIs cannot change that body (gateway responses are a REST API feature), so
+// the local gateway answers the same, and README documents it.
+const UnauthorizedBody = `{"message":"Unauthorized"}`
+
 func apiError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -98,8 +104,11 @@ func (g *Gateway) route(rt Route) http.Handler {
 		if rt.Auth {
 			c, err := g.issuer.Verify(r.Header.Get("Authorization"))
 			if err != nil {
+				w.Header().Set("Content-Type", "application/json")
 				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-				apiError(w, http.StatusUnauthorized, "Unauthorized")
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = io.WriteString(w, UnauthorizedBody)
+				g.log.Debug("unauthorized", "function", rt.Function, "route", routeKey, "err", err)
 				return
 			}
 			claims = c

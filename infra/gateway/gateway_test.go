@@ -136,3 +136,55 @@ func TestWriteResponseBase64(t *testing.T) {
 		t.Errorf("got %d %q %v err=%v", rec.Code, rec.Body, rec.Header(), err)
 	}
 }
+
+// TestUnauthorizedIsAWSBody: a request on an authorized route without a valid token gets what API Gateway's
+// JWT authorizer answers in AWS (401, {"message":"Unauthorized"}, a Bearer challenge), and no function runs.
+func TestUnauthorizedIsAWSBody(t *testing.T) {
+	iss, err := NewIssuer("local", "app", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	count := func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		calls++
+		return echo(ctx, ev)
+	}
+	g, err := New([]Route{{Method: "GET", Path: "/v1/me", Auth: true, Handler: count, Function: "F"}},
+		iss, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := NewIssuer("local", "app", time.Hour)
+	forged, _ := other.Mint(TokenRequest{Sub: "u1", Groups: []string{"admin"}})
+	expiredIss := *iss
+	expiredIss.now = func() time.Time { return time.Now().Add(-2 * time.Hour) }
+	expired, _ := expiredIss.Mint(TokenRequest{Sub: "u1"})
+	wrongIss, _ := NewIssuer("elsewhere", "app", time.Hour)
+	wrongIss.key = iss.key
+	foreign, _ := wrongIss.Mint(TokenRequest{Sub: "u1"})
+	for name, authz := range map[string]string{
+		"missing": "", "not a jwt": "Bearer abc.def.ghi", "no bearer token": "Bearer ", "another key": "Bearer " + forged,
+		"expired": "Bearer " + expired, "another issuer": "Bearer " + foreign,
+	} {
+		t.Run(name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/v1/me", nil)
+			if authz != "" {
+				req.Header.Set("Authorization", authz)
+			}
+			rec := httptest.NewRecorder()
+			g.ServeHTTP(rec, req)
+			if rec.Code != 401 || rec.Body.String() != `{"message":"Unauthorized"}` {
+				t.Errorf("got %d %s, want 401 {\"message\":\"Unauthorized\"}", rec.Code, rec.Body)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			if wa := rec.Header().Get("WWW-Authenticate"); !strings.HasPrefix(wa, "Bearer ") || !strings.Contains(wa, `error="invalid_token"`) {
+				t.Errorf("WWW-Authenticate = %q", wa)
+			}
+		})
+	}
+	if calls != 0 {
+		t.Errorf("the function ran %d times behind a refused token", calls)
+	}
+}
