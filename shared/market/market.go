@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
+	"github.com/civicsnap/civicsnap/shared/points"
 )
 
 // Kind of catalog item.
@@ -77,8 +78,9 @@ func (it Item) Validate() error {
 			return ErrInvalidItem.With("goods need a cost of at least 1, stock ≥ 0, 0–%d shards and a limit ≥ 0", MaxShards)
 		}
 	case Honor:
-		if it.Cost < 1 || it.Title == "" {
-			return ErrInvalidItem.With("an honor needs a cost and a title")
+		// The title goes into every buyer's profile: bounded like the point rules' titles.
+		if it.Cost < 1 || !points.ValidTitle(it.Title) {
+			return ErrInvalidItem.With("an honor needs a cost and a title of 1-%d characters", points.MaxTitle)
 		}
 	case Charity:
 		if it.MinAmount < 1 {

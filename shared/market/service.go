@@ -140,12 +140,22 @@ func (s *Service) item(ctx context.Context, id string) (Item, error) {
 	return Item{}, ErrItemNotFound
 }
 
-// Request is a redemption request.
+// Request is a redemption request. Quantity and Amount are pointers so that a field sent as 0 (refused) is
+// told apart from one left out (goods default to one).
 type Request struct {
 	ItemID   string `json:"itemId"`
-	Quantity int64  `json:"quantity,omitempty"`
-	Amount   int64  `json:"amount,omitempty"`
+	Quantity *int64 `json:"quantity,omitempty"`
+	Amount   *int64 `json:"amount,omitempty"`
 }
+
+// maxAmount bounds one donation or credit purchase, in points.
+const maxAmount = 100_000
+
+// one reports whether an optional quantity is absent or exactly 1.
+func one(q *int64) bool { return q == nil || *q == 1 }
+
+// amountIn reports whether an amount is present and within [lo, hi].
+func amountIn(a *int64, lo, hi int64) bool { return a != nil && *a >= lo && *a <= hi }
 
 // Redeem redeems for p. body is the raw request (its hash binds the key). One TransactWriteItems; at most
 // one read (a cause's donor marker, or the stored result of a used key). Sharded goods are the exception
@@ -169,11 +179,11 @@ func (s *Service) Redeem(ctx context.Context, p auth.Principal, key string, body
 	plan := Plan{Item: it}
 	switch it.Kind {
 	case Goods:
-		if req.Amount != 0 || req.Quantity < 0 || req.Quantity > 10 {
+		if req.Amount != nil || req.Quantity != nil && (*req.Quantity < 1 || *req.Quantity > 10) {
 			return Redemption{}, ErrInvalidRequest.With("goods take a quantity of 1 to 10 and no amount")
 		}
-		if req.Quantity > 0 {
-			r.Quantity = req.Quantity
+		if req.Quantity != nil {
+			r.Quantity = *req.Quantity
 		}
 		plan.Cost = it.Cost * r.Quantity
 		r.Status, r.PickupAt = Reserved, it.PickupLocation
@@ -188,7 +198,7 @@ func (s *Service) Redeem(ctx context.Context, p auth.Principal, key string, body
 			r.Month, r.LimitCounted = plan.LimitKey, true
 		}
 	case Honor:
-		if req.Amount != 0 || req.Quantity > 1 {
+		if req.Amount != nil || !one(req.Quantity) {
 			return Redemption{}, ErrInvalidRequest.With("an honor is bought once, without amount")
 		}
 		plan.Cost, r.Title = it.Cost, it.Title
@@ -196,20 +206,20 @@ func (s *Service) Redeem(ctx context.Context, p auth.Principal, key string, body
 		r.Month, r.LimitCounted = "ONCE", true
 		plan.Honor = &points.EarnedHonor{Title: it.Title, At: now}
 	case Charity:
-		if req.Quantity > 1 || req.Amount < it.MinAmount || req.Amount > 100_000 {
-			return Redemption{}, ErrInvalidRequest.With("a donation is an amount of at least %d points", it.MinAmount)
+		if !one(req.Quantity) || !amountIn(req.Amount, it.MinAmount, maxAmount) {
+			return Redemption{}, ErrInvalidRequest.With("a donation is an amount of %d to %d points", it.MinAmount, maxAmount)
 		}
-		plan.Cost = req.Amount
+		plan.Cost = *req.Amount
 		donor, err := s.store.IsDonor(ctx, it.ID, p.Sub)
 		if err != nil {
 			return Redemption{}, err
 		}
 		plan.FirstGift = !donor
 	case Credit:
-		if req.Quantity > 1 || req.Amount < it.Rate || req.Amount%it.Rate != 0 || req.Amount > 100_000 {
-			return Redemption{}, ErrInvalidRequest.With("credit is bought in multiples of %d points", it.Rate)
+		if !one(req.Quantity) || !amountIn(req.Amount, it.Rate, maxAmount) || *req.Amount%it.Rate != 0 {
+			return Redemption{}, ErrInvalidRequest.With("credit is bought in multiples of %d points, at most %d", it.Rate, maxAmount)
 		}
-		plan.Cost, r.CreditUnits = req.Amount, req.Amount/it.Rate
+		plan.Cost, r.CreditUnits = *req.Amount, *req.Amount/it.Rate
 	}
 	r.Amount = plan.Cost
 	result, err := json.Marshal(r)

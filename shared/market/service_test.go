@@ -67,7 +67,7 @@ func newService(f *fakeStore) *market.Service {
 
 func redeem(svc *market.Service, itemID string, quantity int64, key string) error {
 	body := fmt.Appendf(nil, `{"itemId":%q,"quantity":%d}`, itemID, quantity)
-	_, err := svc.Redeem(context.Background(), citizen, key, body, market.Request{ItemID: itemID, Quantity: quantity})
+	_, err := svc.Redeem(context.Background(), citizen, key, body, market.Request{ItemID: itemID, Quantity: &quantity})
 	return err
 }
 

@@ -7,8 +7,12 @@ package points
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
 )
@@ -39,6 +43,24 @@ func DefaultRules() Rules {
 // ErrInvalidRules is returned for rules that make no sense.
 var ErrInvalidRules = apperr.New(apperr.Invalid, "invalid_point_rules", "the point rules are not valid")
 
+// Bounds of the rules.
+const (
+	MaxCategoryRules = 100
+	MaxHonors        = 20
+	MaxTitle         = 32 // characters of an honor title
+)
+
+var categoryCode = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
+
+// ValidTitle reports whether t may be an honor title: 1 to MaxTitle characters of valid UTF-8, no control
+// characters.
+func ValidTitle(t string) bool {
+	if t == "" || !utf8.ValidString(t) || utf8.RuneCountInString(t) > MaxTitle {
+		return false
+	}
+	return !strings.ContainsFunc(t, unicode.IsControl)
+}
+
 // Validate checks the rules.
 func (r Rules) Validate() error {
 	if r.DailyCap < 0 || r.MonthlyCap < 0 || r.DuplicateAward < 0 || r.MeritPerReport < 0 {
@@ -47,15 +69,22 @@ func (r Rules) Validate() error {
 	if r.MonthlyCap < r.DailyCap {
 		return ErrInvalidRules.With("the monthly cap must be at least the daily cap")
 	}
+	// The rules are one item and every profile holds the titles it earned: both stay small by these bounds.
+	if len(r.CategoryPoints) > MaxCategoryRules || len(r.Honors) > MaxHonors {
+		return ErrInvalidRules.With("at most %d category points and %d honors", MaxCategoryRules, MaxHonors)
+	}
 	for c, p := range r.CategoryPoints {
+		if !categoryCode.MatchString(c) {
+			return ErrInvalidRules.With("a category code is 1-64 characters of a-z, 0-9, _ and -")
+		}
 		if p < 0 || p > 1000 {
 			return ErrInvalidRules.With("points of %s must be 0 to 1000", c)
 		}
 	}
 	seen := map[string]bool{}
 	for _, h := range r.Honors {
-		if h.Title == "" || h.Threshold < 1 || seen[h.Title] {
-			return ErrInvalidRules.With("honors need distinct titles and thresholds of at least 1")
+		if !ValidTitle(h.Title) || h.Threshold < 1 || seen[h.Title] {
+			return ErrInvalidRules.With("honors need distinct titles of 1-%d characters and thresholds of at least 1", MaxTitle)
 		}
 		seen[h.Title] = true
 	}

@@ -1,6 +1,8 @@
 package points
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -85,6 +87,13 @@ func TestRulesValidate(t *testing.T) {
 		{DailyCap: 50, MonthlyCap: 10},
 		{DailyCap: 1, MonthlyCap: 1, Honors: []Honor{{Title: "", Threshold: 1}}},
 		{DailyCap: 1, MonthlyCap: 1, CategoryPoints: map[string]int64{"x": -5}},
+		{DailyCap: 1, MonthlyCap: 1, CategoryPoints: map[string]int64{"X#Y": 5}},
+		{DailyCap: 1, MonthlyCap: 1, CategoryPoints: map[string]int64{strings.Repeat("x", 65): 5}},
+		{DailyCap: 1, MonthlyCap: 1, Honors: []Honor{{Title: strings.Repeat("荣", MaxTitle+1), Threshold: 1}}},
+		{DailyCap: 1, MonthlyCap: 1, Honors: []Honor{{Title: "a\x00b", Threshold: 1}}},
+		{DailyCap: 1, MonthlyCap: 1, Honors: []Honor{{Title: "\xff", Threshold: 1}}},
+		{DailyCap: 1, MonthlyCap: 1, Honors: manyHonors(MaxHonors + 1)},
+		{DailyCap: 1, MonthlyCap: 1, CategoryPoints: manyCategories(MaxCategoryRules + 1)},
 	}
 	for i, r := range bad {
 		if r.Validate() == nil {
@@ -94,4 +103,25 @@ func TestRulesValidate(t *testing.T) {
 	if err := DefaultRules().Validate(); err != nil {
 		t.Errorf("default rules: %v", err)
 	}
+	most := Rules{DailyCap: 1, MonthlyCap: 1, Honors: manyHonors(MaxHonors), CategoryPoints: manyCategories(MaxCategoryRules)}
+	most.Honors[0].Title = strings.Repeat("荣", MaxTitle)
+	if err := most.Validate(); err != nil {
+		t.Errorf("rules at the bounds: %v", err)
+	}
+}
+
+func manyHonors(n int) []Honor {
+	hs := make([]Honor, n)
+	for i := range hs {
+		hs[i] = Honor{Title: fmt.Sprint("title ", i), Threshold: int64(i + 1)}
+	}
+	return hs
+}
+
+func manyCategories(n int) map[string]int64 {
+	m := make(map[string]int64, n)
+	for i := range n {
+		m[fmt.Sprint("c", i)] = 1
+	}
+	return m
 }
