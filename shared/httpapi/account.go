@@ -9,12 +9,12 @@ import (
 )
 
 // Account serves a citizen's own points: profile and ledger.
-func Account(svc *points.Service, log *slog.Logger) http.Handler {
+func Account(svc *points.Service, log *slog.Logger) *Router {
 	h := &account{svc: svc, log: log}
-	mux := http.NewServeMux()
+	mux := newRouter(log)
 	mux.HandleFunc("GET /v1/me", h.me)
 	mux.HandleFunc("GET /v1/me/ledger", h.ledger)
-	return WithLogging(mux, log)
+	return mux
 }
 
 type account struct {

@@ -36,10 +36,10 @@ type AdminDeps struct {
 
 // Admin serves the command center's configuration, delivery, points and supermarket routes (admin group
 // only).
-func Admin(d AdminDeps, log *slog.Logger) http.Handler {
+func Admin(d AdminDeps, log *slog.Logger) *Router {
 	cfg, pts, revoke := d.Config, d.Points, d.Revoke
 	h := &admin{cfg: cfg, deliveries: d.Deliveries, redrive: d.Redrive, log: log}
-	mux := http.NewServeMux()
+	mux := newRouter(log)
 	mux.Handle("GET /v1/admin/departments/{id}", h.only(getConfig(h, cfg.Department)))
 	mux.Handle("PUT /v1/admin/departments/{id}", h.only(putConfig(h, cfg.PutDepartment)))
 	mux.Handle("GET /v1/admin/areas/{id}", h.only(getConfig(h, cfg.Area)))
@@ -56,8 +56,20 @@ func Admin(d AdminDeps, log *slog.Logger) http.Handler {
 		}
 		WriteJSON(w, http.StatusOK, rules)
 	})))
-	mux.Handle("PUT /v1/admin/point-rules", h.only(putConfig(h, func(ctx context.Context, _ string, rules points.Rules) error {
-		return pts.PutRules(ctx, rules)
+	mux.Handle("PUT /v1/admin/point-rules", h.only(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, _, ok := readJSON[pointRulesBody](w, r, h.log)
+		if !ok {
+			return
+		}
+		rules, err := req.rules()
+		if err == nil {
+			err = pts.PutRules(r.Context(), rules)
+		}
+		if err != nil {
+			WriteError(w, r, h.log, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, rules)
 	})))
 	mux.Handle("GET /v1/admin/catalog/{id}", h.only(getConfig(h, d.Market.GetItem)))
 	mux.Handle("PUT /v1/admin/catalog/{id}", h.only(putConfig(h, func(ctx context.Context, id string, it market.Item) error {
@@ -98,7 +110,7 @@ func Admin(d AdminDeps, log *slog.Logger) http.Handler {
 		}
 		WriteJSON(w, http.StatusOK, rep)
 	})))
-	return WithLogging(mux, log)
+	return mux
 }
 
 type admin struct {
@@ -177,4 +189,31 @@ func (h *admin) redriveDeliveries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]int{"redriven": n})
+}
+
+// pointRulesBody is the body of PUT /v1/admin/point-rules. The PUT replaces the rules whole, so every field
+// but categoryPoints is required: a missing one would silently become 0 (no caps, no merit) or no honors.
+type pointRulesBody struct {
+	CategoryPoints map[string]int64 `json:"categoryPoints"`
+	DuplicateAward *int64           `json:"duplicateAward"`
+	DailyCap       *int64           `json:"dailyCap"`
+	MonthlyCap     *int64           `json:"monthlyCap"`
+	MeritPerReport *int64           `json:"meritPerReport"`
+	Honors         *[]points.Honor  `json:"honors"`
+}
+
+func (b pointRulesBody) rules() (points.Rules, error) {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"duplicateAward", b.DuplicateAward != nil}, {"dailyCap", b.DailyCap != nil}, {"monthlyCap", b.MonthlyCap != nil},
+		{"meritPerReport", b.MeritPerReport != nil}, {"honors", b.Honors != nil},
+	} {
+		if !f.set {
+			return points.Rules{}, points.ErrInvalidRules.With("%s is required (the rules are replaced whole; send [] for no honors)", f.name)
+		}
+	}
+	return points.Rules{CategoryPoints: b.CategoryPoints, DuplicateAward: *b.DuplicateAward, DailyCap: *b.DailyCap,
+		MonthlyCap: *b.MonthlyCap, MeritPerReport: *b.MeritPerReport, Honors: *b.Honors}, nil
 }

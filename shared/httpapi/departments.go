@@ -12,14 +12,14 @@ import (
 )
 
 // Departments serves department systems (signed webhooks) and department staff (JWT).
-func Departments(cw *casework.Service, reports *report.Service, log *slog.Logger) http.Handler {
+func Departments(cw *casework.Service, reports *report.Service, log *slog.Logger) *Router {
 	h := &departments{cw: cw, reports: reports, log: log}
-	mux := http.NewServeMux()
+	mux := newRouter(log)
 	mux.HandleFunc("POST /v1/departments/{dept}/events", h.inbound)
 	mux.HandleFunc("POST /v1/departments/{dept}/uploads", h.inboundUpload)
 	mux.HandleFunc("GET /v1/dept/reports", h.queue)
 	mux.HandleFunc("POST /v1/dept/reports/{id}/transitions", h.transition)
-	return WithLogging(mux, log)
+	return mux
 }
 
 type departments struct {
@@ -60,6 +60,10 @@ func (h *departments) inbound(w http.ResponseWriter, r *http.Request) {
 	}
 	var ev inboundEvent
 	if err := DecodeJSON(body, &ev); err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	if err := fieldID.Check("reportId", ev.ReportID); err != nil {
 		WriteError(w, r, h.log, err)
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
@@ -90,17 +91,66 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// DecodeJSON decodes body into dst strictly: unknown fields and trailing data are errors.
+// DecodeJSON decodes body into dst strictly: the body is one JSON object, in valid UTF-8 (encoding/json
+// would store invalid bytes, and escaped lone surrogates, as U+FFFD), with no unknown fields and nothing
+// but whitespace after it.
 func DecodeJSON(body []byte, dst any) error {
+	if !utf8.Valid(body) || loneSurrogate(body) {
+		return ErrBadJSON.With("the request body is not valid UTF-8")
+	}
+	if first := bytes.TrimLeft(body, jsonSpace); len(first) > 0 && first[0] != '{' {
+		return ErrBadJSON.With("the request body must be a JSON object")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return ErrBadJSON.With("the request body is not valid JSON for this route: %s", jsonProblem(err))
 	}
-	if dec.More() {
+	// Decoder.More is false before a closing delimiter, so `{"a":1}}` would pass it: look at the bytes.
+	if rest := body[dec.InputOffset():]; len(bytes.TrimLeft(rest, jsonSpace)) > 0 {
 		return ErrBadJSON.With("the request body has data after the JSON value")
 	}
 	return nil
+}
+
+// jsonSpace is JSON's whitespace (RFC 8259), narrower than unicode.IsSpace.
+const jsonSpace = " \t\r\n"
+
+// loneSurrogate reports whether body holds a \u escape of a UTF-16 surrogate that is not a high one followed
+// by a low one. Backslashes outside strings make the JSON invalid anyway, so every backslash starts an
+// escape here.
+func loneSurrogate(body []byte) bool {
+	surrogate := func(i int) (rune, bool) {
+		if i+6 > len(body) || body[i] != '\\' || body[i+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(body[i+2:i+6]), 16, 16)
+		if err != nil {
+			return 0, false
+		}
+		return rune(n), true
+	}
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		r, ok := surrogate(i)
+		switch {
+		case !ok:
+			i++ // a two-byte escape such as \\ or \"
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		case r >= 0xD800 && r <= 0xDBFF:
+			low, ok := surrogate(i + 6)
+			if !ok || low < 0xDC00 || low > 0xDFFF {
+				return true
+			}
+			i += 11
+		default:
+			i += 5
+		}
+	}
+	return false
 }
 
 // jsonProblem describes a decode error without echoing the body.
@@ -128,14 +178,22 @@ func RequestID(r *http.Request) string {
 }
 
 // Principal reads the caller from the JWT claims API Gateway verified. Without claims the caller is
-// anonymous (Principal{}), which auth.Require refuses.
+// anonymous (Principal{}), which auth.Require refuses. The claims become parts of keys (USER#<sub>,
+// ASSIGN#<dept>), so a sub outside subRule makes the caller anonymous and a department that is not an id
+// makes it none.
 func Principal(r *http.Request) auth.Principal {
 	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
 	if !ok || rc.Authorizer == nil || rc.Authorizer.JWT == nil {
 		return auth.Principal{}
 	}
 	c := rc.Authorizer.JWT.Claims
-	p := auth.Principal{Sub: c["sub"], Dept: c["custom:dept"]}
+	if subRule.Check("sub", c["sub"]) != nil {
+		return auth.Principal{}
+	}
+	p := auth.Principal{Sub: c["sub"]}
+	if fieldID.Check("custom:dept", c["custom:dept"]) == nil {
+		p.Dept = c["custom:dept"]
+	}
 	for _, g := range ParseGroups(c["cognito:groups"]) {
 		p.Groups = append(p.Groups, auth.Role(g))
 	}

@@ -10,8 +10,8 @@ import (
 )
 
 // Intake serves report intake: health, categories, uploads and reports.
-func Intake(svc *report.Service, log *slog.Logger) http.Handler {
-	mux := http.NewServeMux()
+func Intake(svc *report.Service, log *slog.Logger) *Router {
+	mux := newRouter(log)
 	h := &intake{svc: svc, log: log}
 	mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -21,7 +21,7 @@ func Intake(svc *report.Service, log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /v1/reports", h.createReport)
 	mux.HandleFunc("GET /v1/reports/{id}", h.getReport)
 	mux.HandleFunc("GET /v1/me/reports", h.listMine)
-	return WithLogging(mux, log)
+	return mux
 }
 
 type intake struct {

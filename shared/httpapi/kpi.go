@@ -17,9 +17,9 @@ type MapLayer struct {
 }
 
 // Dashboard serves the KPI API (staff and admins), the public stats and the console's static files.
-func Dashboard(svc *kpi.Service, console http.Handler, layer func(ctx context.Context) (MapLayer, error), log *slog.Logger) http.Handler {
+func Dashboard(svc *kpi.Service, console http.Handler, layer func(ctx context.Context) (MapLayer, error), log *slog.Logger) *Router {
 	h := &dashboard{svc: svc, log: log}
-	mux := http.NewServeMux()
+	mux := newRouter(log)
 	mux.Handle("GET /v1/kpi/summary", h.staff(h.summary))
 	mux.Handle("GET /v1/kpi/daily", h.staff(h.daily))
 	mux.Handle("GET /v1/kpi/departments", h.staff(h.departments))
@@ -49,7 +49,7 @@ func Dashboard(svc *kpi.Service, console http.Handler, layer func(ctx context.Co
 		mux.Handle("GET /console/", console)
 		mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	}
-	return WithLogging(mux, log)
+	return mux
 }
 
 type dashboard struct {

@@ -9,15 +9,15 @@ import (
 )
 
 // Market serves the honor supermarket: the catalog, redemptions, pickup and cancellation.
-func Market(svc *market.Service, log *slog.Logger) http.Handler {
+func Market(svc *market.Service, log *slog.Logger) *Router {
 	h := &marketAPI{svc: svc, log: log}
-	mux := http.NewServeMux()
+	mux := newRouter(log)
 	mux.HandleFunc("GET /v1/catalog", h.catalog)
 	mux.HandleFunc("POST /v1/redemptions", h.redeem)
 	mux.HandleFunc("GET /v1/me/redemptions", h.mine)
 	mux.HandleFunc("POST /v1/redemptions/{id}/fulfil", h.fulfil)
 	mux.HandleFunc("POST /v1/redemptions/{id}/cancel", h.cancel)
-	return WithLogging(mux, log)
+	return mux
 }
 
 type marketAPI struct {
@@ -46,6 +46,10 @@ func (h *marketAPI) redeem(w http.ResponseWriter, r *http.Request) {
 	}
 	req, body, ok := readJSON[market.Request](w, r, h.log)
 	if !ok {
+		return
+	}
+	if err := fieldID.Check("itemId", req.ItemID); err != nil {
+		WriteError(w, r, h.log, err)
 		return
 	}
 	red, err := h.svc.Redeem(r.Context(), p, r.Header.Get("Idempotency-Key"), body, req)
@@ -77,6 +81,10 @@ func (h *marketAPI) fulfil(w http.ResponseWriter, r *http.Request) {
 		PickupCode string `json:"pickupCode"`
 	}](w, r, h.log)
 	if !ok {
+		return
+	}
+	if err := fieldPickupCode.Check("pickupCode", req.PickupCode); err != nil {
+		WriteError(w, r, h.log, err)
 		return
 	}
 	red, err := h.svc.Fulfil(r.Context(), Principal(r), r.PathValue("id"), req.PickupCode)
