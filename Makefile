@@ -56,6 +56,7 @@ vet:
 .PHONY: gotest
 gotest: $(VENV_STAMP)
 	go test -count=1 -timeout 8m ./...
+	go test -run '^$$' -fuzz FuzzStrip -fuzztime 10s ./shared/photo
 
 .PHONY: bench
 bench: $(VENV_STAMP)

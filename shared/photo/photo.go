@@ -3,9 +3,11 @@
 // reveals more about the reporter than the report itself.
 //
 // No well-kept Go library strips metadata without re-encoding the image (which costs memory, time and
-// quality), so this walks the container formats directly: JPEG segments, PNG chunks and RIFF (WebP)
-// chunks are simple, length-prefixed structures. HEIC metadata lives inside ISO-BMFF item tables whose
-// offsets would have to be rewritten; it is accepted but passed through unchanged (see Strip).
+// quality), so this walks the container formats directly: JPEG segments, PNG chunks, RIFF (WebP) chunks
+// and ISO-BMFF (HEIC) boxes are length-prefixed structures, walked with a bounds check on every length.
+// HEIC's EXIF and XMP are items whose bytes the item location table points at: they are overwritten in
+// place, so no offset changes. After stripping, the output is searched once more for an EXIF header or a
+// GPS directory anywhere (Leaks); a photo that still holds one is refused rather than stored.
 package photo
 
 import (
@@ -69,10 +71,19 @@ func Sniff(data []byte) string {
 // ErrCorrupt is returned when an image's structure cannot be walked.
 var ErrCorrupt = errors.New("photo: corrupt image structure")
 
-// Strip returns data without metadata that can identify a person or place: for JPEG the APP1 (EXIF, XMP),
-// APP13 (IPTC) and comment segments; for PNG the eXIf, text and time chunks; for WebP the EXIF and XMP
-// chunks (and their VP8X flags). Pixels and colour profiles are kept byte for byte. HEIC is returned
-// unchanged, with stripped=false.
+// ErrMetadataRemains is returned when metadata cannot be removed: an EXIF header or a GPS directory outside
+// the containers Strip knows (in pixel data, an unknown chunk, a HEIC item stored elsewhere), or a HEIC
+// metadata item whose bytes are built from other items.
+var ErrMetadataRemains = errors.New("photo: metadata that cannot be removed")
+
+// Strip returns data without metadata that can identify a person or place: for JPEG the APPn segments
+// other than JFIF, ICC profiles and Adobe's colour transform (so EXIF, XMP, IPTC, MPF), comments and
+// everything after the end of the image (a second image of a multi-picture file, a motion photo's video);
+// for PNG the eXIf, text and time chunks and anything after IEND; for WebP the EXIF and XMP chunks (and
+// their VP8X flags) and anything after the RIFF size; for HEIC the Exif and XMP items' bytes, overwritten in
+// place by an empty EXIF directory and an empty XMP packet. Pixels and colour profiles are kept byte for
+// byte, and the output is never longer than data. stripped is false only for a content type Strip does not
+// know, which it returns unchanged.
 func Strip(contentType string, data []byte) (out []byte, stripped bool, err error) {
 	switch contentType {
 	case JPEG:
@@ -81,107 +92,95 @@ func Strip(contentType string, data []byte) (out []byte, stripped bool, err erro
 		out, err = stripPNG(data)
 	case WebP:
 		out, err = stripWebP(data)
+	case HEIC:
+		out, err = stripHEIF(data)
 	default:
 		return data, false, nil
 	}
-	return out, err == nil, err
+	if err != nil {
+		return nil, false, err
+	}
+	if Leaks(out) {
+		return nil, false, ErrMetadataRemains
+	}
+	return out, true, nil
 }
 
-func stripJPEG(data []byte) ([]byte, error) {
-	out := make([]byte, 0, len(data))
-	out = append(out, 0xFF, 0xD8)
-	i := 2
-	for i < len(data) {
-		if data[i] != 0xFF || i+1 >= len(data) {
-			return nil, ErrCorrupt
+// The two TIFF headers: little-endian (Intel) and big-endian (Motorola).
+const (
+	tiffLE = "II*\x00"
+	tiffBE = "MM\x00*"
+)
+
+// exifHeader is how an EXIF block starts, in a JPEG's APP1 and in a HEIC's Exif item: "Exif\0\0" and a
+// TIFF header. "Exif\0\0" alone is not enough: every iPhone HEIC's item table holds an item of type "Exif"
+// with an empty, NUL-terminated name followed by the next box's size, which starts with zeros.
+func exifHeader(b []byte) bool {
+	for from := 0; ; {
+		j := bytes.Index(b[from:], []byte("Exif\x00\x00"))
+		if j < 0 {
+			return false
 		}
-		marker := data[i+1]
-		switch {
-		case marker == 0xFF: // fill byte
-			i++
-			continue
-		case marker == 0xD9: // end of image
-			return append(out, 0xFF, 0xD9), nil
-		case marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7): // no length
-			out = append(out, 0xFF, marker)
-			i += 2
-			continue
+		at := from + j + 6
+		if rest := string(b[at:min(at+4, len(b))]); rest == tiffLE || rest == tiffBE {
+			return true
 		}
-		if i+4 > len(data) {
-			return nil, ErrCorrupt
-		}
-		n := int(binary.BigEndian.Uint16(data[i+2:]))
-		end := i + 2 + n
-		if n < 2 || end > len(data) {
-			return nil, ErrCorrupt
-		}
-		if marker == 0xDA { // start of scan: the rest is entropy-coded image data, copied verbatim
-			return append(out, data[i:]...), nil
-		}
-		if marker != 0xE1 && marker != 0xED && marker != 0xFE {
-			out = append(out, data[i:end]...)
-		}
-		i = end
+		from = at
 	}
-	return nil, ErrCorrupt
 }
 
-func stripPNG(data []byte) ([]byte, error) {
-	if !bytes.HasPrefix(data, pngSignature) {
-		return nil, ErrCorrupt
-	}
-	out := make([]byte, 0, len(data))
-	out = append(out, pngSignature...)
-	for i := len(pngSignature); i < len(data); {
-		if i+12 > len(data) {
-			return nil, ErrCorrupt
-		}
-		n := int(binary.BigEndian.Uint32(data[i:]))
-		end := i + 12 + n
-		if n < 0 || end > len(data) || end < i {
-			return nil, ErrCorrupt
-		}
-		switch string(data[i+4 : i+8]) {
-		case "eXIf", "tEXt", "zTXt", "iTXt", "tIME":
-		default:
-			out = append(out, data[i:end]...)
-		}
-		if string(data[i+4:i+8]) == "IEND" {
-			return out, nil
-		}
-		i = end
-	}
-	return nil, ErrCorrupt
-}
+// leakBudget bounds the IFD entries Leaks reads: an input made of TIFF headers cannot make it quadratic, and
+// one that exhausts the budget (no photo comes near) counts as leaking.
+const leakBudget = 1 << 20
 
-func stripWebP(data []byte) ([]byte, error) {
-	if len(data) < 12 {
-		return nil, ErrCorrupt
+// Leaks reports whether b holds an EXIF header (exifHeader) or a GPS directory (a TIFF header whose first
+// directory has a GPS IFD pointer, tag 0x8825) anywhere, whatever the container around it.
+func Leaks(b []byte) bool {
+	if exifHeader(b) {
+		return true
 	}
-	out := make([]byte, 0, len(data))
-	out = append(out, data[:12]...)
-	for i := 12; i < len(data); {
-		if i+8 > len(data) {
-			return nil, ErrCorrupt
-		}
-		n := int(binary.LittleEndian.Uint32(data[i+4:]))
-		end := i + 8 + n + n%2 // chunks are padded to an even length
-		if n < 0 || end > len(data) || end < i {
-			return nil, ErrCorrupt
-		}
-		switch string(data[i : i+4]) {
-		case "EXIF", "XMP ":
-		case "VP8X":
-			chunk := append([]byte(nil), data[i:end]...)
-			if len(chunk) > 8 {
-				chunk[8] &^= 0x08 | 0x04 // clear the EXIF and XMP flags
+	budget := leakBudget
+	for _, hdr := range [...][]byte{[]byte(tiffLE), []byte(tiffBE)} {
+		for from := 0; ; {
+			j := bytes.Index(b[from:], hdr)
+			if j < 0 {
+				break
 			}
-			out = append(out, chunk...)
-		default:
-			out = append(out, data[i:end]...)
+			if gpsPointer(b[from+j:], &budget) {
+				return true
+			}
+			from += j + 1
 		}
-		i = end
 	}
-	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
-	return out, nil
+	return false
+}
+
+// gpsPointer reports whether the TIFF structure at the start of t has a GPS IFD pointer in its first
+// directory. It spends budget on every entry read and reports true once it runs out.
+func gpsPointer(t []byte, budget *int) bool {
+	var order binary.ByteOrder = binary.LittleEndian
+	if t[0] == 'M' {
+		order = binary.BigEndian
+	}
+	if len(t) < 8 {
+		return false
+	}
+	ifd := uint64(order.Uint32(t[4:]))
+	if ifd < 8 || ifd+2 > uint64(len(t)) {
+		return false
+	}
+	n := int(order.Uint16(t[ifd:]))
+	for k := range n {
+		e := int(ifd) + 2 + 12*k
+		if e+2 > len(t) {
+			return false
+		}
+		if *budget--; *budget < 0 {
+			return true
+		}
+		if order.Uint16(t[e:]) == 0x8825 {
+			return true
+		}
+	}
+	return false
 }
