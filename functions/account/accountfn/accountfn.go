@@ -13,11 +13,13 @@ import (
 // Function is the built account function.
 type Function struct {
 	lambda func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+	routes []httpapi.Route
 }
 
 // New builds the function (TABLE_NAME, CITY_TZ).
 func New(b *platform.Base) (*Function, error) {
-	return &Function{lambda: httpapi.LambdaHandler(httpapi.Account(b.Points(), b.Log))}, nil
+	router := httpapi.Account(b.Points(), b.Log)
+	return &Function{lambda: httpapi.LambdaHandler(router), routes: router.Routes()}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.
@@ -33,3 +35,6 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 func (f *Function) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return f.lambda(ctx, ev)
 }
+
+// Routes lists the routes the function serves; tests/arch checks them against template.yaml.
+func (f *Function) Routes() []httpapi.Route { return f.routes }

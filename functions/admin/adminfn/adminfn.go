@@ -17,6 +17,7 @@ import (
 // Function is the built admin function.
 type Function struct {
 	lambda func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+	routes []httpapi.Route
 }
 
 // New builds the function (TABLE_NAME, OUTBOX_QUEUE_URL, OUTBOX_DLQ_URL).
@@ -36,9 +37,10 @@ func New(b *platform.Base) (*Function, error) {
 	adm := dispatch.NewAdmin(b.Store, b.Dir, b.Egress().CheckURL)
 	// Revocation moves no photos and signs nothing: the casework service needs neither here.
 	cw := casework.NewService(b.Store, nil, b.Dir, queue.NewOutbox(client, queueURL), nil, b.Now)
-	return &Function{lambda: httpapi.LambdaHandler(httpapi.Admin(httpapi.AdminDeps{
+	router := httpapi.Admin(httpapi.AdminDeps{
 		Config: adm, Deliveries: b.Store, Redrive: redrive, Points: b.Points(), Revoke: cw.Revoke, Market: b.Market(),
-	}, b.Log))}, nil
+	}, b.Log)
+	return &Function{lambda: httpapi.LambdaHandler(router), routes: router.Routes()}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.
@@ -54,3 +56,6 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 func (f *Function) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return f.lambda(ctx, ev)
 }
+
+// Routes lists the routes the function serves; tests/arch checks them against template.yaml.
+func (f *Function) Routes() []httpapi.Route { return f.routes }

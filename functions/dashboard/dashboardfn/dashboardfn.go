@@ -15,6 +15,7 @@ import (
 // Function is the built dashboard function.
 type Function struct {
 	lambda func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+	routes []httpapi.Route
 }
 
 // New builds the function (TABLE_NAME, CITY_TZ, CITY_BBOX).
@@ -38,7 +39,8 @@ func New(b *platform.Base) (*Function, error) {
 		}
 		return httpapi.MapLayer{Areas: out, BBox: [4]float64{bbox.MinLat, bbox.MinLng, bbox.MaxLat, bbox.MaxLng}}, nil
 	}
-	return &Function{lambda: httpapi.LambdaHandler(httpapi.Dashboard(svc, consoleHandler(), layer, b.Log))}, nil
+	router := httpapi.Dashboard(svc, consoleHandler(), layer, b.Log)
+	return &Function{lambda: httpapi.LambdaHandler(router), routes: router.Routes()}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.
@@ -54,3 +56,6 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 func (f *Function) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return f.lambda(ctx, ev)
 }
+
+// Routes lists the routes the function serves; tests/arch checks them against template.yaml.
+func (f *Function) Routes() []httpapi.Route { return f.routes }

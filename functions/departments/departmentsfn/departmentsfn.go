@@ -15,6 +15,7 @@ import (
 // Function is the built departments function.
 type Function struct {
 	lambda func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+	routes []httpapi.Route
 }
 
 // New builds the function (TABLE_NAME, BUCKET_NAME, OUTBOX_QUEUE_URL, CITY_TZ).
@@ -28,7 +29,8 @@ func New(b *platform.Base) (*Function, error) {
 		return nil, err
 	}
 	cw := casework.NewService(b.Store, reports, b.Dir, outbox, b.Secrets(), b.Now)
-	return &Function{lambda: httpapi.LambdaHandler(httpapi.Departments(cw, reports, b.Log))}, nil
+	router := httpapi.Departments(cw, reports, b.Log)
+	return &Function{lambda: httpapi.LambdaHandler(router), routes: router.Routes()}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.
@@ -44,3 +46,6 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 func (f *Function) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return f.lambda(ctx, ev)
 }
+
+// Routes lists the routes the function serves; tests/arch checks them against template.yaml.
+func (f *Function) Routes() []httpapi.Route { return f.routes }

@@ -14,6 +14,7 @@ import (
 // Function is the built intake function.
 type Function struct {
 	lambda func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+	routes []httpapi.Route
 }
 
 // New builds the function from a Base (TABLE_NAME, BUCKET_NAME, CITY_BBOX, MAX_UPLOAD_BYTES, CITY_TZ,
@@ -23,7 +24,8 @@ func New(b *platform.Base) (*Function, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Function{lambda: httpapi.LambdaHandler(httpapi.Intake(reports, b.Log))}, nil
+	router := httpapi.Intake(reports, b.Log)
+	return &Function{lambda: httpapi.LambdaHandler(router), routes: router.Routes()}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.
@@ -39,3 +41,6 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 func (f *Function) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return f.lambda(ctx, ev)
 }
+
+// Routes lists the routes the function serves; tests/arch checks them against template.yaml.
+func (f *Function) Routes() []httpapi.Route { return f.routes }
