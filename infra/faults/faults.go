@@ -83,6 +83,9 @@ type Options struct {
 	// Operations limits the faults to these DynamoDB operations ("UpdateItem", "TransactWriteItems");
 	// default all. Other operations pass through and are not counted as calls.
 	Operations []string
+	// Max stops the injection after this many faults (0: no limit): Max 1 with PerTen 10 faults exactly
+	// the first matching call, a reproducer of one failure.
+	Max int64
 	// Log gets the seed (default slog.Default()).
 	Log *slog.Logger
 }
@@ -93,6 +96,7 @@ type Injector struct {
 	perTen int
 	kinds  []Kind
 	ops    []string
+	max    int64
 
 	mu       sync.Mutex
 	rng      *rand.Rand
@@ -100,6 +104,7 @@ type Injector struct {
 	calls    int64 // matching calls seen while enabled
 	block    [10]bool
 	injected [nKinds]int64
+	total    int64 // faults decided
 	byOp     map[string]int64
 }
 
@@ -139,7 +144,7 @@ func New(opts Options) (*Injector, error) {
 	}
 	log.Info("fault injection", "seed", seed, "replay", SeedEnv+"="+strconv.FormatUint(seed, 10), "perTen", perTen, "kinds", fmt.Sprint(kinds))
 	return &Injector{seed: seed, perTen: perTen, kinds: slices.Clone(kinds), ops: slices.Clone(opts.Operations),
-		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), enabled: true, byOp: map[string]int64{}}, nil
+		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), enabled: true, byOp: map[string]int64{}, max: opts.Max}, nil
 }
 
 // Seed is the seed in use: set CIVICSNAP_FAULT_SEED to it to replay the run.
@@ -225,9 +230,10 @@ func (in *Injector) decide(op string) decision {
 		}
 	}
 	in.calls++
-	if !in.block[pos] {
+	if !in.block[pos] || in.max > 0 && in.total >= in.max {
 		return decision{}
 	}
+	in.total++
 	return decision{fault: true, kind: in.kinds[in.rng.IntN(len(in.kinds))], variant: int(in.rng.Uint32() >> 1)}
 }
 

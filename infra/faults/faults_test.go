@@ -148,6 +148,16 @@ func TestLostResponseResends(t *testing.T) {
 	if st := inj.Stats(); st.Injected[faults.LostResponse] != 1 || st.ByOp["UpdateItem"] != 1 {
 		t.Errorf("stats %v, want one lost response on UpdateItem", st)
 	}
+	// Max 1 loses exactly the first answer.
+	db2, inj2, fake2 := setup(t, faults.Options{Seed: 11, PerTen: 10, Max: 1, Kinds: []faults.Kind{faults.LostResponse}}, 0)
+	for range 3 {
+		if err := update(t.Context(), db2); err != nil {
+			t.Fatalf("UpdateItem: %v", err)
+		}
+	}
+	if got, st := fake2.count("UpdateItem"), inj2.Stats(); got != 4 || st.Faulted() != 1 || st.Calls != 4 {
+		t.Errorf("Max 1: DynamoDB saw %d UpdateItems (want 4), stats %v (want 1 fault in 4 calls)", got, st)
+	}
 	// With no retries left the caller sees the transport error.
 	db1, _, fake1 := setup(t, faults.Options{Seed: 11, PerTen: 10, Kinds: []faults.Kind{faults.LostResponse}}, 1)
 	if err := update(t.Context(), db1); err == nil || !strings.Contains(err.Error(), "connection reset") {

@@ -33,26 +33,34 @@ type deliveryItem struct {
 }
 
 // RecordAttempt appends an attempt and sets the status, creating the record on the first attempt: one
-// UpdateItem.
+// UpdateItem. The attempt's id (its receive number and its time to the nanosecond) goes into a set in the
+// same write, which is conditional on the id not being there: the SDK re-sends a request whose answer was
+// lost, and the re-sent append must not record the attempt twice. A failed condition is that case.
 func (s *Store) RecordAttempt(ctx context.Context, n dispatch.Notification, a notify.Attempt, st notify.Status) error {
 	att, err := attributevalue.Marshal([]notify.Attempt{a})
 	if err != nil {
 		return err
 	}
 	at := timeKey(a.At)
+	aid := fmt.Sprintf("%d@%d", a.Number, a.At.UnixNano())
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table,
 		Key:       map[string]types.AttributeValue{"pk": str("DELIVERY#" + n.ID), "sk": str("DELIVERY")},
 		UpdateExpression: aws.String("SET #st = :st, updatedAt = :at, attempts = list_append(if_not_exists(attempts, :empty), :a), " +
 			"id = :id, dept = :dept, notificationType = :typ, reportId = :rid, #type = :delivery, " +
-			"createdAt = if_not_exists(createdAt, :at), gsi1pk = :g, gsi1sk = if_not_exists(gsi1sk, :gs)"),
+			"createdAt = if_not_exists(createdAt, :at), gsi1pk = :g, gsi1sk = if_not_exists(gsi1sk, :gs) ADD attemptIds :aids"),
+		ConditionExpression:      aws.String("NOT contains(attemptIds, :aid)"),
 		ExpressionAttributeNames: map[string]string{"#st": "status", "#type": "type"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":st": str(string(st)), ":at": str(at), ":a": att, ":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
 			":id": str(n.ID), ":dept": str(n.Dept), ":typ": str(n.Type), ":rid": str(n.ReportID), ":delivery": str("delivery"),
 			":g": str("DELIVERIES#" + n.Dept), ":gs": str(at + "#" + n.ID),
+			":aid": str(aid), ":aids": &types.AttributeValueMemberSS{Value: []string{aid}},
 		},
 	})
+	if _, ok := conditionFailed(err); ok {
+		return nil // recorded by the first send of this very request
+	}
 	if err != nil {
 		return translate("record delivery attempt", err)
 	}

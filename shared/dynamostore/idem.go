@@ -19,6 +19,7 @@ type idemItem struct {
 	BodyHash    string `dynamodbav:"bodyHash"`
 	Status      string `dynamodbav:"status"`
 	ResourceID  string `dynamodbav:"resourceId"`
+	Attempt     string `dynamodbav:"attempt,omitempty"`
 	Result      []byte `dynamodbav:"result,omitempty"`
 	LockedUntil int64  `dynamodbav:"lockedUntil"` // unix ms
 	TTL         int64  `dynamodbav:"ttl"`         // unix s
@@ -29,14 +30,14 @@ func idemPK(r idem.Record) string { return "IDEM#" + r.Scope + "#" + r.Owner + "
 func toIdemItem(r idem.Record) idemItem {
 	return idemItem{
 		PK: idemPK(r), SK: "IDEM", BodyHash: r.BodyHash, Status: string(r.Status), ResourceID: r.ResourceID,
-		Result: r.Result, LockedUntil: r.LockedUntil.UnixMilli(), TTL: r.ExpiresAt.Unix(),
+		Attempt: r.Attempt, Result: r.Result, LockedUntil: r.LockedUntil.UnixMilli(), TTL: r.ExpiresAt.Unix(),
 	}
 }
 
 func fromIdemItem(scope, owner, key string, it idemItem) idem.Record {
 	return idem.Record{
 		Scope: scope, Owner: owner, Key: key, BodyHash: it.BodyHash, Status: idem.Status(it.Status),
-		ResourceID: it.ResourceID, Result: it.Result, LockedUntil: time.UnixMilli(it.LockedUntil),
+		ResourceID: it.ResourceID, Attempt: it.Attempt, Result: it.Result, LockedUntil: time.UnixMilli(it.LockedUntil),
 		ExpiresAt: time.Unix(it.TTL, 0),
 	}
 }
@@ -102,12 +103,14 @@ func (s *Store) ClaimKey(ctx context.Context, rec idem.Record) (*idem.Record, er
 	return &existing, nil
 }
 
-// TakeOverKey renews a dead in-flight claim, only if nobody renewed it since it was read.
+// TakeOverKey renews a dead in-flight claim, only if nobody renewed it since it was read, and names this
+// request (rec.Attempt) its holder. When the condition fails, the item as it was (ALL_OLD) tells whether
+// this request took it over already: the SDK re-sent the UpdateItem after the first answer was lost.
 func (s *Store) TakeOverKey(ctx context.Context, rec idem.Record, prevLockedUntil time.Time) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           &s.table,
 		Key:                 idemKey(rec),
-		UpdateExpression:    aws.String("SET lockedUntil = :new"),
+		UpdateExpression:    aws.String("SET lockedUntil = :new, attempt = :attempt"),
 		ConditionExpression: aws.String("#st = :inflight AND lockedUntil = :prev AND resourceId = :rid"),
 		ExpressionAttributeNames: map[string]string{
 			"#st": "status",
@@ -117,9 +120,14 @@ func (s *Store) TakeOverKey(ctx context.Context, rec idem.Record, prevLockedUnti
 			":prev":     num(prevLockedUntil.UnixMilli()),
 			":inflight": &types.AttributeValueMemberS{Value: string(idem.InFlight)},
 			":rid":      &types.AttributeValueMemberS{Value: rec.ResourceID},
+			":attempt":  &types.AttributeValueMemberS{Value: rec.Attempt},
 		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if _, ok := conditionFailed(err); ok {
+	if ccf, ok := conditionFailed(err); ok {
+		if rec.Attempt != "" && stringAttr(ccf.Item, "attempt") == rec.Attempt && stringAttr(ccf.Item, "status") == string(idem.InFlight) {
+			return nil
+		}
 		return idem.ErrInFlight
 	}
 	if err != nil {
@@ -128,14 +136,21 @@ func (s *Store) TakeOverKey(ctx context.Context, rec idem.Record, prevLockedUnti
 	return nil
 }
 
-// ReleaseKey deletes an in-flight claim this request holds.
+// ReleaseKey deletes an in-flight claim this request holds: one with its resource id and, when the
+// request is named, its attempt (a request that was taken over holds nothing any more).
 func (s *Store) ReleaseKey(ctx context.Context, rec idem.Record) error {
+	cond := "#st = :inflight AND resourceId = :rid"
+	vals := map[string]types.AttributeValue{":inflight": &types.AttributeValueMemberS{Value: string(idem.InFlight)}, ":rid": &types.AttributeValueMemberS{Value: rec.ResourceID}}
+	if rec.Attempt != "" {
+		cond += " AND attempt = :attempt"
+		vals[":attempt"] = &types.AttributeValueMemberS{Value: rec.Attempt}
+	}
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 &s.table,
 		Key:                       idemKey(rec),
-		ConditionExpression:       aws.String("#st = :inflight AND resourceId = :rid"),
+		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":inflight": &types.AttributeValueMemberS{Value: string(idem.InFlight)}, ":rid": &types.AttributeValueMemberS{Value: rec.ResourceID}},
+		ExpressionAttributeValues: vals,
 	})
 	if _, ok := conditionFailed(err); ok {
 		return nil // someone else holds or finished it: nothing of ours to release

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -402,15 +403,22 @@ func (s *Store) Redemption(ctx context.Context, id string) (market.Redemption, e
 	return it.redemption(), nil
 }
 
-// Complete fulfils a reserved redemption whose code matches: one conditional UpdateItem.
-func (s *Store) Complete(ctx context.Context, r market.Redemption, at time.Time) error {
+// Complete fulfils a reserved redemption whose code matches: one conditional UpdateItem. The write names
+// its attempt (completedBy); when its condition fails, the item as it was (ALL_OLD) tells whether this
+// attempt completed it already — the SDK re-sent the request after the first answer was lost — which is a
+// success, not a conflict.
+func (s *Store) Complete(ctx context.Context, r market.Redemption, at time.Time, attempt string) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: redemptionKey(r.ID),
-		UpdateExpression:          aws.String("SET #st = :done, completedAt = :at REMOVE gsi4pk, gsi4sk"),
-		ConditionExpression:       aws.String("#st = :reserved AND pickupCode = :code"),
-		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":done": str(string(market.Completed)), ":at": str(timeKey(at)), ":reserved": str(string(market.Reserved)), ":code": str(r.PickupCode)},
+		UpdateExpression:                    aws.String("SET #st = :done, completedAt = :at, completedBy = :attempt REMOVE gsi4pk, gsi4sk"),
+		ConditionExpression:                 aws.String("#st = :reserved AND pickupCode = :code"),
+		ExpressionAttributeNames:            map[string]string{"#st": "status"},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":done": str(string(market.Completed)), ":at": str(timeKey(at)), ":reserved": str(string(market.Reserved)), ":code": str(r.PickupCode), ":attempt": str(attempt)},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if _, ok := conditionFailed(err); ok {
+	if ccf, ok := conditionFailed(err); ok {
+		if stringAttr(ccf.Item, "completedBy") == attempt {
+			return nil
+		}
 		return market.ErrNotFulfillable.With("the redemption was cancelled or fulfilled meanwhile")
 	}
 	if err != nil {
@@ -419,41 +427,75 @@ func (s *Store) Complete(ctx context.Context, r market.Redemption, at time.Time)
 	return nil
 }
 
-// WrongCode counts a wrong code; the lockAt-th locks the redemption.
-func (s *Store) WrongCode(ctx context.Context, r market.Redemption, lockAt int) (bool, error) {
+// WrongCode counts a wrong code; the lockAt-th locks the redemption. The count is kept twice in one write:
+// wrongCodes, and the set of attempts counted (wrongAttempts, at most lockAt ids: a locked redemption
+// counts no more). The write is conditional on its attempt not being in the set, so a request the SDK
+// re-sends after a lost answer counts once; its failed condition returns the item (ALL_OLD), whose set
+// holds the attempt, and the count is read from there.
+func (s *Store) WrongCode(ctx context.Context, r market.Redemption, attempt string, lockAt int) (bool, error) {
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: redemptionKey(r.ID),
-		UpdateExpression:          aws.String("ADD wrongCodes :one"),
-		ConditionExpression:       aws.String("#st = :reserved"),
-		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":reserved": str(string(market.Reserved))},
-		ReturnValues:              types.ReturnValueUpdatedNew,
+		UpdateExpression:                    aws.String("ADD wrongCodes :one, wrongAttempts :attempts"),
+		ConditionExpression:                 aws.String("#st = :reserved AND NOT contains(wrongAttempts, :attempt)"),
+		ExpressionAttributeNames:            map[string]string{"#st": "status"},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":one": num(1), ":reserved": str(string(market.Reserved)), ":attempt": str(attempt), ":attempts": &types.AttributeValueMemberSS{Value: []string{attempt}}},
+		ReturnValues:                        types.ReturnValueUpdatedNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if _, ok := conditionFailed(err); ok {
-		return false, market.ErrNotFulfillable
-	}
-	if err != nil {
+	attrs := map[string]types.AttributeValue(nil)
+	if ccf, ok := conditionFailed(err); ok {
+		if !slices.Contains(stringSet(ccf.Item, "wrongAttempts"), attempt) {
+			return false, market.ErrNotFulfillable
+		}
+		// Counted by this attempt's first send. The status may have moved on since (locked, by this
+		// attempt's lock below or by another's; fulfilled; cancelled): the lock step below sorts it out.
+		attrs = ccf.Item
+	} else if err != nil {
 		return false, translate("count wrong code", err)
+	} else {
+		attrs = out.Attributes
 	}
 	n := 0
-	if v, ok := out.Attributes["wrongCodes"].(*types.AttributeValueMemberN); ok {
+	if v, ok := attrs["wrongCodes"].(*types.AttributeValueMemberN); ok {
 		n, _ = strconv.Atoi(v.Value)
 	}
 	if n < lockAt {
 		return false, nil
 	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: redemptionKey(r.ID),
-		UpdateExpression:          aws.String("SET #st = :locked"),
-		ConditionExpression:       aws.String("#st = :reserved"),
-		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":locked": str(string(market.Locked)), ":reserved": str(string(market.Reserved))},
+		UpdateExpression:                    aws.String("SET #st = :locked"),
+		ConditionExpression:                 aws.String("#st = :reserved"),
+		ExpressionAttributeNames:            map[string]string{"#st": "status"},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":locked": str(string(market.Locked)), ":reserved": str(string(market.Reserved))},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if _, ok := conditionFailed(err); ok {
+	if ccf, ok := conditionFailed(err); ok {
+		// Locked already (by this write's first send, or by another wrong code reaching the limit at the
+		// same time): the outcome this caller asked for.
+		if stringAttr(ccf.Item, "status") == string(market.Locked) {
+			return true, nil
+		}
 		return false, market.ErrNotFulfillable
 	}
 	if err != nil {
 		return false, translate("lock redemption", err)
 	}
 	return true, nil
+}
+
+// stringAttr is item[name] if it is a string, else "".
+func stringAttr(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// stringSet is item[name] if it is a string set, else nil.
+func stringSet(item map[string]types.AttributeValue, name string) []string {
+	if v, ok := item[name].(*types.AttributeValueMemberSS); ok {
+		return v.Value
+	}
+	return nil
 }
 
 // Refund cancels or expires a reserved redemption: status, refund to the profile, restock of its shard,

@@ -26,12 +26,16 @@ const MaxKeyLen = 128
 // Record is the stored claim on a key. Scope separates kinds of creation ("report", "redemption"), Owner
 // the callers, so two users' keys never collide.
 type Record struct {
-	Scope       string
-	Owner       string
-	Key         string
-	BodyHash    string
-	Status      Status
-	ResourceID  string    // the id the creation will use, fixed at claim time so a retry reuses it
+	Scope      string
+	Owner      string
+	Key        string
+	BodyHash   string
+	Status     Status
+	ResourceID string // the id the creation will use, fixed at claim time so a retry reuses it
+	// Attempt names the request that holds the claim now (fresh per request): a take-over replaces it, so
+	// a write the SDK re-sends after a lost answer recognises its own take-over, and a request that was
+	// taken over cannot release the claim of the one that took over.
+	Attempt     string
 	Result      []byte    // the stored result (JSON), when Done
 	LockedUntil time.Time // an in-flight claim older than this may be taken over
 	ExpiresAt   time.Time // the record's TTL

@@ -54,10 +54,12 @@ type Store interface {
 	IdempotencyRecord(ctx context.Context, scope, owner, key string) (*idem.Record, error)
 	Redemption(ctx context.Context, id string) (Redemption, error)
 	// Complete moves a reserved redemption to completed if code matches (ErrNotFulfillable otherwise).
-	Complete(ctx context.Context, r Redemption, at time.Time) error
-	// WrongCode counts a wrong pickup code and locks the redemption at lockAt; it returns whether it is
-	// now locked.
-	WrongCode(ctx context.Context, r Redemption, lockAt int) (bool, error)
+	// attempt names this fulfilment: a write the store finds already made by the same attempt (the SDK
+	// re-sent it after its answer was lost) is a success, not a conflict.
+	Complete(ctx context.Context, r Redemption, at time.Time, attempt string) error
+	// WrongCode counts a wrong pickup code once per attempt, however often the write is sent, and locks
+	// the redemption at lockAt; it returns whether it is now locked.
+	WrongCode(ctx context.Context, r Redemption, attempt string, lockAt int) (bool, error)
 	// Refund cancels or expires a reserved redemption with refund and restock (ErrNotCancellable if it
 	// is no longer reserved; an expiry also takes a locked one).
 	Refund(ctx context.Context, f Refund) error
@@ -319,8 +321,10 @@ func (s *Service) Fulfil(ctx context.Context, p auth.Principal, id, code string)
 	default:
 		return Redemption{}, ErrNotFulfillable.With("the redemption is %s", r.Status)
 	}
+	// The attempt's id makes its one write idempotent: the SDK re-sends a write whose answer was lost.
+	attempt := s.newID()
 	if subtle.ConstantTimeCompare([]byte(code), []byte(r.PickupCode)) != 1 {
-		locked, err := s.store.WrongCode(ctx, r, s.settings.LockAfter)
+		locked, err := s.store.WrongCode(ctx, r, attempt, s.settings.LockAfter)
 		if err != nil {
 			return Redemption{}, err
 		}
@@ -330,7 +334,7 @@ func (s *Service) Fulfil(ctx context.Context, p auth.Principal, id, code string)
 		return Redemption{}, ErrWrongCode
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	if err := s.store.Complete(ctx, r, now); err != nil {
+	if err := s.store.Complete(ctx, r, now, attempt); err != nil {
 		return Redemption{}, err
 	}
 	r.Status, r.CompletedAt, r.PickupCode = Completed, &now, ""

@@ -123,6 +123,9 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, key string, body
 		Scope: "report", Owner: p.Sub, Key: key, BodyHash: idem.Hash(body), Status: idem.InFlight,
 		ResourceID: s.newID(), LockedUntil: now.Add(idem.Lease), ExpiresAt: now.Add(idem.TTL), ClaimedAt: now,
 	}
+	// The resource id is fresh per request, so it names this request too; a take-over below keeps the
+	// name and adopts the earlier request's resource id.
+	claim.Attempt = claim.ResourceID
 	existing, err := s.store.ClaimKey(ctx, claim)
 	if err != nil {
 		return Report{}, fmt.Errorf("claim idempotency key: %w", err)
