@@ -585,6 +585,77 @@ class StreamExpiryTest(Base):
             self.assertEqual(self.streams.call("GetRecords", {"ShardIterator": "never-issued"})[0], 500)
 
 
+def deep_size(root: Any) -> int:
+    """Bytes of root and of every object it reaches through dicts, lists, tuples, __dict__ and __slots__."""
+    import sys
+
+    seen: set[int] = set()
+    total, stack = 0, [root]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen or isinstance(o, type):
+            continue
+        seen.add(id(o))
+        total += sys.getsizeof(o)
+        if isinstance(o, dict):
+            stack.extend(o.keys())
+            stack.extend(o.values())
+        elif isinstance(o, (list, tuple, set, frozenset)):
+            stack.extend(o)
+        if hasattr(o, "__dict__"):
+            stack.append(vars(o))
+        for slot in getattr(type(o), "__slots__", ()):
+            if hasattr(o, slot):
+                stack.append(getattr(o, slot))
+    return total
+
+
+class CompactStreamRecordsTest(Base):
+    """Report-like items written, updated and deleted: what the shard keeps per record, and what
+    GetRecords answers."""
+
+    ITEM = {
+        "sk": S("REPORT"), "g": S("area#0451"), "gs": N(1764489600), "status": S("dispatched"),
+        "category": S("road.pothole"), "description": S("A pothole about 40 cm wide in the right lane " * 3),
+        "location": {"M": {"lat": N("23.3961"), "lng": N("103.3756"), "geohash": S("wk3n2v8")}},
+        "photos": {"L": [{"M": {"key": S(f"photos/u1/{i}.jpg"), "bytes": N(30211)}} for i in range(3)]},
+        "tags": {"SS": ["night", "traffic"]}, "blob": {"B": "AAEC/w=="}, "urgent": {"BOOL": True}, "none": {"NULL": True},
+    }
+
+    def scenario(self) -> tuple[int, list[dict[str, Any]]]:
+        table = self.table()
+        for i in range(20):
+            self.put(table, pk=S(f"REPORT#{i:04}"), **self.ITEM)
+            self.db.ok("UpdateItem", {"TableName": table, "Key": {"pk": S(f"REPORT#{i:04}"), "sk": S("REPORT")},
+                                      "UpdateExpression": "SET #s = :s ADD gs :one",
+                                      "ExpressionAttributeNames": {"#s": "status"},
+                                      "ExpressionAttributeValues": {":s": S("resolved"), ":one": N(1)}})
+            if i % 5 == 0:
+                self.db.ok("DeleteItem", {"TableName": table, "Key": {"pk": S(f"REPORT#{i:04}"), "sk": S("REPORT")}})
+        records = self.records(table)
+        for r in records:  # random or clock-dependent (SizeBytes counts the timestamp's and number's text)
+            r.pop("eventID")
+            for k in ("ApproximateCreationDateTime", "SequenceNumber", "SizeBytes"):
+                r["dynamodb"].pop(k)
+        kept = self.model(table).stream_shard.items
+        return deep_size(kept) // len(kept), records
+
+    def test_records_kept_compact(self) -> None:
+        with patches.active(*ALL):
+            per_record, got = self.scenario()
+        with patches.active(*ALL), patches.inactive("compact_stream_records"):
+            _, want = self.scenario()
+        self.assertEqual(len(got), 44)
+        self.assertEqual(got, want)  # GetRecords answers as stock moto does
+        self.assertEqual(got[1]["dynamodb"]["OldImage"]["location"], self.ITEM["location"])
+        self.assertLess(per_record, 2000)
+
+    def test_records_kept_as_dicts_without_patch(self) -> None:
+        with patches.active(*ALL), patches.inactive("compact_stream_records"):
+            per_record, _ = self.scenario()
+        self.assertGreater(per_record, 8000)
+
+
 class SQSReceiptsTest(unittest.TestCase):
     sqs = inprocess.Client("sqs")
 
