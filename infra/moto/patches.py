@@ -841,9 +841,11 @@ class _LiveTables:
 
 
 def _undo_log(backend: Any, transact_items: Any) -> tuple[list[tuple], list[tuple]]:
-    """The prior item (a deep copy, or None) under every key the transaction names, and each table's next
-    stream sequence number. Keys that cannot be read are skipped: moto refuses those operations before
-    writing anything."""
+    """The prior item (or None) under every key the transaction names, and each table's next stream
+    sequence number. Keys that cannot be read are skipped: moto refuses those operations before writing
+    anything. Only an Update's item is deep-copied: moto's update_item changes the stored item in place,
+    while Put stores a new Item, Delete only removes it and ConditionCheck writes nothing, so for those the
+    stored object itself is the prior state (moto refuses a second operation on a key before applying it)."""
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     items: list[tuple] = []
@@ -855,7 +857,9 @@ def _undo_log(backend: Any, transact_items: Any) -> tuple[list[tuple], list[tupl
                 attrs = op["Item"] if op_type == "Put" else op["Key"]
                 hash_key = DynamoType(attrs[table.hash_key_attr])
                 range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
-                prior = copy.deepcopy(_lookup(table, hash_key, range_key))
+                prior = _lookup(table, hash_key, range_key)
+                if op_type == "Update":  # moto's update_item changes the stored item in place
+                    prior = copy.deepcopy(prior)
             except Exception:
                 continue
             items.append((table, hash_key, range_key, prior))
@@ -894,8 +898,8 @@ def transaction_undo_log() -> None:
     proportional to the table — every transaction got slower as the stack filled — and replacing the table
     object also replaced its stream shard under the readers' iterators.
 
-    Patch: record an undo log first — for each key the transaction names, a deep copy of the item stored
-    there (or None), and each table's next stream sequence number — and make moto's backup step free (its
+    Patch: record an undo log first — for each key the transaction names, the item stored there (a deep copy
+    for an Update, which changes it in place; or None), and each table's next stream sequence number — and make moto's backup step free (its
     copy of a table is the live table, so its restore assigns the table to itself). If the transaction fails
     in any way (cancelled by a condition at any position, a validation error, anything raised), every logged
     key gets its prior item back (or loses the one the transaction created), the query index is updated for
@@ -1221,6 +1225,33 @@ def fast_attribute_values() -> None:
         original(self, serialized, value, shape, key)
 
     BaseJSONSerializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign]
+
+
+@patch
+def moto_modules_listed_once() -> None:
+    """List moto's service packages once, not on every request.
+
+    moto: DomainDispatcherApplication.get_backend_for_host, which picks the backend of every request
+    served, asks `host in backends.list_of_moto_modules()`, and that generator lists moto's package
+    directory and calls os.path.isdir on each of its ~160 entries until it finds the host: a directory
+    listing and up to 160 stat calls per request, 5 % of the process's CPU in a running stack (py-spy).
+
+    Patch: the first call lists the directory as moto does and keeps the names; later calls answer from
+    that list (moto's installed packages do not change while it runs).
+    """
+    from moto import backends
+
+    original = backends.list_of_moto_modules
+    listed: list[tuple[str, ...]] = []
+
+    def list_of_moto_modules() -> Iterable[str]:
+        if "moto_modules_listed_once" not in _active:
+            return original()
+        if not listed:
+            listed.append(tuple(original()))
+        return listed[0]
+
+    backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[assignment]
 
 
 # ---------------------------------------------------------------------------------------------------------

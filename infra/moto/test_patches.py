@@ -10,6 +10,7 @@ proven that the check depends on the patch.
 from __future__ import annotations
 
 import itertools
+import json
 import time
 import unittest
 from typing import Any
@@ -654,6 +655,40 @@ class CompactStreamRecordsTest(Base):
         with patches.active(*ALL), patches.inactive("compact_stream_records"):
             per_record, _ = self.scenario()
         self.assertGreater(per_record, 8000)
+
+
+class ModulesListedOnceTest(unittest.TestCase):
+    """Requests through moto's DomainDispatcherApplication (what serve.py serves): how many directory
+    listings they cost."""
+
+    def listings(self) -> int:
+        import os
+
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.test import Client
+
+        app = DomainDispatcherApplication(create_backend_app)
+        client = Client(app)
+        headers = {
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+            "X-Amz-Target": "DynamoDB_20120810.ListTables",
+            "Content-Type": "application/x-amz-json-1.0",
+        }
+        client.post("/", data="{}", headers=headers)  # the first one lists
+        with mock.patch.object(os, "listdir", wraps=os.listdir) as listdir:
+            for _ in range(10):
+                response = client.post("/", data="{}", headers=headers)
+                self.assertEqual(response.status_code, 200)
+                self.assertIn("TableNames", json.loads(response.get_data()))
+            return listdir.call_count
+
+    def test_listed_once(self) -> None:
+        with patches.active(*ALL):
+            self.assertEqual(self.listings(), 0)
+
+    def test_listed_per_request_without_patch(self) -> None:
+        with patches.active(*ALL), patches.inactive("moto_modules_listed_once"):
+            self.assertEqual(self.listings(), 10)
 
 
 class SQSReceiptsTest(unittest.TestCase):
