@@ -81,8 +81,21 @@ func (d Department) Validate() error {
 	if d.WebhookURL != "" && d.SecretRef == "" {
 		return ErrInvalidConfig.With("a department with a webhook URL needs a secretRef")
 	}
+	// The secret of department <id> is named <prefix>/dept/<id> (civicsnap/<stage>/dept/<id>): a ref to
+	// anything else — another department's secret, or a name Secrets Manager cannot hold — is refused here
+	// rather than failing every signed callback of the department later.
+	if d.SecretRef != "" {
+		prefix, ok := strings.CutSuffix(d.SecretRef, "/dept/"+d.ID)
+		if !ok || !secretPrefix.MatchString(prefix) {
+			return ErrInvalidConfig.With("secretRef must be <prefix>/dept/%s, a Secrets Manager name of at most 512 characters", d.ID)
+		}
+	}
 	return nil
 }
+
+// secretPrefix is what may precede /dept/<id> in a secret's name: Secrets Manager's characters, the whole
+// name within its 512.
+var secretPrefix = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,400}$`)
 
 // Polygon parses the area's GeoJSON geometry. Only Polygon and MultiPolygon are areas, so this reads their
 // coordinates directly (orb's geojson package would link a BSON codec into every function for nothing).
