@@ -44,6 +44,7 @@ reset:
 ## make test: everything CI checks, in order of cost.
 .PHONY: test
 test: $(VENV_STAMP) vet gotest sam-validate sam-build smoke browser-test
+	go run ./infra/cmd/fuzz -duration 30s
 	@echo "make test: all checks passed"
 
 .PHONY: vet
