@@ -54,6 +54,9 @@ func Admin(d AdminDeps, log *slog.Logger) *Router {
 			WriteError(w, r, h.log, err)
 			return
 		}
+		if rules.Honors == nil {
+			rules.Honors = []points.Honor{} // what a GET shows, a PUT takes back: [] (null is refused)
+		}
 		WriteJSON(w, http.StatusOK, rules)
 	})))
 	mux.Handle("PUT /v1/admin/point-rules", h.only(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

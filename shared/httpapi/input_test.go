@@ -96,6 +96,20 @@ func call(t *testing.T, h *Router, method, rawPath, query string, headers map[st
 	return resp.StatusCode, e.Error.Code
 }
 
+// callBody sends a GET as call does and returns the answer's body.
+func callBody(t *testing.T, h *Router, method, rawPath, query string, claims map[string]string) string {
+	t.Helper()
+	ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: rawPath, RawQueryString: query,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{Stage: "$default",
+			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: rawPath},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims}}}}
+	resp, err := LambdaHandler(h)(context.Background(), ev)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%s %s: %d %v", method, rawPath, resp.StatusCode, err)
+	}
+	return resp.Body
+}
+
 // routers builds every router over services without stores: a request that reached a store would panic
 // (nil interface), which the test reports as a refused request that was not refused at the edge.
 func routers(ps points.Store) map[string]*Router {
@@ -320,8 +334,14 @@ func TestPutPointRulesNeedsEveryField(t *testing.T) {
 	if st.writes != 1 || fmt.Sprint(st.rules) != fmt.Sprint(want) {
 		t.Fatalf("wrote %d times: %+v, want %+v", st.writes, st.rules, want)
 	}
+	// What a GET shows can be PUT back, also without honors (a stored empty list reads back as nil).
+	st.rules.Honors = nil
+	shown := callBody(t, routers(st)["admin"], "GET", "/v1/admin/point-rules", "", adminer)
+	if status, code := call(t, routers(st)["admin"], "PUT", "/v1/admin/point-rules", "", nil, shown, adminer); status != 200 || st.writes != 2 {
+		t.Fatalf("PUT of the GET's %s: %d %s", shown, status, code)
+	}
 	empty := `{"duplicateAward":0,"dailyCap":0,"monthlyCap":0,"meritPerReport":0,"honors":[]}`
-	if status, _ := call(t, routers(st)["admin"], "PUT", "/v1/admin/point-rules", "", nil, empty, adminer); status != 200 || st.writes != 2 || len(st.rules.Honors) != 0 {
+	if status, _ := call(t, routers(st)["admin"], "PUT", "/v1/admin/point-rules", "", nil, empty, adminer); status != 200 || st.writes != 3 || len(st.rules.Honors) != 0 {
 		t.Fatalf("explicit zero rules: %d, %d writes, %+v", status, st.writes, st.rules)
 	}
 }
