@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"slices"
+	"strings"
 )
 
 // AdminStore reads and writes single configuration items.
@@ -55,10 +56,48 @@ func (a *Admin) PutDepartment(ctx context.Context, id string, d Department) erro
 			return ErrInvalidConfig.With("webhookUrl: %v", err)
 		}
 	}
+	if err := a.checkSecretRef(ctx, d); err != nil {
+		return err
+	}
 	if err := a.store.PutDepartment(ctx, d); err != nil {
 		return err
 	}
 	a.dir.Invalidate()
+	return nil
+}
+
+// checkSecretRef keeps a department's secretRef where the functions can read it. A secret keeps its name
+// for life (rotation changes its value), so a department's ref, once set, never changes; a new
+// department's is <the city's prefix>/dept/<id>, the prefix the other departments' refs share (the
+// functions may read only secrets under it). Any other ref names a secret that is missing or unreadable,
+// and every signed callback of the department would fail with a 500.
+func (a *Admin) checkSecretRef(ctx context.Context, d Department) error {
+	if d.SecretRef == "" {
+		return nil
+	}
+	cfg, err := a.dir.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if old, ok := cfg.Departments[d.ID]; ok && old.SecretRef != "" {
+		if d.SecretRef != old.SecretRef {
+			return ErrInvalidConfig.With("the secretRef of %s is %s and cannot change (rotate the secret's value instead)", d.ID, old.SecretRef)
+		}
+		return nil
+	}
+	ids := make([]string, 0, len(cfg.Departments))
+	for id := range cfg.Departments {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if prefix, ok := strings.CutSuffix(cfg.Departments[id].SecretRef, "/dept/"+id); ok {
+			if want := prefix + "/dept/" + d.ID; d.SecretRef != want {
+				return ErrInvalidConfig.With("the secretRef of a new department must be %s", want)
+			}
+			return nil
+		}
+	}
 	return nil
 }
 
