@@ -5,6 +5,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an error for the edge that reports it.
@@ -30,6 +31,9 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error // underlying cause, logged but never shown
+	// RetryAfter, when set, is how long the caller should wait before sending the same request again (the
+	// HTTP edge sends it as Retry-After): the request changed nothing and may be retried as it is.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -60,12 +64,12 @@ func Newf(kind Kind, code, format string, args ...any) *Error {
 
 // With returns a copy of e with another message, keeping its kind and code (so errors.Is still matches).
 func (e *Error) With(format string, args ...any) *Error {
-	return &Error{Kind: e.Kind, Code: e.Code, Message: fmt.Sprintf(format, args...), Err: e.Err}
+	return &Error{Kind: e.Kind, Code: e.Code, Message: fmt.Sprintf(format, args...), Err: e.Err, RetryAfter: e.RetryAfter}
 }
 
 // Wrap returns a copy of e that records cause as its underlying error.
 func (e *Error) Wrap(cause error) *Error {
-	return &Error{Kind: e.Kind, Code: e.Code, Message: e.Message, Err: cause}
+	return &Error{Kind: e.Kind, Code: e.Code, Message: e.Message, Err: cause, RetryAfter: e.RetryAfter}
 }
 
 // As returns the first *Error in err's chain, or nil.
@@ -83,4 +87,29 @@ func KindOf(err error) Kind {
 		return e.Kind
 	}
 	return Internal
+}
+
+// Transient failures of the data store that every domain meets. ErrContention and ErrThrottled mean the
+// write was not applied, so the same request may be sent again after RetryAfter; ErrOutcomeUnknown means
+// nobody knows. A path that can wait retries them itself within its time (stream consumers); a request
+// path answers 503 with Retry-After.
+var (
+	// ErrContention: a concurrent transaction held an item the write needed (DynamoDB's
+	// TransactionConflict). Nothing was written.
+	ErrContention = &Error{Kind: Unavailable, Code: "write_conflict", RetryAfter: time.Second,
+		Message: "another request was changing the same data at the same moment; send the request again"}
+	// ErrThrottled: the store refused the request for capacity (throttling), after the SDK's own retries.
+	// Nothing was written.
+	ErrThrottled = &Error{Kind: Unavailable, Code: "throttled", RetryAfter: 2 * time.Second,
+		Message: "the service is busy; send the request again shortly"}
+	// ErrOutcomeUnknown: the store did not answer (the connection dropped, the deadline passed, the SDK's
+	// retries ran out on transport errors): a write may or may not have been applied.
+	ErrOutcomeUnknown = &Error{Kind: Unavailable, Code: "outcome_unknown", RetryAfter: time.Second,
+		Message: "the service did not answer in time and the request may or may not have taken effect; send it again to find out"}
+)
+
+// NotApplied reports whether err says for certain that the failed write changed nothing and may be sent
+// again as it is (ErrContention, ErrThrottled).
+func NotApplied(err error) bool {
+	return errors.Is(err, ErrContention) || errors.Is(err, ErrThrottled)
 }

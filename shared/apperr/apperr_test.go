@@ -39,3 +39,33 @@ func TestErrorStringHidesNothingNeededForLogs(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+// The transient store errors keep their Retry-After through With and Wrap, and only the two that mean
+// "nothing was written" say so.
+func TestTransientErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		notApplied bool
+		retryAfter bool
+	}{
+		{"contention", ErrContention, true, true},
+		{"contention wrapped", fmt.Errorf("redeem: %w", ErrContention.Wrap(errors.New("TransactionConflict"))), true, true},
+		{"throttled with message", ErrThrottled.With("busy"), true, true},
+		{"outcome unknown", ErrOutcomeUnknown.Wrap(errors.New("deadline")), false, true},
+		{"other unavailable", New(Unavailable, "unavailable", "down"), false, false},
+		{"conflict", New(Conflict, "request_in_flight", "x"), false, false},
+		{"plain", errors.New("boom"), false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := NotApplied(tt.err); got != tt.notApplied {
+				t.Errorf("NotApplied = %v, want %v", got, tt.notApplied)
+			}
+			e := As(tt.err)
+			if got := e != nil && e.RetryAfter > 0; got != tt.retryAfter {
+				t.Errorf("has Retry-After = %v, want %v", got, tt.retryAfter)
+			}
+		})
+	}
+}

@@ -350,21 +350,17 @@ func (s *Store) Redeem(ctx context.Context, p market.Plan) error {
 	}
 	add(led, nil)
 
+	// A re-sent transaction (the SDK's retry after a lost answer) that DynamoDB does not recognise by its
+	// ClientRequestToken (moto never does) fails on the key it wrote: ErrKeyUsed, which the caller answers
+	// by replaying the stored result, its own.
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons := cancellationReasons(err); reasons != nil {
-		for i, rsn := range reasons {
-			switch aws.ToString(rsn.Code) {
-			case "ConditionalCheckFailed":
-				if i < len(meaning) && meaning[i] != nil {
-					return meaning[i]
-				}
-			case "TransactionConflict":
-				return idem.ErrInFlight
-			}
+	for i, rsn := range cancellationReasons(err) {
+		if aws.ToString(rsn.Code) == "ConditionalCheckFailed" && i < len(meaning) && meaning[i] != nil {
+			return meaning[i]
 		}
 	}
 	if err != nil {
-		return translate("redeem", err)
+		return translate("redeem", err) // a TransactionConflict: apperr.ErrContention
 	}
 	return nil
 }
@@ -509,12 +505,14 @@ func (s *Store) Refund(ctx context.Context, f market.Refund) error {
 		cond = "#st IN (:reserved, :locked)"
 		vals[":locked"] = str(string(market.Locked))
 	}
+	vals[":attempt"] = str(f.Attempt)
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{TableName: &s.table, Key: redemptionKey(r.ID),
-			UpdateExpression:          aws.String("SET #st = :to, completedAt = :at REMOVE gsi4pk, gsi4sk"),
-			ConditionExpression:       aws.String(cond),
-			ExpressionAttributeNames:  map[string]string{"#st": "status"},
-			ExpressionAttributeValues: vals,
+			UpdateExpression:                    aws.String("SET #st = :to, completedAt = :at, closedBy = :attempt REMOVE gsi4pk, gsi4sk"),
+			ConditionExpression:                 aws.String(cond),
+			ExpressionAttributeNames:            map[string]string{"#st": "status"},
+			ExpressionAttributeValues:           vals,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
 		{Update: &types.Update{TableName: &s.table, Key: profileKey(r.Sub),
 			UpdateExpression:          aws.String("SET balance = balance + :c, lifetimeRedeemed = lifetimeRedeemed - :c, version = version + :one, gsi2pk = :touched, gsi2sk = :sub"),
@@ -540,18 +538,16 @@ func (s *Store) Refund(ctx context.Context, f market.Refund) error {
 	}
 	items = append(items, led)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons := cancellationReasons(err); reasons != nil {
-		if aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
-			return market.ErrNotCancellable.With("the redemption is no longer reserved")
+	if reasons := cancellationReasons(err); reasons != nil && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+		// This very refund, applied by an earlier send of the same transaction (a re-send DynamoDB did not
+		// recognise by its token), is a success; any other closing is a refusal.
+		if f.Attempt != "" && stringAttr(reasons[0].Item, "closedBy") == f.Attempt {
+			return nil
 		}
-		for _, rsn := range reasons {
-			if aws.ToString(rsn.Code) == "TransactionConflict" {
-				return idem.ErrInFlight
-			}
-		}
+		return market.ErrNotCancellable.With("the redemption is no longer reserved")
 	}
 	if err != nil {
-		return translate("refund redemption", err)
+		return translate("refund redemption", err) // a TransactionConflict: apperr.ErrContention
 	}
 	return nil
 }

@@ -134,10 +134,19 @@ func (s *Store) CreateReport(ctx context.Context, r report.Report, key idem.Reco
 	if err != nil {
 		return err
 	}
+	done.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	items = append(items, done)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if reasons := cancellationReasons(err); reasons != nil {
-		if aws.ToString(reasons[len(reasons)-1].Code) == "ConditionalCheckFailed" {
+		last := reasons[len(reasons)-1]
+		if aws.ToString(last.Code) == "ConditionalCheckFailed" {
+			// The key completed by this very request (same resource id and attempt): an earlier send of the
+			// same transaction was applied and this is the SDK's re-send, which DynamoDB did not recognise by
+			// its ClientRequestToken (moto never does). Anything else: another request holds the key.
+			if key.Attempt != "" && stringAttr(last.Item, "status") == string(idem.Done) &&
+				stringAttr(last.Item, "resourceId") == key.ResourceID && stringAttr(last.Item, "attempt") == key.Attempt {
+				return nil
+			}
 			return idem.ErrInFlight.With("the idempotency key was taken over by another request")
 		}
 	}

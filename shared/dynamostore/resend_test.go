@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +24,8 @@ import (
 	"github.com/civicsnap/civicsnap/shared/idem"
 	"github.com/civicsnap/civicsnap/shared/market"
 	"github.com/civicsnap/civicsnap/shared/notify"
+	"github.com/civicsnap/civicsnap/shared/points"
+	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 // Finding 2 of issue 10: the SDK re-sends a request whose answer was lost, and a single-item write that is
@@ -40,6 +42,9 @@ type resendEnv struct {
 	store *dynamostore.Store
 	plain *dynamostore.Store
 }
+
+// tables numbers the tests' tables.
+var tables atomic.Int64
 
 // moto is the package's one moto server (TestMain); each test makes its own table on it.
 var moto *motoserver.Server
@@ -71,7 +76,7 @@ func newResendEnv(t *testing.T, op string) *resendEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := tpl.Create(ctx, cfg, "resend-"+strings.ToLower(t.Name()), motoserver.S3Options)
+	res, err := tpl.Create(ctx, cfg, fmt.Sprintf("resend%d", tables.Add(1)), motoserver.S3Options)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,5 +256,75 @@ func TestRecordAttemptOnceWhenResent(t *testing.T) {
 	}
 	if ds[0].Attempts[0].Number != 1 || ds[0].Attempts[1].Number != 2 {
 		t.Errorf("attempts %+v", ds[0].Attempts)
+	}
+}
+
+// A transaction re-sent after its answer was lost is applied again by a store that ignores its
+// ClientRequestToken (moto; DynamoDB honours the token for 10 minutes): it fails on the items it wrote
+// itself. CreateReport and Refund recognise their own write there and succeed.
+func TestCreateReportSucceedsWhenResent(t *testing.T) {
+	e := newResendEnv(t, "TransactWriteItems")
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	claim := idem.Record{Scope: "report", Owner: "u1", Key: "k", BodyHash: "h", Status: idem.InFlight, ResourceID: "rep-1",
+		Attempt: "rep-1", LockedUntil: now.Add(idem.Lease), ExpiresAt: now.Add(idem.TTL), ClaimedAt: now}
+	if held, err := e.plain.ClaimKey(ctx, claim); err != nil || held != nil {
+		t.Fatalf("claim: %v %v", held, err)
+	}
+	r := report.Report{ID: "rep-1", Status: report.Submitted, Category: "rubbish", Description: "d", ReporterSub: "u1",
+		Location: report.Location{Lat: 23.37, Lng: 103.39}, CreatedAt: now, UpdatedAt: now,
+		Photos:   []report.Photo{{Key: "reports/rep-1/1.jpg", ContentType: "image/jpeg", Size: 10, MetadataStripped: true}},
+		Timeline: []report.TimelineEntry{{At: now, Status: report.Submitted, Actor: "citizen"}}}
+	done := claim
+	done.Status, done.Result = idem.Done, []byte(`{"id":"rep-1"}`)
+	if err := e.store.CreateReport(ctx, r, done); err != nil {
+		t.Fatalf("CreateReport answered %v after creating the report", err)
+	}
+	e.lost(t)
+	if got, err := e.plain.GetReport(ctx, "rep-1"); err != nil || got.ID != "rep-1" {
+		t.Fatalf("report: %+v, %v", got, err)
+	}
+	// Another request under the same key (a take-over with another attempt) is refused.
+	other := done
+	other.Attempt = "rep-2"
+	if err := e.plain.CreateReport(ctx, r, other); !errors.Is(err, idem.ErrInFlight) {
+		t.Errorf("another attempt's create: %v, want request_in_flight", err)
+	}
+}
+
+func TestRefundOnceWhenResent(t *testing.T) {
+	e := newResendEnv(t, "TransactWriteItems")
+	ctx := t.Context()
+	r := e.reserved(t, "r4")
+	if _, err := e.plain.CreateProfile(ctx, "u1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.put(t, map[string]types.AttributeValue{"pk": s("ITEM#tea"), "sk": s("STOCK#0"), "type": s("stock"), "stock": n(4), "initial": n(5)})
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	f := market.Refund{Redemption: r, To: market.Cancelled, At: now, Attempt: "cancel-1",
+		Entry: points.Entry{ID: "refund-r4", At: now, Delta: r.Amount, Kind: points.KindRefund, RedemptionID: r.ID}}
+	if err := e.store.Refund(ctx, f); err != nil {
+		t.Fatalf("Refund answered %v after refunding", err)
+	}
+	e.lost(t)
+	p, err := e.plain.Profile(ctx, "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := e.plain.LedgerSum(ctx, "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stock, err := e.plain.ShardStocks(ctx, market.Item{ID: "tea", Kind: market.Goods})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Balance != 10 || sum != 10 || stock[0] != 5 {
+		t.Errorf("after one refund of 10: balance %d, ledger %d, stock %d; want 10, 10, 5", p.Balance, sum, stock[0])
+	}
+	// A second cancellation (another attempt) is refused and writes nothing.
+	f.Attempt = "cancel-2"
+	if err := e.plain.Refund(ctx, f); !errors.Is(err, market.ErrNotCancellable) {
+		t.Errorf("a second cancellation: %v, want not_cancellable", err)
 	}
 }

@@ -18,9 +18,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
 )
@@ -52,8 +54,9 @@ func New(db API, table string, tz *time.Location) *Store {
 // Table returns the table name.
 func (s *Store) Table() string { return s.table }
 
-// ErrUnavailable is returned when DynamoDB throttles or fails in a way worth retrying.
-var ErrUnavailable = apperr.New(apperr.Unavailable, "unavailable", "the service is busy; try again")
+// ErrUnavailable is returned when DynamoDB fails on its side in a way worth retrying (throttling and
+// conflicts have their own errors: apperr.ErrThrottled, apperr.ErrContention).
+var ErrUnavailable = &apperr.Error{Kind: apperr.Unavailable, Code: "unavailable", Message: "the service is unavailable; try again", RetryAfter: time.Second}
 
 // conditionFailed reports whether err is a failed condition of a single-item write.
 func conditionFailed(err error) (*types.ConditionalCheckFailedException, bool) {
@@ -70,17 +73,48 @@ func cancellationReasons(err error) []types.CancellationReason {
 	return nil
 }
 
-// translate maps SDK errors that every operation can meet to domain errors, keeping the cause.
+// translate maps SDK errors that every operation can meet to domain errors, keeping the cause: throttling
+// (after the SDK's own retries) to apperr.ErrThrottled, a conflict with a concurrent transaction (a
+// single-item write's TransactionConflictException, a transaction cancelled for TransactionConflict) to
+// apperr.ErrContention — both mean nothing was written —, DynamoDB's own failures to ErrUnavailable, and
+// a call DynamoDB never answered (a dropped connection, the deadline, the SDK's retries spent on transport
+// errors) to apperr.ErrOutcomeUnknown: a write may have been applied. Other answers (a failed condition a
+// caller did not map, a validation error) keep their cause and no kind.
 func translate(op string, err error) error {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		switch apiErr.ErrorCode() {
-		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-			"InternalServerError", "ServiceUnavailable":
-			return ErrUnavailable.Wrap(fmt.Errorf("%s: %w", op, err))
+	cause := fmt.Errorf("%s: %w", op, err)
+	for _, r := range cancellationReasons(err) {
+		switch aws.ToString(r.Code) {
+		case "TransactionConflict":
+			return apperr.ErrContention.Wrap(cause)
+		case "ThrottlingError", "ProvisionedThroughputExceeded":
+			return apperr.ErrThrottled.Wrap(cause)
 		}
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	if unanswered(err) {
+		return apperr.ErrOutcomeUnknown.Wrap(cause)
+	}
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return cause
+	}
+	switch apiErr.ErrorCode() {
+	case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded":
+		return apperr.ErrThrottled.Wrap(cause)
+	case "TransactionConflictException", "TransactionInProgressException":
+		return apperr.ErrContention.Wrap(cause)
+	case "InternalServerError", "ServiceUnavailable":
+		return ErrUnavailable.Wrap(cause)
+	}
+	return cause
+}
+
+// unanswered reports whether err says DynamoDB's answer never arrived (or arrived unreadable).
+func unanswered(err error) bool {
+	var send *smithyhttp.RequestSendError
+	var canceled *smithy.CanceledError
+	var deser *smithy.DeserializationError
+	return errors.As(err, &send) || errors.As(err, &canceled) || errors.As(err, &deser) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // timeKey formats t for sort keys: fixed width, UTC, so strings sort as times.

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -69,6 +70,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if e := apperr.As(err); e != nil && e.Kind != apperr.Internal {
 		status = statusOf[e.Kind]
 		body.Error.Code, body.Error.Message = e.Code, e.Message
+		if e.RetryAfter > 0 { // the request changed nothing (or its outcome is unknown): send it again then
+			w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+		}
 		if status >= 500 {
 			log.ErrorContext(r.Context(), "request failed", "requestId", body.Error.RequestID, "code", e.Code, "err", err.Error())
 		}

@@ -34,6 +34,9 @@ type Refund struct {
 	To         Status
 	Entry      points.Entry
 	At         time.Time
+	// Attempt names this refund (fresh per call): the store recognises its own write when the same
+	// transaction is sent twice.
+	Attempt string
 }
 
 // Store keeps the catalog and redemptions.
@@ -361,7 +364,7 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (Rede
 
 func (s *Service) refund(ctx context.Context, r Redemption, to Status) (Redemption, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
-	f := Refund{Redemption: r, To: to, At: now, Entry: points.Entry{ID: "refund-" + r.ID, At: now, Delta: r.Amount,
+	f := Refund{Redemption: r, To: to, At: now, Attempt: s.newID(), Entry: points.Entry{ID: "refund-" + r.ID, At: now, Delta: r.Amount,
 		Kind: points.KindRefund, RedemptionID: r.ID, Note: fmt.Sprintf("redemption %s: %d points back", to, r.Amount)}}
 	if err := s.store.Refund(ctx, f); err != nil {
 		return Redemption{}, err

@@ -19,8 +19,13 @@ type Store interface {
 	TakeOverKey(ctx context.Context, rec idem.Record, prevLockedUntil time.Time) error
 	// ReleaseKey forgets an in-flight claim, so a rejected request leaves nothing behind.
 	ReleaseKey(ctx context.Context, rec idem.Record) error
+	// IdempotencyRecord reads a key's record (consistently), nil if there is none: how a request whose
+	// write had an unknown outcome learns it.
+	IdempotencyRecord(ctx context.Context, scope, owner, key string) (*idem.Record, error)
 
 	// CreateReport writes the report, its first timeline entry and the completed key in one transaction.
+	// Its errors say whether it was refused for certain (idem.ErrInFlight: the key is no longer this
+	// request's; apperr.NotApplied) or its outcome is unknown (apperr.ErrOutcomeUnknown, or any other).
 	CreateReport(ctx context.Context, r Report, key idem.Record) error
 	// GetReport returns the report with its timeline, or ErrNotFound.
 	GetReport(ctx context.Context, id string) (Report, error)

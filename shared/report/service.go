@@ -150,21 +150,33 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, key string, body
 		}
 	}
 
-	r, err := s.create(ctx, p, claim, n, loc, now)
-	if err != nil {
-		if relErr := s.store.ReleaseKey(context.WithoutCancel(ctx), claim); relErr != nil {
-			err = errors.Join(err, fmt.Errorf("release idempotency key: %w", relErr))
-		}
-		return Report{}, err
-	}
-	return r, nil
+	return s.create(ctx, p, claim, n, loc, now)
 }
 
+// create moves the photos and writes the report under claim. What a failure leaves depends on what is
+// known about it:
+//   - refused for certain with the claim still this request's (bad photos; apperr.NotApplied: a conflict
+//     or throttling, nothing written): the copied photos are deleted and the claim released, so nothing is
+//     left and the client may send the request again;
+//   - refused because the key is no longer this request's (idem.ErrInFlight: another request took it
+//     over, with the same report id and so the same photo keys): nothing is touched, the photos may be
+//     the other request's;
+//   - unknown (the store did not answer: the transaction may have committed): the outcome is read from the
+//     key. Done by this request means it succeeded, and the report is the answer. Otherwise the copies and
+//     the claim stay: a replay of the key takes the claim over when its lease ends and writes the same
+//     photo keys, and a client that never comes back leaves orphans (the lease, then the key's TTL, end
+//     the claim).
 func (s *Service) create(ctx context.Context, p auth.Principal, claim idem.Record, n NewReport, loc Location, now time.Time) (Report, error) {
+	release := func(err error) error {
+		if relErr := s.store.ReleaseKey(context.WithoutCancel(ctx), claim); relErr != nil {
+			return errors.Join(err, fmt.Errorf("release idempotency key: %w", relErr))
+		}
+		return err
+	}
 	id := claim.ResourceID
 	photos, err := s.MovePhotos(ctx, p.Sub, n.PhotoKeys, "reports/"+id+"/")
 	if err != nil {
-		return Report{}, err
+		return Report{}, release(err)
 	}
 	r := Report{
 		ID: id, Status: Submitted, Category: n.Category, Description: n.Description, Location: loc,
@@ -174,13 +186,30 @@ func (s *Service) create(ctx context.Context, p auth.Principal, claim idem.Recor
 	}
 	result, err := json.Marshal(r)
 	if err != nil {
-		return Report{}, errors.Join(fmt.Errorf("encode result: %w", err), s.DeletePhotos(ctx, photos))
+		return Report{}, release(errors.Join(fmt.Errorf("encode result: %w", err), s.DeletePhotos(ctx, photos)))
 	}
 	claim.Status, claim.Result = idem.Done, result
-	if err := s.store.CreateReport(ctx, r, claim); err != nil {
-		return Report{}, errors.Join(fmt.Errorf("create report %s: %w", id, err), s.DeletePhotos(ctx, photos))
+	err = s.store.CreateReport(ctx, r, claim)
+	switch {
+	case err == nil:
+		return r, nil
+	case errors.Is(err, idem.ErrInFlight):
+		return Report{}, err
+	case apperr.NotApplied(err):
+		return Report{}, release(errors.Join(fmt.Errorf("create report %s: %w", id, err), s.DeletePhotos(ctx, photos)))
 	}
-	return r, nil
+	// The outcome is unknown: learn it from the key, on a context of its own (the request's may be what
+	// ran out).
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	rec, rerr := s.store.IdempotencyRecord(lctx, claim.Scope, claim.Owner, claim.Key)
+	if rerr == nil && rec != nil && rec.Status == idem.Done && rec.ResourceID == id && rec.Attempt == claim.Attempt {
+		return r, nil
+	}
+	if rerr != nil {
+		err = errors.Join(err, fmt.Errorf("read idempotency key after an unknown outcome: %w", rerr))
+	}
+	return Report{}, apperr.ErrOutcomeUnknown.Wrap(fmt.Errorf("create report %s: %w", id, err))
 }
 
 // MovePhotos checks that every key is one of owner's pending uploads, then moves the photos one at a time
