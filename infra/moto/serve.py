@@ -33,13 +33,16 @@ import io
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
+import traceback
 import warnings
 
 # Quiet moto's import-time warnings (e.g. about optional dependencies): they are noise in every test's output.
 warnings.filterwarnings("ignore")
 
+from werkzeug.exceptions import InternalServerError  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from moto.moto_server.werkzeug_app import (  # noqa: E402
@@ -93,6 +96,95 @@ class Serialized:
             return
         if length > 0:
             environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
+
+
+class KeepAliveHandler(MotoRequestHandler):
+    """moto's request handler, answering over HTTP/1.1 connections that stay open.
+
+    werkzeug's development server ends every response with "Connection: close" (its run_wsgi says http.server
+    cannot drain a request body before the next request line) and then waits for the client to hang up. So
+    every SDK call was a new TCP connection and a new server thread: ~80 connections a second in TIME-WAIT
+    during `make demo`, a thread start and a handshake per call. This handler reads each request's body
+    completely before the app sees it (Content-Length or chunked), so the connection is always at the next
+    request line afterwards, and writes status line, headers and body in one send with TCP_NODELAY (two
+    small writes on a kept-alive connection would meet Nagle's algorithm and the client's delayed ACK: 40 ms
+    stalls). The connection is closed only when the client asks (Connection: close, HTTP/1.0), the request
+    is malformed, or the app's Content-Length disagrees with its body.
+
+    An exception escaping the app (Flask answers handler errors itself) is answered with a 500 and its
+    traceback logged to stderr, as werkzeug does; a response is never cut short after its status line.
+    """
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _read_body(self, environ):
+        if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's DechunkedInput reads to the last chunk
+            return environ["wsgi.input"].read()
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            self.close_connection = True
+            return b""
+        body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:  # the client hung up mid-body
+            self.close_connection = True
+        return body
+
+    def run_wsgi(self):
+        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.environ = environ = self.make_environ()
+        body = self._read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+
+        response = {}
+        written = []
+
+        def start_response(status, headers, exc_info=None):
+            response["status"], response["headers"] = status, headers
+            return written.append  # the legacy write() callable: its data goes before the body
+
+        try:
+            result = self.server.app(environ, start_response)
+            try:
+                payload = b"".join(written) + b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except Exception:
+            if self.server.passthrough_errors:
+                raise
+            self.server.log("error", "Error on request:\n%s", traceback.format_exc())
+            response.clear()
+            written.clear()
+            payload = b"".join(InternalServerError()(environ, start_response))
+        self._send(response["status"], response["headers"], payload)
+
+    def _send(self, status, headers, payload):
+        code_str, _, message = status.partition(" ")
+        code = int(code_str)
+        bodiless = self.command == "HEAD" or 100 <= code < 200 or code in (204, 304)
+        lines = [f"{self.protocol_version} {code} {message}\r\n",
+                 f"Server: {self.version_string()}\r\n", f"Date: {self.date_time_string()}\r\n"]
+        length = None
+        for key, value in headers:
+            lines.append(f"{key}: {value}\r\n")
+            if key.lower() == "content-length":
+                length = value
+        if bodiless:
+            payload = b""
+        elif length is None:
+            lines.append(f"Content-Length: {len(payload)}\r\n")
+        elif length.strip() != str(len(payload)):
+            self.close_connection = True  # the client reads the body to the end of the connection
+        if self.close_connection:
+            lines.append("Connection: close\r\n")
+        lines.append("\r\n")
+        self.wfile.write("".join(lines).encode("latin-1") + payload)
+        self.log_request(code, len(payload))
 
 
 def parse_args(argv):
@@ -194,16 +286,15 @@ def main(argv=None):
     for name in filter(None, (s.strip() for s in args.warm.split(","))):
         app.app_instances[name] = create_backend_app(name)
 
-    # threaded=True although requests are serialized anyway: werkzeug then speaks HTTP/1.1, so clients keep
-    # their connections alive, and a client holding an idle keep-alive connection cannot block the accept
-    # loop for everybody else (the unthreaded server serves one connection until it closes). The lock in
-    # Serialized, not the server, decides what runs concurrently.
+    # threaded=True although requests are serialized anyway: a thread per connection, so a client holding an
+    # idle keep-alive connection (KeepAliveHandler) cannot block the accept loop for everybody else. The
+    # lock in Serialized, not the server, decides what runs concurrently.
     server = make_server(
         args.host,
         args.port,
         with_state_routes(Serialized(app), args.state_dir),
         threaded=True,
-        request_handler=MotoRequestHandler,
+        request_handler=KeepAliveHandler,
     )
     # Some moto backends build URLs that point back at the server (e.g. Lambda env, presigned URLs).
     os.environ["MOTO_PORT"] = str(server.port)

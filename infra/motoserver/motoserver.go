@@ -45,8 +45,11 @@ type Options struct {
 	Root string
 	// Region of the aws.Config that AWSConfig returns; default us-east-1.
 	Region string
-	// Stdout and Stderr receive moto's output; nil discards it. The tail of stderr is quoted in the
-	// error when moto fails to start either way.
+	// Stdout receives moto's stdout (the ready line); nil discards it. Stderr receives moto's stderr — its
+	// errors, such as the traceback of a request moto failed (serve.py logs nothing else unless
+	// MOTO_SERVE_LOG_REQUESTS=1); nil sends it to this process's stderr, so that a failing test's output
+	// shows what moto said (io.Discard drops it). The tail of stderr is quoted in the error when moto
+	// fails to start either way.
 	Stdout, Stderr io.Writer
 	// StartTimeout bounds how long Start waits for moto to answer; default 30 s.
 	StartTimeout time.Duration
@@ -101,6 +104,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	cmd.Dir = dir
 	cmd.Stdout = &readyWriter{ready: ready, next: opts.Stdout}
 	stderr := &tailWriter{max: 4 << 10, next: opts.Stderr}
+	if opts.Stderr == nil {
+		stderr.next = os.Stderr
+	}
 	cmd.Stderr = stderr
 	// Without it Wait could block on the output pipes if something inherited them and outlived moto.
 	cmd.WaitDelay = 2 * time.Second
