@@ -1254,6 +1254,91 @@ def moto_modules_listed_once() -> None:
     backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[assignment]
 
 
+@patch
+def action_lookup_cached() -> None:
+    """Look a request's action up in a per-class table instead of inspecting the handler class each time.
+
+    moto: BaseResponse.call_action, which every DynamoDB, Streams and SQS request goes through, converts the
+    action name with camelcase_to_underscores (a character-by-character Python loop) and then calls
+    method_names_from_class, i.e. inspect.getmembers on the handler class — every attribute of a class with
+    ~80 methods, sorted — to ask whether the action is one of them: 4 % of the process's CPU (py-spy, a
+    running stack).
+
+    Patch: in moto.core.responses, method_names_from_class answers from a dict of frozensets per class (the
+    functions a class defines do not change after import; the patches replace some, under the same names)
+    and camelcase_to_underscores from a cache keyed by its argument (a pure function; there are as many
+    keys as action names).
+    """
+    import functools
+
+    from moto.core import responses
+
+    names_of, underscores = responses.method_names_from_class, responses.camelcase_to_underscores
+    cached_underscores = functools.lru_cache(maxsize=4096)(underscores)
+    by_class: dict[type, frozenset[str]] = {}
+
+    def method_names_from_class(clazz: Any) -> Any:
+        if "action_lookup_cached" not in _active:
+            return names_of(clazz)
+        names = by_class.get(clazz)
+        if names is None:
+            names = by_class[clazz] = frozenset(names_of(clazz))
+        return names
+
+    def camelcase_to_underscores(argument: str) -> str:
+        if "action_lookup_cached" not in _active or type(argument) is not str:
+            return underscores(argument)
+        return cached_underscores(argument)
+
+    responses.method_names_from_class = method_names_from_class  # type: ignore[assignment]
+    responses.camelcase_to_underscores = camelcase_to_underscores  # type: ignore[assignment]
+
+
+@patch
+def item_size_summed_once() -> None:
+    """Check a new item's 400 KB limit once, and size map values without copying them.
+
+    moto: Item.__init__ stores each attribute through LimitedSizeDict.__setitem__, which sums the size of
+    every attribute already stored before adding one: quadratic in the attributes of every item written
+    (4 % of the process's CPU with civicsnap's ~15-attribute items). DynamoType.size of a map builds a new
+    DynamoType — a recursive copy — of each value just to ask its size.
+
+    Patch: Item.__init__ converts the attributes as moto does and keeps one running sum of their sizes,
+    raising moto's ItemSizeTooLarge at the attribute where it passes moto's 405,000-byte limit — where
+    moto's own sum of everything stored so far would. DynamoType.size of a map adds up each
+    value's own size (a copy of a DynamoType has the size of the original); every other type is sized by
+    moto's code. Updates still go through LimitedSizeDict.__setitem__.
+    """
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    init, size = Item.__init__, DynamoType.size
+
+    def patched_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        if "item_size_summed_once" not in _active:
+            return init(self, hash_key, range_key, attrs)
+        self.hash_key = hash_key
+        self.range_key = range_key
+        stored = LimitedSizeDict()
+        total = 0
+        for key, value in attrs.items():
+            value = DynamoType(value)
+            total += bytesize(key) + value.size()
+            if total > 405000:
+                raise ItemSizeTooLarge
+            dict.__setitem__(stored, key, value)
+        self.attrs = stored
+
+    def patched_size(self: Any) -> int:
+        if "item_size_summed_once" in _active and self.type == "M" and type(self.value) is dict:
+            return sum(bytesize(k) + (v.size() if type(v) is DynamoType else DynamoType(v).size()) for k, v in self.value.items())
+        return size(self)
+
+    Item.__init__ = patched_init  # type: ignore[method-assign]
+    DynamoType.size = patched_size  # type: ignore[method-assign]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # SQS
 

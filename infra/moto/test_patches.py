@@ -691,6 +691,61 @@ class ModulesListedOnceTest(unittest.TestCase):
             self.assertEqual(self.listings(), 10)
 
 
+class ActionLookupTest(Base):
+    def getmembers_calls(self) -> int:
+        import inspect
+
+        table = self.table()
+        with mock.patch.object(inspect, "getmembers", wraps=inspect.getmembers) as getmembers:
+            for i in range(10):
+                self.put(table, pk=S("p"), sk=S(str(i)))
+            self.assertEqual(len(self.scan(table)), 10)
+            return getmembers.call_count
+
+    def test_handler_inspected_once(self) -> None:
+        with patches.active(*ALL):
+            self.getmembers_calls()  # the handler class is inspected at most once
+            self.assertEqual(self.getmembers_calls(), 0)
+
+    def test_handler_inspected_per_request_without_patch(self) -> None:
+        with patches.active(*ALL), patches.inactive("action_lookup_cached"):
+            self.assertEqual(self.getmembers_calls(), 11)
+
+
+class ItemSizeTest(Base):
+    def size_calls(self) -> int:
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        table = self.table()
+        calls = 0
+        real = DynamoType.size
+
+        def counting(self_: Any) -> int:
+            nonlocal calls
+            calls += 1
+            return real(self_)
+
+        item = {"pk": S("p"), "sk": S("1"), **{f"a{i:02}": S("x" * i) for i in range(40)},
+                "m": {"M": {f"k{i}": {"M": {"n": N(i)}} for i in range(5)}}}
+        with mock.patch.object(DynamoType, "size", counting):
+            self.put(table, **item)
+        got = self.db.ok("GetItem", {"TableName": table, "Key": {"pk": S("p"), "sk": S("1")}})["Item"]
+        self.assertEqual(got, item)
+        # the 400 KB limit where moto puts it: 405,000 bytes of names and values
+        self.put(table, pk=S("p"), sk=S("big"), blob=S("x" * (405000 - len("pkpsksigblob") - 1)))
+        status, kind = self.db.error("PutItem", {"TableName": table, "Item": {"pk": S("p"), "sk": S("big2"), "blob": S("x" * 405000)}})
+        self.assertEqual((status, kind), (400, "ValidationException"))
+        return calls
+
+    def test_sized_once(self) -> None:
+        with patches.active(*ALL):
+            self.assertLess(self.size_calls(), 100)
+
+    def test_sized_quadratically_without_patch(self) -> None:
+        with patches.active(*ALL), patches.inactive("item_size_summed_once"):
+            self.assertGreater(self.size_calls(), 40 * 41 // 2)
+
+
 class SQSReceiptsTest(unittest.TestCase):
     sqs = inprocess.Client("sqs")
 
