@@ -6,12 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"maps"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -27,11 +24,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
-	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/redeem/redeemfn"
 	"github.com/civicsnap/civicsnap/infra/gateway"
-	"github.com/civicsnap/civicsnap/infra/motoserver"
-	"github.com/civicsnap/civicsnap/infra/stack"
+	"github.com/civicsnap/civicsnap/infra/testenv"
 	"github.com/civicsnap/civicsnap/shared/awscalls"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/market"
@@ -40,7 +35,7 @@ import (
 
 // One moto per package: it applies requests one at a time (infra/moto/serve.py), which is what makes the
 // storms below meaningful — every conditional write sees the previous one's result.
-var moto *motoserver.Server
+var moto *testenv.Moto
 
 var tz = mustLoad("Asia/Shanghai")
 
@@ -53,61 +48,42 @@ func mustLoad(name string) *time.Location {
 }
 
 func TestMain(m *testing.M) {
-	srv, err := motoserver.Start(context.Background(), motoserver.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start moto:", err)
+	var err error
+	if moto, err = testenv.Start(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	moto = srv
 	code := m.Run()
-	_ = srv.Stop()
+	_ = moto.Stop()
 	os.Exit(code)
 }
 
-// harness is one fresh set of resources (own table) with the redeem function over them. The function's
-// AWS calls are counted; setup and inspection go through an uncounted client and store.
+// harness is one fresh environment (testenv) with the redeem function over it. The function's AWS calls
+// are counted (e.Counted, e.Calls); setup and inspection go through the uncounted client and store.
 type harness struct {
+	e     *testenv.Env
 	t     testing.TB
 	fn    *redeemfn.Function
 	db    *dynamodb.Client
 	store *dynamostore.Store
 	table string
 	calls *awscalls.Counter
-	cfg   aws.Config // the counted configuration the function was built with
-	raw   aws.Config // uncounted, for setup and inspection
 	items map[string]market.Item
 }
 
-var harnessN atomic.Int64
-
 func newHarness(t testing.TB, items ...market.Item) *harness {
 	t.Helper()
-	ctx := context.Background()
-	root, err := motoserver.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := stack.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := moto.AWSConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := tpl.Create(ctx, cfg, fmt.Sprintf("redeem%d-%d", time.Now().UnixNano()%1e6, harnessN.Add(1)), motoserver.S3Options)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, table: res.Tables["Table"].Name, calls: &awscalls.Counter{}, items: map[string]market.Item{}}
-	h.raw = cfg
-	h.db = dynamodb.NewFromConfig(cfg)
-	h.store = dynamostore.New(h.db, h.table, tz)
+	return newHarnessWith(t, testenv.Options{}, items...)
+}
+
+// newHarnessWith is newHarness on an environment made with opts (a fault-injecting HTTP client, say).
+func newHarnessWith(t testing.TB, opts testenv.Options, items ...market.Item) *harness {
+	t.Helper()
+	e := moto.New(t, opts)
+	h := &harness{e: e, t: t, db: e.DB, store: e.Store, table: e.Table, calls: e.Calls, items: map[string]market.Item{}}
 	for _, it := range items {
 		h.putItem(it)
 	}
-	h.cfg = cfg.Copy()
-	h.calls.Attach(&h.cfg)
 	h.fn = h.newFunction()
 	return h
 }
@@ -115,12 +91,7 @@ func newHarness(t testing.TB, items ...market.Item) *harness {
 // newFunction builds another redeem function (another container: its own catalog cache) over the table.
 func (h *harness) newFunction() *redeemfn.Function {
 	h.t.Helper()
-	env := map[string]string{"TABLE_NAME": h.table, "CITY_TZ": "Asia/Shanghai"}
-	b, err := platform.New(func(k string) string { return env[k] }, h.cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	fn, err := redeemfn.New(b)
+	fn, err := redeemfn.New(h.e.Base("RedeemFunction", nil, nil))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -451,7 +422,7 @@ func (h *harness) history(pkv, skv, attr string) []int64 {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	sc := dynamodbstreams.NewFromConfig(h.raw)
+	sc := dynamodbstreams.NewFromConfig(h.e.AWS)
 	ds, err := sc.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: desc.Table.LatestStreamArn})
 	if err != nil {
 		h.t.Fatal(err)
