@@ -3,10 +3,7 @@ package accrualfn_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -22,30 +19,25 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/civicsnap/civicsnap/functions/accrual/accrualfn"
-	"github.com/civicsnap/civicsnap/functions/platform"
-	"github.com/civicsnap/civicsnap/infra/motoserver"
-	"github.com/civicsnap/civicsnap/infra/seed"
-	"github.com/civicsnap/civicsnap/infra/stack"
+	"github.com/civicsnap/civicsnap/infra/testenv"
 	"github.com/civicsnap/civicsnap/shared/awscalls"
 	"github.com/civicsnap/civicsnap/shared/casework"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
-	"github.com/civicsnap/civicsnap/shared/idem"
 	"github.com/civicsnap/civicsnap/shared/points"
 	"github.com/civicsnap/civicsnap/shared/report"
 	"github.com/civicsnap/civicsnap/shared/streamfn"
 )
 
-var moto *motoserver.Server
+var moto *testenv.Moto
 
 func TestMain(m *testing.M) {
-	srv, err := motoserver.Start(context.Background(), motoserver.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start moto:", err)
+	var err error
+	if moto, err = testenv.Start(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	moto = srv
 	code := m.Run()
-	_ = srv.Stop()
+	_ = moto.Stop()
 	os.Exit(code)
 }
 
@@ -62,10 +54,11 @@ func local(y int, m time.Month, d, h, min int) time.Time {
 	return time.Date(y, m, d, h, min, 0, 0, shanghai)
 }
 
-// harness is one fresh set of the template's resources with the seeded categories and the accrual
-// function built over them as main builds it. The function's AWS calls are counted; the test's own reads
-// and writes (reports, transitions, snapshots) go through an uncounted client.
+// harness is one fresh environment (testenv: the template's resources and the seed) with the accrual
+// function built over it as main builds it. The function's AWS calls are counted; the test's own reads
+// and writes (reports, transitions, snapshots) go through the uncounted client.
 type harness struct {
+	e         *testenv.Env
 	t         testing.TB
 	fn        *accrualfn.Function
 	db        *dynamodb.Client   // uncounted
@@ -76,52 +69,28 @@ type harness struct {
 	tx        *txSizes
 }
 
-var harnessN atomic.Int64
-
-// newHarness makes the resources; rules, when given, are saved before the function first reads them.
+// newHarness makes the environment; rules, when given, are saved before the function first reads them.
 func newHarness(t testing.TB, rules *points.Rules) *harness {
 	t.Helper()
-	ctx := context.Background()
-	root, err := motoserver.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := stack.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := moto.AWSConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := tpl.Create(ctx, cfg, fmt.Sprintf("accrual%d-%d", time.Now().UnixNano()%1e6, harnessN.Add(1)), motoserver.S3Options)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, table: res.Tables["Table"].Name, streamARN: res.Tables["Table"].StreamARN,
-		calls: &awscalls.Counter{}, tx: &txSizes{}}
-	h.db = dynamodb.NewFromConfig(cfg)
-	h.store = dynamostore.New(h.db, h.table, shanghai)
-	if err := seed.LoadCategories(ctx, h.store); err != nil {
-		t.Fatal(err)
-	}
+	return newHarnessWith(t, testenv.Options{}, rules)
+}
+
+// newHarnessWith is newHarness on an environment made with opts (a fault-injecting HTTP client, say).
+func newHarnessWith(t testing.TB, opts testenv.Options, rules *points.Rules) *harness {
+	t.Helper()
+	e := moto.New(t, opts)
+	h := &harness{e: e, t: t, db: e.DB, store: e.Store, table: e.Table, streamARN: e.StreamARN, calls: e.Calls, tx: &txSizes{}}
 	if rules != nil {
 		if err := rules.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.store.PutPointRules(ctx, *rules); err != nil {
+		if err := h.store.PutPointRules(context.Background(), *rules); err != nil {
 			t.Fatal(err)
 		}
 	}
-	counted := cfg.Copy()
-	h.calls.Attach(&counted)
-	h.tx.attach(&counted)
-	env := map[string]string{"TABLE_NAME": h.table, "CITY_TZ": "Asia/Shanghai"}
-	b, err := platform.New(func(k string) string { return env[k] }, counted, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h.fn, err = accrualfn.New(b); err != nil {
+	h.tx.attach(&e.Counted)
+	var err error
+	if h.fn, err = accrualfn.New(e.Base("AccrualFunction", nil, nil)); err != nil {
 		t.Fatal(err)
 	}
 	return h
@@ -186,24 +155,11 @@ func (h *harness) handleOK(recs ...events.DynamoDBEventRecord) {
 // submit writes a submitted report as intake does (claimed idempotency key, then one transaction).
 func (h *harness) submit(sub, category string, created time.Time) report.Report {
 	h.t.Helper()
-	ctx := context.Background()
-	created = created.UTC().Truncate(time.Millisecond)
-	r := report.Report{
-		ID: platform.NewID(), Status: report.Submitted, Category: category, Description: "井盖缺失 test",
-		Location: report.Location{Lat: 23.3752, Lng: 103.3905}, ReporterSub: sub, CreatedAt: created, UpdatedAt: created,
-		Photos:   []report.Photo{{Key: "reports/x/1.jpg", ContentType: "image/jpeg", Size: 1234, MetadataStripped: true}},
-		Timeline: []report.TimelineEntry{{At: created, Status: report.Submitted, Actor: "citizen"}},
-	}
-	key := idem.Record{Scope: "report", Owner: sub, Key: "k-" + r.ID, BodyHash: "h", Status: idem.InFlight,
-		ResourceID: r.ID, LockedUntil: time.Now().Add(idem.Lease), ExpiresAt: time.Now().Add(idem.TTL)}
-	if held, err := h.store.ClaimKey(ctx, key); err != nil || held != nil {
-		h.t.Fatalf("claim key: %v (held %v)", err, held != nil)
-	}
-	key.Status, key.Result = idem.Done, []byte(`{}`)
-	if err := h.store.CreateReport(ctx, r, key); err != nil {
-		h.t.Fatalf("create report: %v", err)
-	}
-	return r
+	return h.e.CreateReport(report.Report{
+		Category: category, Description: "井盖缺失 test", Location: report.Location{Lat: 23.3752, Lng: 103.3905},
+		ReporterSub: sub, CreatedAt: created,
+		Photos: []report.Photo{{Key: "reports/x/1.jpg", ContentType: "image/jpeg", Size: 1234, MetadataStripped: true}},
+	})
 }
 
 var lead = report.Assignment{Dept: "municipal", Role: report.Lead}
@@ -276,14 +232,7 @@ func (h *harness) markDuplicate(r report.Report, original string) {
 // item reads one item consistently (nil if there is none).
 func (h *harness) item(pk, sk string) map[string]types.AttributeValue {
 	h.t.Helper()
-	out, err := h.db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: &h.table, ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}},
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return out.Item
+	return h.e.Item(pk, sk)
 }
 
 var seq atomic.Int64
@@ -299,7 +248,7 @@ func (h *harness) record(old, new map[string]types.AttributeValue) events.Dynamo
 		name, oldImg = "INSERT", nil
 	}
 	return events.DynamoDBEventRecord{
-		AWSRegion: moto.Region(), EventID: fmt.Sprintf("ev-%06d", n), EventName: name, EventSource: "aws:dynamodb",
+		AWSRegion: h.e.AWS.Region, EventID: fmt.Sprintf("ev-%06d", n), EventName: name, EventSource: "aws:dynamodb",
 		EventVersion: "1.1", EventSourceArn: h.streamARN,
 		Change: events.DynamoDBStreamRecord{
 			ApproximateCreationDateTime: events.SecondsEpochTime{Time: time.Now().Truncate(time.Second)},
