@@ -10,50 +10,44 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/civicsnap/civicsnap/functions/intake/intakefn"
-	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/infra/gateway"
-	"github.com/civicsnap/civicsnap/infra/motoserver"
-	"github.com/civicsnap/civicsnap/infra/seed"
-	"github.com/civicsnap/civicsnap/infra/stack"
+	"github.com/civicsnap/civicsnap/infra/testenv"
 	"github.com/civicsnap/civicsnap/shared/awscalls"
-	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 const maxUpload = 256 << 10 // small, so the too-large case is cheap
 
-var moto *motoserver.Server
+var moto *testenv.Moto
 
 func TestMain(m *testing.M) {
-	srv, err := motoserver.Start(context.Background(), motoserver.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start moto:", err)
+	var err error
+	if moto, err = testenv.Start(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	moto = srv
 	code := m.Run()
-	_ = srv.Stop()
+	_ = moto.Stop()
 	os.Exit(code)
 }
 
-// harness is one fresh set of resources (own table and bucket) with the intake function over them.
+// harness is one fresh environment (testenv: the template's resources and the seed) with the intake
+// function over it, built as main builds it but with a small MAX_UPLOAD_BYTES.
 type harness struct {
+	e      *testenv.Env
 	t      testing.TB
 	fn     *intakefn.Function
 	db     *dynamodb.Client
@@ -61,47 +55,22 @@ type harness struct {
 	table  string
 	bucket string
 	calls  *awscalls.Counter
+	seeded map[string]string // the table's items before any request, by key (see written)
 }
-
-var harnessN int
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	ctx := context.Background()
-	root, err := motoserver.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := stack.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := moto.AWSConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	harnessN++
-	res, err := tpl.Create(ctx, cfg, fmt.Sprintf("intake%d-%d", time.Now().UnixNano()%1e6, harnessN), motoserver.S3Options)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, table: res.Tables["Table"].Name, bucket: res.Buckets["PhotoBucket"].Name, calls: &awscalls.Counter{}}
-	h.db = dynamodb.NewFromConfig(cfg)
-	h.s3 = s3.NewFromConfig(cfg, motoserver.S3Options)
-	if err := seed.LoadCategories(ctx, dynamostore.New(h.db, h.table, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	counted := cfg.Copy()
-	h.calls.Attach(&counted)
-	env := map[string]string{
-		"TABLE_NAME": h.table, "BUCKET_NAME": h.bucket, "MAX_UPLOAD_BYTES": fmt.Sprint(maxUpload),
-		"CITY_TZ": "Asia/Shanghai", "CITY_BBOX": "23.20,103.15,23.60,103.60", "S3_PATH_STYLE": "true",
-	}
-	b, err := platform.New(func(k string) string { return env[k] }, counted, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h.fn, err = intakefn.New(b); err != nil {
+	return newHarnessWith(t, testenv.Options{})
+}
+
+// newHarnessWith is newHarness on an environment made with opts (a fault-injecting HTTP client, say).
+func newHarnessWith(t testing.TB, opts testenv.Options) *harness {
+	t.Helper()
+	e := moto.New(t, opts)
+	h := &harness{e: e, t: t, db: e.DB, s3: e.S3, table: e.Table, bucket: e.Bucket, calls: e.Calls}
+	h.seeded = h.items()
+	var err error
+	if h.fn, err = intakefn.New(e.Base("IntakeFunction", map[string]string{"MAX_UPLOAD_BYTES": fmt.Sprint(maxUpload)}, nil)); err != nil {
 		t.Fatal(err)
 	}
 	return h
@@ -240,20 +209,37 @@ func reportBody(category string, keys ...string) []byte {
 	return b
 }
 
-// written returns what requests have written: every table item except the seeded categories, and every
-// object outside uploads/pending/. Scans are fine here: this is a test's look at the whole table.
+// items returns every item of the table, canonically rendered, by key. Scans are fine here: this is a
+// test's look at the whole table.
+func (h *harness) items() map[string]string {
+	h.t.Helper()
+	out := map[string]string{}
+	in := &dynamodb.ScanInput{TableName: &h.table, ConsistentRead: aws.Bool(true)}
+	for {
+		page, err := h.db.Scan(context.Background(), in)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for _, it := range testenv.Plain(page.Items) {
+			out[fmt.Sprint(it["pk"], " ", it["sk"])] = fmt.Sprint(it)
+		}
+		if page.LastEvaluatedKey == nil {
+			return out
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+// written returns what requests have written: the keys of the table's items that are new or changed since
+// the seed, sorted, and every object outside uploads/pending/.
 func (h *harness) written() (items []string, objects []string) {
 	h.t.Helper()
-	out, err := h.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: &h.table})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	for _, it := range out.Items {
-		pk := it["pk"].(*types.AttributeValueMemberS).Value
-		if pk != "CONFIG#CATEGORY" {
-			items = append(items, pk)
+	for k, v := range h.items() {
+		if h.seeded[k] != v {
+			items = append(items, k)
 		}
 	}
+	slices.Sort(items)
 	list, err := h.s3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &h.bucket})
 	if err != nil {
 		h.t.Fatal(err)
@@ -272,8 +258,4 @@ func (h *harness) assertNothingWritten() {
 	if len(items) != 0 || len(objects) != 0 {
 		h.t.Errorf("a rejected request wrote: items %v objects %v", items, objects)
 	}
-}
-
-func dynamostoreFor(h *harness) *dynamostore.Store {
-	return dynamostore.New(h.db, h.table, time.UTC)
 }
