@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
@@ -31,6 +32,9 @@ type ChangeSet struct {
 	ProofPhotos []report.Photo
 	InboundDept string // with InboundID: the signed event applied, remembered to refuse its replay
 	InboundID   string
+	// Attempt names this change (fresh per request): the store recognises its own write in the report
+	// when the same transaction is sent twice.
+	Attempt string
 }
 
 // Store reads and writes casework.
@@ -221,8 +225,12 @@ func (s *Service) Apply(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 
-	if err := s.store.Apply(ctx, cs); err != nil {
-		err = errors.Join(err, s.photos.DeletePhotos(ctx, cs.ProofPhotos))
+	if err := s.apply(ctx, &cs); err != nil {
+		// The proof photos' keys are this request's own (see Resolve), so a definite refusal deletes only
+		// copies nobody else points to. After an unknown outcome they stay: the change may have committed.
+		if errors.Is(err, dispatch.ErrAlreadyHandled) || apperr.NotApplied(err) {
+			err = errors.Join(err, s.photos.DeletePhotos(ctx, cs.ProofPhotos))
+		}
 		if errors.Is(err, dispatch.ErrAlreadyHandled) {
 			// A department system that retries a slow request may send copies of one signed event at
 			// once; all but one lose the race, and they are replays, not conflicts.
@@ -255,6 +263,49 @@ func (s *Service) Apply(ctx context.Context, req Request) (Result, error) {
 		r.RejectReason = cs.Reason
 	}
 	return Result{Report: r}, nil
+}
+
+// contentionTries bounds how often a change is sent again after a transaction conflict.
+const contentionTries = 3
+
+// apply writes cs under a fresh attempt id, which makes the write safe to send twice. A transaction
+// conflict (apperr.ErrContention: nothing written; a concurrent transaction held the report) is sent
+// again up to contentionTries in all, after a pause of 5–50 ms; what outlasts them goes back to the caller
+// (503 with Retry-After). When the outcome is unknown (the store did not answer), the report is read again:
+// the change's timeline entry there means it committed, and apply succeeds.
+func (s *Service) apply(ctx context.Context, cs *ChangeSet) error {
+	var token [8]byte
+	if _, err := rand.Read(token[:]); err != nil {
+		return fmt.Errorf("attempt id: %w", err)
+	}
+	cs.Attempt = hex.EncodeToString(token[:])
+	var err error
+	for try := range contentionTries {
+		if err = s.store.Apply(ctx, *cs); !errors.Is(err, apperr.ErrContention) || try == contentionTries-1 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(5+mrand.IntN(45)) * time.Millisecond):
+		}
+	}
+	if err == nil || !errors.Is(err, apperr.ErrOutcomeUnknown) {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	again, _, rerr := s.store.ReportForDept(rctx, cs.Report.ID)
+	if rerr != nil {
+		return errors.Join(err, fmt.Errorf("read the report after an unknown outcome: %w", rerr))
+	}
+	e := cs.Entry
+	if slices.ContainsFunc(again.Timeline, func(t report.TimelineEntry) bool {
+		return t.At.Equal(e.At) && t.Actor == e.Actor && t.Status == e.Status && t.Note == e.Note
+	}) {
+		return nil
+	}
+	return err
 }
 
 func slaOf(cfg *dispatch.Config, r report.Report) time.Duration {
@@ -328,7 +379,7 @@ func (s *Service) Revoke(ctx context.Context, reportID, reason string) (report.R
 	now := s.now().UTC().Truncate(time.Millisecond)
 	cs := ChangeSet{Report: r, To: report.Revoked, LeadDept: r.LeadDept, Reason: reason,
 		Entry: report.TimelineEntry{At: now, Status: report.Revoked, Actor: "admin", Note: reason}}
-	if err := s.store.Apply(ctx, cs); err != nil {
+	if err := s.apply(ctx, &cs); err != nil {
 		if errors.Is(err, dispatch.ErrAlreadyHandled) {
 			return report.Report{}, report.ErrInvalidTransition.With("the report changed meanwhile")
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/civicsnap/civicsnap/shared/casework"
+	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
 
@@ -48,12 +50,17 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 	if c.To == report.Resolved {
 		set = append(set, "resolvedAt = :now")
 	}
+	if c.Attempt != "" {
+		set = append(set, "lastChange = :attempt")
+		vals[":attempt"] = str(c.Attempt)
+	}
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName: &s.table, Key: reportKey(r.ID),
-		UpdateExpression:          aws.String("SET " + strings.Join(set, ", ")),
-		ConditionExpression:       aws.String("#st = :from"),
-		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: vals,
+		UpdateExpression:                    aws.String("SET " + strings.Join(set, ", ")),
+		ConditionExpression:                 aws.String("#st = :from"),
+		ExpressionAttributeNames:            map[string]string{"#st": "status"},
+		ExpressionAttributeValues:           vals,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}}
 	tl, err := s.putItem(timelineEntryItem(r.ID, 0, c.Entry), "")
 	if err != nil {
@@ -87,7 +94,23 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 		}
 		items = append(items, it)
 	}
-	return s.transact(ctx, "apply casework change", items)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	reasons := cancellationReasons(err)
+	if len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+		// The report already carries this very change (its attempt id): an earlier send of the same
+		// transaction was applied, and this is a re-send DynamoDB did not recognise by its token (moto).
+		if c.Attempt != "" && stringAttr(reasons[0].Item, "lastChange") == c.Attempt {
+			return nil
+		}
+		return dispatch.ErrAlreadyHandled
+	}
+	if slices.ContainsFunc(reasons, func(r types.CancellationReason) bool { return aws.ToString(r.Code) == "ConditionalCheckFailed" }) {
+		return dispatch.ErrAlreadyHandled
+	}
+	if err != nil {
+		return translate("apply casework change", err)
+	}
+	return nil
 }
 
 type queueCursor struct {

@@ -19,6 +19,8 @@ import (
 	"github.com/civicsnap/civicsnap/infra/faults"
 	"github.com/civicsnap/civicsnap/infra/motoserver"
 	"github.com/civicsnap/civicsnap/infra/stack"
+	"github.com/civicsnap/civicsnap/shared/apperr"
+	"github.com/civicsnap/civicsnap/shared/casework"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/idem"
@@ -63,6 +65,12 @@ func TestMain(m *testing.M) {
 
 func newResendEnv(t *testing.T, op string) *resendEnv {
 	t.Helper()
+	return newFaultEnv(t, faults.Options{Seed: 1, PerTen: 10, Max: 1, Kinds: []faults.Kind{faults.LostResponse}, Operations: []string{op}})
+}
+
+// newFaultEnv is a resendEnv whose store's calls go through an injector with opts.
+func newFaultEnv(t *testing.T, opts faults.Options) *resendEnv {
+	t.Helper()
 	ctx := t.Context()
 	cfg, err := moto.AWSConfig(ctx)
 	if err != nil {
@@ -80,8 +88,8 @@ func newResendEnv(t *testing.T, op string) *resendEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inj, err := faults.New(faults.Options{Seed: 1, PerTen: 10, Max: 1, Kinds: []faults.Kind{faults.LostResponse},
-		Operations: []string{op}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	inj, err := faults.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,5 +334,85 @@ func TestRefundOnceWhenResent(t *testing.T) {
 	f.Attempt = "cancel-2"
 	if err := e.plain.Refund(ctx, f); !errors.Is(err, market.ErrNotCancellable) {
 		t.Errorf("a second cancellation: %v, want not_cancellable", err)
+	}
+}
+
+// What each injected fault becomes at the domain's edge (finding 4): a conflict is apperr.ErrContention,
+// throttling that outlasts the SDK's retries apperr.ErrThrottled — both refusals that wrote nothing —, and
+// a call never answered apperr.ErrOutcomeUnknown.
+func TestFaultsTranslate(t *testing.T) {
+	tests := []struct {
+		name string
+		kind faults.Kind
+		op   string
+		want error
+	}{
+		{"single-item conflict", faults.Conflict, "UpdateItem", apperr.ErrContention},
+		{"transaction conflict", faults.Conflict, "TransactWriteItems", apperr.ErrContention},
+		{"throttled", faults.Throttle, "UpdateItem", apperr.ErrThrottled},
+		{"throttled transaction", faults.Throttle, "TransactWriteItems", apperr.ErrThrottled},
+		{"answers lost", faults.LostResponse, "UpdateItem", apperr.ErrOutcomeUnknown},
+		{"deadline", faults.Deadline, "TransactWriteItems", apperr.ErrOutcomeUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newFaultEnv(t, faults.Options{Seed: 9, PerTen: 10, Kinds: []faults.Kind{tt.kind}, Operations: []string{tt.op}})
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			defer cancel()
+			r := e.reserved(t, "r9")
+			var err error
+			if tt.op == "UpdateItem" {
+				_, err = e.store.WrongCode(ctx, r, "a1", 5)
+			} else {
+				now := time.Now()
+				err = e.store.Refund(ctx, market.Refund{Redemption: r, To: market.Cancelled, At: now, Attempt: "c1",
+					Entry: points.Entry{ID: "refund-r9", At: now, Delta: 10, Kind: points.KindRefund, RedemptionID: "r9"}})
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("%v, want %v", err, tt.want)
+			}
+			if e := apperr.As(err); e == nil || e.RetryAfter <= 0 {
+				t.Errorf("%v carries no Retry-After", err)
+			}
+			if st := e.inj.Stats(); st.Injected[tt.kind] == 0 {
+				t.Errorf("faults: %v, want %s injected", st, tt.kind)
+			}
+		})
+	}
+}
+
+func TestCaseworkApplySucceedsWhenResent(t *testing.T) {
+	e := newResendEnv(t, "TransactWriteItems")
+	ctx := t.Context()
+	e.inj.SetEnabled(false)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	r := report.Report{ID: "rep-7", Status: report.Dispatched, Category: "rubbish", Description: "d", ReporterSub: "u1", LeadDept: "municipal",
+		Location: report.Location{Lat: 23.37, Lng: 103.39}, CreatedAt: now, UpdatedAt: now,
+		Timeline: []report.TimelineEntry{{At: now, Status: report.Submitted, Actor: "citizen"}}}
+	key := idem.Record{Scope: "report", Owner: "u1", Key: "k7", BodyHash: "h", Status: idem.Done, ResourceID: "rep-7", Attempt: "rep-7",
+		Result: []byte(`{}`), ExpiresAt: now.Add(idem.TTL)}
+	if _, err := e.plain.ClaimKey(ctx, idem.Record{Scope: "report", Owner: "u1", Key: "k7", BodyHash: "h", Status: idem.InFlight,
+		ResourceID: "rep-7", Attempt: "rep-7", LockedUntil: now.Add(idem.Lease), ExpiresAt: now.Add(idem.TTL)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.plain.CreateReport(ctx, r, key); err != nil {
+		t.Fatal(err)
+	}
+	e.inj.SetEnabled(true)
+	at := now.Add(time.Second)
+	cs := casework.ChangeSet{Report: r, To: report.Accepted, LeadDept: "municipal", Attempt: "change-1", InboundDept: "municipal", InboundID: "msg_1",
+		Entry: report.TimelineEntry{At: at, Status: report.Accepted, Actor: "municipal"}}
+	if err := e.store.Apply(ctx, cs); err != nil {
+		t.Fatalf("Apply answered %v after applying", err)
+	}
+	e.lost(t)
+	got, err := e.plain.GetReport(ctx, "rep-7")
+	if err != nil || got.Status != report.Accepted || len(got.Timeline) != 2 {
+		t.Fatalf("report %s with %d timeline entries (%v), want accepted with 2", got.Status, len(got.Timeline), err)
+	}
+	// Another change read before this one is refused.
+	cs.Attempt, cs.InboundID = "change-2", "msg_2"
+	if err := e.plain.Apply(ctx, cs); !errors.Is(err, dispatch.ErrAlreadyHandled) {
+		t.Errorf("a stale change: %v, want already handled", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/civicsnap/civicsnap/shared/apperr"
 	"github.com/civicsnap/civicsnap/shared/auth"
 	"github.com/civicsnap/civicsnap/shared/idem"
 	"github.com/civicsnap/civicsnap/shared/points"
@@ -261,7 +262,7 @@ func (s *Service) Redeem(ctx context.Context, p auth.Principal, key string, body
 // came a moment later). A quantity must fit in one shard. One-shard items and the common case (the drawn
 // shard has stock) stay at one transaction.
 func (s *Service) place(ctx context.Context, plan Plan) (int, error) {
-	err := s.store.Redeem(ctx, plan)
+	err := s.redeemOnce(ctx, plan)
 	if !errors.Is(err, ErrOutOfStock) || plan.Item.ShardCount() == 1 {
 		return plan.Redemption.Shard, err
 	}
@@ -275,11 +276,40 @@ func (s *Service) place(ctx context.Context, plan Plan) (int, error) {
 			continue
 		}
 		plan.Redemption.Shard = n
-		if err = s.store.Redeem(ctx, plan); !errors.Is(err, ErrOutOfStock) {
+		if err = s.redeemOnce(ctx, plan); !errors.Is(err, ErrOutOfStock) {
 			return n, err
 		}
 	}
 	return 0, err
+}
+
+// redeemOnce runs one plan's transaction, again after a transaction conflict (see onContention).
+func (s *Service) redeemOnce(ctx context.Context, plan Plan) error {
+	return onContention(ctx, func() error { return s.store.Redeem(ctx, plan) })
+}
+
+// contentionTries bounds how often a request path sends a write again after a transaction conflict.
+const contentionTries = 3
+
+// onContention runs write, and again (up to contentionTries in all, after a pause of 5–50 ms) while it
+// fails with apperr.ErrContention: a concurrent transaction held an item (a hot stock shard, the same
+// profile), nothing was written, and such conflicts last milliseconds. Every write it is given is safe to
+// send twice (a redemption's key, a refund's and a fulfilment's attempt id). Throttling is not retried
+// here: the SDK has backed off already, and a request path answers 503 with Retry-After instead, as it
+// does when the conflicts outlast the tries.
+func onContention(ctx context.Context, write func() error) error {
+	var err error
+	for try := range contentionTries {
+		if err = write(); !errors.Is(err, apperr.ErrContention) || try == contentionTries-1 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(5+rand.IntN(45)) * time.Millisecond):
+		}
+	}
+	return err
 }
 
 func nameOf(it Item) string {
@@ -327,7 +357,11 @@ func (s *Service) Fulfil(ctx context.Context, p auth.Principal, id, code string)
 	// The attempt's id makes its one write idempotent: the SDK re-sends a write whose answer was lost.
 	attempt := s.newID()
 	if subtle.ConstantTimeCompare([]byte(code), []byte(r.PickupCode)) != 1 {
-		locked, err := s.store.WrongCode(ctx, r, attempt, s.settings.LockAfter)
+		var locked bool
+		err := onContention(ctx, func() (err error) {
+			locked, err = s.store.WrongCode(ctx, r, attempt, s.settings.LockAfter)
+			return err
+		})
 		if err != nil {
 			return Redemption{}, err
 		}
@@ -337,7 +371,7 @@ func (s *Service) Fulfil(ctx context.Context, p auth.Principal, id, code string)
 		return Redemption{}, ErrWrongCode
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	if err := s.store.Complete(ctx, r, now, attempt); err != nil {
+	if err := onContention(ctx, func() error { return s.store.Complete(ctx, r, now, attempt) }); err != nil {
 		return Redemption{}, err
 	}
 	r.Status, r.CompletedAt, r.PickupCode = Completed, &now, ""
@@ -366,7 +400,7 @@ func (s *Service) refund(ctx context.Context, r Redemption, to Status) (Redempti
 	now := s.now().UTC().Truncate(time.Millisecond)
 	f := Refund{Redemption: r, To: to, At: now, Attempt: s.newID(), Entry: points.Entry{ID: "refund-" + r.ID, At: now, Delta: r.Amount,
 		Kind: points.KindRefund, RedemptionID: r.ID, Note: fmt.Sprintf("redemption %s: %d points back", to, r.Amount)}}
-	if err := s.store.Refund(ctx, f); err != nil {
+	if err := onContention(ctx, func() error { return s.store.Refund(ctx, f) }); err != nil {
 		return Redemption{}, err
 	}
 	r.Status = to
@@ -376,12 +410,17 @@ func (s *Service) refund(ctx context.Context, r Redemption, to Status) (Redempti
 // ExpireReservations expires goods not picked up in time, with refund and restock; it returns how many.
 // A redemption locked by wrong pickup codes expires too: its goods can no longer be picked up, and it
 // would otherwise hold its points and stock (and its place in the pickup index) for ever.
+//
+// A refund that fails transiently (a conflict, throttling, an unknown outcome) is skipped, not fatal: the
+// others go on, the skipped one stays in the pickup index, and the error is returned at the end so the
+// schedule's retry (or the next run) takes it again — safe, as a refund is conditional on the status.
 func (s *Service) ExpireReservations(ctx context.Context) (int, error) {
 	n := 0
+	var skipped []error
 	for {
 		late, err := s.store.ExpiredReservations(ctx, s.now(), 100)
 		if err != nil {
-			return n, err
+			return n, errors.Join(append(skipped, err)...)
 		}
 		done := 0
 		for _, r := range late {
@@ -389,15 +428,19 @@ func (s *Service) ExpireReservations(ctx context.Context) (int, error) {
 				if errors.Is(err, ErrNotCancellable) {
 					continue // fulfilled or cancelled meanwhile
 				}
-				return n, err
+				if apperr.KindOf(err) == apperr.Unavailable && ctx.Err() == nil {
+					skipped = append(skipped, fmt.Errorf("expire %s: %w", r.ID, err))
+					continue
+				}
+				return n, errors.Join(append(skipped, err)...)
 			}
 			done++
 		}
 		n += done
-		// A full page of which nothing could be expired (an index that lags the table) would come back
-		// unchanged: stop, and let the next run take the rest.
+		// A full page of which nothing could be expired (an index that lags the table, or every refund
+		// failing for now) would come back unchanged: stop, and let the next run take the rest.
 		if len(late) < 100 || done == 0 {
-			return n, nil
+			return n, errors.Join(skipped...)
 		}
 	}
 }

@@ -120,9 +120,18 @@ func (s *Service) PutRules(ctx context.Context, r Rules) error {
 	return nil
 }
 
-// maxTries bounds optimistic retries on one profile; concurrent awards to one citizen are rare, and each
-// retry re-reads the profile.
+// maxTries bounds the tries of one write: version conflicts on one profile are rare (each retry re-reads
+// it), and transient store failures are retried with backoff only while the invocation has time.
 const maxTries = 25
+
+// Backoff of transient store failures (contention, throttling, an unknown outcome): full jitter, doubling
+// from retryBase up to retryCap. reserve is the time kept back from the invocation's deadline to report a
+// failure, so the stream record is retried by Lambda rather than lost to a timeout.
+const (
+	retryBase = 20 * time.Millisecond
+	retryCap  = time.Second
+	reserve   = 300 * time.Millisecond
+)
 
 // OnResolved awards the reporter of a resolved report, and (if the rules say so) the reporters of its
 // duplicates. Exactly once per (report, user, rule): a redelivery finds the award record and does nothing.
@@ -223,24 +232,44 @@ func (s *Service) OnRevoked(ctx context.Context, reportID, reporterSub string, a
 	return nil
 }
 
-// retry runs fn until it succeeds, finds its work already done, or fails otherwise; version conflicts are
-// retried with a short random pause.
+// retry runs fn until it succeeds, finds its work already done, or fails otherwise. What it retries, per
+// cause:
+//   - a version conflict (the profile changed since it was read): at once, after a pause of 1–20 ms;
+//   - a transient store failure — a transaction conflict (apperr.ErrContention), throttling
+//     (apperr.ErrThrottled), a call whose outcome is unknown (apperr.ErrOutcomeUnknown: fn re-reads and
+//     the award's identity makes a second apply a no-op) or DynamoDB unavailable: with exponential backoff
+//     and full jitter, while the context's deadline leaves time for the pause and the reserve.
+//
+// When the time or the tries run out the error is returned: the stream consumer reports the record as a
+// batch item failure and Lambda delivers it again, which is safe for the same reason.
 func (s *Service) retry(ctx context.Context, fn func() error) error {
-	for range maxTries {
-		err := fn()
+	var err error
+	for try := range maxTries {
+		err = fn()
+		var pause time.Duration
 		switch {
 		case err == nil, errors.Is(err, ErrAlreadyApplied):
 			return nil
-		case !errors.Is(err, ErrVersionConflict):
+		case errors.Is(err, ErrVersionConflict):
+			pause = time.Duration(rand.IntN(20)+1) * time.Millisecond
+		case apperr.KindOf(err) == apperr.Unavailable:
+			pause = time.Duration(rand.Int64N(int64(min(retryCap, retryBase<<min(try, 10))))) + time.Millisecond
+		default:
 			return err
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < pause+reserve {
+			return fmt.Errorf("no time left to retry: %w", err)
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(rand.IntN(20)+1) * time.Millisecond):
+			return errors.Join(err, ctx.Err())
+		case <-time.After(pause):
 		}
 	}
-	return fmt.Errorf("profile kept changing: %w", ErrVersionConflict)
+	if errors.Is(err, ErrVersionConflict) {
+		return fmt.Errorf("profile kept changing: %w", err)
+	}
+	return fmt.Errorf("gave up after %d tries: %w", maxTries, err)
 }
 
 // Me returns the caller's profile, creating it on first use.
