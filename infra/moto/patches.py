@@ -1200,8 +1200,9 @@ def fast_attribute_values() -> None:
 
     Patch: in moto's JSON serializer, an AttributeValue of the dynamodb and dynamodbstreams services is
     converted in one recursive pass that does member for member what the generic code does (strings
-    through str(), blobs base64-encoded, maps and lists recursively, None members dropped); anything else
-    it does not recognise goes through the generic code. The differential suite compares the two on every
+    through str(), blobs base64-encoded, maps and lists recursively, None members dropped), and an
+    attribute map (an item, a key) converts its values that way without a generic dispatch per attribute;
+    anything else it does not recognise goes through the generic code. The differential suite compares the two on every
     response it makes.
     """
     from moto.core.serialize import BaseJSONSerializer
@@ -1224,7 +1225,32 @@ def fast_attribute_values() -> None:
                 return
         original(self, serialized, value, shape, key)
 
+    original_map = BaseJSONSerializer._serialize_type_map
+
+    def _serialize_type_map(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if (
+            "fast_attribute_values" not in _active
+            or getattr(shape.value, "name", None) != "AttributeValue"
+            or self.operation_model.service_model.service_name not in ("dynamodb", "dynamodbstreams")
+            or not isinstance(value, dict)
+        ):
+            return original_map(self, serialized, value, shape, key)
+        # moto's loop (an attribute map: an item, a key), with each value converted in one pass
+        map_obj = self.MAP_TYPE()
+        self._default_serialize(serialized, map_obj, shape, key)
+        value_shape = shape.value
+        for sub_key, sub_value in value.items():
+            if sub_value is None:
+                continue  # moto's structure serializer writes nothing for None
+            try:
+                wire = _attribute_value(sub_value, self._base64)
+            except _NotFast:
+                self._serialize(map_obj, sub_value, value_shape, sub_key)
+            else:
+                self._default_serialize(map_obj, wire, value_shape, sub_key)
+
     BaseJSONSerializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign]
+    BaseJSONSerializer._serialize_type_map = _serialize_type_map  # type: ignore[method-assign]
 
 
 @patch
