@@ -4,40 +4,30 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/civicsnap/civicsnap/functions/kpi/kpifn"
-	"github.com/civicsnap/civicsnap/functions/platform"
-	"github.com/civicsnap/civicsnap/infra/motoserver"
-	"github.com/civicsnap/civicsnap/infra/seed"
-	"github.com/civicsnap/civicsnap/infra/stack"
-	"github.com/civicsnap/civicsnap/shared/awscalls"
+	"github.com/civicsnap/civicsnap/infra/testenv"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/points"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
 
-var moto *motoserver.Server
+var moto *testenv.Moto
 
 func TestMain(m *testing.M) {
-	srv, err := motoserver.Start(context.Background(), motoserver.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start moto:", err)
+	var err error
+	if moto, err = testenv.Start(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	moto = srv
 	code := m.Run()
-	_ = srv.Stop()
+	_ = moto.Stop()
 	os.Exit(code)
 }
 
@@ -175,24 +165,8 @@ func expect(ds dataset, from, to string) expectation {
 
 func TestKPIsOfAGeneratedMonth(t *testing.T) {
 	ctx := context.Background()
-	root, _ := motoserver.ModuleRoot()
-	tpl, err := stack.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := moto.AWSConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := tpl.Create(ctx, cfg, fmt.Sprintf("kpi%d", time.Now().UnixNano()%1e6), motoserver.S3Options)
-	if err != nil {
-		t.Fatal(err)
-	}
-	table := res.Tables["Table"].Name
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, sh)
-	if err := seed.LoadCategories(ctx, store); err != nil {
-		t.Fatal(err)
-	}
+	env := moto.New(t, testenv.Options{})
+	store := env.Store
 	n := 10_000
 	if testing.Short() {
 		n = 2_000
@@ -204,15 +178,10 @@ func TestKPIsOfAGeneratedMonth(t *testing.T) {
 	}
 	t.Logf("loaded %d reports (%d items) in %v", n, len(ds.items), time.Since(loadStart).Round(time.Millisecond))
 
-	counted := cfg.Copy()
-	calls := &awscalls.Counter{}
-	calls.Attach(&counted)
+	calls := env.Calls
+	calls.Reset()
 	today := time.Date(2026, 11, 30, 12, 0, 0, 0, sh)
-	env := map[string]string{"TABLE_NAME": table, "CITY_TZ": "Asia/Shanghai"}
-	b, err := platform.New(func(k string) string { return env[k] }, counted, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := env.Base("KpiFunction", nil, nil)
 	b.Now = func() time.Time { return today }
 	fn, err := kpifn.New(b)
 	if err != nil {
