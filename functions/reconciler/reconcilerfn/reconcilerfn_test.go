@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,26 +17,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/reconciler/reconcilerfn"
-	"github.com/civicsnap/civicsnap/infra/motoserver"
-	"github.com/civicsnap/civicsnap/infra/seed"
-	"github.com/civicsnap/civicsnap/infra/stack"
-	"github.com/civicsnap/civicsnap/shared/dynamostore"
+	"github.com/civicsnap/civicsnap/infra/testenv"
 	"github.com/civicsnap/civicsnap/shared/points"
 )
 
-var moto *motoserver.Server
+var moto *testenv.Moto
 
 func TestMain(m *testing.M) {
-	srv, err := motoserver.Start(context.Background(), motoserver.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start moto:", err)
+	var err error
+	if moto, err = testenv.Start(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	moto = srv
 	code := m.Run()
-	_ = srv.Stop()
+	_ = moto.Stop()
 	os.Exit(code)
 }
 
@@ -80,34 +74,10 @@ func TestReconcilerRepairsASeededMismatch(t *testing.T) {
 	}
 	local := func(d, h, m int) time.Time { return time.Date(2026, 6, d, h, m, 0, 0, tz) }
 
-	root, err := motoserver.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := stack.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := moto.AWSConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := tpl.Create(ctx, cfg, fmt.Sprintf("reconcile%d", time.Now().UnixNano()%1e6), motoserver.S3Options)
-	if err != nil {
-		t.Fatal(err)
-	}
-	table := res.Tables["Table"].Name
-	db := dynamodb.NewFromConfig(cfg)
-	store := dynamostore.New(db, table, tz)
-	if err := seed.LoadCategories(ctx, store); err != nil {
-		t.Fatal(err)
-	}
+	env := moto.New(t, testenv.Options{})
+	db, store, table := env.DB, env.Store, env.Table
 	logs := &syncBuffer{}
-	env := map[string]string{"TABLE_NAME": table, "CITY_TZ": "Asia/Shanghai"}
-	b, err := platform.New(func(k string) string { return env[k] }, cfg, slog.New(slog.NewJSONHandler(logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := env.Base("ReconcilerFunction", nil, slog.New(slog.NewJSONHandler(logs, nil)))
 	now := local(2, 0, 30) // shortly after local midnight, when the schedule fires
 	b.Now = func() time.Time { return now }
 	fn, err := reconcilerfn.New(b)
