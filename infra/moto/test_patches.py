@@ -9,6 +9,7 @@ proven that the check depends on the patch.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import time
@@ -744,6 +745,51 @@ class ItemSizeTest(Base):
     def test_sized_quadratically_without_patch(self) -> None:
         with patches.active(*ALL), patches.inactive("item_size_summed_once"):
             self.assertGreater(self.size_calls(), 40 * 41 // 2)
+
+
+class ExpressionProcessorsTest(Base):
+    """An UpdateItem setting, adding and removing attributes in a nested map, with a condition."""
+
+    def map_builds(self) -> tuple[int, Any]:
+        from moto.dynamodb.parsing import validators
+
+        table = self.table()
+        self.put(table, pk=S("p"), sk=S("1"), m={"M": {"a": N(1), "b": S("x")}}, n=N(5), gone=S("y"))
+        builds = 0
+        originals = {cls: cls._processing_map for cls in vars(validators).values()
+                     if isinstance(cls, type) and "_processing_map" in vars(cls)}
+
+        def counting(real: Any) -> Any:
+            def wrapper(self_: Any) -> Any:
+                nonlocal builds
+                builds += 1
+                return real(self_)
+            return wrapper
+
+        with contextlib.ExitStack() as stack:
+            for cls, real in originals.items():
+                stack.enter_context(mock.patch.object(cls, "_processing_map", counting(real)))
+            out = self.db.ok("UpdateItem", {
+                "TableName": table, "Key": {"pk": S("p"), "sk": S("1")}, "ReturnValues": "ALL_NEW",
+                "UpdateExpression": "SET m.a = m.a + :one, m.c = :c, #s = if_not_exists(#s, :s) ADD n :one REMOVE gone",
+                "ConditionExpression": "attribute_exists(m.b) AND n < :ten",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":one": N(1), ":c": {"L": [S("l")]}, ":s": S("open"), ":ten": N(10)}})
+        return builds, out["Attributes"]
+
+    def test_mapped_once_per_processor(self) -> None:
+        with patches.active(*ALL):
+            builds, got = self.map_builds()
+        with patches.active(*ALL), patches.inactive("expression_processors_mapped_once"):
+            _, want = self.map_builds()
+        self.assertEqual(got, want)
+        self.assertEqual(got["m"], {"M": {"a": N(2), "b": S("x"), "c": {"L": [S("l")]}}})
+        self.assertLessEqual(builds, 12)  # one per processor
+
+    def test_mapped_per_node_without_patch(self) -> None:
+        with patches.active(*ALL), patches.inactive("expression_processors_mapped_once"):
+            builds, _ = self.map_builds()
+        self.assertGreater(builds, 100)
 
 
 class SQSReceiptsTest(unittest.TestCase):
