@@ -83,6 +83,10 @@ type Options struct {
 	// Operations limits the faults to these DynamoDB operations ("UpdateItem", "TransactWriteItems");
 	// default all. Other operations pass through and are not counted as calls.
 	Operations []string
+	// Script, when set, replaces the draw: the i-th matching call gets the fault Script[i], and calls
+	// after the script pass (a reproducer of one sequence: a lost answer, then a conflict on the SDK's
+	// re-send, say). PerTen and Kinds are ignored.
+	Script []Kind
 	// Max stops the injection after this many faults (0: no limit): Max 1 with PerTen 10 faults exactly
 	// the first matching call, a reproducer of one failure.
 	Max int64
@@ -97,6 +101,7 @@ type Injector struct {
 	kinds  []Kind
 	ops    []string
 	max    int64
+	script []Kind
 
 	mu       sync.Mutex
 	rng      *rand.Rand
@@ -133,7 +138,7 @@ func New(opts Options) (*Injector, error) {
 	if len(kinds) == 0 {
 		kinds = AllKinds
 	}
-	for _, k := range kinds {
+	for _, k := range append(slices.Clone(kinds), opts.Script...) {
 		if k < 0 || k >= nKinds {
 			return nil, fmt.Errorf("faults: unknown kind %d", k)
 		}
@@ -144,7 +149,7 @@ func New(opts Options) (*Injector, error) {
 	}
 	log.Info("fault injection", "seed", seed, "replay", SeedEnv+"="+strconv.FormatUint(seed, 10), "perTen", perTen, "kinds", fmt.Sprint(kinds))
 	return &Injector{seed: seed, perTen: perTen, kinds: slices.Clone(kinds), ops: slices.Clone(opts.Operations),
-		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), enabled: true, byOp: map[string]int64{}, max: opts.Max}, nil
+		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), enabled: true, byOp: map[string]int64{}, max: opts.Max, script: slices.Clone(opts.Script)}, nil
 }
 
 // Seed is the seed in use: set CIVICSNAP_FAULT_SEED to it to replay the run.
@@ -221,6 +226,14 @@ func (in *Injector) decide(op string) decision {
 	defer in.mu.Unlock()
 	if !in.enabled || len(in.ops) > 0 && !slices.Contains(in.ops, op) {
 		return decision{}
+	}
+	if in.script != nil {
+		i := in.calls
+		in.calls++
+		if i >= int64(len(in.script)) {
+			return decision{}
+		}
+		return decision{fault: true, kind: in.script[i], variant: int(in.rng.Uint32() >> 1)}
 	}
 	pos := int(in.calls % 10)
 	if pos == 0 {

@@ -290,3 +290,21 @@ func TestPassThrough(t *testing.T) {
 type clientFunc func(*http.Request) (*http.Response, error)
 
 func (f clientFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A script faults the first calls with the kinds it lists, in order, then lets every call pass.
+func TestScript(t *testing.T) {
+	db, inj, fake := setup(t, faults.Options{Seed: 2, Script: []faults.Kind{faults.LostResponse, faults.Conflict}}, 0)
+	var tce *types.TransactionConflictException
+	if err := update(t.Context(), db); !errors.As(err, &tce) {
+		t.Fatalf("UpdateItem: %v, want the conflict that answered the re-send", err)
+	}
+	if got := fake.count("UpdateItem"); got != 1 {
+		t.Errorf("DynamoDB saw %d UpdateItems, want 1 (the lost one)", got)
+	}
+	if err := update(t.Context(), db); err != nil {
+		t.Fatalf("after the script: %v", err)
+	}
+	if st := inj.Stats(); st.Calls != 3 || st.Injected[faults.LostResponse] != 1 || st.Injected[faults.Conflict] != 1 {
+		t.Errorf("stats %v", st)
+	}
+}

@@ -109,7 +109,8 @@ var (
 )
 
 // NotApplied reports whether err says for certain that the failed write changed nothing and may be sent
-// again as it is (ErrContention, ErrThrottled).
+// again as it is (ErrContention, ErrThrottled) — not when it also says the outcome is unknown (a conflict
+// answering a retry whose first attempt went unanswered).
 func NotApplied(err error) bool {
-	return errors.Is(err, ErrContention) || errors.Is(err, ErrThrottled)
+	return !errors.Is(err, ErrOutcomeUnknown) && (errors.Is(err, ErrContention) || errors.Is(err, ErrThrottled))
 }

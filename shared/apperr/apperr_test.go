@@ -53,6 +53,7 @@ func TestTransientErrors(t *testing.T) {
 		{"contention wrapped", fmt.Errorf("redeem: %w", ErrContention.Wrap(errors.New("TransactionConflict"))), true, true},
 		{"throttled with message", ErrThrottled.With("busy"), true, true},
 		{"outcome unknown", ErrOutcomeUnknown.Wrap(errors.New("deadline")), false, true},
+		{"conflict after an unanswered attempt", ErrOutcomeUnknown.Wrap(ErrContention.Wrap(errors.New("TransactionConflict"))), false, true},
 		{"other unavailable", New(Unavailable, "unavailable", "down"), false, false},
 		{"conflict", New(Conflict, "request_in_flight", "x"), false, false},
 		{"plain", errors.New("boom"), false, false},

@@ -228,6 +228,9 @@ func (s *Service) Apply(ctx context.Context, req Request) (Result, error) {
 	if err := s.apply(ctx, &cs); err != nil {
 		// The proof photos' keys are this request's own (see Resolve), so a definite refusal deletes only
 		// copies nobody else points to. After an unknown outcome they stay: the change may have committed.
+		if errors.Is(err, apperr.ErrOutcomeUnknown) {
+			return Result{}, fmt.Errorf("apply %s to %s: %w", req.Change.Action, r.ID, err)
+		}
 		if errors.Is(err, dispatch.ErrAlreadyHandled) || apperr.NotApplied(err) {
 			err = errors.Join(err, s.photos.DeletePhotos(ctx, cs.ProofPhotos))
 		}
@@ -380,7 +383,7 @@ func (s *Service) Revoke(ctx context.Context, reportID, reason string) (report.R
 	cs := ChangeSet{Report: r, To: report.Revoked, LeadDept: r.LeadDept, Reason: reason,
 		Entry: report.TimelineEntry{At: now, Status: report.Revoked, Actor: "admin", Note: reason}}
 	if err := s.apply(ctx, &cs); err != nil {
-		if errors.Is(err, dispatch.ErrAlreadyHandled) {
+		if errors.Is(err, dispatch.ErrAlreadyHandled) && !errors.Is(err, apperr.ErrOutcomeUnknown) {
 			return report.Report{}, report.ErrInvalidTransition.With("the report changed meanwhile")
 		}
 		return report.Report{}, err

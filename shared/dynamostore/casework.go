@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/civicsnap/civicsnap/shared/apperr"
 	"github.com/civicsnap/civicsnap/shared/casework"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/report"
@@ -94,7 +95,8 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 		}
 		items = append(items, it)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var watch attempts
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}, watch.option)
 	reasons := cancellationReasons(err)
 	if len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
 		// The report already carries this very change (its attempt id): an earlier send of the same
@@ -102,13 +104,18 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 		if c.Attempt != "" && stringAttr(reasons[0].Item, "lastChange") == c.Attempt {
 			return nil
 		}
+		if watch.lost.Load() {
+			// An earlier attempt went unanswered: it may have been applied and then overtaken by another
+			// change, so this refusal does not say whether this change was made.
+			return apperr.ErrOutcomeUnknown.Wrap(dispatch.ErrAlreadyHandled)
+		}
 		return dispatch.ErrAlreadyHandled
 	}
 	if slices.ContainsFunc(reasons, func(r types.CancellationReason) bool { return aws.ToString(r.Code) == "ConditionalCheckFailed" }) {
 		return dispatch.ErrAlreadyHandled
 	}
 	if err != nil {
-		return translate("apply casework change", err)
+		return watch.settle("apply casework change", err)
 	}
 	return nil
 }

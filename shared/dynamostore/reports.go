@@ -136,7 +136,8 @@ func (s *Store) CreateReport(ctx context.Context, r report.Report, key idem.Reco
 	}
 	done.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	items = append(items, done)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var watch attempts
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}, watch.option)
 	if reasons := cancellationReasons(err); reasons != nil {
 		last := reasons[len(reasons)-1]
 		if aws.ToString(last.Code) == "ConditionalCheckFailed" {
@@ -151,7 +152,7 @@ func (s *Store) CreateReport(ctx context.Context, r report.Report, key idem.Reco
 		}
 	}
 	if err != nil {
-		return translate("create report", err)
+		return watch.settle("create report", err)
 	}
 	return nil
 }

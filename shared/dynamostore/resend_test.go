@@ -416,3 +416,29 @@ func TestCaseworkApplySucceedsWhenResent(t *testing.T) {
 		t.Errorf("a stale change: %v, want already handled", err)
 	}
 }
+
+// The SDK's error is its last attempt's: a TransactionConflict answering the re-send of a transaction
+// whose first answer was lost does not say nothing was written (the first send was applied). CreateReport
+// reports the outcome as unknown, so intake learns it from the key instead of deleting the report's photos.
+func TestConflictAfterLostAnswerIsUnknown(t *testing.T) {
+	e := newFaultEnv(t, faults.Options{Seed: 3, Script: []faults.Kind{faults.LostResponse, faults.Conflict}, Operations: []string{"TransactWriteItems"}})
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	claim := idem.Record{Scope: "report", Owner: "u1", Key: "k", BodyHash: "h", Status: idem.InFlight, ResourceID: "rep-9",
+		Attempt: "rep-9", LockedUntil: now.Add(idem.Lease), ExpiresAt: now.Add(idem.TTL), ClaimedAt: now}
+	if _, err := e.plain.ClaimKey(ctx, claim); err != nil {
+		t.Fatal(err)
+	}
+	r := report.Report{ID: "rep-9", Status: report.Submitted, Category: "rubbish", Description: "d", ReporterSub: "u1",
+		Location: report.Location{Lat: 23.37, Lng: 103.39}, CreatedAt: now, UpdatedAt: now,
+		Timeline: []report.TimelineEntry{{At: now, Status: report.Submitted, Actor: "citizen"}}}
+	done := claim
+	done.Status, done.Result = idem.Done, []byte(`{}`)
+	err := e.store.CreateReport(ctx, r, done)
+	if !errors.Is(err, apperr.ErrOutcomeUnknown) || apperr.NotApplied(err) {
+		t.Fatalf("CreateReport: %v; want outcome_unknown, not a refusal that wrote nothing", err)
+	}
+	if _, err := e.plain.GetReport(ctx, "rep-9"); err != nil {
+		t.Fatalf("the lost send was applied, yet: %v", err)
+	}
+}

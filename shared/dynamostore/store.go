@@ -16,12 +16,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
@@ -106,6 +108,35 @@ func translate(op string, err error) error {
 		return ErrUnavailable.Wrap(cause)
 	}
 	return cause
+}
+
+// attempts watches the attempts of one SDK call (the retryer may send it several times): whether any of
+// them went unanswered. The call's error is its last attempt's, so a TransactionConflict after a lost
+// answer does not prove that nothing was written: the lost attempt may have been applied.
+type attempts struct{ lost atomic.Bool }
+
+// option installs the watch on one call (after the retry step, so it sees each attempt).
+func (a *attempts) option(o *dynamodb.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("civicsnap-attempts",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleFinalize(ctx, in)
+				if err != nil && unanswered(err) {
+					a.lost.Store(true)
+				}
+				return out, md, err
+			}), middleware.After)
+	})
+}
+
+// settle is translate for a write watched by a: a refusal that would say "nothing was written" says
+// "unknown" instead when an earlier attempt of the same call went unanswered.
+func (a *attempts) settle(op string, err error) error {
+	t := translate(op, err)
+	if a.lost.Load() && apperr.NotApplied(t) {
+		return apperr.ErrOutcomeUnknown.Wrap(t)
+	}
+	return t
 }
 
 // unanswered reports whether err says DynamoDB's answer never arrived (or arrived unreadable).

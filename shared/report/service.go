@@ -168,7 +168,15 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, key string, body
 //     the claim).
 func (s *Service) create(ctx context.Context, p auth.Principal, claim idem.Record, n NewReport, loc Location, now time.Time) (Report, error) {
 	release := func(err error) error {
-		if relErr := s.store.ReleaseKey(context.WithoutCancel(ctx), claim); relErr != nil {
+		// A refused request leaves nothing, its claim included: a release refused for a transient reason
+		// (a conflict, throttling: nothing deleted) is sent again, a few times.
+		var relErr error
+		for range 3 {
+			if relErr = s.store.ReleaseKey(context.WithoutCancel(ctx), claim); !apperr.NotApplied(relErr) {
+				break
+			}
+		}
+		if relErr != nil {
 			return errors.Join(err, fmt.Errorf("release idempotency key: %w", relErr))
 		}
 		return err

@@ -1,0 +1,211 @@
+package intakefn_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/civicsnap/civicsnap/functions/intake/intakefn"
+	"github.com/civicsnap/civicsnap/infra/faults"
+	"github.com/civicsnap/civicsnap/infra/gateway"
+	"github.com/civicsnap/civicsnap/infra/testenv"
+	"github.com/civicsnap/civicsnap/shared/idem"
+	"github.com/civicsnap/civicsnap/shared/report"
+)
+
+// Idempotent create under faults (issue 10): citizens file reports through the intake function while
+// infra/faults fails two DynamoDB calls in ten — transaction conflicts, throttling, answers lost after the
+// write was applied (the SDK re-sends) and calls that take until the invocation's deadline. A client sends
+// a request again with the same Idempotency-Key after a 5xx, and after a 409 request_in_flight once the
+// claim's lease has run out (the function's clock is moved, not waited for); now and then it sends a
+// request that already succeeded again, as a client that lost the answer does. Some requests are refused
+// (a photo that was never uploaded). The run is sequential, so the seed (logged; CIVICSNAP_FAULT_SEED)
+// replays it.
+//
+// Then: each key made exactly one report and every answer for it named that report; every report's
+// photos exist (finding 3: no compensation after an unknown outcome); a refused request wrote nothing,
+// not even its key; and faults did happen.
+
+const invocationTimeout = 600 * time.Millisecond
+
+var faultMix = []faults.Kind{faults.Conflict, faults.Conflict, faults.Conflict, faults.Throttle, faults.Throttle, faults.Throttle,
+	faults.LostResponse, faults.LostResponse, faults.LostResponse, faults.Deadline}
+
+func newInjector(t *testing.T) *faults.Injector {
+	t.Helper()
+	inj, err := faults.New(faults.Options{PerTen: 2, Kinds: faultMix, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		t.Logf("faults: %v (seed %d; replay with %s=%d)", inj.Stats(), inj.Seed(), faults.SeedEnv, inj.Seed())
+	})
+	return inj
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func TestIdempotentCreateUnderFaults(t *testing.T) {
+	inj := newInjector(t)
+	h := newHarnessWith(t, testenv.Options{WrapHTTP: inj.Wrap})
+	// The function on a clock the test moves past a claim's lease instead of waiting 30 s for it.
+	var skew atomic.Int64
+	b := h.e.Base("IntakeFunction", map[string]string{"MAX_UPLOAD_BYTES": fmt.Sprint(maxUpload)}, nil)
+	b.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	fn, err := intakefn.New(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(inj.Seed(), 3))
+	photo := jpegBytes(t, true)
+	users := []caller{alice, bob}
+
+	send := func(c caller, key string, body []byte) response {
+		req := httptest.NewRequest("POST", "/v1/reports", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+		ev := gateway.Event(req, body, "POST /v1/reports", map[string]string{"sub": c.sub, "cognito:groups": c.groups})
+		ctx, cancel := context.WithTimeout(context.Background(), invocationTimeout)
+		defer cancel()
+		resp, err := fn.Handle(ctx, ev)
+		if err != nil {
+			t.Fatalf("handler error: %v", err)
+		}
+		b := []byte(resp.Body)
+		if resp.IsBase64Encoded {
+			b, _ = base64.StdEncoding.DecodeString(resp.Body)
+		}
+		return response{Status: resp.StatusCode, Header: resp.Headers, Body: b}
+	}
+
+	type filed struct {
+		sub, key, id string
+	}
+	var (
+		made    []filed
+		refused = map[string]string{} // key -> sub
+		sends   int
+	)
+	for i := range 36 {
+		c := users[rng.IntN(len(users))]
+		key := fmt.Sprintf("fk-%d", i)
+		bad := rng.IntN(8) == 0
+		var keys []string
+		for n := range 1 + rng.IntN(2) {
+			keys = append(keys, h.putPending(c.sub, fmt.Sprintf("00000000-0000-4000-8000-%012d.jpg", i*10+n), "image/jpeg", photo))
+		}
+		if bad {
+			keys = append(keys, fmt.Sprintf("uploads/pending/%s/00000000-0000-4000-9000-%012d.jpg", c.sub, i)) // never uploaded
+		}
+		body := reportBody("rubbish", keys...)
+		again := rng.IntN(4) == 0 // the client lost the first answer and sends once more
+		var id string
+		for try := 0; ; try++ {
+			if try == 12 {
+				t.Fatalf("%s: no answer after %d sends", key, try)
+			}
+			sends++
+			r := send(c, key, body)
+			switch {
+			case r.Status == 201:
+				var got report.Report
+				r.json(t, &got)
+				if id != "" && got.ID != id {
+					t.Errorf("%s answered report %s, then %s", key, id, got.ID)
+				}
+				id = got.ID
+				if again {
+					again = false
+					continue
+				}
+			case r.Status == 409 && r.code(t) == "request_in_flight":
+				skew.Add(int64(idem.Lease + time.Second)) // the lost attempt's lease runs out
+				continue
+			case r.Status == 500:
+				t.Errorf("%s: %d %s", key, r.Status, r.Body)
+				continue
+			case r.Status >= 500:
+				if r.Header["Retry-After"] == "" {
+					t.Errorf("%s: %d without Retry-After", key, r.Status)
+				}
+				continue
+			case bad && r.Status == 400 && r.code(t) == "photo_not_found":
+				refused[key] = c.sub
+			default:
+				t.Errorf("%s: %d %s", key, r.Status, r.Body)
+			}
+			break
+		}
+		if bad && id != "" {
+			t.Errorf("%s (a photo never uploaded) was filed as %s", key, id)
+		}
+		if id != "" {
+			made = append(made, filed{c.sub, key, id})
+		}
+	}
+
+	// Exactly one report per key, and none that nobody was told about.
+	ctx := context.Background()
+	byID := map[string]filed{}
+	for _, f := range made {
+		byID[f.id] = f
+		rec, err := h.e.Store.IdempotencyRecord(ctx, "report", f.sub, f.key)
+		if err != nil || rec == nil || rec.Status != idem.Done || rec.ResourceID != f.id {
+			t.Errorf("%s: key record %+v (%v), want done with %s", f.key, rec, err, f.id)
+		}
+		r, err := h.e.Store.GetReport(ctx, f.id)
+		if err != nil {
+			t.Errorf("%s: report %s: %v", f.key, f.id, err)
+			continue
+		}
+		for _, p := range r.Photos {
+			if _, err := h.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &h.bucket, Key: &p.Key}); err != nil {
+				t.Errorf("report %s: photo %s is gone: %v", f.id, p.Key, err)
+			}
+		}
+	}
+	items, objects := h.written()
+	reports := 0
+	for _, k := range items {
+		if strings.HasPrefix(k, "REPORT#") && strings.HasSuffix(k, " REPORT") {
+			reports++
+			if _, ok := byID[strings.TrimSuffix(strings.TrimPrefix(k, "REPORT#"), " REPORT")]; !ok {
+				t.Errorf("%s exists but no request was answered with it", k)
+			}
+		}
+	}
+	if reports != len(made) {
+		t.Errorf("%d reports in the table for %d keys answered 201", reports, len(made))
+	}
+	// A refused request wrote nothing: no key, no report photos of its own.
+	for key, sub := range refused {
+		if rec, err := h.e.Store.IdempotencyRecord(ctx, "report", sub, key); err != nil || rec != nil {
+			t.Errorf("refused %s left its key: %+v (%v)", key, rec, err)
+		}
+	}
+	for _, o := range objects {
+		if _, ok := byID[strings.Split(strings.TrimPrefix(o, "reports/"), "/")[0]]; !ok {
+			t.Errorf("object %s belongs to no report", o)
+		}
+	}
+	st := inj.Stats()
+	if st.Calls < 100 || st.Faulted() < st.Calls/10 {
+		t.Errorf("faults: %v; want ≥ 100 calls and ≥ 1 in 10 faulted", st)
+	}
+	t.Logf("%d reports filed, %d refused, %d sends", len(made), len(refused), sends)
+}
