@@ -792,6 +792,63 @@ class ExpressionProcessorsTest(Base):
         self.assertGreater(builds, 100)
 
 
+class UpdateExpressionsTest(Base):
+    EXPRESSION = "SET #s = :s, m.a = if_not_exists(m.a, :zero) + :one, l = list_append(l, :l) ADD n :one REMOVE gone"
+
+    def parses(self) -> tuple[int, list[Any]]:
+        from moto.dynamodb.parsing.tokens import ExpressionTokenizer
+
+        table = self.table()
+        got = []
+        with mock.patch.object(ExpressionTokenizer, "make_list", wraps=ExpressionTokenizer.make_list) as tokenize:
+            for i in range(5):
+                self.put(table, pk=S("p"), sk=S(str(i)), m={"M": {}}, l={"L": []}, gone=S("x"))
+                values = {":s": S(f"s{i}"), ":zero": N(0), ":one": N(i), ":l": {"L": [N(i)]}}
+                got.append(self.db.ok("UpdateItem", {
+                    "TableName": table, "Key": {"pk": S("p"), "sk": S(str(i))}, "ReturnValues": "ALL_NEW",
+                    "UpdateExpression": self.EXPRESSION, "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": values})["Attributes"])
+                self.db.ok("TransactWriteItems", {"TransactItems": [{"Update": {
+                    "TableName": table, "Key": {"pk": S("p"), "sk": S(str(i))}, "UpdateExpression": self.EXPRESSION,
+                    "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": values}}]})
+                got.append(self.db.ok("GetItem", {"TableName": table, "Key": {"pk": S("p"), "sk": S(str(i))}})["Item"])
+            self.assertEqual(self.db.error("UpdateItem", {"TableName": table, "Key": {"pk": S("p"), "sk": S("0")},
+                                                         "UpdateExpression": "SET = :x"})[0], 400)
+            return tokenize.call_count, got
+
+    def test_parsed_once(self) -> None:
+        from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+        with patches.active(*ALL):
+            calls, got = self.parses()
+        with patches.active(*ALL), patches.inactive("update_expressions_parsed_once"):
+            _, want = self.parses()
+        self.assertEqual(got, want)
+        self.assertEqual(got[-1]["m"], {"M": {"a": N(8)}})  # 4 added twice
+        self.assertLessEqual(calls, 2)  # this expression (if not kept from an earlier test) and the invalid one
+        kept = UpdateExpressionParser._civicsnap_kept[self.EXPRESSION]
+        with patches.inactive("update_expressions_parsed_once"):
+            fresh = UpdateExpressionParser.make(self.EXPRESSION)
+        self.assertEqual(self.tree(kept), self.tree(fresh))  # used ten times, never changed
+
+    def tree(self, node: Any) -> Any:
+        """A node's structure: its type and every attribute but its parent, recursively."""
+        from moto.dynamodb.parsing.ast_nodes import Node
+
+        if isinstance(node, Node):
+            return type(node).__name__, {k: self.tree(v) for k, v in vars(node).items() if k != "parent"}
+        if isinstance(node, (list, tuple)):
+            return [self.tree(v) for v in node]
+        if isinstance(node, dict):
+            return {k: self.tree(v) for k, v in node.items()}
+        return node
+
+    def test_parsed_per_use_without_patch(self) -> None:
+        with patches.active(*ALL), patches.inactive("update_expressions_parsed_once"):
+            calls, _ = self.parses()
+        self.assertGreaterEqual(calls, 20)
+
+
 class SQSReceiptsTest(unittest.TestCase):
     sqs = inprocess.Client("sqs")
 
