@@ -74,7 +74,9 @@ func TestCaseworkExactlyOnceUnderFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { t.Logf("faults: %v (seed %d; replay with %s=%d)", inj.Stats(), inj.Seed(), faults.SeedEnv, inj.Seed()) })
+	t.Cleanup(func() {
+		t.Logf("faults: %v (seed %d; replay with %s=%d)", inj.Stats(), inj.Seed(), faults.SeedEnv, inj.Seed())
+	})
 	inj.SetEnabled(false) // setup: the seed and the reports
 	e := moto.New(t, testenv.Options{WrapHTTP: inj.Wrap})
 	fn, err := departmentsfn.New(e.Base("DepartmentsFunction", nil, nil))
