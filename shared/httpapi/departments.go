@@ -63,7 +63,11 @@ func (h *departments) inbound(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.log, err)
 		return
 	}
-	if err := fieldID.Check("reportId", ev.ReportID); err != nil {
+	err := fieldID.Check("reportId", ev.ReportID)
+	if err == nil {
+		err = checkLists(ev.ProofPhotoKeys, ev.Assists)
+	}
+	if err != nil {
 		WriteError(w, r, h.log, err)
 		return
 	}
@@ -170,6 +174,10 @@ func (h *departments) transition(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if err := checkLists(req.ProofPhotoKeys, req.Assists); err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
 	action, ok := actionFor[req.To]
 	if !ok {
 		WriteError(w, r, h.log, report.ErrUnknownAction.With("to must be accepted, in_progress, resolved, rejected or dispatched"))
@@ -185,4 +193,19 @@ func (h *departments) transition(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, res.Report.For(p))
+}
+
+// maxAssists bounds the assisting departments of one reassignment.
+const maxAssists = 10
+
+// checkLists bounds a change's lists: the proof photos become part of the report item (as many as a report
+// may have), and each assisting department an assignment.
+func checkLists(proofPhotoKeys, assists []string) error {
+	if len(proofPhotoKeys) > report.MaxPhotos {
+		return ErrField.With("proofPhotoKeys holds at most %d photos", report.MaxPhotos)
+	}
+	if len(assists) > maxAssists {
+		return ErrField.With("assists holds at most %d departments", maxAssists)
+	}
+	return nil
 }
