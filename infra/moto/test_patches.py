@@ -792,7 +792,9 @@ class ExpressionProcessorsTest(Base):
         self.assertGreater(builds, 100)
 
 
-class UpdateExpressionsTest(Base):
+class UpdateScenario(Base):
+    """UpdateItems and transaction Updates with one expression of every clause kind (no tests of its own)."""
+
     EXPRESSION = "SET #s = :s, m.a = if_not_exists(m.a, :zero) + :one, l = list_append(l, :l) ADD n :one REMOVE gone"
 
     def parses(self) -> tuple[int, list[Any]]:
@@ -816,6 +818,20 @@ class UpdateExpressionsTest(Base):
                                                          "UpdateExpression": "SET = :x"})[0], 400)
             return tokenize.call_count, got
 
+    def tree(self, node: Any) -> Any:
+        """A node's structure: its type and every attribute but its parent, recursively."""
+        from moto.dynamodb.parsing.ast_nodes import Node
+
+        if isinstance(node, Node):
+            return type(node).__name__, {k: self.tree(v) for k, v in vars(node).items() if k != "parent"}
+        if isinstance(node, (list, tuple)):
+            return [self.tree(v) for v in node]
+        if isinstance(node, dict):
+            return {k: self.tree(v) for k, v in node.items()}
+        return node
+
+
+class UpdateExpressionsTest(UpdateScenario):
     def test_parsed_once(self) -> None:
         from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
@@ -831,22 +847,44 @@ class UpdateExpressionsTest(Base):
             fresh = UpdateExpressionParser.make(self.EXPRESSION)
         self.assertEqual(self.tree(kept), self.tree(fresh))  # used ten times, never changed
 
-    def tree(self, node: Any) -> Any:
-        """A node's structure: its type and every attribute but its parent, recursively."""
-        from moto.dynamodb.parsing.ast_nodes import Node
-
-        if isinstance(node, Node):
-            return type(node).__name__, {k: self.tree(v) for k, v in vars(node).items() if k != "parent"}
-        if isinstance(node, (list, tuple)):
-            return [self.tree(v) for v in node]
-        if isinstance(node, dict):
-            return {k: self.tree(v) for k, v in node.items()}
-        return node
-
     def test_parsed_per_use_without_patch(self) -> None:
         with patches.active(*ALL), patches.inactive("update_expressions_parsed_once"):
             calls, _ = self.parses()
         self.assertGreaterEqual(calls, 20)
+
+
+class ExpressionTreeCopyTest(UpdateScenario):
+    def reconstructs(self) -> tuple[int, list[Any]]:
+        import copy as copy_module
+
+        with mock.patch.object(copy_module, "_reconstruct", wraps=copy_module._reconstruct) as reconstruct:
+            _, got = self.parses()
+            return reconstruct.call_count, got
+
+    def test_trees_copied_directly(self) -> None:
+        from moto.dynamodb.parsing import validators
+
+        with patches.active(*ALL):
+            calls, got = self.reconstructs()
+        with patches.active(*ALL), patches.inactive("expression_trees_copied_directly"):
+            _, want = self.reconstructs()
+        self.assertEqual(got, want)
+        self.assertEqual(calls, 0)
+        from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+        tree = UpdateExpressionParser.make(self.EXPRESSION)
+        with patches.active(*ALL):
+            fast = validators.deepcopy(tree)
+        with patches.inactive("expression_trees_copied_directly"):
+            slow = validators.deepcopy(tree)
+        self.assertEqual(self.tree(fast), self.tree(slow))
+        self.assertIsNot(fast.children[0], tree.children[0])
+        self.assertIs(fast.children[0].parent, fast)  # parent links point into the copy
+
+    def test_trees_reconstructed_without_patch(self) -> None:
+        with patches.active(*ALL), patches.inactive("expression_trees_copied_directly"):
+            calls, _ = self.reconstructs()
+        self.assertGreater(calls, 100)
 
 
 class SQSReceiptsTest(unittest.TestCase):
