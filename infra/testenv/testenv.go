@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -101,6 +102,10 @@ type Env struct {
 	SecretPrefix string
 	// DeptSecrets holds each seeded department's signing secret, to sign callbacks and verify deliveries.
 	DeptSecrets map[string]string
+
+	// retriesExpected: the test provokes SDK retries (Options.WrapHTTP or ExpectRetries), so a second
+	// copy of a message is one of their effects, not a double send (Drain).
+	retriesExpected bool
 }
 
 // New creates the template's resources under a unique prefix and loads the seed. It fails the test if
@@ -139,10 +144,16 @@ func (m *Moto) New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Failed attempts are logged: a send retried after moto applied it but before its answer arrived
-	// leaves a second message, which explains an extra notification in a test's log.
-	(&retryLog{t: t, expected: opts.ExpectRetries || opts.WrapHTTP != nil}).attach(&cfg)
 	cfg.HTTPClient = httpClient()
+	// The function's configuration goes through opts.WrapHTTP; the test's own (setup, inspection) never
+	// does, so a retry there is unexpected unless the test says otherwise (retries.go).
+	counted := cfg.Copy()
+	counted.APIOptions = slices.Clone(cfg.APIOptions)
+	if opts.WrapHTTP != nil {
+		counted.HTTPClient = opts.WrapHTTP(cfg.HTTPClient)
+	}
+	newRetryCheck(t, cfg, "setup", opts.ExpectRetries).attach(&cfg)
+	newRetryCheck(t, counted, "function", opts.ExpectRetries || opts.WrapHTTP != nil).attach(&counted)
 	prefix := fmt.Sprintf("t%s-%d", strconv.FormatInt(time.Now().UnixNano()%1e9, 36), m.n.Add(1))
 	res, err := tpl.Create(ctx, cfg, prefix, motoserver.S3Options)
 	if err != nil {
@@ -159,12 +170,14 @@ func (m *Moto) New(t testing.TB, opts Options) *Env {
 		DB: dynamodb.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), S3: s3.NewFromConfig(cfg, motoserver.S3Options),
 		Secrets: secretsmanager.NewFromConfig(cfg), TZ: tz,
 		SecretPrefix: "civicsnap/" + prefix, DeptSecrets: map[string]string{},
+		retriesExpected: opts.ExpectRetries || opts.WrapHTTP != nil,
 	}
-	e.Counted = cfg.Copy()
-	if opts.WrapHTTP != nil {
-		e.Counted.HTTPClient = opts.WrapHTTP(cfg.HTTPClient)
-	}
+	e.Counted = counted
 	e.Calls.Attach(&e.Counted)
+	// aws.Config.Copy is shallow: clip both middleware lists, so that a test appending to one (another
+	// counter, say) never writes into the other's backing array.
+	e.AWS.APIOptions = slices.Clip(e.AWS.APIOptions)
+	e.Counted.APIOptions = slices.Clip(e.Counted.APIOptions)
 	e.Store = dynamostore.New(e.DB, e.Table, tz)
 
 	depts, err := seed.Departments()
