@@ -43,7 +43,9 @@ const (
 	// applied. The SDK retries both with backoff.
 	Throttle
 	// LostResponse: the request reaches DynamoDB and is applied, its answer is discarded and the caller
-	// gets a connection reset, which the SDK retries: the same request arrives a second time.
+	// gets a connection reset, which the SDK retries: the same request arrives a second time. (DynamoDB
+	// answers a re-sent TransactWriteItems from its ClientRequestToken for 10 minutes; moto ignores the
+	// token and runs it again, which is the stricter test: the store must recognise its own write.)
 	LostResponse
 	// Deadline: the call takes until the context's deadline, having been applied or not (one at random),
 	// and returns the context's error. Without a deadline on the context it is a LostResponse.
