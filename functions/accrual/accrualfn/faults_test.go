@@ -27,7 +27,7 @@ import (
 // Then: every award and reversal was applied exactly once, balances are what the rules give, every
 // ledger sums to its balance, no balance or debt is negative, and faults did happen.
 
-const invocationTimeout = 600 * time.Millisecond
+const invocationTimeout = 800 * time.Millisecond
 
 var faultMix = []faults.Kind{faults.Conflict, faults.Conflict, faults.Conflict, faults.Throttle, faults.Throttle, faults.Throttle,
 	faults.LostResponse, faults.LostResponse, faults.LostResponse, faults.Deadline}

@@ -36,7 +36,7 @@ import (
 // Then: every change is in each timeline exactly once, every report ends resolved with one resolution,
 // its proof photos exist, refused requests wrote nothing, and faults did happen.
 
-const invocationTimeout = 600 * time.Millisecond
+const invocationTimeout = 800 * time.Millisecond
 
 var faultMix = []faults.Kind{faults.Conflict, faults.Conflict, faults.Conflict, faults.Throttle, faults.Throttle, faults.Throttle,
 	faults.LostResponse, faults.LostResponse, faults.LostResponse, faults.Deadline}

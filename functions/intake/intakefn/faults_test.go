@@ -36,7 +36,7 @@ import (
 // photos exist (finding 3: no compensation after an unknown outcome); a refused request wrote nothing,
 // not even its key; and faults did happen.
 
-const invocationTimeout = 600 * time.Millisecond
+const invocationTimeout = time.Second
 
 var faultMix = []faults.Kind{faults.Conflict, faults.Conflict, faults.Conflict, faults.Throttle, faults.Throttle, faults.Throttle,
 	faults.LostResponse, faults.LostResponse, faults.LostResponse, faults.Deadline}

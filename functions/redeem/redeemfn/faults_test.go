@@ -35,7 +35,7 @@ import (
 
 // invocationTimeout is each invocation's deadline, as Lambda's context carries it (the Deadline fault
 // waits for it).
-const invocationTimeout = 400 * time.Millisecond
+const invocationTimeout = 500 * time.Millisecond
 
 // faultMix weights the kinds: a deadline costs a whole invocationTimeout, so it is drawn less often.
 var faultMix = []faults.Kind{faults.Conflict, faults.Conflict, faults.Conflict, faults.Throttle, faults.Throttle, faults.Throttle,
