@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -243,13 +244,38 @@ func rss(b *testing.B) {
 	}
 }
 
+// motoCPU is moto's CPU time so far (user and system), from /proc (Linux; 0 elsewhere). Unlike the
+// latency, it hardly depends on what else the machine runs, so the moto-cpu-ms/op metric it gives
+// compares runs made on a busy machine.
+func motoCPU() time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", bench.srv.Pid()))
+	if err != nil {
+		return 0
+	}
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // after the command name: field 3 on
+	if len(f) < 13 {
+		return 0
+	}
+	user, err1 := strconv.ParseInt(f[11], 10, 64) // field 14, utime in clock ticks
+	sys, err2 := strconv.ParseInt(f[12], 10, 64)  // field 15, stime
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(user+sys) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
 func eachSize(b *testing.B, run func(b *testing.B, table string)) {
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) {
 			name := table(b, n)
+			cpu := motoCPU()
 			b.ResetTimer()
 			run(b, name)
 			b.StopTimer()
+			if cpu > 0 {
+				b.ReportMetric(float64(motoCPU()-cpu)/float64(time.Millisecond)/float64(b.N), "moto-cpu-ms/op")
+			}
 			rss(b)
 		})
 	}
