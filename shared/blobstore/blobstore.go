@@ -15,7 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/civicsnap/civicsnap/shared/apperr"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
 
@@ -61,7 +63,7 @@ func (s *Store) Get(ctx context.Context, key string, maxBytes int64) (report.Obj
 		if notFound(err) {
 			return report.Object{}, report.ErrPhotoNotFound.With("photo %q was not uploaded (or its upload expired)", key)
 		}
-		return report.Object{}, fmt.Errorf("get object %s: %w", key, err)
+		return report.Object{}, translate(fmt.Sprintf("get object %s", key), err)
 	}
 	defer out.Body.Close()
 	if aws.ToInt64(out.ContentLength) > maxBytes {
@@ -69,7 +71,7 @@ func (s *Store) Get(ctx context.Context, key string, maxBytes int64) (report.Obj
 	}
 	data, err := io.ReadAll(io.LimitReader(out.Body, maxBytes+1))
 	if err != nil {
-		return report.Object{}, fmt.Errorf("read object %s: %w", key, err)
+		return report.Object{}, apperr.ErrOutcomeUnknown.Wrap(fmt.Errorf("read object %s: %w", key, err))
 	}
 	if int64(len(data)) > maxBytes {
 		return report.Object{}, report.ErrPhotoTooLarge.With("photo %q is larger than %d bytes", key, maxBytes)
@@ -84,7 +86,7 @@ func (s *Store) Put(ctx context.Context, key, contentType string, data []byte) e
 		ContentLength: aws.Int64(int64(len(data))),
 	})
 	if err != nil {
-		return fmt.Errorf("put object %s: %w", key, err)
+		return translate(fmt.Sprintf("put object %s", key), err)
 	}
 	return nil
 }
@@ -100,12 +102,34 @@ func (s *Store) Delete(ctx context.Context, keys ...string) error {
 	}
 	out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &s.bucket, Delete: &types.Delete{Objects: objs, Quiet: aws.Bool(true)}})
 	if err != nil {
-		return fmt.Errorf("delete %d objects: %w", len(keys), err)
+		return translate(fmt.Sprintf("delete %d objects", len(keys)), err)
 	}
 	if len(out.Errors) > 0 {
 		return fmt.Errorf("delete %s: %s", aws.ToString(out.Errors[0].Key), aws.ToString(out.Errors[0].Message))
 	}
 	return nil
+}
+
+// translate maps S3's transient failures to the domain's: a call S3 never answered (a dropped connection,
+// the deadline) to apperr.ErrOutcomeUnknown, S3 asking to slow down or failing on its side to
+// apperr.ErrThrottled — so a request path answers 503 with Retry-After rather than 500.
+func translate(op string, err error) error {
+	cause := fmt.Errorf("%s: %w", op, err)
+	var send *smithyhttp.RequestSendError
+	var canceled *smithy.CanceledError
+	var deser *smithy.DeserializationError
+	if errors.As(err, &send) || errors.As(err, &canceled) || errors.As(err, &deser) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return apperr.ErrOutcomeUnknown.Wrap(cause)
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout":
+			return apperr.ErrThrottled.Wrap(cause)
+		}
+	}
+	return cause
 }
 
 func notFound(err error) bool {

@@ -238,7 +238,13 @@ func (s *Service) Apply(ctx context.Context, req Request) (Result, error) {
 			// A department system that retries a slow request may send copies of one signed event at
 			// once; all but one lose the race, and they are replays, not conflicts.
 			if req.InboundID != "" {
-				if again, seen, rerr := s.store.ReportForDept(ctx, req.ReportID); rerr == nil && seen[req.Dept+"#"+req.InboundID] {
+				again, seen, rerr := s.store.ReportForDept(ctx, req.ReportID)
+				if rerr != nil {
+					// Whether this was a replay is unknown: answer what the read met (503 when transient),
+					// not a conflict the sender would take as final.
+					return Result{}, fmt.Errorf("read %s after a refused change: %w", req.ReportID, rerr)
+				}
+				if seen[req.Dept+"#"+req.InboundID] {
 					return Result{Report: again, Replayed: true}, nil
 				}
 			}
