@@ -66,6 +66,10 @@ type Settings struct {
 	MaxAttempts int           // equals the queue's maxReceiveCount
 	BaseDelay   time.Duration // first backoff ceiling
 	MaxDelay    time.Duration // backoff cap (SQS visibility ≤ 12 h)
+	// Margin is kept back from the context's deadline (at most a quarter of the time left): the webhook
+	// gets the rest, so an endpoint that never answers still leaves time to record the attempt and
+	// reschedule the message before the invocation ends. Zero keeps the whole deadline for the webhook.
+	Margin time.Duration
 }
 
 // Service delivers notifications.
@@ -127,7 +131,9 @@ func (s *Service) Deliver(ctx context.Context, n dispatch.Notification, attempt 
 		rec.Error = fmt.Sprintf("signing secret unavailable: %v", err)
 		return s.retry(ctx, n, rec, attempt)
 	}
-	res := s.send(ctx, dept.WebhookURL, secret, n.ID, n.Payload, now)
+	sendCtx, cancel := s.sendContext(ctx)
+	res := s.send(sendCtx, dept.WebhookURL, secret, n.ID, n.Payload, now)
+	cancel()
 	rec.HTTPStatus, rec.Ms, rec.Outcome = res.Status, res.Duration.Milliseconds(), res.Outcome.String()
 	if res.Err != nil {
 		rec.Error = res.Err.Error()
@@ -139,6 +145,17 @@ func (s *Service) Deliver(ctx context.Context, n dispatch.Notification, attempt 
 		return Decision{}, s.store.RecordAttempt(ctx, n, rec, Failed)
 	}
 	return s.retry(ctx, n, rec, attempt)
+}
+
+// sendContext bounds the webhook call by the caller's deadline less the margin, or less a quarter of the
+// time left when that is shorter (a short invocation still gives the webhook most of its time).
+func (s *Service) sendContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok || s.settings.Margin <= 0 {
+		return ctx, func() {}
+	}
+	margin := min(s.settings.Margin, time.Until(dl)/4)
+	return context.WithDeadline(ctx, dl.Add(-max(margin, 0)))
 }
 
 func (s *Service) retry(ctx context.Context, n dispatch.Notification, rec Attempt, attempt int) (Decision, error) {

@@ -29,8 +29,10 @@ import (
 // The delivery log under faults (issue 10, finding 2): the notify function delivers notifications whose
 // endpoint answers 503 to the first request of each and 200 after, while infra/faults fails two DynamoDB
 // calls in ten (the delivery log's UpdateItem, the directory's reads). Messages are handed over as SQS's
-// poller does, again with the next receive count while the function reports them as failures. The run is
-// sequential, so the seed (logged; CIVICSNAP_FAULT_SEED) replays it.
+// poller does, again with the next receive count while the function reports them as failures. Batches
+// are handed over one after another, so the seed (logged; CIVICSNAP_FAULT_SEED) replays the sequence of
+// faults; within a batch the function delivers concurrently, so which of a batch's calls meets a given
+// fault may differ between replays.
 //
 // Then: every notification is delivered; its record lists each receive that reached the endpoint at most
 // once (an UpdateItem the SDK re-sent does not append the attempt twice) and never more attempts than the

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -56,7 +57,7 @@ func New(b *platform.Base) (*Function, error) {
 		return webhook.Deliver(ctx, client, url, secret, msgID, payload, now)
 	}
 	svc := notify.NewService(b.Dir, b.Secrets(), b.Store, send, notify.Settings{
-		MaxAttempts: int(attempts), BaseDelay: time.Duration(baseDelay) * time.Second,
+		MaxAttempts: int(attempts), BaseDelay: time.Duration(baseDelay) * time.Second, Margin: deadlineMargin,
 	}, b.Now, nil)
 	return &Function{svc: svc, sqs: b.SQS(), queueURL: url, log: b.Log}, nil
 }
@@ -70,18 +71,43 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 	return New(b)
 }
 
-// Handle delivers each message; those to retry are delayed by their backoff and reported as batch item
-// failures, so SQS delivers them again (and dead-letters them after maxReceiveCount).
+// Handle delivers the batch's messages concurrently (at most maxConcurrent at a time), each within the
+// invocation's deadline less deadlineMargin, so one department that never answers costs its own message a
+// retry and nothing else: the function returns before Lambda's timeout, and the messages it delivered are
+// not among the batch item failures, so the poller deletes them. Those to retry are delayed by their
+// backoff and reported as failures, so SQS delivers them again (and dead-letters them after
+// maxReceiveCount).
 func (f *Function) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	failed := make([]bool, len(ev.Records))
+	sem := make(chan struct{}, maxConcurrent)
+	var wg sync.WaitGroup
+	for i, m := range ev.Records {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := f.one(ctx, m); err != nil {
+				f.log.ErrorContext(ctx, "notification not delivered", "messageId", m.MessageId, "err", err.Error())
+				failed[i] = true
+			}
+		})
+	}
+	wg.Wait()
 	var resp events.SQSEventResponse
-	for _, m := range ev.Records {
-		if err := f.one(ctx, m); err != nil {
-			f.log.ErrorContext(ctx, "notification not delivered", "messageId", m.MessageId, "err", err.Error())
+	for i, m := range ev.Records {
+		if failed[i] {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 		}
 	}
 	return resp, nil
 }
+
+// maxConcurrent bounds the deliveries in flight: the event source's BatchSize (10), so a batch goes out at
+// once, and memory stays at ten messages (≤ 256 KiB each) and ten 4 KiB response drains.
+const maxConcurrent = 10
+
+// deadlineMargin is what each delivery leaves of the invocation's time to record its attempt (1 UpdateItem)
+// and reschedule its message (1 ChangeMessageVisibility).
+const deadlineMargin = 2 * time.Second
 
 // maxVisibility is SQS's longest visibility timeout (12 hours), in seconds.
 const maxVisibility = 12 * 60 * 60

@@ -56,6 +56,7 @@ type endpoint struct {
 	mu       sync.Mutex
 	statuses []int // one per request; the last repeats
 	got      []delivery
+	hangs    map[string]bool // departments whose endpoint never answers
 }
 
 type delivery struct {
@@ -70,7 +71,6 @@ func newEndpoint(t testing.TB, statuses ...int) *endpoint {
 		body, _ := io.ReadAll(r.Body)
 		dept := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 		ep.mu.Lock()
-		defer ep.mu.Unlock()
 		d := delivery{dept: dept, id: r.Header.Get(webhook.HeaderID), body: body}
 		if secret, ok := ep.secrets[dept]; ok {
 			d.verify = webhook.Verify(secret, body, r.Header, time.Now())
@@ -79,6 +79,12 @@ func newEndpoint(t testing.TB, statuses ...int) *endpoint {
 		}
 		status := ep.statuses[min(len(ep.got), len(ep.statuses)-1)]
 		ep.got = append(ep.got, d)
+		hang := ep.hangs[dept]
+		ep.mu.Unlock()
+		if hang {
+			<-r.Context().Done() // until the caller gives up (or the server closes)
+			return
+		}
 		w.WriteHeader(status)
 	}))
 	t.Cleanup(ep.srv.Close)
@@ -89,6 +95,15 @@ func (ep *endpoint) received() []delivery {
 	ep.mu.Lock()
 	defer ep.mu.Unlock()
 	return slices.Clone(ep.got)
+}
+
+func (ep *endpoint) hang(dept string) {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if ep.hangs == nil {
+		ep.hangs = map[string]bool{}
+	}
+	ep.hangs[dept] = true
 }
 
 func (ep *endpoint) script(statuses ...int) {
@@ -456,4 +471,86 @@ func resolvesInternal(host string) bool {
 		}
 	}
 	return true
+}
+
+// TestBatchWithADepartmentThatNeverAnswers is issue 11's done-when for notify: one department's endpoint
+// never answers; the others in the same batch are delivered exactly once, the function returns before its
+// deadline, and only the hanging department's message is kept for a retry (hidden for its backoff).
+func TestBatchWithADepartmentThatNeverAnswers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil, 200)
+	f.ep.hang("police")
+	depts := []string{"municipal", "sanitation", "police", "city_mgmt", "traffic_police", "environment", "command_center", "credit_platform"}
+	sent := map[string]dispatch.Notification{}
+	for _, d := range depts {
+		sent[d] = f.enqueue(d)
+	}
+	var ms []sqstypes.Message
+	for len(ms) < len(depts) { // a receive returns at most 10 and may return fewer
+		more := f.ReceiveWithin(f.OutboxURL, 60, 5*time.Second)
+		if len(more) == 0 {
+			t.Fatalf("received %d of %d messages", len(ms), len(depts))
+		}
+		ms = append(ms, more...)
+	}
+	byMsg := map[string]string{} // message id → department
+	for i, n := range testenv.Notifications(t, ms) {
+		byMsg[aws.ToString(ms[i].MessageId)] = n.Dept
+	}
+
+	// Lambda's deadline for this invocation: far shorter than the webhook client's 10 s timeout, so only the
+	// deadline can end the hanging call.
+	const budget = 4 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	f.Calls.Reset()
+	start := time.Now()
+	resp, err := f.fn.Handle(ctx, f.SQSEvent(f.OutboxARN, ms...))
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("handler error: %v", err)
+	}
+	t.Logf("batch of %d with one hanging endpoint returned after %v (deadline %v): %v", len(ms), took.Round(time.Millisecond), budget, f.Calls.Snapshot())
+	if !time.Now().Before(deadline) {
+		t.Fatalf("the function returned after its deadline (%v)", took)
+	}
+	if len(resp.BatchItemFailures) != 1 || byMsg[resp.BatchItemFailures[0].ItemIdentifier] != "police" {
+		t.Fatalf("failures %v, want only police's message", resp.BatchItemFailures)
+	}
+	// The poller deletes what was not reported.
+	for _, m := range ms {
+		if byMsg[aws.ToString(m.MessageId)] != "police" {
+			f.Delete(f.OutboxURL, m)
+		}
+	}
+
+	count := map[string]int{}
+	for _, g := range f.ep.received() {
+		count[g.dept]++
+		if g.id != sent[g.dept].ID || g.verify != nil || !bytes.Equal(g.body, sent[g.dept].Payload) {
+			t.Errorf("request for %s: webhook-id %s (want %s), verify %v", g.dept, g.id, sent[g.dept].ID, g.verify)
+		}
+	}
+	for _, d := range depts {
+		if count[d] != 1 {
+			t.Errorf("%s's endpoint received %d requests, want 1", d, count[d])
+		}
+		rec := f.record(d, sent[d].ID)
+		want, outcome := notify.Delivered, "delivered"
+		if d == "police" {
+			want, outcome = notify.Retrying, "retry"
+		}
+		if rec.Status != want || len(rec.Attempts) != 1 || rec.Attempts[0].Outcome != outcome {
+			t.Errorf("%s: delivery %+v, want %s after one attempt", d, rec, want)
+		}
+	}
+	if c := f.Calls.Snapshot(); c["DynamoDB.UpdateItem"] != len(depts) || c["SQS.ChangeMessageVisibility"] != 1 {
+		t.Errorf("calls %v: want %d attempt records and 1 visibility change (police's backoff)", c, len(depts))
+	}
+	// Only police's message is left, hidden for its backoff rather than for the receive's 60 s.
+	again := f.ReceiveWithin(f.OutboxURL, 30, 10*time.Second)
+	if len(again) != 1 || testenv.Notifications(t, again)[0].Dept != "police" || testenv.ReceiveCount(again[0]) != 2 {
+		t.Fatalf("after the batch the outbox gave %d messages, want police's for its second attempt", len(again))
+	}
 }
