@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -29,9 +30,14 @@ type Store interface {
 	Dispatch(ctx context.Context, r report.Report, status report.Status, lead string, as []report.Assignment, entry report.TimelineEntry) error
 	// GetReport returns the report with its timeline and assignments.
 	GetReport(ctx context.Context, id string) (report.Report, error)
-	// Overdue returns open, not yet overdue assignments whose deadline is before now.
-	Overdue(ctx context.Context, now time.Time, limit int) ([]OverdueAssignment, error)
-	// MarkOverdue flags one assignment overdue, once: false if it already was (or is closed).
+	// Overdue returns a page of open, not yet overdue assignments whose deadline is before now, from an
+	// index that may lag (it can still list one escalated a moment ago), and the next page's cursor ("" at
+	// the end).
+	Overdue(ctx context.Context, now time.Time, limit int, cursor string) ([]OverdueAssignment, string, error)
+	// ClaimEscalation takes o's escalation lease (o.Claim) until the given time, conditionally: false if
+	// the assignment is overdue already, closed, or leased to another claim that has not expired.
+	ClaimEscalation(ctx context.Context, o OverdueAssignment, now, until time.Time) (bool, error)
+	// MarkOverdue flags one assignment overdue, once, while its lease is still o.Claim: false otherwise.
 	MarkOverdue(ctx context.Context, o OverdueAssignment, entry report.TimelineEntry) (bool, error)
 }
 
@@ -40,7 +46,13 @@ type OverdueAssignment struct {
 	ReportID    string
 	Dept        string
 	SLADeadline time.Time
+	Claim       string // the escalation lease's token, set by Escalate
 }
+
+// escalationLease is how long a sweep holds an assignment it is escalating: longer than a sweep runs (the
+// function's timeout is 60 s), so only a sweep that died mid-way loses it, and the next one repeats the
+// notification (the same webhook-ids, which receivers drop) and marks it.
+const escalationLease = 5 * time.Minute
 
 // Settings of dispatch.
 type Settings struct {
@@ -224,6 +236,11 @@ func earlier(a, b *report.Report) bool {
 
 // Escalate flags assignments past their deadline overdue (督办), once each, and notifies the rule's
 // escalation department and the command center. It returns how many it escalated.
+//
+// Exactly once, although the SLA index may lag and sweeps may overlap: each assignment is first claimed
+// with a conditional write (open, not overdue, no live lease of another sweep), and only the claimant
+// notifies and then marks it overdue under its lease. The index is read once, page after page, so a lagging
+// index cannot make a sweep loop over assignments it has just escalated.
 func (s *Service) Escalate(ctx context.Context) (int, error) {
 	cfg, err := s.dir.Get(ctx)
 	if err != nil {
@@ -231,14 +248,23 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	n := 0
+	cursor := ""
 	for {
-		late, err := s.store.Overdue(ctx, now, 100)
+		late, next, err := s.store.Overdue(ctx, now, 100, cursor)
 		if err != nil {
 			return n, fmt.Errorf("find overdue assignments: %w", err)
 		}
 		for _, o := range late {
-			// Notify first, then mark: a crash in between repeats the notification (same webhook-id, so
-			// receivers drop it) rather than losing it.
+			o.Claim = rand.Text()
+			claimed, err := s.store.ClaimEscalation(ctx, o, now, now.Add(escalationLease))
+			if err != nil {
+				return n, fmt.Errorf("claim %s/%s: %w", o.ReportID, o.Dept, err)
+			}
+			if !claimed {
+				continue // escalated already (the index lags), closed, or another sweep has it
+			}
+			// Notify, then mark: a crash in between repeats the notification after the lease (same
+			// webhook-id, so receivers drop it) rather than losing it.
 			r, err := s.store.GetReport(ctx, o.ReportID)
 			if err != nil {
 				return n, err
@@ -268,8 +294,9 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 				n++
 			}
 		}
-		if len(late) < 100 {
+		if next == "" {
 			return n, nil
 		}
+		cursor = next
 	}
 }

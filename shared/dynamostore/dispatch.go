@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -193,30 +194,85 @@ func (s *Store) Dispatch(ctx context.Context, r report.Report, status report.Sta
 	return s.transact(ctx, "dispatch report", items)
 }
 
-// Overdue queries the SLA index for open assignments whose deadline has passed.
-func (s *Store) Overdue(ctx context.Context, now time.Time, limit int) ([]dispatch.OverdueAssignment, error) {
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+// Overdue reads a page of the SLA index: open assignments whose deadline has passed, earliest first,
+// after the cursor (a page's last index key; "" for the first page). It returns the next page's cursor,
+// "" after the last. The index is eventually consistent: it may still list an assignment escalated a moment
+// ago, which ClaimEscalation then refuses. Everything is read from the keys, so the index needs no
+// projected attributes.
+func (s *Store) Overdue(ctx context.Context, now time.Time, limit int, cursor string) ([]dispatch.OverdueAssignment, string, error) {
+	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		IndexName:                 aws.String("gsi4"),
 		KeyConditionExpression:    aws.String("gsi4pk = :pk AND gsi4sk < :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(slaPK), ":now": str(timeKey(now))},
+		ProjectionExpression:      aws.String("pk, sk, gsi4pk, gsi4sk"),
 		Limit:                     aws.Int32(int32(limit)),
-	})
+	}
+	if cursor != "" {
+		o, ok := parseSLAKey(cursor)
+		if !ok {
+			return nil, "", fmt.Errorf("overdue cursor %q: %w", cursor, report.ErrInvalidCursor)
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": str(reportPK(o.ReportID)), "sk": str(assignPrefix + o.Dept),
+			"gsi4pk": str(slaPK), "gsi4sk": str(cursor)}
+	}
+	out, err := s.db.Query(ctx, in)
 	if err != nil {
-		return nil, translate("query overdue assignments", err)
+		return nil, "", translate("query overdue assignments", err)
 	}
-	var items []assignmentItem
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		return nil, fmt.Errorf("decode overdue assignments: %w", err)
+	res := make([]dispatch.OverdueAssignment, 0, len(out.Items))
+	for _, it := range out.Items {
+		v, _ := it["gsi4sk"].(*types.AttributeValueMemberS)
+		if v == nil {
+			continue
+		}
+		if o, ok := parseSLAKey(v.Value); ok {
+			res = append(res, o)
+		}
 	}
-	res := make([]dispatch.OverdueAssignment, len(items))
-	for i, it := range items {
-		res[i] = dispatch.OverdueAssignment{ReportID: it.ReportID, Dept: it.Dept, SLADeadline: parseTime(it.SLADeadline)}
+	next := ""
+	if v, ok := out.LastEvaluatedKey["gsi4sk"].(*types.AttributeValueMemberS); ok {
+		next = v.Value
 	}
-	return res, nil
+	return res, next, nil
 }
 
-// MarkOverdue flags the assignment overdue and takes it out of the SLA index, once.
+// parseSLAKey reads an SLA index sort key, <slaDeadline>#<report id>#<dept>.
+func parseSLAKey(k string) (dispatch.OverdueAssignment, bool) {
+	parts := strings.Split(k, "#")
+	if len(parts) != 3 || parts[1] == "" || parts[2] == "" {
+		return dispatch.OverdueAssignment{}, false
+	}
+	return dispatch.OverdueAssignment{ReportID: parts[1], Dept: parts[2], SLADeadline: parseTime(parts[0])}, true
+}
+
+// ClaimEscalation takes the assignment's escalation lease until the given time: one conditional UpdateItem
+// that succeeds only while the assignment is open, not yet overdue, and not leased to another sweep (or
+// leased to this very claim, so the SDK's re-send of a claim whose answer was lost still holds it). false:
+// escalated already (a stale index view), closed, or another sweep is escalating it.
+func (s *Store) ClaimEscalation(ctx context.Context, o dispatch.OverdueAssignment, now, until time.Time) (bool, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        &s.table,
+		Key:              map[string]types.AttributeValue{"pk": str(reportPK(o.ReportID)), "sk": str(assignPrefix + o.Dept)},
+		UpdateExpression: aws.String("SET escalationClaim = :c, escalationClaimUntil = :until"),
+		ConditionExpression: aws.String("gsi4pk = :sla AND overdue = :f AND " +
+			"(attribute_not_exists(escalationClaimUntil) OR escalationClaimUntil < :now OR escalationClaim = :c)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":c": str(o.Claim), ":until": str(timeKey(until)), ":now": str(timeKey(now)), ":sla": str(slaPK),
+			":f": &types.AttributeValueMemberBOOL{Value: false},
+		},
+	})
+	if _, ok := conditionFailed(err); ok {
+		return false, nil
+	}
+	if err != nil {
+		return false, translate("claim escalation", err)
+	}
+	return true, nil
+}
+
+// MarkOverdue flags the assignment overdue and takes it out of the SLA index, once, if the escalation
+// lease is still o.Claim (a sweep that outlived its lease leaves the mark to the one that took it over).
 func (s *Store) MarkOverdue(ctx context.Context, o dispatch.OverdueAssignment, entry report.TimelineEntry) (bool, error) {
 	// A sweep escalates every late assignment of a report at one instant and as one actor ("system"), so
 	// the timeline key would be the same for each: the department in the key keeps one entry per
@@ -229,11 +285,12 @@ func (s *Store) MarkOverdue(ctx context.Context, o dispatch.OverdueAssignment, e
 	}
 	err = s.transact(ctx, "mark overdue", []types.TransactWriteItem{
 		{Update: &types.Update{
-			TableName:                 &s.table,
-			Key:                       map[string]types.AttributeValue{"pk": str(reportPK(o.ReportID)), "sk": str(assignPrefix + o.Dept)},
-			UpdateExpression:          aws.String("SET overdue = :t REMOVE gsi4pk, gsi4sk"),
-			ConditionExpression:       aws.String("attribute_exists(gsi4pk) AND overdue = :f"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":f": &types.AttributeValueMemberBOOL{Value: false}},
+			TableName:           &s.table,
+			Key:                 map[string]types.AttributeValue{"pk": str(reportPK(o.ReportID)), "sk": str(assignPrefix + o.Dept)},
+			UpdateExpression:    aws.String("SET overdue = :t REMOVE gsi4pk, gsi4sk, escalationClaim, escalationClaimUntil"),
+			ConditionExpression: aws.String("attribute_exists(gsi4pk) AND overdue = :f AND escalationClaim = :c"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true},
+				":f": &types.AttributeValueMemberBOOL{Value: false}, ":c": str(o.Claim)},
 		}},
 		tl,
 	})

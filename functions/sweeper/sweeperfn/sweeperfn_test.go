@@ -18,6 +18,7 @@ import (
 	"github.com/civicsnap/civicsnap/functions/sweeper/sweeperfn"
 	"github.com/civicsnap/civicsnap/infra/testenv"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
+	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
 
@@ -184,5 +185,140 @@ func checkEscalations(t *testing.T, ns []dispatch.Notification, want []string) {
 	want = slices.Sorted(slices.Values(want))
 	if !slices.Equal(ids, want) {
 		t.Errorf("escalation notifications %v, want %v", ids, want)
+	}
+}
+
+// staleIndex is the store as a sweep sees it while the SLA index still lists assignments escalated a
+// moment ago: Overdue answers with a page read before.
+type staleIndex struct {
+	*dynamostore.Store
+	page []dispatch.OverdueAssignment
+}
+
+func (s staleIndex) Overdue(context.Context, time.Time, int, string) ([]dispatch.OverdueAssignment, string, error) {
+	return s.page, "", nil
+}
+
+// TestEscalationExactlyOnce: four sweeps at once, then one reading a stale index view, then one more:
+// every late assignment is escalated once (one mark, one 督办 entry, one notification per target), and a
+// sweep that dies holding an assignment's lease delays its escalation by the lease, never loses it.
+func TestEscalationExactlyOnce(t *testing.T) {
+	e := moto.New(t, testenv.Options{})
+	d, err := dispatchfn.New(e.BaseOn(e.AWS, "DispatchFunction", nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reports []report.Report
+	for _, p := range []struct {
+		cat string
+		at  report.Location
+	}{{"rubbish", oldTown}, {"rubbish", newDistrict}, {"damaged_road", outskirts}} {
+		r := e.CreateReport(report.Report{Category: p.cat, Location: p.at})
+		if resp, err := d.Handle(context.Background(), testenv.Event(e.ReportRecord(r.ID))); err != nil || len(resp.BatchItemFailures) > 0 {
+			t.Fatalf("dispatch %s: %v %v", p.cat, err, resp.BatchItemFailures)
+		}
+		reports = append(reports, r)
+	}
+	e.Drain(e.OutboxURL)
+	a, b := reports[0], reports[1]
+	at := time.Now().Add(25 * time.Hour) // a's two assignments and b's one are late; c's are not
+	clock := func() time.Time { return at }
+
+	var log logs
+	newSweeper := func() *sweeperfn.Function {
+		base := e.Base("SweeperFunction", nil, slog.New(slog.NewJSONHandler(&log, nil)))
+		base.Now = clock
+		fn, err := sweeperfn.New(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fn
+	}
+	stale, _, err := e.Store.Overdue(context.Background(), at, 100, "")
+	if err != nil || len(stale) != 3 {
+		t.Fatalf("the SLA index lists %d late assignments (%v), want 3", len(stale), err)
+	}
+
+	// A sweep that died after claiming b's assignment: its lease holds b back from the others.
+	dead := stale[slices.IndexFunc(stale, func(o dispatch.OverdueAssignment) bool { return o.ReportID == b.ID })]
+	dead.Claim = "dead-sweep"
+	if ok, err := e.Store.ClaimEscalation(context.Background(), dead, at, at.Add(5*time.Minute)); err != nil || !ok {
+		t.Fatalf("claim for the dead sweep: %v %v", ok, err)
+	}
+
+	e.Calls.Reset()
+	var wg sync.WaitGroup
+	for range 4 {
+		fn := newSweeper()
+		wg.Go(func() {
+			if err := fn.Handle(context.Background(), json.RawMessage(`{}`)); err != nil {
+				t.Errorf("concurrent sweep: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("four concurrent sweeps: %v", e.Calls.Snapshot())
+
+	// A sweep reading the index as it was before: it claims nothing, so it writes and sends nothing.
+	base := e.Base("SweeperFunction", nil, nil)
+	outbox, err := base.Outbox(base.SQS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := e.Partition(a.ID)
+	e.Calls.Reset()
+	n, err := dispatch.NewService(staleIndex{base.Store, stale}, base.Dir, outbox, dispatch.Settings{}, clock).Escalate(context.Background())
+	if err != nil || n != 0 {
+		t.Fatalf("the sweep on a stale index escalated %d (%v), want 0", n, err)
+	}
+	t.Logf("a sweep on a stale index of 3 escalated assignments: %v", e.Calls.Snapshot())
+	if c := e.Calls.Snapshot(); c["SQS.SendMessageBatch"]+c["SQS.SendMessage"] != 0 || c["DynamoDB.TransactWriteItems"] != 0 || c["DynamoDB.UpdateItem"] != 3 {
+		t.Errorf("calls %v: want 3 refused claims and nothing else", c)
+	}
+	e.SamePartition(a.ID, before, "a sweep on a stale index")
+
+	checkEscalations(t, e.Drain(e.OutboxURL), []string{
+		"msg_" + a.ID + "_city_mgmt_escalated_sanitation", "msg_" + a.ID + "_command_center_escalated_sanitation",
+		"msg_" + a.ID + "_city_mgmt_escalated_city_mgmt", "msg_" + a.ID + "_command_center_escalated_city_mgmt",
+	})
+
+	// After the dead sweep's lease, the next sweep escalates b, once.
+	at = at.Add(6 * time.Minute)
+	for range 2 {
+		if err := newSweeper().Handle(context.Background(), json.RawMessage(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkEscalations(t, e.Drain(e.OutboxURL), []string{
+		"msg_" + b.ID + "_city_mgmt_escalated_sanitation", "msg_" + b.ID + "_command_center_escalated_sanitation",
+	})
+	total := 0
+	for _, k := range log.escalated(t) {
+		total += k
+	}
+	if total != 3 {
+		t.Errorf("sweeps escalated %v, %d in all, want 3", log.escalated(t), total)
+	}
+	for _, r := range reports {
+		got, err := e.Store.GetReport(context.Background(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := 0
+		for _, tl := range got.Timeline {
+			if strings.HasPrefix(tl.Note, "督办") {
+				notes++
+			}
+		}
+		overdue := 0
+		for _, as := range got.Assignments {
+			if as.Overdue {
+				overdue++
+			}
+		}
+		want := map[string]int{a.ID: 2, b.ID: 1}[r.ID]
+		if notes != want || overdue != want {
+			t.Errorf("%s (%s): %d 督办 entries and %d overdue assignments, want %d", r.ID, r.Category, notes, overdue, want)
+		}
 	}
 }
