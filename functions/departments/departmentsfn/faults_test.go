@@ -107,7 +107,7 @@ func TestCaseworkExactlyOnceUnderFaults(t *testing.T) {
 	signed := func(dept string, body []byte) {
 		s := f.sign(signedRequest{dept: dept, body: body})
 		again := rng.IntN(4) == 0
-		for try := 0; try < 12; try++ {
+		for try := 0; try < 20; try++ {
 			sends++
 			r := f.callBy("POST", "POST /v1/departments/{dept}/events", "/v1/departments/"+dept+"/events", s.body, s.header, nil)
 			switch {
@@ -124,12 +124,12 @@ func TestCaseworkExactlyOnceUnderFaults(t *testing.T) {
 				return
 			}
 		}
-		t.Errorf("%s %s: no answer after 12 sends", dept, body)
+		t.Errorf("%s %s: no answer after 20 sends", dept, body)
 	}
 	// staff sends a transition until answered, reading back after a 5xx whether it happened.
 	staffTo := func(id string, to report.Status) {
 		body, _ := json.Marshal(map[string]string{"to": string(to), "note": "现场处理 on site"})
-		for try := 0; try < 12; try++ {
+		for try := 0; try < 20; try++ {
 			sends++
 			r := f.callBy("POST", "POST /v1/dept/reports/{id}/transitions", "/v1/dept/reports/"+id+"/transitions", body, nil, staff("s-muni", "municipal"))
 			switch {
@@ -145,7 +145,7 @@ func TestCaseworkExactlyOnceUnderFaults(t *testing.T) {
 				return // the lost attempt took effect
 			}
 		}
-		t.Errorf("staff %s %s: no answer after 12 sends", id, to)
+		t.Errorf("staff %s %s: no answer after 20 sends", id, to)
 	}
 
 	for i, r := range reports {
@@ -164,7 +164,7 @@ func TestCaseworkExactlyOnceUnderFaults(t *testing.T) {
 			sends++
 			s := f.sign(signedRequest{dept: "traffic_police", body: resolve})
 			resp := f.callBy("POST", "POST /v1/departments/{dept}/events", "/v1/departments/traffic_police/events", s.body, s.header, nil)
-			if resp.Status < 500 || try == 12 {
+			if resp.Status < 500 || try == 20 {
 				if resp.Status != 403 || resp.code() != "not_lead" {
 					t.Errorf("assist resolves %s: %d %s, want 403 not_lead", r.ID, resp.Status, resp.Body)
 				}

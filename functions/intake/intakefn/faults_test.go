@@ -116,7 +116,7 @@ func TestIdempotentCreateUnderFaults(t *testing.T) {
 		again := rng.IntN(4) == 0 // the client lost the first answer and sends once more
 		var id string
 		for try := 0; ; try++ {
-			if try == 12 {
+			if try == 20 {
 				t.Fatalf("%s: no answer after %d sends", key, try)
 			}
 			sends++
