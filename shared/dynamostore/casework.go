@@ -124,6 +124,22 @@ type queueCursor struct {
 	PK, SK, GPK, GSK string
 }
 
+// decodeIndexCursor reads a cursor of an index Query in partition gpk whose table keys start with
+// pkPrefix (and, unless empty, skPrefix). Every key field must be present and within DynamoDB's key
+// limits (partition keys 2,048 bytes, sort keys 1,024): a cursor is client input, and DynamoDB refuses an
+// empty or oversized key value with a ValidationException, which would be a 500.
+func decodeIndexCursor(cursor, gpk, pkPrefix, skPrefix string) (queueCursor, error) {
+	var c queueCursor
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || json.Unmarshal(b, &c) != nil || c.GPK != gpk ||
+		len(c.PK) <= len(pkPrefix) || !strings.HasPrefix(c.PK, pkPrefix) || len(c.PK) > 2048 ||
+		c.SK == "" || !strings.HasPrefix(c.SK, skPrefix) || len(c.SK) > 1024 ||
+		c.GSK == "" || len(c.GSK) > 1024 {
+		return queueCursor{}, report.ErrInvalidCursor
+	}
+	return c, nil
+}
+
 // Queue queries gsi2 for a department's assignments in one status, earliest deadline first.
 func (s *Store) Queue(ctx context.Context, dept string, status report.Status, limit int, cursor string) ([]casework.QueueItem, string, error) {
 	pk := "QUEUE#" + dept + "#" + string(status)
@@ -135,10 +151,9 @@ func (s *Store) Queue(ctx context.Context, dept string, status report.Status, li
 		Limit:                     aws.Int32(int32(limit)),
 	}
 	if cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		var c queueCursor
-		if err != nil || json.Unmarshal(b, &c) != nil || c.GPK != pk || !strings.HasPrefix(c.SK, assignPrefix) {
-			return nil, "", report.ErrInvalidCursor
+		c, err := decodeIndexCursor(cursor, pk, "REPORT#", assignPrefix)
+		if err != nil {
+			return nil, "", err
 		}
 		in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": str(c.PK), "sk": str(c.SK), "gsi2pk": str(c.GPK), "gsi2sk": str(c.GSK)}
 	}

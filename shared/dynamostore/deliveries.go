@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/notify"
-	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 // Deliveries:
@@ -77,10 +75,9 @@ func (s *Store) Deliveries(ctx context.Context, dept string, limit int, cursor s
 		ScanIndexForward:          aws.Bool(false), Limit: aws.Int32(int32(limit)),
 	}
 	if cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		var c queueCursor
-		if err != nil || json.Unmarshal(b, &c) != nil || c.GPK != pk || !strings.HasPrefix(c.PK, "DELIVERY#") {
-			return nil, "", report.ErrInvalidCursor
+		c, err := decodeIndexCursor(cursor, pk, "DELIVERY#", "")
+		if err != nil {
+			return nil, "", err
 		}
 		in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": str(c.PK), "sk": str(c.SK), "gsi1pk": str(c.GPK), "gsi1sk": str(c.GSK)}
 	}

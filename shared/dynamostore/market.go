@@ -18,7 +18,6 @@ import (
 
 	"github.com/civicsnap/civicsnap/shared/idem"
 	"github.com/civicsnap/civicsnap/shared/market"
-	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 // Honor supermarket:
@@ -558,10 +557,9 @@ func (s *Store) queryRedemptions(ctx context.Context, index, pk string, limit in
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
 		ScanIndexForward:          aws.Bool(false), Limit: aws.Int32(int32(limit))}
 	if cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		var c queueCursor
-		if err != nil || json.Unmarshal(b, &c) != nil || c.GPK != pk || !strings.HasPrefix(c.PK, "REDEMPTION#") {
-			return nil, "", report.ErrInvalidCursor
+		c, err := decodeIndexCursor(cursor, pk, "REDEMPTION#", "")
+		if err != nil {
+			return nil, "", err
 		}
 		in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": str(c.PK), "sk": str(c.SK), index + "pk": str(c.GPK), index + "sk": str(c.GSK)}
 	}
