@@ -106,6 +106,11 @@ var (
 	// retries ran out on transport errors): a write may or may not have been applied.
 	ErrOutcomeUnknown = &Error{Kind: Unavailable, Code: "outcome_unknown", RetryAfter: time.Second,
 		Message: "the service did not answer in time and the request may or may not have taken effect; send it again to find out"}
+	// ErrUnavailable: a service the request needs failed on its side, or a read of it went unanswered,
+	// before anything was written (DynamoDB's InternalServerError, Secrets Manager failing while a
+	// callback's signature is checked). The same request may be sent again after RetryAfter.
+	ErrUnavailable = &Error{Kind: Unavailable, Code: "unavailable", RetryAfter: time.Second,
+		Message: "the service is unavailable; try again"}
 )
 
 // NotApplied reports whether err says for certain that the failed write changed nothing and may be sent

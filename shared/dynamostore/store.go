@@ -56,9 +56,6 @@ func New(db API, table string, tz *time.Location) *Store {
 // Table returns the table name.
 func (s *Store) Table() string { return s.table }
 
-// ErrUnavailable is returned when DynamoDB fails on its side in a way worth retrying (throttling and
-// conflicts have their own errors: apperr.ErrThrottled, apperr.ErrContention).
-var ErrUnavailable = &apperr.Error{Kind: apperr.Unavailable, Code: "unavailable", Message: "the service is unavailable; try again", RetryAfter: time.Second}
 
 // conditionFailed reports whether err is a failed condition of a single-item write.
 func conditionFailed(err error) (*types.ConditionalCheckFailedException, bool) {
@@ -78,7 +75,7 @@ func cancellationReasons(err error) []types.CancellationReason {
 // translate maps SDK errors that every operation can meet to domain errors, keeping the cause: throttling
 // (after the SDK's own retries) to apperr.ErrThrottled, a conflict with a concurrent transaction (a
 // single-item write's TransactionConflictException, a transaction cancelled for TransactionConflict) to
-// apperr.ErrContention — both mean nothing was written —, DynamoDB's own failures to ErrUnavailable, and
+// apperr.ErrContention — both mean nothing was written —, DynamoDB's own failures to apperr.ErrUnavailable, and
 // a call DynamoDB never answered (a dropped connection, the deadline, the SDK's retries spent on transport
 // errors) to apperr.ErrOutcomeUnknown: a write may have been applied. Other answers (a failed condition a
 // caller did not map, a validation error) keep their cause and no kind.
@@ -105,7 +102,7 @@ func translate(op string, err error) error {
 	case "TransactionConflictException", "TransactionInProgressException":
 		return apperr.ErrContention.Wrap(cause)
 	case "InternalServerError", "ServiceUnavailable":
-		return ErrUnavailable.Wrap(cause)
+		return apperr.ErrUnavailable.Wrap(cause)
 	}
 	return cause
 }

@@ -4,11 +4,15 @@ package secretstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go"
+
+	"github.com/civicsnap/civicsnap/shared/apperr"
 )
 
 // API is the part of the Secrets Manager client used here.
@@ -46,7 +50,7 @@ func (s *Store) Secret(ctx context.Context, ref string) (string, error) {
 	}
 	out, err := s.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &ref})
 	if err != nil {
-		return "", fmt.Errorf("get secret %s: %w", ref, err)
+		return "", translate(fmt.Errorf("get secret %s: %w", ref, err))
 	}
 	if out.SecretString == nil {
 		return "", fmt.Errorf("secret %s has no string value", ref)
@@ -55,4 +59,23 @@ func (s *Store) Secret(ctx context.Context, ref string) (string, error) {
 	s.cache[ref] = entry{value: *out.SecretString, at: s.now()}
 	s.mu.Unlock()
 	return *out.SecretString, nil
+}
+
+// translate maps the failures a caller can wait out to domain errors, keeping the cause: throttling to
+// apperr.ErrThrottled, Secrets Manager failing on its side or not answering (a dropped connection, the
+// deadline) to apperr.ErrUnavailable. A reading changes nothing, so the request that needed the secret
+// may be sent again. Other answers (no such secret, access denied) are configuration errors and keep
+// their cause.
+func translate(err error) error {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return apperr.ErrUnavailable.Wrap(err)
+	}
+	switch apiErr.ErrorCode() {
+	case "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException":
+		return apperr.ErrThrottled.Wrap(err)
+	case "InternalServiceError", "InternalServiceErrorException", "InternalFailure", "ServiceUnavailable":
+		return apperr.ErrUnavailable.Wrap(err)
+	}
+	return err
 }
