@@ -56,7 +56,6 @@ func New(db API, table string, tz *time.Location) *Store {
 // Table returns the table name.
 func (s *Store) Table() string { return s.table }
 
-
 // conditionFailed reports whether err is a failed condition of a single-item write.
 func conditionFailed(err error) (*types.ConditionalCheckFailedException, bool) {
 	var ccf *types.ConditionalCheckFailedException
