@@ -45,6 +45,10 @@ type Store interface {
 	TouchedUsers(ctx context.Context, day string, limit int, cursor string) ([]string, string, error)
 	// LedgerSum adds up a user's ledger.
 	LedgerSum(ctx context.Context, sub string) (int64, error)
+	// CheckpointedSum adds up a user's ledger from the reconciler's checkpoint, reading only the entries
+	// after it, and moves the checkpoint over the entries timed before settled; rebuild reads the whole
+	// ledger and replaces the checkpoint.
+	CheckpointedSum(ctx context.Context, sub string, settled time.Time, rebuild bool) (int64, error)
 	// Repair sets the profile's balance (version-checked) and appends the reconcile entry.
 	Repair(ctx context.Context, p Profile, prev int64, e Entry) error
 }
@@ -339,6 +343,11 @@ func (s *Service) reconcileDay(ctx context.Context, day string, seen map[string]
 	}
 }
 
+// ledgerSettle bounds how long after its own time a ledger entry can be written: an award carries its
+// resolution's time and accrual drops stream records older than a day (MaximumRecordAgeInSeconds 86400),
+// so two days leave a margin. The reconciler's checkpoint covers only entries older than that.
+const ledgerSettle = 48 * time.Hour
+
 func (s *Service) reconcileOne(ctx context.Context, sub string) (bool, error) {
 	repaired := false
 	err := s.retry(ctx, func() error {
@@ -346,9 +355,17 @@ func (s *Service) reconcileOne(ctx context.Context, sub string) (bool, error) {
 		if err != nil {
 			return err
 		}
-		sum, err := s.store.LedgerSum(ctx, sub)
+		settled := s.now().Add(-ledgerSettle)
+		sum, err := s.store.CheckpointedSum(ctx, sub, settled, false)
 		if err != nil {
 			return err
+		}
+		if sum != p.Balance {
+			// Before repairing, the whole ledger: an entry written later than ledgerSettle after its own
+			// time would be missing from the checkpoint (this also rebuilds it).
+			if sum, err = s.store.CheckpointedSum(ctx, sub, settled, true); err != nil {
+				return err
+			}
 		}
 		if sum == p.Balance {
 			return nil

@@ -7,18 +7,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/civicsnap/civicsnap/functions/reconciler/reconcilerfn"
 	"github.com/civicsnap/civicsnap/infra/testenv"
+	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/points"
 )
 
@@ -176,5 +181,166 @@ func TestReconcilerRepairsASeededMismatch(t *testing.T) {
 	}
 	if p, _ := store.Profile(ctx, "bob"); p.Balance != 8 {
 		t.Errorf("bob's balance %d, want 8", p.Balance)
+	}
+}
+
+// itemsRead counts the items DynamoDB read for the Queries and GetItems made on a configuration.
+type itemsRead struct{ n atomic.Int64 }
+
+func (c *itemsRead) attach(cfg *aws.Config) {
+	cfg.APIOptions = append(slices.Clone(cfg.APIOptions), func(st *middleware.Stack) error {
+		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("itemsRead", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleInitialize(ctx, in)
+			switch r := out.Result.(type) {
+			case *dynamodb.QueryOutput:
+				c.n.Add(int64(r.ScannedCount))
+			case *dynamodb.GetItemOutput:
+				if r.Item != nil {
+					c.n.Add(1)
+				}
+			}
+			return out, md, err
+		}), middleware.After)
+	})
+}
+
+// TestDailyWorkDoesNotGrowWithHistory: two users, one with 10 ledger entries of history and one with
+// 3,000 (years of it), each with a day of new awards. Once the checkpoints exist, reconciling each user's
+// day makes the same calls and reads the same number of items, whatever the history; balances still match
+// the whole ledger, and a corrupted one is still repaired.
+func TestDailyWorkDoesNotGrowWithHistory(t *testing.T) {
+	ctx := context.Background()
+	env := moto.New(t, testenv.Options{})
+	tz := env.TZ
+	var read itemsRead
+	cfg := env.Counted.Copy()
+	read.attach(&cfg)
+	b := env.BaseOn(cfg, "ReconcilerFunction", nil, nil)
+	now := time.Date(2026, 6, 10, 0, 30, 0, 0, tz)
+	b.Now = func() time.Time { return now }
+	svc := b.Points()
+
+	// History, loaded as the services would have written it: entries from years ago up to three days ago.
+	history := map[string]int{"short": 10, "long": 3000}
+	var items []dynamostore.Item
+	for sub, n := range history {
+		var sum int64
+		for i := range n {
+			at := now.Add(-72 * time.Hour).Add(-time.Duration(n-i) * 8 * time.Hour)
+			e := points.Entry{ID: fmt.Sprintf("award-h%d", i), At: at, Delta: int64(1 + i%5), Kind: points.KindAward, ReportID: fmt.Sprintf("h%d", i)}
+			sum += e.Delta
+			it, err := env.Store.LedgerItem(sub, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			items = append(items, it)
+		}
+		it, err := env.Store.ProfileItem(points.Profile{Sub: sub, Balance: sum, LifetimeEarned: sum, Version: 1, CreatedAt: now.AddDate(-2, 0, 0)}, now.Add(-72*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, it)
+	}
+	if err := env.Store.BatchPut(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	day := func(d time.Time) string { return d.In(tz).Format(time.DateOnly) }
+	// The first run after the history (the checkpoints' creation) reads all of it.
+	read.n.Store(0)
+	if _, err := svc.Reconcile(ctx, day(now.Add(-72*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first run, building the checkpoints of 3,010 entries: %d items read", read.n.Load())
+
+	// A day of activity each: short's yesterday, long's today, so each is reconciled on its own day.
+	award := func(sub string, at time.Time, ids ...string) {
+		t.Helper()
+		now = at
+		for _, id := range ids {
+			if err := svc.OnResolved(ctx, points.Resolved{ID: id, ReporterSub: sub, Category: "rubbish", At: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	award("short", time.Date(2026, 6, 9, 10, 0, 0, 0, tz), "s1", "s2", "s3")
+	award("long", time.Date(2026, 6, 10, 0, 10, 0, 0, tz), "l1", "l2", "l3")
+	now = time.Date(2026, 6, 10, 0, 30, 0, 0, tz)
+
+	type cost struct {
+		calls map[string]int
+		items int64
+	}
+	measure := func(d string) cost {
+		t.Helper()
+		env.Calls.Reset()
+		read.n.Store(0)
+		got, err := svc.Reconcile(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != (points.Reconciliation{Checked: 1}) {
+			t.Fatalf("Reconcile(%s) = %+v, want one user checked, nothing repaired", d, got)
+		}
+		return cost{env.Calls.Snapshot(), read.n.Load()}
+	}
+	short, long := measure("2026-06-09"), measure("2026-06-10")
+	t.Logf("a day of 3 awards: 10 entries of history %v, %d items read; 3,000 entries %v, %d items read", short.calls, short.items, long.calls, long.items)
+	if !maps.Equal(short.calls, long.calls) || short.items != long.items {
+		t.Errorf("reconciling a day costs %v and %d items with 10 entries of history, %v and %d with 3,000", short.calls, short.items, long.calls, long.items)
+	}
+	// The touched-users page, the profile, the checkpoint, and the checkpoint's entry with the 3 new ones.
+	if long.items > 7 {
+		t.Errorf("a day of 3 awards read %d items, want at most 7", long.items)
+	}
+
+	// Still the whole ledger's truth: a corrupted balance is found and repaired to the full sum.
+	full, err := env.Store.LedgerSum(ctx, "long")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := env.Store.Profile(ctx, "long"); p.Balance != full {
+		t.Fatalf("long's balance %d, ledger %d", p.Balance, full)
+	}
+	if _, err := env.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &env.Table,
+		Key:              map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "USER#long"}, "sk": &types.AttributeValueMemberS{Value: "PROFILE"}},
+		UpdateExpression: aws.String("ADD balance :d"), ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: "-4"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := svc.Reconcile(ctx, "2026-06-10"); err != nil || got.Repaired != 1 {
+		t.Fatalf("after corrupting long's balance: %+v, %v; want one repair", got, err)
+	}
+	if p, _ := env.Store.Profile(ctx, "long"); p.Balance != full {
+		t.Errorf("long's balance after the repair %d, want the ledger's %d", p.Balance, full)
+	}
+
+	// An entry written long after its own time (sorted before short's checkpoint) with its balance: not a
+	// mismatch (the whole ledger is read before any repair, and the checkpoint rebuilt), and the next day
+	// is cheap again.
+	p, err := env.Store.Profile(ctx, "short")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, err := env.Store.LedgerItem("short", points.Entry{ID: "award-late", At: now.AddDate(0, 0, -10), Delta: 7, Kind: points.KindAward, ReportID: "late"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Balance += 7
+	p.Version++
+	prof, err := env.Store.ProfileItem(p, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.BatchPut(ctx, []dynamostore.Item{late, prof}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := svc.Reconcile(ctx, "2026-06-10"); err != nil || got.Repaired != 0 {
+		t.Fatalf("after a late entry: %+v, %v; want no repair", got, err)
+	}
+	// Two users touched: 2 index items, then each one's profile and checkpoint, and the entries after the
+	// checkpoint: its own, 3 awards, and long's reconcile entry.
+	read.n.Store(0)
+	if got, err := svc.Reconcile(ctx, "2026-06-10"); err != nil || got.Repaired != 0 || read.n.Load() > 15 {
+		t.Errorf("the day after the rebuild: %+v, %v, %d items read; want no repair and at most 15 items", got, err, read.n.Load())
 	}
 }
