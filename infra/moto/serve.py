@@ -281,8 +281,12 @@ def stop_on_signal(signum, frame):
 
 
 def watch_stdin():
+    # os.read on the descriptor, not sys.stdin.buffer: this daemon thread is still blocked in the read when
+    # the interpreter shuts down, and the buffered reader's lock then ends the process with "Fatal Python
+    # error: _enter_buffered_busy: could not acquire lock for <stdin>" (SIGABRT) instead of exit status 0.
     try:
-        while sys.stdin.buffer.read(4096):
+        fd = sys.stdin.fileno()
+        while os.read(fd, 4096):
             pass
     except (OSError, ValueError):
         pass
