@@ -78,6 +78,7 @@ func newHarness(t testing.TB, rules *points.Rules) *harness {
 // newHarnessWith is newHarness on an environment made with opts (a fault-injecting HTTP client, say).
 func newHarnessWith(t testing.TB, opts testenv.Options, rules *points.Rules) *harness {
 	t.Helper()
+	opts.CategoriesOnly = true // the function reads no other part of the seed
 	e := moto.New(t, opts)
 	h := &harness{e: e, t: t, db: e.DB, store: e.Store, table: e.Table, streamARN: e.StreamARN, calls: e.Calls, tx: &txSizes{}}
 	if rules != nil {

@@ -79,6 +79,7 @@ func newHarness(t testing.TB, items ...market.Item) *harness {
 // newHarnessWith is newHarness on an environment made with opts (a fault-injecting HTTP client, say).
 func newHarnessWith(t testing.TB, opts testenv.Options, items ...market.Item) *harness {
 	t.Helper()
+	opts.CategoriesOnly = true // the function reads no other part of the seed
 	e := moto.New(t, opts)
 	h := &harness{e: e, t: t, db: e.DB, store: e.Store, table: e.Table, calls: e.Calls, items: map[string]market.Item{}}
 	for _, it := range items {
