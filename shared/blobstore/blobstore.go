@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -69,14 +71,77 @@ func (s *Store) Get(ctx context.Context, key string, maxBytes int64) (report.Obj
 	if aws.ToInt64(out.ContentLength) > maxBytes {
 		return report.Object{}, report.ErrPhotoTooLarge.With("photo %q is larger than %d bytes", key, maxBytes)
 	}
-	data, err := io.ReadAll(io.LimitReader(out.Body, maxBytes+1))
+	data, err := readBody(out.Body, aws.ToInt64(out.ContentLength), maxBytes)
+	if errors.Is(err, errTooLarge) {
+		return report.Object{}, report.ErrPhotoTooLarge.With("photo %q is larger than %d bytes", key, maxBytes)
+	}
 	if err != nil {
 		return report.Object{}, apperr.ErrOutcomeUnknown.Wrap(fmt.Errorf("read object %s: %w", key, err))
 	}
-	if int64(len(data)) > maxBytes {
-		return report.Object{}, report.ErrPhotoTooLarge.With("photo %q is larger than %d bytes", key, maxBytes)
+	return report.Object{Data: data, ContentType: aws.ToString(out.ContentType), ETag: aws.ToString(out.ETag)}, nil
+}
+
+var errTooLarge = errors.New("object larger than allowed")
+
+// readBody reads a body of the announced size into one buffer of exactly that size (io.ReadAll would grow
+// its buffer by copying, allocating about twice a photo's size); without a size it reads at most maxBytes+1
+// bytes. A body longer than maxBytes is errTooLarge.
+func readBody(body io.Reader, size, maxBytes int64) ([]byte, error) {
+	if size <= 0 || size > maxBytes {
+		data, err := io.ReadAll(io.LimitReader(body, maxBytes+1))
+		if err == nil && int64(len(data)) > maxBytes {
+			err = errTooLarge
+		}
+		return data, err
 	}
-	return report.Object{Data: data, ContentType: aws.ToString(out.ContentType)}, nil
+	data := make([]byte, size)
+	if _, err := io.ReadFull(body, data); err != nil {
+		return nil, err
+	}
+	// More bytes than announced: refuse rather than keep a truncated photo.
+	var one [1]byte
+	if n, _ := body.Read(one[:]); n > 0 {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
+// Copy copies src to dst inside the bucket (CopyObject: the bytes never leave S3) if src's entity tag is
+// still etag, with contentType; report.ErrPhotoChanged if src was replaced since. S3 checks the condition
+// (x-amz-copy-source-if-match); the copy's own entity tag is checked too, for stores that ignore the
+// condition (moto does): a mismatch removes the copy. (With the bucket's SSE-S3 encryption an entity tag
+// is the content's MD5, so a faithful copy of a single-part upload has its source's.)
+func (s *Store) Copy(ctx context.Context, src, dst, etag, contentType string) error {
+	out, err := s.client.CopyObject(ctx, &s3.CopyObjectInput{
+		Bucket: &s.bucket, Key: &dst, CopySource: aws.String(copySource(s.bucket, src)), CopySourceIfMatch: &etag,
+		ContentType: &contentType, MetadataDirective: types.MetadataDirectiveReplace,
+	})
+	if err != nil {
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "PreconditionFailed" {
+			return report.ErrPhotoChanged
+		}
+		if notFound(err) {
+			return report.ErrPhotoChanged // gone since it was read
+		}
+		return translate(fmt.Sprintf("copy object %s to %s", src, dst), err)
+	}
+	if out.CopyObjectResult == nil || aws.ToString(out.CopyObjectResult.ETag) != etag {
+		if err := s.Delete(ctx, dst); err != nil {
+			return err
+		}
+		return report.ErrPhotoChanged
+	}
+	return nil
+}
+
+// copySource is CopyObject's source, bucket/key with each key segment URL-encoded as S3 requires.
+func copySource(bucket, key string) string {
+	parts := strings.Split(key, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return bucket + "/" + strings.Join(parts, "/")
 }
 
 // Put stores data at key.

@@ -138,6 +138,17 @@ func (b *memBucket) Put(_ context.Context, key, ct string, data []byte) error {
 	return nil
 }
 
+func (b *memBucket) Copy(_ context.Context, src, dst, _, ct string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o, ok := b.objs[src]
+	if !ok {
+		return report.ErrPhotoChanged
+	}
+	b.objs[dst] = report.Object{Data: o.Data, ContentType: ct}
+	return nil
+}
+
 func (b *memBucket) Delete(_ context.Context, keys ...string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/civicsnap/civicsnap/shared/idem"
@@ -42,10 +43,15 @@ type Upload struct {
 	ExpiresAt time.Time         `json:"expiresAt"`
 }
 
+// ErrPhotoChanged: the object was replaced after it was read and checked, so it is not copied (the checked
+// bytes are stored instead).
+var ErrPhotoChanged = errors.New("photo changed since it was read")
+
 // Object is a fetched photo.
 type Object struct {
 	Data        []byte
 	ContentType string
+	ETag        string // the stored version's entity tag ("" if the store has none): Copy's precondition
 }
 
 // PhotoStore holds uploaded photos.
@@ -56,6 +62,9 @@ type PhotoStore interface {
 	Get(ctx context.Context, key string, maxBytes int64) (Object, error)
 	// Put stores data at key.
 	Put(ctx context.Context, key, contentType string, data []byte) error
+	// Copy copies src to dst inside the store (the bytes do not travel through the caller) if src is still
+	// the version etag names; ErrPhotoChanged if it is not.
+	Copy(ctx context.Context, src, dst, etag, contentType string) error
 	// Delete removes keys (one call for up to 1,000); missing keys are not an error.
 	Delete(ctx context.Context, keys ...string) error
 }
