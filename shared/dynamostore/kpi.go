@@ -2,27 +2,26 @@ package dynamostore
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/kpi"
 )
 
 // KPIs:
 //
-//	daily snapshot   pk=KPI#DAY  sk=<local day>  doc=<JSON>
-//	open reports     pk=KPI#OPEN sk=LATEST       doc=<JSON>
+//	daily snapshot   pk=KPI#DAY    sk=<local day>  docz=<gzip JSON>  (doc=<JSON> before the bounded sketches)
+//	month roll-up    pk=KPI#MONTH  sk=<YYYY-MM>    docz=<gzip JSON>
+//	year roll-up     pk=KPI#YEAR   sk=<YYYY>       docz=<gzip JSON>
+//	running totals   pk=KPI#TOTAL  sk=ALL          docz=<gzip JSON>
 //
 // A day's roll-up reads that day's items only, through the date-keyed index partitions: gsi3 CREATED#,
-// RESOLVED#, POINTS#, REDEEMED# and gsi4 REGISTERED#.
+// RESOLVED#, POINTS#, REDEEMED# and gsi4 REGISTERED#. The open-reports map is read from the queues (gsi2
+// QUEUE#<dept>#<status>) when the dashboard asks for it, a bounded number of items from each.
 
 // queryAll runs a Query to the end, decoding each page into out and counting pages and items.
 func queryAll[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, stats *kpi.ReadStats) ([]T, error) {
@@ -132,29 +131,67 @@ func (s *Store) DayInputs(ctx context.Context, date string) (kpi.Inputs, kpi.Rea
 	return in, st, nil
 }
 
-// PutSnapshot stores a day's snapshot.
-func (s *Store) PutSnapshot(ctx context.Context, sn kpi.Snapshot) error {
-	return putDoc(ctx, s, "KPI#DAY", sn.Date, sn)
+func snapshotPK(kind kpi.Kind) string { return "KPI#" + string(kind) }
+
+// snapshotKind is the kind of stored snapshot a date names.
+func snapshotKind(date string) (kpi.Kind, error) {
+	switch {
+	case date == kpi.TotalKey:
+		return kpi.TotalKind, nil
+	case len(date) == len("2006-01-02"):
+		return kpi.DayKind, nil
+	case len(date) == len("2006-01"):
+		return kpi.MonthKind, nil
+	case len(date) == len("2006"):
+		return kpi.YearKind, nil
+	}
+	return "", fmt.Errorf("snapshot date %q is no day, month, year or %s", date, kpi.TotalKey)
 }
 
-// Snapshots returns the snapshots of [from, to] with one Query (paged).
-func (s *Store) Snapshots(ctx context.Context, from, to string) ([]kpi.Snapshot, error) {
+// PutSnapshot stores a day's, month's or year's snapshot or the totals (one PutItem, the same document
+// whenever it is sent again).
+func (s *Store) PutSnapshot(ctx context.Context, sn kpi.Snapshot) error {
+	item, err := s.SnapshotItem(sn)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item})
+	if err != nil {
+		return translate("put kpi snapshot "+sn.Date, err)
+	}
+	return nil
+}
+
+// decodeSnapshot reads a stored snapshot: docz, or doc as stored before the bounded sketches.
+func decodeSnapshot(it map[string]types.AttributeValue) (kpi.Snapshot, error) {
+	if doc, ok := it["docz"].(*types.AttributeValueMemberB); ok {
+		return kpi.DecodeSnapshot(doc.Value)
+	}
+	if doc, ok := it["doc"].(*types.AttributeValueMemberS); ok {
+		return kpi.DecodeSnapshot([]byte(doc.Value))
+	}
+	return kpi.Snapshot{}, fmt.Errorf("kpi snapshot without a document")
+}
+
+// Snapshots returns the snapshots of one kind keyed [from, to] with one Query (paged).
+func (s *Store) Snapshots(ctx context.Context, kind kpi.Kind, from, to string) ([]kpi.Snapshot, error) {
 	in := &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		KeyConditionExpression:    aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("KPI#DAY"), ":from": str(from), ":to": str(to)},
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(snapshotPK(kind)), ":from": str(from), ":to": str(to),
+		},
 	}
 	var out []kpi.Snapshot
 	for {
 		page, err := s.db.Query(ctx, in)
 		if err != nil {
-			return nil, translate("query snapshots", err)
+			return nil, translate("query kpi snapshots", err)
 		}
 		for _, it := range page.Items {
-			doc, _ := it["doc"].(*types.AttributeValueMemberS)
-			var sn kpi.Snapshot
-			if doc == nil || json.Unmarshal([]byte(doc.Value), &sn) != nil {
-				return nil, fmt.Errorf("decode snapshot")
+			sn, err := decodeSnapshot(it)
+			if err != nil {
+				return nil, err
 			}
 			out = append(out, sn)
 		}
@@ -165,20 +202,46 @@ func (s *Store) Snapshots(ctx context.Context, from, to string) ([]kpi.Snapshot,
 	}
 }
 
-// OpenReports queries each department's queue in each open status, keeping the lead's assignment of each
-// report: one Query per (department, status), during the roll-up rather than per dashboard view.
-func (s *Store) OpenReports(ctx context.Context, depts []string) ([]kpi.OpenReport, error) {
+// Totals returns the running totals (one GetItem; an empty snapshot before the first roll-up).
+func (s *Store) Totals(ctx context.Context) (kpi.Snapshot, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table,
+		Key:       map[string]types.AttributeValue{"pk": str(snapshotPK(kpi.TotalKind)), "sk": str(kpi.TotalKey)},
+	})
+	if err != nil {
+		return kpi.Snapshot{}, translate("get kpi totals", err)
+	}
+	if out.Item == nil {
+		sn := kpi.Snapshot{Date: kpi.TotalKey}
+		sn.Normalize()
+		return sn, nil
+	}
+	return decodeSnapshot(out.Item)
+}
+
+// OpenReports queries each department's queue in each open status for at most perQueue assignments (the
+// earliest deadlines; one Query each, whatever the backlog), keeping the lead's assignment of each report.
+// truncated says some queue held more.
+func (s *Store) OpenReports(ctx context.Context, depts []string, perQueue int) ([]kpi.OpenReport, bool, error) {
 	var out []kpi.OpenReport
 	seen := map[string]bool{}
-	var st kpi.ReadStats
+	truncated := false
 	for _, d := range depts {
 		for _, status := range []string{"dispatched", "accepted", "in_progress", "needs_triage"} {
-			items, err := queryAll[assignmentItem](ctx, s, &dynamodb.QueryInput{
+			page, err := s.db.Query(ctx, &dynamodb.QueryInput{
 				TableName: &s.table, IndexName: aws.String("gsi2"), KeyConditionExpression: aws.String("gsi2pk = :pk"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("QUEUE#" + d + "#" + status)},
-			}, &st)
+				Limit:                     aws.Int32(int32(perQueue)),
+			})
 			if err != nil {
-				return nil, err
+				return nil, false, translate("query queue", err)
+			}
+			// A page ends at perQueue items or at 1 MB, whichever comes first: either way the map shows
+			// this queue's most urgent items and says it left some out.
+			truncated = truncated || page.LastEvaluatedKey != nil
+			var items []assignmentItem
+			if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+				return nil, false, fmt.Errorf("decode queue: %w", err)
 			}
 			for _, it := range items {
 				if it.Role != "lead" || seen[it.ReportID] {
@@ -190,30 +253,5 @@ func (s *Store) OpenReports(ctx context.Context, depts []string) ([]kpi.OpenRepo
 			}
 		}
 	}
-	return out, nil
-}
-
-type openDoc struct {
-	At    time.Time        `json:"at"`
-	Items []kpi.OpenReport `json:"items"`
-}
-
-// PutOpenReports stores the open-reports map.
-func (s *Store) PutOpenReports(ctx context.Context, rs []kpi.OpenReport, at time.Time) error {
-	if rs == nil {
-		rs = []kpi.OpenReport{}
-	}
-	return putDoc(ctx, s, "KPI#OPEN", "LATEST", openDoc{At: at.UTC(), Items: rs})
-}
-
-// StoredOpenReports returns the latest open-reports map (empty before the first roll-up).
-func (s *Store) StoredOpenReports(ctx context.Context) ([]kpi.OpenReport, time.Time, error) {
-	d, err := getDoc[openDoc](ctx, s, "KPI#OPEN", "LATEST")
-	if errors.Is(err, dispatch.ErrConfigMissing) {
-		return []kpi.OpenReport{}, time.Time{}, nil
-	}
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	return d.Items, d.At, nil
+	return out, truncated, nil
 }

@@ -15,10 +15,10 @@ package kpi
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
 	"fmt"
 	"math"
-	"slices"
+	"strconv"
 	"time"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
@@ -81,14 +81,18 @@ type CategoryStat struct {
 
 // DeptStat is a department's day (as lead).
 type DeptStat struct {
-	Assigned             int            `json:"assigned"` // reports received that day with this lead
-	Resolved             int            `json:"resolved"` // resolutions that day
-	OnTime               int            `json:"onTime"`
-	Minutes              []int          `json:"minutes"`              // submit→resolve, sorted
-	ResolvedByCreatedDay map[string]int `json:"resolvedByCreatedDay"` // for completion over a range
+	Assigned             int       `json:"assigned"` // reports received that day with this lead
+	Resolved             int       `json:"resolved"` // resolutions that day
+	OnTime               int       `json:"onTime"`
+	Durations            Histogram `json:"durations"`            // submit→resolve, minutes
+	ResolvedByCreatedDay DayCounts `json:"resolvedByCreatedDay"` // for completion over a range
+
+	LegacyMinutes []int `json:"minutes,omitempty"` // read from snapshots stored before Durations, then folded in
 }
 
-// Snapshot is one local day, as stored.
+// Snapshot is one local day as stored — or, merged, a month ("2026-11"), a year ("2026") or every day so
+// far (TotalKey): the same figures over a longer period. Its size does not depend on how many reports the
+// period had (README "KPI definitions" states the bound; TestSnapshotSizeBound checks it).
 type Snapshot struct {
 	Date                 string                   `json:"date"`
 	Received             int                      `json:"received"`
@@ -96,28 +100,60 @@ type Snapshot struct {
 	Invalid              int                      `json:"invalid"`
 	Resolved             int                      `json:"resolved"`
 	OnTime               int                      `json:"onTime"`
-	Minutes              []int                    `json:"minutes"`
-	ResolvedByCreatedDay map[string]int           `json:"resolvedByCreatedDay"`
+	Durations            Histogram                `json:"durations"` // submit→resolve, minutes
+	ResolvedByCreatedDay DayCounts                `json:"resolvedByCreatedDay"`
 	PointsIssued         int64                    `json:"pointsIssued"`
 	PointsRedeemed       int64                    `json:"pointsRedeemed"`
 	PointsReversed       int64                    `json:"pointsReversed"`
 	Redemptions          map[string]Count         `json:"redemptions"`
 	Registered           int                      `json:"registered"`
-	Reporters            []string                 `json:"reporters"` // pseudonymous: a hash of each reporter
+	Reporters            Distinct                 `json:"reporterSet"` // pseudonymous: hashes of the reporters
 	ByCategory           map[string]*CategoryStat `json:"byCategory"`
 	ByDept               map[string]*DeptStat     `json:"byDept"`
 	ComputedAt           time.Time                `json:"computedAt"`
+
+	// Snapshots stored before the bounded sketches kept every resolution's minutes and every reporter's
+	// hash; Normalize folds them into Durations and Reporters.
+	LegacyMinutes   []int    `json:"minutes,omitempty"`
+	LegacyReporters []string `json:"reporters,omitempty"`
 }
 
-// pseudonym hides a reporter's id in the snapshot while letting a range count distinct reporters.
-func pseudonym(sub string) string {
+// Normalize folds the fields of a snapshot stored before the bounded sketches into the current ones, so an
+// old saved state reads the same figures (exactly: the minutes become the same histogram a roll-up makes).
+func (s *Snapshot) Normalize() {
+	for _, m := range s.LegacyMinutes {
+		s.Durations.Add(m)
+	}
+	for _, r := range s.LegacyReporters {
+		if x, err := strconv.ParseUint(r, 16, 64); err == nil {
+			s.Reporters.Add(x)
+		}
+	}
+	s.LegacyMinutes, s.LegacyReporters = nil, nil
+	if s.ResolvedByCreatedDay == nil {
+		s.ResolvedByCreatedDay = DayCounts{}
+	}
+	for _, d := range s.ByDept {
+		for _, m := range d.LegacyMinutes {
+			d.Durations.Add(m)
+		}
+		d.LegacyMinutes = nil
+		if d.ResolvedByCreatedDay == nil {
+			d.ResolvedByCreatedDay = DayCounts{}
+		}
+	}
+}
+
+// pseudonym hides a reporter's id in the snapshot while letting a range count distinct reporters (the
+// first 8 bytes of a salted SHA-256, as the hex strings of earlier snapshots were).
+func pseudonym(sub string) uint64 {
 	h := sha256.Sum256([]byte("civicsnap-kpi:" + sub))
-	return hex.EncodeToString(h[:8])
+	return binary.BigEndian.Uint64(h[:8])
 }
 
 // Compute turns one day's inputs into its snapshot. Days are local days in tz.
 func Compute(date string, in Inputs, tz *time.Location, now time.Time) Snapshot {
-	s := Snapshot{Date: date, ResolvedByCreatedDay: map[string]int{}, Redemptions: map[string]Count{},
+	s := Snapshot{Date: date, ResolvedByCreatedDay: DayCounts{}, Redemptions: map[string]Count{},
 		ByCategory: map[string]*CategoryStat{}, ByDept: map[string]*DeptStat{}, Registered: in.Registered, ComputedAt: now.UTC()}
 	cat := func(c string) *CategoryStat {
 		if s.ByCategory[c] == nil {
@@ -127,15 +163,14 @@ func Compute(date string, in Inputs, tz *time.Location, now time.Time) Snapshot 
 	}
 	dept := func(d string) *DeptStat {
 		if s.ByDept[d] == nil {
-			s.ByDept[d] = &DeptStat{ResolvedByCreatedDay: map[string]int{}, Minutes: []int{}}
+			s.ByDept[d] = &DeptStat{ResolvedByCreatedDay: DayCounts{}}
 		}
 		return s.ByDept[d]
 	}
-	reporters := map[string]bool{}
 	for _, r := range in.Created {
 		s.Received++
 		cat(r.Category).Received++
-		reporters[pseudonym(r.ReporterSub)] = true
+		s.Reporters.Add(pseudonym(r.ReporterSub))
 		switch {
 		case r.DuplicateOf != "" || r.Status == "duplicate":
 			s.Duplicates++
@@ -147,32 +182,22 @@ func Compute(date string, in Inputs, tz *time.Location, now time.Time) Snapshot 
 			}
 		}
 	}
-	s.Reporters = make([]string, 0, len(reporters))
-	for p := range reporters {
-		s.Reporters = append(s.Reporters, p)
-	}
-	slices.Sort(s.Reporters)
-	s.Minutes = []int{}
 	for _, r := range in.Resolutions {
 		s.Resolved++
 		cat(r.Category).Resolved++
 		minutes := int(math.Round(r.ResolvedAt.Sub(r.CreatedAt).Minutes()))
 		onTime := !r.SLADeadline.IsZero() && !r.ResolvedAt.After(r.SLADeadline)
 		created := r.CreatedAt.In(tz).Format(time.DateOnly)
-		s.Minutes = append(s.Minutes, minutes)
-		s.ResolvedByCreatedDay[created]++
+		s.Durations.Add(minutes)
+		s.ResolvedByCreatedDay.add(created, date, 1)
 		d := dept(r.LeadDept)
 		d.Resolved++
-		d.Minutes = append(d.Minutes, minutes)
-		d.ResolvedByCreatedDay[created]++
+		d.Durations.Add(minutes)
+		d.ResolvedByCreatedDay.add(created, date, 1)
 		if onTime {
 			s.OnTime++
 			d.OnTime++
 		}
-	}
-	slices.Sort(s.Minutes)
-	for _, d := range s.ByDept {
-		slices.Sort(d.Minutes)
 	}
 	for _, l := range in.Ledger {
 		switch l.Kind {
@@ -220,14 +245,15 @@ func Days(from, to time.Time) []string {
 	return out
 }
 
-// percentile returns the p-th percentile (nearest rank) of sorted minutes, in hours.
-func percentile(sorted []int, p float64) *float64 {
-	if len(sorted) == 0 {
+// percentile returns the p-th percentile (nearest rank) of the durations, in hours to one decimal: within
+// Alpha of the exact value before the rounding.
+func percentile(h Histogram, p float64) *float64 {
+	m, ok := h.Quantile(p)
+	if !ok {
 		return nil
 	}
-	rank := int(math.Ceil(p/100*float64(len(sorted)))) - 1
-	h := math.Round(float64(sorted[max(0, rank)])/60*10) / 10
-	return &h
+	hours := math.Round(m/60*10) / 10
+	return &hours
 }
 
 func ratio(n, d int) *float64 {
@@ -236,15 +262,6 @@ func ratio(n, d int) *float64 {
 	}
 	r := math.Round(float64(n)/float64(d)*10000) / 10000
 	return &r
-}
-
-func mergeSorted(lists ...[]int) []int {
-	var all []int
-	for _, l := range lists {
-		all = append(all, l...)
-	}
-	slices.Sort(all)
-	return all
 }
 
 // String makes a Snapshot print as its date in logs.

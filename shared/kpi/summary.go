@@ -38,20 +38,27 @@ type CategoryRow struct {
 // inRange reports whether date lies in [from, to].
 func inRange(date, from, to string) bool { return date >= from && date <= to }
 
-// Summarize sums the snapshots of [from, to]. snaps may also hold the days after to (up to today): their
-// resolutions of reports received in the range count toward the completion rate.
+// covered reports whether the whole period of a snapshot (a day, month or year) lies in [from, to].
+func covered(sn Snapshot, from, to string) bool {
+	first, last := sn.Period()
+	return first >= from && last <= to
+}
+
+// Summarize sums the snapshots whose periods lie in [from, to] (days, months, years: they must not
+// overlap). snaps may also hold periods after to (up to today): their resolutions of reports received in
+// the range count toward the completion rate.
 func Summarize(from, to string, snaps []Snapshot) Summary {
 	s := Summary{From: from, To: to, Redemptions: map[string]Count{}}
 	cats := map[string]*CategoryRow{}
-	reporters := map[string]bool{}
-	var minutes [][]int
+	var reporters Distinct
+	var durations Histogram
 	for _, sn := range snaps {
 		for created, n := range sn.ResolvedByCreatedDay {
 			if inRange(created, from, to) {
 				s.ResolvedOfReceived += n
 			}
 		}
-		if !inRange(sn.Date, from, to) {
+		if !covered(sn, from, to) {
 			continue
 		}
 		s.Received += sn.Received
@@ -59,7 +66,7 @@ func Summarize(from, to string, snaps []Snapshot) Summary {
 		s.Invalid += sn.Invalid
 		s.Resolved += sn.Resolved
 		s.OnTime += sn.OnTime
-		minutes = append(minutes, sn.Minutes)
+		durations.Merge(sn.Durations)
 		s.PointsIssued += sn.PointsIssued
 		s.PointsRedeemed += sn.PointsRedeemed
 		s.PointsReversed += sn.PointsReversed
@@ -70,9 +77,7 @@ func Summarize(from, to string, snaps []Snapshot) Summary {
 			t.Points += c.Points
 			s.Redemptions[k] = t
 		}
-		for _, r := range sn.Reporters {
-			reporters[r] = true
-		}
+		reporters.Merge(sn.Reporters)
 		for c, st := range sn.ByCategory {
 			row := cats[c]
 			if row == nil {
@@ -83,11 +88,10 @@ func Summarize(from, to string, snaps []Snapshot) Summary {
 			row.Resolved += st.Resolved
 		}
 	}
-	s.ActiveReporters = len(reporters)
+	s.ActiveReporters = reporters.Count()
 	s.CompletionRate = ratio(s.ResolvedOfReceived, s.Received-s.Duplicates-s.Invalid)
 	s.OnTimeRate = ratio(s.OnTime, s.Resolved)
-	all := mergeSorted(minutes...)
-	s.MedianHours, s.P90Hours = percentile(all, 50), percentile(all, 90)
+	s.MedianHours, s.P90Hours = percentile(durations, 50), percentile(durations, 90)
 	for _, row := range cats {
 		s.ByCategory = append(s.ByCategory, *row)
 	}
@@ -113,12 +117,15 @@ type DayRow struct {
 	PointsRedeemed     int64    `json:"pointsRedeemed"`
 }
 
-// Daily is the time series of [from, to]; days without a snapshot are zeros. snaps may extend past to.
+// Daily is the time series of [from, to]; days without a snapshot are zeros. snaps may extend past to, as
+// days, months or years.
 func Daily(days []string, snaps []Snapshot) []DayRow {
 	by := map[string]Snapshot{}
 	resolvedOf := map[string]int{}
 	for _, sn := range snaps {
-		by[sn.Date] = sn
+		if first, last := sn.Period(); first == last {
+			by[sn.Date] = sn
+		}
 		for created, n := range sn.ResolvedByCreatedDay {
 			resolvedOf[created] += n
 		}
@@ -154,7 +161,7 @@ func League(from, to string, snaps []Snapshot, names map[string][2]string, minCa
 	type acc struct {
 		row       DeptRow
 		resolvedR int
-		minutes   [][]int
+		durations Histogram
 	}
 	rows := map[string]*acc{}
 	get := func(d string) *acc {
@@ -172,13 +179,13 @@ func League(from, to string, snaps []Snapshot, names map[string][2]string, minCa
 					a.resolvedR += n
 				}
 			}
-			if !inRange(sn.Date, from, to) {
+			if !covered(sn, from, to) {
 				continue
 			}
 			a.row.Assigned += st.Assigned
 			a.row.Resolved += st.Resolved
 			a.row.OnTime += st.OnTime
-			a.minutes = append(a.minutes, st.Minutes)
+			a.durations.Merge(st.Durations)
 		}
 	}
 	var ranked, unranked []DeptRow
@@ -186,7 +193,7 @@ func League(from, to string, snaps []Snapshot, names map[string][2]string, minCa
 		r := a.row
 		r.OnTimeRate = ratio(r.OnTime, r.Resolved)
 		r.CompletionRate = ratio(a.resolvedR, r.Assigned)
-		r.MedianHours = percentile(mergeSorted(a.minutes...), 50)
+		r.MedianHours = percentile(a.durations, 50)
 		if r.Assigned >= minCases && r.Assigned > 0 {
 			ranked = append(ranked, r)
 		} else {

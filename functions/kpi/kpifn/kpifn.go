@@ -40,13 +40,24 @@ type Input struct {
 	Day  string `json:"day,omitempty"` // "today" (default), "yesterday" or a date
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
+	// Remerge with from and to rebuilds that range's month and year roll-ups and the totals from the
+	// stored days, without recomputing them (state saved before the roll-ups existed).
+	Remerge bool `json:"remerge,omitempty"`
 }
 
-// Handle rolls up the requested day or range and refreshes the open-reports map. An error makes the
-// scheduler retry.
+// Handle rolls up the requested day or range (with its months, years and the running totals). An error
+// makes the scheduler retry. It reads no open backlog: the dashboard reads the open-reports map from the
+// queues itself.
 func (f *Function) Handle(ctx context.Context, payload json.RawMessage) error {
 	var in Input
 	_ = json.Unmarshal(payload, &in) // an EventBridge "Scheduled Event" has none of these fields: today
+	if in.Remerge {
+		if err := f.svc.Remerge(ctx, in.From, in.To); err != nil {
+			return err
+		}
+		f.b.Log.InfoContext(ctx, "kpi remerged", "from", in.From, "to", in.To)
+		return nil
+	}
 	if in.From != "" || in.To != "" {
 		n, err := f.svc.RollUpRange(ctx, in.From, in.To)
 		if err != nil {
@@ -67,6 +78,5 @@ func (f *Function) Handle(ctx context.Context, payload json.RawMessage) error {
 		}
 		f.b.Log.InfoContext(ctx, "kpi rolled up", "day", day, "queries", stats.Queries, "items", stats.Items)
 	}
-	_, err := f.svc.RefreshOpenReports(ctx)
-	return err
+	return nil
 }
