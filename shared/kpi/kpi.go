@@ -1,6 +1,7 @@
 // Package kpi computes the numbers a city publishes about its reports and its points economy, by local day:
-// a roll-up turns one day's items into a snapshot; ranges are sums of snapshots. Definitions (README "KPI
-// definitions"):
+// a roll-up turns one day's items into a snapshot and merges it into its month's, its year's and the running
+// totals; a range is the sum of the fewest snapshots that cover it. Every snapshot has a size bound whatever
+// the volume (sketch.go), and no read grows with the city's age. Definitions (README "KPI definitions"):
 //
 //   - received: reports submitted that day; duplicates: those linked to an original; invalid: those
 //     rejected as invalid.

@@ -115,9 +115,11 @@ func (s *Service) RollUpRange(ctx context.Context, from, to string) (int, error)
 		if err != nil {
 			return len(days), fmt.Errorf("read %s: %w", d, err)
 		}
-		if err := s.store.PutSnapshot(ctx, Compute(d, in, s.tz, s.now())); err != nil {
+		snap := Compute(d, in, s.tz, s.now())
+		if err := s.store.PutSnapshot(ctx, snap); err != nil {
 			return len(days), fmt.Errorf("store snapshot %s: %w", d, err)
 		}
+		s.emitEMF(ctx, snap)
 		day, _ := time.Parse(time.DateOnly, d)
 		days = append(days, day)
 	}
@@ -241,11 +243,19 @@ func (s *Service) emitEMF(ctx context.Context, sn Snapshot) {
 // O(months + years) items, at most ten Queries. A month or year without a roll-up (state kept from before
 // roll-ups existed) is read as its months or days instead.
 func (s *Service) window(ctx context.Context, from, to string) ([]Snapshot, error) {
+	return s.windowOf(ctx, from, to, false)
+}
+
+// windowOf is window; daily reads the range itself as days (a daily series shows each of them).
+func (s *Service) windowOf(ctx context.Context, from, to string, daily bool) ([]Snapshot, error) {
 	f, t, err := ParseRange(from, to)
 	if err != nil {
 		return nil, err
 	}
 	blocks := Cover(f, t)
+	if daily {
+		blocks = []Block{{Kind: DayKind, First: from, Last: to}}
+	}
 	today, _ := time.Parse(time.DateOnly, s.Today())
 	if t.Before(today) {
 		blocks = append(blocks, Cover(t.AddDate(0, 0, 1), today)...)
@@ -307,13 +317,14 @@ func (s *Service) Summary(ctx context.Context, from, to string) (Summary, error)
 	return Summarize(from, to, snaps), nil
 }
 
-// DailySeries returns one row per day of the range.
+// DailySeries returns one row per day of the range: its days (at most 366, one Query) and the snapshots
+// after it.
 func (s *Service) DailySeries(ctx context.Context, from, to string) ([]DayRow, error) {
 	f, t, err := ParseRange(from, to)
 	if err != nil {
 		return nil, err
 	}
-	snaps, err := s.window(ctx, from, to)
+	snaps, err := s.windowOf(ctx, from, to, true)
 	if err != nil {
 		return nil, err
 	}
