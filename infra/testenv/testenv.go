@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -39,6 +40,9 @@ type Moto struct {
 	srv      *motoserver.Server
 	template string
 	n        atomic.Int64
+	// http is the HTTP client of every Env's AWS clients: one connection pool per moto, so the Envs of a
+	// package reuse moto's kept-alive connections instead of each holding idle ones of its own.
+	http *awshttp.BuildableClient
 }
 
 // Start starts moto on a free loopback port. Call it from TestMain and Stop it after m.Run.
@@ -51,7 +55,7 @@ func Start(ctx context.Context) (*Moto, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start moto: %w", err)
 	}
-	return &Moto{srv: srv, template: filepath.Join(root, "template.yaml")}, nil
+	return &Moto{srv: srv, template: filepath.Join(root, "template.yaml"), http: awshttp.NewBuildableClient()}, nil
 }
 
 // Stop stops moto.
@@ -65,7 +69,8 @@ type Options struct {
 	LocalAPI string
 	// WrapHTTP, when set, wraps the HTTP client of Counted (the configuration the function under test gets;
 	// not AWS, the test's own setup and inspection), so a fault-injecting client sees every call the
-	// function makes. It implies ExpectRetries.
+	// function makes. The function's retries are then expected; the test's own still fail it unless
+	// ExpectRetries is set too.
 	WrapHTTP func(aws.HTTPClient) aws.HTTPClient
 	// CategoriesOnly seeds only the report categories, not the rest of the seed (departments with their
 	// secrets, areas, rules, the catalog): for tests of functions that read nothing else, whose Envs are
@@ -148,7 +153,7 @@ func (m *Moto) New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.HTTPClient = httpClient()
+	cfg.HTTPClient = m.http
 	// The function's configuration goes through opts.WrapHTTP; the test's own (setup, inspection) never
 	// does, so a retry there is unexpected unless the test says otherwise (retries.go).
 	counted := cfg.Copy()
