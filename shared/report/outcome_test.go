@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -289,4 +290,27 @@ func TestCreateRefusedForCertainLeavesNothing(t *testing.T) {
 		t.Fatalf("the same request again: %v", err)
 	}
 	f.photosExist(t, r)
+}
+
+// A photo whose metadata the stripper cannot remove (here an EXIF header inside a JPEG's scan data, which
+// no segment walk can drop) is refused with its own code, and the refused request leaves nothing behind.
+func TestCreateRefusesAPhotoWithUnremovableMetadata(t *testing.T) {
+	f := newFixture(t)
+	jpg := []byte{0xFF, 0xD8,
+		0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x01, 0x00, 0x01, 0x01, 0x01, 0x11, 0x00,
+		0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00}
+	jpg = append(append(jpg, "Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08"...), 0xFF, 0xD9)
+	f.bucket.objs[f.req.PhotoKeys[0]] = report.Object{Data: jpg, ContentType: "image/jpeg"}
+	_, err := f.create()
+	if !errors.Is(err, report.ErrPhotoMetadata) {
+		t.Fatalf("create = %v, want %s", err, report.ErrPhotoMetadata.Code)
+	}
+	if len(f.store.reports) != 0 {
+		t.Errorf("reports written: %v", f.store.reports)
+	}
+	for _, k := range f.bucket.keys() {
+		if strings.HasPrefix(k, "reports/") {
+			t.Errorf("photo left behind: %s", k)
+		}
+	}
 }

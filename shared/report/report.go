@@ -36,7 +36,8 @@ type Photo struct {
 	Key         string `json:"key"`
 	ContentType string `json:"contentType"`
 	Size        int64  `json:"size"`
-	// MetadataStripped is false for formats whose metadata civicsnap cannot remove (HEIC).
+	// MetadataStripped is false only for a content type the stripper does not know (none of the accepted
+	// four); a photo whose metadata cannot be removed is refused (photo_metadata_unremovable).
 	MetadataStripped bool `json:"metadataStripped"`
 }
 

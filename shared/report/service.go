@@ -293,6 +293,9 @@ func (s *Service) movePhoto(ctx context.Context, src, dstBase string) (Photo, er
 		return Photo{}, ErrPhotoNotImage.With("photo %q is not a %s image", src, obj.ContentType)
 	}
 	data, stripped, err := photo.Strip(typ, obj.Data)
+	if errors.Is(err, photo.ErrMetadataRemains) {
+		return Photo{}, ErrPhotoMetadata.With("photo %q carries metadata that cannot be removed; send it as JPEG", src)
+	}
 	if err != nil {
 		return Photo{}, ErrPhotoNotImage.With("photo %q is not a readable %s image", src, typ)
 	}
