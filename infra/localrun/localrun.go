@@ -43,6 +43,10 @@ type Options struct {
 	// StateDir keeps the stack's data between runs: Start loads what was saved there, Shutdown saves
 	// (state.go). Empty: nothing is loaded or saved, as tests want.
 	StateDir string
+	// Function, when set, is applied to each function as it is built (its template id, the AWS
+	// configuration it gets and the built handler): the cost command counts a function's calls and
+	// invocations with it. Nil: functions get the stack's configuration as they are.
+	Function func(id string, cfg aws.Config, build func(aws.Config) (Handler, error)) (Handler, error)
 }
 
 // Stack is a running local stack.
@@ -67,6 +71,7 @@ type Stack struct {
 	unlock    func()        // releases the state directory's lock
 	pumpsDone chan struct{} // closed when the pumps' Run has returned
 	started   bool          // Start completed: only then may Shutdown save over the saved state
+	function  func(id string, cfg aws.Config, build func(aws.Config) (Handler, error)) (Handler, error)
 }
 
 // Start brings the stack up. Stop it with Close.
@@ -101,7 +106,7 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 		}
 		return nil, err
 	}
-	st = &Stack{Moto: moto, log: opts.Log, stateDir: opts.StateDir, unlock: unlock}
+	st = &Stack{Moto: moto, log: opts.Log, stateDir: opts.StateDir, unlock: unlock, function: opts.Function}
 	partial := st // `return nil, err` sets st to nil before deferred calls run
 	defer func() {
 		if err != nil {
@@ -188,7 +193,15 @@ func (st *Stack) build(ctx context.Context, tpl *stack.Template) (map[string]Han
 		if !ok {
 			return nil, fmt.Errorf("template function %s is unknown to the local runner (infra/localrun/functions.go)", id)
 		}
-		h, err := ctor(ctx, st.env(tpl.Functions[id]), st.AWS, st.log)
+		env := st.env(tpl.Functions[id])
+		build := func(cfg aws.Config) (Handler, error) { return ctor(ctx, env, cfg, st.log) }
+		var h Handler
+		var err error
+		if st.function != nil {
+			h, err = st.function(id, st.AWS, build)
+		} else {
+			h, err = build(st.AWS)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", id, err)
 		}
