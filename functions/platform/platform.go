@@ -62,11 +62,14 @@ func New(env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (*Base, error) {
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	store := dynamostore.New(db, table, tz)
-	return &Base{
+	b := &Base{
 		Env: env, AWS: awsCfg, Log: log, TZ: tz, Table: table, DB: db, Store: store,
-		Dir:       dispatch.NewDirectory(store, time.Duration(ttl)*time.Second, tz, time.Now),
 		ConfigTTL: time.Duration(ttl) * time.Second, Now: time.Now,
-	}, nil
+	}
+	// The directory reads b.Now when it checks its age, so a clock set after New (the local stack's) is
+	// the one its cache expires by.
+	b.Dir = dispatch.NewDirectory(store, b.ConfigTTL, tz, func() time.Time { return b.Now() })
+	return b, nil
 }
 
 // FromEnv loads the AWS configuration from the process environment and builds a Base, as Lambda runs it.
