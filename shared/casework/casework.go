@@ -73,6 +73,13 @@ type Secrets interface {
 	Secret(ctx context.Context, ref string) (string, error)
 }
 
+// Refresher is a Secrets whose cached secret can be read again (secretstore.Store): a signature that does
+// not verify with the cached secret is checked once more with a fresh read when the secret changed, so a
+// department's rotation is honoured at once though secrets are cached for hours.
+type Refresher interface {
+	Refresh(ctx context.Context, ref string) (value string, changed bool, err error)
+}
+
 // Service applies departments' changes.
 type Service struct {
 	store   Store
@@ -106,7 +113,19 @@ func (s *Service) VerifyInbound(ctx context.Context, dept string, body []byte, h
 	if err != nil {
 		return fmt.Errorf("signing secret of %s: %w", dept, err)
 	}
-	return webhook.Verify(secret, body, h, s.now())
+	err = webhook.Verify(secret, body, h, s.now())
+	r, ok := s.secrets.(Refresher)
+	if !ok || !errors.Is(err, webhook.ErrInvalidSignature) {
+		return err
+	}
+	fresh, changed, rerr := r.Refresh(ctx, d.SecretRef)
+	if rerr != nil {
+		return fmt.Errorf("signing secret of %s: %w", dept, rerr)
+	}
+	if !changed {
+		return err
+	}
+	return webhook.Verify(fresh, body, h, s.now())
 }
 
 // Request is one change asked for by a department.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"time"
 
 	"github.com/civicsnap/civicsnap/shared/dispatch"
@@ -142,9 +143,28 @@ func (s *Service) Deliver(ctx context.Context, n dispatch.Notification, attempt 
 	case webhook.Delivered:
 		return Decision{}, s.store.RecordAttempt(ctx, n, rec, Delivered)
 	case webhook.Permanent:
+		if s.rotated(ctx, dept.SecretRef, res.Status) {
+			// The department refused our signature and its secret has changed since we cached it: the
+			// next attempt signs with the new one.
+			rec.Outcome = "retry"
+			return s.retry(ctx, n, rec, attempt)
+		}
 		return Decision{}, s.store.RecordAttempt(ctx, n, rec, Failed)
 	}
 	return s.retry(ctx, n, rec, attempt)
+}
+
+// rotated says whether a 401 or 403 answer may be our stale copy of a rotated secret: the secret store
+// reads it again (at most once a minute, secretstore.MinRefresh) and it differs from the cached one.
+func (s *Service) rotated(ctx context.Context, ref string, status int) bool {
+	r, ok := s.secrets.(interface {
+		Refresh(ctx context.Context, ref string) (string, bool, error)
+	})
+	if !ok || status != http.StatusUnauthorized && status != http.StatusForbidden {
+		return false
+	}
+	_, changed, err := r.Refresh(ctx, ref)
+	return err == nil && changed
 }
 
 // sendContext bounds the webhook call by the caller's deadline less the margin, or less a quarter of the

@@ -89,3 +89,54 @@ func TestSendLeavesTheMargin(t *testing.T) {
 		})
 	}
 }
+
+type rotatingSecrets struct {
+	cached, current string
+	refreshes       int
+}
+
+func (r *rotatingSecrets) Secret(context.Context, string) (string, error) { return r.cached, nil }
+func (r *rotatingSecrets) Refresh(context.Context, string) (string, bool, error) {
+	r.refreshes++
+	changed := r.cached != r.current
+	r.cached = r.current
+	return r.current, changed, nil
+}
+
+// A department answering 401/403 to our signature makes the secret be read again: if it was rotated the
+// message is retried (signed with the new secret next time), otherwise it fails as before; other permanent
+// answers do not touch Secrets Manager.
+func TestRefusedSignatureRefreshesTheSecret(t *testing.T) {
+	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name          string
+		status        int
+		rotated       bool
+		wantStatus    Status
+		wantRetry     bool
+		wantRefreshes int
+	}{
+		{"401 after a rotation: retry", 401, true, Retrying, true, 1},
+		{"403 after a rotation: retry", 403, true, Retrying, true, 1},
+		{"401, secret unchanged: failed", 401, false, Failed, false, 1},
+		{"410 gone: failed, no refresh", 410, true, Failed, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sec := &rotatingSecrets{cached: "whsec_old", current: "whsec_old"}
+			if tc.rotated {
+				sec.current = "whsec_new"
+			}
+			send := func(context.Context, string, string, string, []byte, time.Time) webhook.Result {
+				return webhook.Result{Outcome: webhook.Permanent, Status: tc.status}
+			}
+			rec := &recorder{}
+			dir := dispatch.NewDirectory(configStore{}, time.Minute, time.UTC, func() time.Time { return now })
+			svc := NewService(dir, sec, rec, send, Settings{MaxAttempts: 5}, func() time.Time { return now }, func() float64 { return 0.5 })
+			d, err := svc.Deliver(context.Background(), dispatch.Notification{ID: "msg_1", Dept: "municipal"}, 1)
+			if err != nil || d.Retry != tc.wantRetry || rec.status != tc.wantStatus || sec.refreshes != tc.wantRefreshes {
+				t.Errorf("Deliver = %+v, %v; recorded %v after %d refreshes; want retry %v, %v, %d refreshes",
+					d, err, rec.status, sec.refreshes, tc.wantRetry, tc.wantStatus, tc.wantRefreshes)
+			}
+		})
+	}
+}

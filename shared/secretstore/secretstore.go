@@ -1,5 +1,7 @@
-// Package secretstore reads webhook signing secrets from AWS Secrets Manager, cached per container so a
-// busy sender does not pay a call per message.
+// Package secretstore reads webhook signing secrets from AWS Secrets Manager, cached per container so
+// neither a busy sender nor a quiet city pays a call per message: a secret is kept for TTL (hours) and read
+// again sooner only when a signature made or checked with it fails (Refresh), which is how a rotation
+// shows.
 package secretstore
 
 import (
@@ -19,6 +21,15 @@ import (
 type API interface {
 	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 }
+
+// TTL is how long a container keeps a secret when nothing says it changed. A rotated secret is picked up
+// at once by Refresh (a signature that does not verify, a department answering 401), so the TTL only
+// bounds how long a secret removed without anyone noticing stays usable in a warm container.
+const TTL = 12 * time.Hour
+
+// MinRefresh is the least time between two reads of one secret by Refresh: a flood of forged signatures
+// costs at most one Secrets Manager call a minute per secret.
+const MinRefresh = time.Minute
 
 // Store caches secrets for ttl.
 type Store struct {
@@ -48,6 +59,27 @@ func (s *Store) Secret(ctx context.Context, ref string) (string, error) {
 	if ok && s.now().Sub(e.at) < s.ttl {
 		return e.value, nil
 	}
+	return s.read(ctx, ref)
+}
+
+// Refresh reads secret ref again, unless it was read less than MinRefresh ago, and says whether the value
+// differs from the one cached before: a caller whose signature failed with the cached value checks again
+// only when it changed.
+func (s *Store) Refresh(ctx context.Context, ref string) (value string, changed bool, err error) {
+	s.mu.Lock()
+	e, ok := s.cache[ref]
+	s.mu.Unlock()
+	if ok && s.now().Sub(e.at) < MinRefresh {
+		return e.value, false, nil
+	}
+	v, err := s.read(ctx, ref)
+	if err != nil {
+		return "", false, err
+	}
+	return v, !ok || v != e.value, nil
+}
+
+func (s *Store) read(ctx context.Context, ref string) (string, error) {
 	out, err := s.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &ref})
 	if err != nil {
 		return "", translate(fmt.Errorf("get secret %s: %w", ref, err))

@@ -84,3 +84,44 @@ func TestSecretIsCachedForTTL(t *testing.T) {
 		t.Fatalf("%d calls, want 2 (one, then one after the TTL)", api.calls)
 	}
 }
+
+// A secret is kept for hours; Refresh reads it again at most once a minute and says whether it changed.
+func TestCacheAndRefresh(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	api := &fakeAPI{value: "v1"}
+	s := New(api, TTL, func() time.Time { return now })
+	ctx := context.Background()
+	steps := []struct {
+		name        string
+		advance     time.Duration
+		rotate      string
+		refresh     bool
+		want        string
+		wantChanged bool
+		wantCalls   int
+	}{
+		{"first read", 0, "", false, "v1", false, 1},
+		{"an hour later: cached", time.Hour, "", false, "v1", false, 1},
+		{"rotated, refresh reads it", 0, "v2", true, "v2", true, 2},
+		{"refresh again within a minute: no call", 30 * time.Second, "", true, "v2", false, 2},
+		{"refresh after a minute, unchanged", time.Minute, "", true, "v2", false, 3},
+		{"past the TTL: read", TTL, "", false, "v2", false, 4},
+	}
+	for _, st := range steps {
+		now = now.Add(st.advance)
+		if st.rotate != "" {
+			api.value = st.rotate
+		}
+		var got string
+		var changed bool
+		var err error
+		if st.refresh {
+			got, changed, err = s.Refresh(ctx, "ref")
+		} else {
+			got, err = s.Secret(ctx, "ref")
+		}
+		if err != nil || got != st.want || changed != st.wantChanged || api.calls != st.wantCalls {
+			t.Errorf("%s: %q changed=%v err=%v after %d calls, want %q %v %d", st.name, got, changed, err, api.calls, st.want, st.wantChanged, st.wantCalls)
+		}
+	}
+}
