@@ -16,11 +16,51 @@ import (
 // kind loads with one Query and an item with one GetItem:
 //
 //	pk=CONFIG#DEPT | CONFIG#AREA | CONFIG#RULE   sk=<id>   doc=<JSON>
+//
+// Every write of configuration (these and categories) then bumps a version item, so a container whose
+// cached configuration has aged checks it with one GetItem of that tiny item instead of reloading every
+// kind (dispatch.Directory):
+//
+//	pk=CONFIG  sk=VERSION  v=<number>
 const (
 	deptPK = "CONFIG#DEPT"
 	areaPK = "CONFIG#AREA"
 	rulePK = "CONFIG#RULE"
+
+	configVersionPK = "CONFIG"
+	configVersionSK = "VERSION"
 )
+
+// ConfigVersion returns the configuration's version ("" before any write that bumps it). The read is
+// eventually consistent: a container may see an edit a moment late, as it saw it up to a TTL late before.
+func (s *Store) ConfigVersion(ctx context.Context) (string, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: map[string]types.AttributeValue{"pk": str(configVersionPK), "sk": str(configVersionSK)},
+	})
+	if err != nil {
+		return "", translate("get configuration version", err)
+	}
+	if v, ok := out.Item["v"].(*types.AttributeValueMemberN); ok {
+		return v.Value, nil
+	}
+	return "", nil
+}
+
+// bumpConfigVersion runs after a configuration write. The write comes first, so a container that sees
+// the new version loads the new configuration; one that loaded the new configuration under the old version
+// loads it once more. A re-sent bump counts twice, which costs one reload more and nothing else.
+func (s *Store) bumpConfigVersion(ctx context.Context) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: map[string]types.AttributeValue{"pk": str(configVersionPK), "sk": str(configVersionSK)},
+		UpdateExpression:          aws.String("ADD v :one SET #t = :t"),
+		ExpressionAttributeNames:  map[string]string{"#t": "type"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}, ":t": str("config")},
+	})
+	if err != nil {
+		return translate("bump configuration version", err)
+	}
+	return nil
+}
 
 func queryDocs[T any](ctx context.Context, s *Store, pk string) ([]T, error) {
 	var out []T
@@ -79,7 +119,7 @@ func putDoc(ctx context.Context, s *Store, pk, id string, v any) error {
 	if err != nil {
 		return translate("put "+pk+" "+id, err)
 	}
-	return nil
+	return s.bumpConfigVersion(ctx)
 }
 
 // Departments returns every department.

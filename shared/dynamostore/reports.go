@@ -343,5 +343,5 @@ func (s *Store) PutCategory(ctx context.Context, c report.Category) error {
 	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
 		return translate("put category "+c.Code, err)
 	}
-	return nil
+	return s.bumpConfigVersion(ctx)
 }
