@@ -3,6 +3,8 @@ package cost
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,6 +38,9 @@ func (l *Line) WCU() float64 {
 type Recorder struct {
 	raw    *dynamodb.Client
 	schema Schema
+
+	// Trace, when set, receives one line per item written (function, operation, key, units).
+	Trace io.Writer
 
 	writes sync.Mutex
 	mu     sync.Mutex
@@ -203,6 +208,9 @@ func (r *Recorder) dynamo(ctx context.Context, fn, op string, in middleware.Init
 					continue
 				}
 				w := r.schema.Write(before[i], after, txn)
+				if r.Trace != nil {
+					fmt.Fprintf(r.Trace, "%-12s %-28s %-40.40s %5d→%5dB table %.0f index %v\n", fn, op, keyString(t.key), ItemSize(before[i]), ItemSize(after), w.Table, w.Index)
+				}
 				l.TableWCU += w.Table
 				for ix, v := range w.Index {
 					l.IndexWCU[ix] += v
@@ -284,4 +292,18 @@ func isOperation(name string) bool {
 		}
 	}
 	return true
+}
+
+func keyString(k Item) string {
+	var pk, sk string
+	if v, ok := k["pk"].(*types.AttributeValueMemberS); ok {
+		pk = v.Value
+	}
+	if v, ok := k["sk"].(*types.AttributeValueMemberS); ok {
+		sk = v.Value
+	}
+	if len(pk) > 20 {
+		pk = pk[:20]
+	}
+	return pk + "|" + sk
 }

@@ -27,6 +27,8 @@ type Scenario struct {
 	Name string
 	Gap  time.Duration // the functions' clock moves this much before each step; 0: back to back
 	N    int           // lifecycles measured (after one that warms the containers)
+	// Trace, when set, receives one line per item written in the measured lifecycles.
+	Trace io.Writer
 }
 
 // Result is what the measured lifecycles cost, per lifecycle.
@@ -86,6 +88,7 @@ func Measure(ctx context.Context, template string, sc Scenario) (*Result, error)
 		return nil, fmt.Errorf("warm-up lifecycle: %w", err)
 	}
 	rec.Reset()
+	rec.Trace = sc.Trace
 	inv.Reset()
 	d.API, d.S3Post = 0, 0
 	d.Gap = sc.Gap

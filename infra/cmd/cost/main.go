@@ -21,22 +21,26 @@ import (
 func main() {
 	n := flag.Int("n", 3, "lifecycles measured per scenario")
 	gap := flag.Duration("gap", 10*time.Minute, "a quiet city's time between steps")
+	trace := flag.Bool("trace", false, "print each item written (function, operation, key, size before→after, units)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *n, *gap); err != nil {
+	if err := run(ctx, *n, *gap, *trace); err != nil {
 		fmt.Fprintln(os.Stderr, "cost:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, n int, gap time.Duration) error {
+func run(ctx context.Context, n int, gap time.Duration, trace bool) error {
 	root, err := motoserver.ModuleRoot()
 	if err != nil {
 		return err
 	}
 	tpl := filepath.Join(root, "template.yaml")
 	for _, sc := range []cost.Scenario{{Name: "warm caches", N: n}, {Name: "quiet city", Gap: gap, N: n}} {
+		if trace {
+			sc.Trace = os.Stdout
+		}
 		r, err := cost.Measure(ctx, tpl, sc)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.Name, err)
