@@ -63,12 +63,23 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 		ExpressionAttributeValues:           vals,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}}
-	tl, err := s.putItem(timelineEntryItem(r.ID, 0, c.Entry), "")
+	// A signed event that changes the status cannot be applied twice (the report's condition above), so
+	// its webhook-id is recorded on its timeline entry, which getReport reads as "seen"; only an event that
+	// leaves the status as it was needs an item of its own to be refused a second time.
+	entry := timelineEntryItem(r.ID, 0, c.Entry)
+	inboundItem := c.InboundID != "" && c.To == r.Status
+	if c.InboundID != "" && !inboundItem {
+		entry.Inbound = c.InboundDept + "#" + c.InboundID
+	}
+	tl, err := s.putItem(entry, "")
 	if err != nil {
 		return err
 	}
 	items = append(items, tl)
 	for _, a := range c.Assignments {
+		if unchanged(r.Assignments, a) {
+			continue // a transaction touches only what changes
+		}
 		it, err := s.putItem(toAssignmentItem(r, a), "")
 		if err != nil {
 			return err
@@ -85,7 +96,7 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}})
 	}
-	if c.InboundID != "" {
+	if inboundItem {
 		it, err := s.putItem(map[string]any{
 			"pk": reportPK(r.ID), "sk": inboundPrefix + c.InboundDept + "#" + c.InboundID, "type": "inbound",
 			"ttl": c.Entry.At.Add(inboundTTL).Unix(),
@@ -118,6 +129,17 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 		return watch.settle("apply casework change", err)
 	}
 	return nil
+}
+
+// unchanged says whether as (the assignments as read) holds a exactly as it is to be written.
+func unchanged(as []report.Assignment, a report.Assignment) bool {
+	for _, o := range as {
+		if o.Dept == a.Dept {
+			return o.Role == a.Role && o.Status == a.Status && o.AssignedAt.Equal(a.AssignedAt) &&
+				o.SLADeadline.Equal(a.SLADeadline) && o.Overdue == a.Overdue && o.Escalation == a.Escalation && o.Closed == a.Closed
+		}
+	}
+	return false
 }
 
 type queueCursor struct {

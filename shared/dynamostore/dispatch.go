@@ -22,7 +22,8 @@ import (
 //	assignment       pk=REPORT#<id>  sk=ASSIGN#<dept>
 //	  gsi2 (queue)   gsi2pk=QUEUE#<dept>#<status>  gsi2sk=<slaDeadline>#<id>
 //	  gsi4 (SLA)     gsi4pk=SLA#OPEN  gsi4sk=<slaDeadline>#<id>#<dept>   (only while open and not overdue)
-//	inbound event    pk=REPORT#<id>  sk=INBOUND#<dept>#<webhook-id>   (ttl)
+//	inbound event    pk=REPORT#<id>  sk=INBOUND#<dept>#<webhook-id>   (ttl; only for events that leave the
+//	                 status as it was: a status change records its webhook-id on its timeline entry, `inbound`)
 //	report (near)    gsi2pk=NEAR#<category>#<geohash6>  gsi2sk=<createdAt>#<id>
 const (
 	assignPrefix  = "ASSIGN#"

@@ -58,6 +58,9 @@ type timelineItem struct {
 	Status string `dynamodbav:"status"`
 	Actor  string `dynamodbav:"actor"`
 	Note   string `dynamodbav:"note,omitempty"`
+	// Inbound is "<dept>#<webhook-id>" of the signed event that made this change, when it changed the
+	// status (casework's Apply); other events keep an INBOUND# item.
+	Inbound string `dynamodbav:"inbound,omitempty"`
 }
 
 const (
@@ -195,6 +198,9 @@ func (s *Store) getReport(ctx context.Context, id string) (report.Report, map[st
 				return report.Report{}, nil, fmt.Errorf("decode timeline of %s: %w", id, err)
 			}
 			timeline = append(timeline, report.TimelineEntry{At: parseTime(it.At), Status: report.Status(it.Status), Actor: it.Actor, Note: it.Note})
+			if it.Inbound != "" {
+				inbound[it.Inbound] = true
+			}
 		case strings.HasPrefix(sk, assignPrefix):
 			var it assignmentItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
