@@ -1,7 +1,9 @@
-// Package platform builds what several functions share from their environment: AWS clients (once per
-// container), the table store, the cached city configuration, the outbox, secrets and the report service.
+// Package platform builds what every function shares from its environment: the AWS configuration, the
+// DynamoDB client and table store, the cached city configuration and the services over the table alone.
 // Each function's constructor package takes what it needs from a Base; main and the local runner call the
-// same constructors.
+// same constructors. The other AWS clients are in packages of their own (platform/queues for SQS,
+// platform/secrets for Secrets Manager, platform/photos for S3), so a function links and initialises
+// only the clients it uses (issue 11, cold start).
 package platform
 
 import (
@@ -12,21 +14,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/uuid"
 
-	"github.com/civicsnap/civicsnap/shared/blobstore"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/fnconfig"
 	"github.com/civicsnap/civicsnap/shared/kpi"
 	"github.com/civicsnap/civicsnap/shared/market"
 	"github.com/civicsnap/civicsnap/shared/points"
-	"github.com/civicsnap/civicsnap/shared/queue"
 	"github.com/civicsnap/civicsnap/shared/report"
-	"github.com/civicsnap/civicsnap/shared/secretstore"
 	"github.com/civicsnap/civicsnap/shared/webhook"
 )
 
@@ -72,54 +68,19 @@ func New(env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (*Base, error) {
 	return b, nil
 }
 
-// FromEnv loads the AWS configuration from the process environment and builds a Base, as Lambda runs it.
-func FromEnv(ctx context.Context, env fnconfig.Env, function string) (*Base, error) {
-	awsCfg, err := fnconfig.AWS(ctx)
+// FromEnv builds a Base as Lambda runs it: the AWS configuration from the variables Lambda sets (see
+// AWSConfig). ctx is kept for the constructors' signatures; building the configuration makes no calls.
+func FromEnv(_ context.Context, env fnconfig.Env, function string) (*Base, error) {
+	awsCfg, err := AWSConfig(env)
 	if err != nil {
 		return nil, err
 	}
 	return New(env, awsCfg, fnconfig.Logger(function))
 }
 
-// SQS returns an SQS client.
-func (b *Base) SQS() *sqs.Client { return sqs.NewFromConfig(b.AWS) }
-
-// Outbox returns the notification outbox named by OUTBOX_QUEUE_URL.
-func (b *Base) Outbox(client *sqs.Client) (*queue.Outbox, error) {
-	url, err := b.Env.Required("OUTBOX_QUEUE_URL")
-	if err != nil {
-		return nil, err
-	}
-	return queue.NewOutbox(client, url), nil
-}
-
-// Secrets returns the Secrets Manager reader, cached for five minutes.
-func (b *Base) Secrets() *secretstore.Store {
-	return secretstore.New(secretsmanager.NewFromConfig(b.AWS), 5*time.Minute, b.Now)
-}
-
 // Egress returns the webhook egress policy. ALLOW_LOOPBACK_WEBHOOKS=true is set only by the local stack.
 func (b *Base) Egress() webhook.EgressPolicy {
 	return webhook.EgressPolicy{AllowLoopbackHTTP: b.Env("ALLOW_LOOPBACK_WEBHOOKS") == "true"}
-}
-
-// Reports returns the report service over BUCKET_NAME (CITY_BBOX, MAX_UPLOAD_BYTES, S3_PATH_STYLE).
-func (b *Base) Reports() (*report.Service, error) {
-	bucket, err := b.Env.Required("BUCKET_NAME")
-	if err != nil {
-		return nil, err
-	}
-	bbox, err := b.BBox()
-	if err != nil {
-		return nil, err
-	}
-	maxBytes, err := b.Env.Int64("MAX_UPLOAD_BYTES", 10<<20)
-	if err != nil {
-		return nil, err
-	}
-	s3c := s3.NewFromConfig(b.AWS, b.Env.S3PathStyle())
-	return report.NewService(b.Store, blobstore.New(s3c, bucket),
-		report.Config{BBox: bbox, MaxUploadBytes: maxBytes}, b.Now, NewID), nil
 }
 
 // BBox is the city's bounding box (CITY_BBOX; default Mengzi).

@@ -1,19 +1,15 @@
 // Package fnconfig reads the settings every function shares from the environment (named errors for what is
-// missing or malformed) and builds the AWS SDK configuration once per container.
+// missing or malformed). The AWS configuration is built by functions/platform from the Lambda
+// environment alone: this package links no AWS SDK (issue 11, cold start).
 package fnconfig
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // Env looks up environment variables; os.Getenv in Lambda, a map in tests and the local runner.
@@ -55,22 +51,6 @@ func (e Env) Location(name string) (*time.Location, error) {
 		return nil, fmt.Errorf("%s=%q: %w", name, v, err)
 	}
 	return loc, nil
-}
-
-// AWS loads the SDK configuration from the environment (AWS_ENDPOINT_URL points it at moto locally).
-func AWS(ctx context.Context) (aws.Config, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
-	}
-	return cfg, nil
-}
-
-// S3PathStyle returns the S3 client option for path-style addressing, which moto needs; set by
-// S3_PATH_STYLE=true. In AWS virtual-hosted style is used.
-func (e Env) S3PathStyle() func(*s3.Options) {
-	style := e("S3_PATH_STYLE") == "true"
-	return func(o *s3.Options) { o.UsePathStyle = style }
 }
 
 // Logger is the JSON logger every function uses, tagged with the function's name.

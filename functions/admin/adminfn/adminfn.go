@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/functions/platform/queues"
 	"github.com/civicsnap/civicsnap/shared/casework"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/httpapi"
@@ -30,7 +31,7 @@ func New(b *platform.Base) (*Function, error) {
 	if err != nil {
 		return nil, err
 	}
-	client := b.SQS()
+	client := queues.Client(b)
 	redrive := func(ctx context.Context, max int) (int, error) {
 		return queue.Redrive(ctx, client, dlqURL, queueURL, max)
 	}

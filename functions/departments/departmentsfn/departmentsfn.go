@@ -8,6 +8,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/functions/platform/photos"
+	"github.com/civicsnap/civicsnap/functions/platform/queues"
+	"github.com/civicsnap/civicsnap/functions/platform/secrets"
 	"github.com/civicsnap/civicsnap/shared/casework"
 	"github.com/civicsnap/civicsnap/shared/httpapi"
 )
@@ -20,15 +23,15 @@ type Function struct {
 
 // New builds the function (TABLE_NAME, BUCKET_NAME, OUTBOX_QUEUE_URL, CITY_TZ).
 func New(b *platform.Base) (*Function, error) {
-	reports, err := b.Reports()
+	reports, err := photos.Reports(b)
 	if err != nil {
 		return nil, err
 	}
-	outbox, err := b.Outbox(b.SQS())
+	outbox, err := queues.Outbox(b, queues.Client(b))
 	if err != nil {
 		return nil, err
 	}
-	cw := casework.NewService(b.Store, reports, b.Dir, outbox, b.Secrets(), b.Now)
+	cw := casework.NewService(b.Store, reports, b.Dir, outbox, secrets.Store(b), b.Now)
 	router := httpapi.Departments(cw, reports, b.Log)
 	return &Function{lambda: httpapi.LambdaHandler(router), routes: router.Routes()}, nil
 }

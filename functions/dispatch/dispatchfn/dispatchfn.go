@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/functions/platform/queues"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/market"
@@ -28,7 +29,7 @@ type Function struct {
 // New builds the function from a Base (TABLE_NAME, CITY_TZ, OUTBOX_QUEUE_URL, DUPLICATE_RADIUS_M,
 // DUPLICATE_WINDOW_HOURS).
 func New(b *platform.Base) (*Function, error) {
-	outbox, err := b.Outbox(b.SQS())
+	outbox, err := queues.Outbox(b, queues.Client(b))
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/functions/platform/photos"
 	"github.com/civicsnap/civicsnap/shared/httpapi"
 )
 
@@ -20,7 +21,7 @@ type Function struct {
 // New builds the function from a Base (TABLE_NAME, BUCKET_NAME, CITY_BBOX, MAX_UPLOAD_BYTES, CITY_TZ,
 // S3_PATH_STYLE).
 func New(b *platform.Base) (*Function, error) {
-	reports, err := b.Reports()
+	reports, err := photos.Reports(b)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/functions/platform/queues"
+	"github.com/civicsnap/civicsnap/functions/platform/secrets"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/notify"
 	"github.com/civicsnap/civicsnap/shared/queue"
@@ -56,10 +58,10 @@ func New(b *platform.Base) (*Function, error) {
 	send := func(ctx context.Context, url, secret, msgID string, payload []byte, now time.Time) webhook.Result {
 		return webhook.Deliver(ctx, client, url, secret, msgID, payload, now)
 	}
-	svc := notify.NewService(b.Dir, b.Secrets(), b.Store, send, notify.Settings{
+	svc := notify.NewService(b.Dir, secrets.Store(b), b.Store, send, notify.Settings{
 		MaxAttempts: int(attempts), BaseDelay: time.Duration(baseDelay) * time.Second, Margin: deadlineMargin,
 	}, b.Now, nil)
-	return &Function{svc: svc, sqs: b.SQS(), queueURL: url, log: b.Log}, nil
+	return &Function{svc: svc, sqs: queues.Client(b), queueURL: url, log: b.Log}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.

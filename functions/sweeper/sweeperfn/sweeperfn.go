@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/functions/platform/queues"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/market"
 )
@@ -20,7 +21,7 @@ type Function struct {
 
 // New builds the function (TABLE_NAME, OUTBOX_QUEUE_URL, CITY_TZ).
 func New(b *platform.Base) (*Function, error) {
-	outbox, err := b.Outbox(b.SQS())
+	outbox, err := queues.Outbox(b, queues.Client(b))
 	if err != nil {
 		return nil, err
 	}

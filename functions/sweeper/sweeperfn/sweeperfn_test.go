@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/civicsnap/civicsnap/functions/dispatch/dispatchfn"
+	"github.com/civicsnap/civicsnap/functions/platform/queues"
 	"github.com/civicsnap/civicsnap/functions/sweeper/sweeperfn"
 	"github.com/civicsnap/civicsnap/infra/testenv"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
@@ -261,7 +262,7 @@ func TestEscalationExactlyOnce(t *testing.T) {
 
 	// A sweep reading the index as it was before: it claims nothing, so it writes and sends nothing.
 	base := e.Base("SweeperFunction", nil, nil)
-	outbox, err := base.Outbox(base.SQS())
+	outbox, err := queues.Outbox(base, queues.Client(base))
 	if err != nil {
 		t.Fatal(err)
 	}
