@@ -83,7 +83,7 @@ func (s *Service) CreateUpload(ctx context.Context, p auth.Principal, contentTyp
 // CreateUploadFor hands out a presigned POST under owner's pending area: a user's sub, or "dept-<id>" for a
 // department system that signs its requests.
 func (s *Service) CreateUploadFor(ctx context.Context, owner, contentType string, size int64) (Upload, error) {
-	if !validSub.MatchString(owner) {
+	if !validOwner(owner) {
 		return Upload{}, ErrUnsupportedCaller
 	}
 	if !photo.Allowed(contentType) {
@@ -228,7 +228,7 @@ func (s *Service) create(ctx context.Context, p auth.Principal, claim idem.Recor
 // request leaves nothing; the error is the lowest-numbered refused photo's.
 func (s *Service) MovePhotos(ctx context.Context, owner string, keys []string, dstPrefix string) ([]Photo, error) {
 	for _, k := range keys {
-		if m := pendingKey.FindStringSubmatch(k); m == nil || m[1] != owner {
+		if got, ok := pendingKeyOwner(k); !ok || got != owner {
 			return nil, ErrPhotoKey.With("photo key %q is not one of your uploads", k)
 		}
 	}

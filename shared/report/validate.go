@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -65,12 +64,6 @@ type LatLng struct {
 	Lng *float64 `json:"lng"`
 }
 
-// pendingKey is the shape of keys PresignUpload hands out: uploads/pending/<sub>/<uuid>.<ext>.
-var pendingKey = regexp.MustCompile(`^uploads/pending/([A-Za-z0-9_-]{1,128})/[0-9a-f-]{36}\.(jpg|png|webp|heic)$`)
-
-// validSub is what a subject must look like to be part of an S3 key (Cognito subs are UUIDs).
-var validSub = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
-
 // plainText accepts valid UTF-8 without control characters other than newline and tab.
 func plainText(s string, max int) bool {
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
@@ -111,8 +104,7 @@ func (n NewReport) validate(sub string, bbox BBox, categories map[string]Categor
 			return Location{}, ErrPhotoCount
 		}
 		seen[k] = true
-		m := pendingKey.FindStringSubmatch(k)
-		if m == nil || m[1] != sub {
+		if owner, ok := pendingKeyOwner(k); !ok || owner != sub {
 			return Location{}, ErrPhotoKey.With("photo key %q is not one of your uploads", k)
 		}
 	}
