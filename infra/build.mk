@@ -19,7 +19,8 @@ FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 # unknown, and provided.al2023 is a minimal image that has shipped without /usr/share/zoneinfo.
 GO_TAGS := lambda.norpc,timetzdata
 LAMBDA_GOENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
-LAMBDA_GOFLAGS := -tags $(GO_TAGS) -trimpath -ldflags="-s -w"
+LAMBDA_LDFLAGS := -s -w
+LAMBDA_GOFLAGS := -tags $(GO_TAGS) -trimpath -ldflags="$(LAMBDA_LDFLAGS)"
 
 # The Lambda Runtime Interface Emulator, built from source at a pinned version (see `rie` below).
 RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator
@@ -69,6 +70,14 @@ $(RIE_STAMP):
 
 .PHONY: rie
 rie: $(RIE) ## the Lambda Runtime Interface Emulator, bin/aws-lambda-rie
+
+# Cold start against a hello-world Go function under the RIE (issue 11): PAIRS interleaved pairs per
+# function, the medians of the ratios of total and init, and the linux/arm64 binary sizes (README
+# "Performance"). About 3 minutes on 2 cores at 30 pairs, so not part of make test (make smoke runs 3).
+PAIRS ?= 30
+.PHONY: coldstart
+coldstart: $(RIE) ## cold start and binary size of every function against hello-world (PAIRS=30)
+	$(GO) run ./infra/cmd/coldstart -pairs $(PAIRS) -rie $(RIE) -tags $(GO_TAGS) -ldflags "$(LAMBDA_LDFLAGS)"
 
 .PHONY: smoke
 smoke: build $(RIE) ## bootstraps under the Runtime Interface Emulator, event fixtures against template.yaml

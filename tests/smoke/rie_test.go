@@ -148,6 +148,7 @@ func hostBootstrap(t *testing.T, root, name string) string {
 // emulator is one aws-lambda-rie process and the bootstrap it starts.
 type emulator struct {
 	addr    string
+	apiAddr string
 	started time.Time
 	log     *syncBuffer
 	cmd     *exec.Cmd
@@ -164,7 +165,7 @@ func startEmulator(t *testing.T, rie, bootstrap string, env map[string]string) *
 	for k, v := range env {
 		cmdEnv = append(cmdEnv, k+"="+v)
 	}
-	em := &emulator{addr: addr, log: &syncBuffer{}, exited: make(chan struct{}), client: &http.Client{Timeout: 15 * time.Second}}
+	em := &emulator{addr: addr, apiAddr: apiAddr, log: &syncBuffer{}, exited: make(chan struct{}), client: &http.Client{Timeout: 15 * time.Second}}
 	em.cmd = exec.Command(rie,
 		"--runtime-interface-emulator-address", addr,
 		"--runtime-api-address", apiAddr, // not the fixed 127.0.0.1:9001, so runs cannot collide
@@ -184,23 +185,31 @@ func startEmulator(t *testing.T, rie, bootstrap string, env map[string]string) *
 	return em
 }
 
-// waitListening returns how long after start the emulator accepted a connection.
+// waitListening returns how long after start the emulator accepted a connection on its invoke address and
+// on its Runtime API. The emulator opens the Runtime API in a goroutine of its own and does not wait for it
+// before it starts the bootstrap on the first invocation (rapid/sandbox.go: go startRuntimeAPI), so a
+// bootstrap that starts fast could find it closed and exit ("connect: connection refused", a 502); in
+// Lambda the API is up before the runtime starts.
 func (em *emulator) waitListening(t *testing.T, ctx context.Context) time.Duration {
 	t.Helper()
-	for {
-		c, err := net.DialTimeout("tcp", em.addr, time.Second)
-		if err == nil {
-			c.Close()
-			return time.Since(em.started)
-		}
-		select {
-		case <-em.exited:
-			t.Fatalf("emulator exited before listening:\n%s", em.log.String())
-		case <-ctx.Done():
-			t.Fatalf("emulator not listening on %s: %v\n%s", em.addr, err, em.log.String())
-		case <-time.After(2 * time.Millisecond):
+	for _, addr := range []string{em.addr, em.apiAddr} {
+	dial:
+		for {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err == nil {
+				c.Close()
+				break dial
+			}
+			select {
+			case <-em.exited:
+				t.Fatalf("emulator exited before listening:\n%s", em.log.String())
+			case <-ctx.Done():
+				t.Fatalf("emulator not listening on %s: %v\n%s", addr, err, em.log.String())
+			case <-time.After(2 * time.Millisecond):
+			}
 		}
 	}
+	return time.Since(em.started)
 }
 
 // invoke posts payload to the emulator's Invoke API and returns the function's result and the round trip.
