@@ -55,11 +55,23 @@ func TestCreateRepoTemplate(t *testing.T) {
 			t.Errorf("key schema = %v, want %v", got, want)
 		}
 		var gsis []string
+		want := map[string]Index{}
+		for _, ix := range tmpl.Tables["Table"].GlobalSecondaryIndexes {
+			want[ix.Name] = ix
+		}
 		for _, g := range desc.Table.GlobalSecondaryIndexes {
-			gsis = append(gsis, aws.ToString(g.IndexName))
-			if g.Projection == nil || g.Projection.ProjectionType != ddbtypes.ProjectionTypeAll {
-				t.Errorf("index %s projection = %+v, want ALL", aws.ToString(g.IndexName), g.Projection)
+			name := aws.ToString(g.IndexName)
+			gsis = append(gsis, name)
+			// The projection is the template's (gsi1 ALL; gsi2-4 INCLUDE with their lists), so local
+			// queries return what deployed ones do.
+			w := want[name]
+			if g.Projection == nil || string(g.Projection.ProjectionType) != w.ProjectionType ||
+				!slices.Equal(slices.Sorted(slices.Values(g.Projection.NonKeyAttributes)), slices.Sorted(slices.Values(w.NonKeyAttributes))) {
+				t.Errorf("index %s projection = %+v, want %s %v", name, g.Projection, w.ProjectionType, w.NonKeyAttributes)
 			}
+		}
+		if want["gsi1"].ProjectionType != "ALL" || want["gsi3"].ProjectionType != "INCLUDE" {
+			t.Errorf("template projections: gsi1 %s, gsi3 %s; want ALL, INCLUDE", want["gsi1"].ProjectionType, want["gsi3"].ProjectionType)
 		}
 		slices.Sort(gsis)
 		if want := []string{"gsi1", "gsi2", "gsi3", "gsi4"}; !slices.Equal(gsis, want) {
