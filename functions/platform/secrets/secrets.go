@@ -3,16 +3,15 @@
 package secrets
 
 import (
-	"time"
-
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/shared/secretstore"
 )
 
-// TTL is how long a container caches a secret.
-const TTL = 5 * time.Minute
+// TTL is how long a container caches a secret: hours (secretstore.TTL), since a rotation is picked up when
+// a signature fails with the cached one (casework, notify), not by expiry.
+const TTL = secretstore.TTL
 
 // Store returns the Secrets Manager reader, cached for TTL.
 func Store(b *platform.Base) *secretstore.Store {
