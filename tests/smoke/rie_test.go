@@ -158,7 +158,8 @@ type emulator struct {
 
 func startEmulator(t *testing.T, rie, bootstrap string, env map[string]string) *emulator {
 	t.Helper()
-	addr, apiAddr := freeAddr(t), freeAddr(t)
+	addrs := freeAddrs(t, 2)
+	addr, apiAddr := addrs[0], addrs[1]
 	work := t.TempDir()
 	// A clean environment: the function sees what Lambda would give it, not this shell's AWS settings.
 	cmdEnv := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "TZ=:UTC"}
@@ -367,14 +368,21 @@ func alive(pid int) bool {
 	return i < 0 || !strings.HasPrefix(strings.TrimSpace(string(b[i+1:])), "Z")
 }
 
-func freeAddr(t *testing.T) string {
+// freeAddrs returns n distinct free loopback addresses: all held open until each is chosen, since a port
+// closed and asked for again can come back (the emulator's two addresses could be the same port, and its
+// Runtime API would fail to bind).
+func freeAddrs(t *testing.T, n int) []string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var out []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		out = append(out, l.Addr().String())
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return out
 }
 
 func fileSize(p string) int64 {

@@ -230,14 +230,11 @@ var initReportRE = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 // coldStart starts a fresh emulator with the bootstrap, invokes it once and returns the time from the
 // emulator's start to the response, and the init the emulator reported.
 func coldStart(rie, bootstrap, name string, env []string, event []byte) (result, error) {
-	addr, err := freeAddr()
+	addrs, err := freeAddrs(2)
 	if err != nil {
 		return result{}, err
 	}
-	apiAddr, err := freeAddr()
-	if err != nil {
-		return result{}, err
-	}
+	addr, apiAddr := addrs[0], addrs[1]
 	work, err := os.MkdirTemp("", "coldstart-run-")
 	if err != nil {
 		return result{}, err
@@ -396,13 +393,20 @@ func children(pid int) []int {
 	return out
 }
 
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// freeAddrs returns n distinct free loopback addresses: all held open until each is chosen, since a port
+// closed and asked for again can come back (the emulator's two addresses were once the same port, and its
+// Runtime API failed to bind).
+func freeAddrs(n int) ([]string, error) {
+	var out []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		out = append(out, l.Addr().String())
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return out, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
