@@ -62,6 +62,12 @@ gotest: $(VENV_STAMP)
 .PHONY: bench
 bench: $(VENV_STAMP)
 	go test -run '^$$' -bench . -benchmem -count=1 ./...
+## The KPI tests at full size (20,000 open reports, a 50,000-report day, five years of days; some 5 minutes on
+## 2 cores): the figures in README's Performance. make test runs them smaller, with the same assertions.
+.PHONY: kpi-scale-test
+kpi-scale-test: $(VENV_STAMP)
+	CIVICSNAP_KPI_FULL_SCALE=1 go test -count=1 -timeout 20m -v -run 'TestKPIRunIgnoresTheOpenBacklog|TestKPIRunOfA50000ReportDay|TestPublicStatsAfterFiveYears' ./functions/kpi/kpifn
+
 include infra/build.mk
 include infra/demo.mk
 
