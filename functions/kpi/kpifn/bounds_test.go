@@ -240,7 +240,7 @@ func TestKPIRunOfA50000ReportDay(t *testing.T) {
 	now := time.Date(2026, 11, 30, 23, 0, 0, 0, sh)
 	fn, svc := kpiOn(t, env, now)
 	rnd := rand.New(rand.NewPCG(13, 14))
-	n, resolutions := atScale(50_000, 12_000), atScale(30_000, 8_000)
+	n, resolutions := atScale(50_000, 6_000), atScale(30_000, 3_000)
 	dayStart := time.Date(2026, 11, 30, 0, 0, 0, 0, sh)
 	var items []dynamostore.Item
 	var minutes []int
