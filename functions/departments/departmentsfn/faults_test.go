@@ -6,11 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,16 +36,6 @@ import (
 
 const invocationTimeout = 800 * time.Millisecond
 
-var faultMix = []faults.Kind{faults.Conflict, faults.Conflict, faults.Conflict, faults.Throttle, faults.Throttle, faults.Throttle,
-	faults.LostResponse, faults.LostResponse, faults.LostResponse, faults.Deadline}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
 // callBy is fixture.call with the deadline Lambda gives an invocation.
 func (f *fixture) callBy(method, routeKey, path string, body []byte, h http.Header, claims map[string]string) response {
 	f.T.Helper()
@@ -70,13 +58,7 @@ func (f *fixture) callBy(method, routeKey, path string, body []byte, h http.Head
 }
 
 func TestCaseworkExactlyOnceUnderFaults(t *testing.T) {
-	inj, err := faults.New(faults.Options{PerTen: 2, Kinds: faultMix, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		t.Logf("faults: %v (seed %d; replay with %s=%d)", inj.Stats(), inj.Seed(), faults.SeedEnv, inj.Seed())
-	})
+	inj := faults.ForTest(t, 2)
 	inj.SetEnabled(false) // setup: the seed and the reports
 	e := moto.New(t, testenv.Options{WrapHTTP: inj.Wrap})
 	fn, err := departmentsfn.New(e.Base("DepartmentsFunction", nil, nil))

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net/http/httptest"
 	"strings"
@@ -38,27 +37,7 @@ import (
 
 const invocationTimeout = time.Second
 
-var faultMix = []faults.Kind{faults.Conflict, faults.Conflict, faults.Conflict, faults.Throttle, faults.Throttle, faults.Throttle,
-	faults.LostResponse, faults.LostResponse, faults.LostResponse, faults.Deadline}
-
-func newInjector(t *testing.T) *faults.Injector {
-	t.Helper()
-	inj, err := faults.New(faults.Options{PerTen: 2, Kinds: faultMix, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		t.Logf("faults: %v (seed %d; replay with %s=%d)", inj.Stats(), inj.Seed(), faults.SeedEnv, inj.Seed())
-	})
-	return inj
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
+func newInjector(t *testing.T) *faults.Injector { return faults.ForTest(t, 2) }
 
 func TestIdempotentCreateUnderFaults(t *testing.T) {
 	inj := newInjector(t)

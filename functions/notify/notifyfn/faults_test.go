@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,22 +36,8 @@ import (
 // once (an UpdateItem the SDK re-sent does not append the attempt twice) and never more attempts than the
 // endpoint saw requests; and faults did happen.
 
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
 func TestDeliveryLogUnderFaults(t *testing.T) {
-	inj, err := faults.New(faults.Options{PerTen: 2, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)),
-		Kinds: []faults.Kind{faults.Conflict, faults.Throttle, faults.LostResponse, faults.LostResponse}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		t.Logf("faults: %v (seed %d; replay with %s=%d)", inj.Stats(), inj.Seed(), faults.SeedEnv, inj.Seed())
-	})
+	inj := faults.ForTest(t, 2, faults.Conflict, faults.Throttle, faults.LostResponse, faults.LostResponse)
 	var mu sync.Mutex
 	requests := map[string]int{} // webhook-id -> requests the endpoint saw
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
