@@ -241,9 +241,10 @@ func TestCheckRequestAcceptsValuesAtTheirBounds(t *testing.T) {
 func TestEveryPathParameterHasARule(t *testing.T) {
 	for name, rt := range routers(nil) {
 		for _, route := range rt.Routes() {
-			for _, m := range wildcard.FindAllStringSubmatch(strings.ReplaceAll(route.Path, "+}", "...}"), -1) {
-				if _, ok := pathParams[m[1]]; !ok && m[1] != "proxy" {
-					t.Errorf("%s: %s has parameter %s without a rule", name, route, m[1])
+			params, _ := wildcards(strings.ReplaceAll(route.Path, "+}", "...}"))
+			for _, p := range params {
+				if _, ok := pathParams[p]; !ok && p != "proxy" {
+					t.Errorf("%s: %s has parameter %s without a rule", name, route, p)
 				}
 			}
 		}

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 )
 
@@ -31,21 +30,10 @@ func newRouter(log *slog.Logger) *Router {
 	return &Router{mux: mux, handler: WithLogging(mux, log), log: log}
 }
 
-var wildcard = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)(\.\.\.)?\}`)
-
 // Handle registers h for a ServeMux pattern "METHOD /path/{param}".
 func (rt *Router) Handle(pattern string, h http.Handler) {
 	method, path, _ := strings.Cut(pattern, " ")
-	var params []string
-	for _, m := range wildcard.FindAllStringSubmatch(path, -1) {
-		params = append(params, m[1])
-	}
-	apiPath := wildcard.ReplaceAllStringFunc(path, func(w string) string {
-		if strings.HasSuffix(w, "...}") {
-			return strings.TrimSuffix(w, "...}") + "+}"
-		}
-		return w
-	})
+	params, apiPath := wildcards(path)
 	if strings.HasSuffix(apiPath, "/") && apiPath != "/" {
 		apiPath += "{proxy+}"
 	}
@@ -66,6 +54,38 @@ func (rt *Router) HandleFunc(pattern string, f func(http.ResponseWriter, *http.R
 
 // Routes lists the routes in the order they were registered.
 func (rt *Router) Routes() []Route { return append([]Route(nil), rt.routes...) }
+
+// wildcards returns the names of a ServeMux path's wildcard segments ({id}, {path...}) and the path as
+// API Gateway writes it ({path...} is {path+}). Checked by hand, not with a regular expression compiled at
+// package init (issue 11, cold start); "{$}" is not a wildcard.
+func wildcards(path string) (names []string, apiPath string) {
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if len(seg) < 2 || seg[0] != '{' || seg[len(seg)-1] != '}' {
+			continue
+		}
+		name, rest := strings.CutSuffix(seg[1:len(seg)-1], "...")
+		if !isIdent(name) {
+			continue
+		}
+		names = append(names, name)
+		if rest {
+			segs[i] = "{" + name + "+}"
+		}
+	}
+	return names, strings.Join(segs, "/")
+}
+
+// isIdent reports whether s is a wildcard's name: a letter or _, then letters, digits and _.
+func isIdent(s string) bool {
+	for i := range len(s) {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // ServeHTTP serves a request.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.handler.ServeHTTP(w, r) }
