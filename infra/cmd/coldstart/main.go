@@ -17,6 +17,11 @@
 // batch. A scheduled function reads the table on every run, so AWS_ENDPOINT_URL points at a stub in this
 // process that answers every call at once with a non-retryable error: its first invocation includes one
 // SDK request over loopback. Calls the stub answered are printed per function.
+//
+// With -floors (the default) it measures, the same way, three builds of infra/cmd/coldstart/floor: a
+// hello-world that links only the AWS clients a function uses (DynamoDB; DynamoDB and S3 as intake;
+// the four of departments). They are the cold start and size no function can go under while it uses the
+// SDK's clients, so a function's figures can be read against its floor as well as against hello.
 package main
 
 import (
@@ -52,8 +57,9 @@ func main() {
 	rie := flag.String("rie", "bin/aws-lambda-rie", "the emulator (make rie builds it)")
 	tags := flag.String("tags", "lambda.norpc,timetzdata", "build tags (infra/build.mk GO_TAGS)")
 	ldflags := flag.String("ldflags", "-s -w", "linker flags (infra/build.mk)")
+	withFloors := flag.Bool("floors", true, "also measure the SDK floors (infra/cmd/coldstart/floor)")
 	flag.Parse()
-	if err := run(*pairs, *only, *rie, *tags, *ldflags); err != nil {
+	if err := run(*pairs, *only, *rie, *tags, *ldflags, *withFloors); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
@@ -69,10 +75,19 @@ const (
 )
 
 // triggers maps each function to its trigger (template.yaml's Events). A new function must be added here.
+// hello and the floors answer API Gateway events: httpAPI, the zero value.
 var triggers = map[string]trigger{
 	"intake": httpAPI, "departments": httpAPI, "admin": httpAPI, "account": httpAPI, "redeem": httpAPI, "dashboard": httpAPI,
+	"open311":  httpAPI,
 	"dispatch": batch, "accrual": batch, "notify": batch,
 	"kpi": scheduled, "reconciler": scheduled, "sweeper": scheduled,
+}
+
+// floors are the builds of infra/cmd/coldstart/floor, by name: the build tag that selects their clients.
+var floors = map[string]string{
+	"floor-dynamodb":    "",
+	"floor-photos":      "floor_photos",
+	"floor-departments": "floor_departments",
 }
 
 func payload(t trigger) []byte {
@@ -89,7 +104,7 @@ func payload(t trigger) []byte {
 	}
 }
 
-func run(pairs int, only, rie, tags, ldflags string) error {
+func run(pairs int, only, rie, tags, ldflags string, withFloors bool) error {
 	if _, err := os.Stat(rie); err != nil {
 		return fmt.Errorf("%w (make rie builds the emulator)", err)
 	}
@@ -104,18 +119,29 @@ func run(pairs int, only, rie, tags, ldflags string) error {
 	}
 	defer os.RemoveAll(dir)
 
-	pkgs := map[string]string{"hello": "./infra/cmd/coldstart/hello"}
+	type target struct{ pkg, tags string }
+	pkgs := map[string]target{"hello": {"./infra/cmd/coldstart/hello", tags}}
 	for _, n := range names {
-		pkgs[n] = "./functions/" + n
+		pkgs[n] = target{"./functions/" + n, tags}
+	}
+	measured := names
+	if withFloors {
+		var fl []string
+		for n, tag := range floors {
+			pkgs[n] = target{"./infra/cmd/coldstart/floor", strings.Trim(tags+","+tag, ",")}
+			fl = append(fl, n)
+		}
+		slices.Sort(fl)
+		measured = append(slices.Clone(names), fl...)
 	}
 	hostBins, armSizes := map[string]string{}, map[string]int64{}
-	for name, pkg := range pkgs {
+	for name, t := range pkgs {
 		host := filepath.Join(dir, runtime.GOARCH, name, "bootstrap")
-		if err := build(pkg, host, runtime.GOARCH, tags, ldflags); err != nil {
+		if err := build(t.pkg, host, runtime.GOARCH, t.tags, ldflags); err != nil {
 			return err
 		}
 		arm := filepath.Join(dir, "arm64", name, "bootstrap")
-		if err := build(pkg, arm, "arm64", tags, ldflags); err != nil {
+		if err := build(t.pkg, arm, "arm64", t.tags, ldflags); err != nil {
 			return err
 		}
 		hostBins[name] = host
@@ -139,19 +165,15 @@ func run(pairs int, only, rie, tags, ldflags string) error {
 	fmt.Printf("# cold starts under aws-lambda-rie: %d interleaved pairs per function, %s/%s, %d CPUs, %s, %s\n",
 		pairs, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format(time.RFC3339))
 	// One unmeasured start of each binary: the page cache holds them all before the first pair.
-	for _, name := range append([]string{"hello"}, names...) {
-		t := httpAPI
-		if name != "hello" {
-			t = triggers[name]
-		}
-		if _, err := coldStart(rie, hostBins[name], name, env, payload(t)); err != nil {
+	for _, name := range append([]string{"hello"}, measured...) {
+		if _, err := coldStart(rie, hostBins[name], name, env, payload(triggers[name])); err != nil {
 			return err
 		}
 	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "function\ttotal ms\thello ms\ttotal ×\tinit ms\thello ms\tinit ×\tarm64 bytes\tsize ×\tAWS calls\t")
-	for _, name := range names {
+	for _, name := range measured {
 		var fnTotal, hiTotal, fnInit, hiInit, rTotal, rInit []float64
 		before := stub.calls.Load()
 		for i := range pairs {
@@ -161,11 +183,7 @@ func run(pairs int, only, rie, tags, ldflags string) error {
 			}
 			got := map[string]result{}
 			for _, n := range order {
-				t := httpAPI
-				if n != "hello" {
-					t = triggers[n]
-				}
-				r, err := coldStart(rie, hostBins[n], n, env, payload(t))
+				r, err := coldStart(rie, hostBins[n], n, env, payload(triggers[n]))
 				if err != nil {
 					return err
 				}

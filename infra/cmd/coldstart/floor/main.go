@@ -1,0 +1,52 @@
+// Command floor is a hello-world that links the AWS clients named by its build tags, built and measured by
+// go run ./infra/cmd/coldstart beside the functions (issue 11): the cold start and binary size a function
+// cannot go under while it uses the AWS SDK's clients, whatever its own code does. Each client is built the
+// way the functions build theirs (the configuration from Lambda's variables, as platform.AWSConfig builds
+// it; importing platform would link the app's packages) and one of its operations is reachable
+// from the handler (GET /v1/floor), so the client's operation machinery is linked as in a function; the
+// first invocation (GET /v1/health) makes no call, as the HTTP functions' does not.
+//
+// Tags (one binary each): floor_dynamodb (every function's client); floor_photos (DynamoDB and S3: intake);
+// floor_departments (DynamoDB, S3, SQS and Secrets Manager: the departments function).
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// call is one reachable operation per linked client.
+type call func(context.Context) error
+
+func main() {
+	cfg := aws.Config{
+		Region: os.Getenv("AWS_REGION"),
+		Credentials: aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: aws.Credentials{
+			AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
+			SessionToken: os.Getenv("AWS_SESSION_TOKEN"), Source: "Lambda environment",
+		}}),
+	}
+	if u := os.Getenv("AWS_ENDPOINT_URL"); u != "" {
+		cfg.BaseEndpoint = aws.String(u)
+	}
+	calls := clients(cfg)
+	lambda.Start(func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		if ev.RawPath == "/v1/floor" {
+			for _, c := range calls {
+				if err := c(ctx); err != nil {
+					return events.APIGatewayV2HTTPResponse{StatusCode: 502, Body: err.Error()}, nil
+				}
+			}
+		}
+		return events.APIGatewayV2HTTPResponse{
+			StatusCode: 200,
+			Headers:    map[string]string{"Content-Type": "application/json"},
+			Body:       `{"status":"ok"}`,
+		}, nil
+	})
+}
