@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/civicsnap/civicsnap/shared/apperr"
 	"github.com/civicsnap/civicsnap/shared/idem"
 	"github.com/civicsnap/civicsnap/shared/market"
 )
@@ -23,11 +24,13 @@ import (
 // Honor supermarket:
 //
 //	catalog item    pk=ITEM#<id>  sk=ITEM      doc=<JSON>   gsi1pk=CATALOG gsi1sk=<kind>#<id>
-//	stock shard     pk=ITEM#<id>  sk=STOCK#<n> stock, initial   (no GSI keys: stock writes never touch an index)
+//	stock shard     pk=ITEM#<id>  sk=STOCK#<n> stock, initial, active (the item's, which a redemption checks
+//	                here)   (no GSI keys: stock writes never touch an index)
 //	cause totals    pk=ITEM#<id>  sk=TOTALS    total, donations, donors
 //	donor marker    pk=ITEM#<id>  sk=DONOR#<sub>
-//	user limit      pk=USER#<sub> sk=LIMIT#<item>#<month|ONCE>  count
-//	redemption      pk=REDEMPTION#<id> sk=REDEMPTION
+//	per-user limits on the profile (pk=USER#<sub> sk=PROFILE): limitMonth, limits {<item>: units} of
+//	                that local month only, boughtOnce {<item>} (honors)
+//	redemption      pk=REDEMPTION#<id> sk=REDEMPTION   (id from (sub, Idempotency-Key); bodyHash)
 //	  gsi1 REDEEMER#<sub> / <createdAt>#<id>   (mine)
 //	  gsi2 ITEMRED#<item> / <createdAt>#<id>   (admins, by item)
 //	  gsi3 REDEEMED#<local day> / <at>#<id>     (KPI: redemptions by kind)
@@ -160,11 +163,24 @@ func (s *Store) ShardStocks(ctx context.Context, it market.Item) ([]int64, error
 }
 
 // PutItem saves the item; with resetStock the goods stock is split over its shards (a restock), and a new
-// cause gets zero totals.
+// cause gets zero totals. Every stock shard carries the item's active flag, which a redemption checks on
+// the shard it takes from instead of reading the catalog item (one transaction item less): so a goods
+// item's active flag is written with its shards, and shards a smaller shard count leaves behind are
+// marked inactive (a container whose catalog is cached may still draw one).
 func (s *Store) PutItem(ctx context.Context, it market.Item, resetStock bool) error {
 	b, err := json.Marshal(it)
 	if err != nil {
 		return err
+	}
+	oldShards := 0
+	if it.Kind == market.Goods {
+		old, err := s.Item(ctx, it.ID)
+		switch {
+		case err == nil && old.Kind == market.Goods:
+			oldShards = old.ShardCount()
+		case err != nil && !errors.Is(err, market.ErrItemNotFound):
+			return err
+		}
 	}
 	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{
 		"pk": str(itemPK(it.ID)), "sk": str("ITEM"), "type": str("catalog"), "doc": str(string(b)),
@@ -175,7 +191,20 @@ func (s *Store) PutItem(ctx context.Context, it market.Item, resetStock bool) er
 		for n, v := range market.Split(it.Stock, it.ShardCount()) {
 			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{
 				"pk": str(itemPK(it.ID)), "sk": str(fmt.Sprintf("STOCK#%d", n)), "type": str("stock"), "stock": num(v), "initial": num(v),
+				"active": &types.AttributeValueMemberBOOL{Value: it.Active},
 			}}})
+		}
+	}
+	if it.Kind == market.Goods {
+		if !resetStock {
+			for n := range it.ShardCount() {
+				items = append(items, shardActive(s.table, it.ID, n, it.Active))
+			}
+		}
+		// Shards past the new count keep their stock (a refund of a redemption made from one puts its
+		// units back there) but sell no more.
+		for n := it.ShardCount(); n < oldShards; n++ {
+			items = append(items, shardActive(s.table, it.ID, n, false))
 		}
 	}
 	if it.Kind == market.Charity {
@@ -190,6 +219,16 @@ func (s *Store) PutItem(ctx context.Context, it market.Item, resetStock bool) er
 		return translate("put catalog item", err)
 	}
 	return nil
+}
+
+// shardActive sets a stock shard's active flag, leaving its stock as it is.
+func shardActive(table, itemID string, n int, active bool) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{TableName: &table,
+		Key:                       map[string]types.AttributeValue{"pk": str(itemPK(itemID)), "sk": str(fmt.Sprintf("STOCK#%d", n))},
+		UpdateExpression:          aws.String("SET active = :a, #type = :stock, stock = if_not_exists(stock, :z), initial = if_not_exists(initial, :z)"),
+		ExpressionAttributeNames:  map[string]string{"#type": "type"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":a": &types.AttributeValueMemberBOOL{Value: active}, ":stock": str("stock"), ":z": num(0)},
+	}}
 }
 
 // IsDonor reports whether sub has given to cause before (one GetItem of the donor marker).
@@ -260,36 +299,103 @@ func (it redemptionItem) redemption() market.Redemption {
 	return r
 }
 
-// Redeem runs a redemption's transaction. Its items, in order: the idempotency key, the item's on-sale
-// check, the profile (balance ≥ cost), then per kind the stock shard, the per-user limit, the cause's
-// totals and donor marker, and always the redemption and the ledger entry. A refused condition is mapped to
-// the domain error of its item.
+// Redeem runs a redemption's transaction. Its items: the redemption (new: its id is the Idempotency-Key's,
+// so it is the key's record), the item's on-sale check (goods: on the stock shard, with the stock; other
+// kinds: a ConditionCheck of the catalog item), the profile (balance ≥ cost, and the per-user limit kept
+// on it), a cause's totals and donor marker, and the ledger entry. A refused condition is mapped to the
+// domain error of its item; the redemption's, the shard's and the profile's come back with the item as it
+// was (ALL_OLD), which tells a used key's redemption, the reason of a refusal and a profile that moved on
+// to another limit month meanwhile (then the transaction is sent again) apart.
 func (s *Store) Redeem(ctx context.Context, p market.Plan) error {
-	r := p.Redemption
-	now := r.CreatedAt
-	var items []types.TransactWriteItem
-	var meaning []error
-	add := func(it types.TransactWriteItem, refused error) {
-		items = append(items, it)
-		meaning = append(meaning, refused)
+	monthly := p.LimitKey != "" && p.LimitKey != market.LimitOnce
+	legacy := false // a stock shard written before shards carried the item's active flag
+	for range 3 {
+		var prof *profileItem
+		if monthly {
+			// Whether the profile's counters are this month's decides the update: one read (the only one
+			// a limited item's redemption makes), checked again by the transaction's condition.
+			it, ok, err := s.getProfile(ctx, p.Redemption.Sub)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				it = profileItem{}
+			}
+			prof = &it
+		}
+		err := s.redeemTx(ctx, p, prof, legacy)
+		switch {
+		case errors.Is(err, errLegacyShard) && !legacy:
+			legacy = true
+		case errors.Is(err, errLimitMonthMoved):
+		default:
+			return err
+		}
 	}
-	keyItem, err := attributevalue.MarshalMap(toIdemItem(p.Key))
+	return apperr.ErrContention
+}
+
+var (
+	errLegacyShard     = errors.New("stock shard without the active flag")
+	errLimitMonthMoved = errors.New("the profile's limit month moved")
+)
+
+// redeemTx builds and sends one redemption transaction. prof is the profile as read (monthly limits only).
+func (s *Store) redeemTx(ctx context.Context, p market.Plan, prof *profileItem, legacy bool) error {
+	r := p.Redemption
+	month := p.LimitKey
+	if prof != nil && prof.LimitMonth > month {
+		// Counters only move forward (a container whose clock is behind at the turn of a month): this
+		// redemption counts against the newer month, which its refund then finds.
+		month = prof.LimitMonth
+	}
+	if p.LimitKey != "" {
+		r.Month = month
+	}
+	var items []types.TransactWriteItem
+	add := func(it types.TransactWriteItem) int {
+		items = append(items, it)
+		return len(items) - 1
+	}
+	redItem, err := attributevalue.MarshalMap(s.toRedemptionItem(r))
 	if err != nil {
 		return err
 	}
-	add(types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: keyItem,
-		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #ttl < :now"),
-		ExpressionAttributeNames:  map[string]string{"#ttl": "ttl"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.Unix())},
-	}}, market.ErrKeyUsed)
-	add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table,
-		Key:                       map[string]types.AttributeValue{"pk": str(itemPK(p.Item.ID)), "sk": str("ITEM")},
-		ConditionExpression:       aws.String("active = :t"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
-	}}, market.ErrItemUnavailable)
+	redItem["bodyHash"] = str(r.BodyHash) // not in redemptionItem: no index reader decodes it
+	iRed := add(types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: redItem,
+		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}})
 
-	set := "SET balance = balance - :c, lifetimeRedeemed = lifetimeRedeemed + :c, version = version + :one, gsi2pk = :touched, gsi2sk = :sub"
-	vals := map[string]types.AttributeValue{":c": num(p.Cost), ":one": num(1), ":touched": str("TOUCHED#" + s.dayKey(now)), ":sub": str(r.Sub)}
+	t := &types.AttributeValueMemberBOOL{Value: true}
+	iShard, iActive := -1, -1
+	if p.Item.Kind == market.Goods {
+		cond := "active = :t AND stock >= :q"
+		vals := map[string]types.AttributeValue{":q": num(r.Quantity), ":t": t}
+		if legacy {
+			cond, vals = "stock >= :q", map[string]types.AttributeValue{":q": num(r.Quantity)}
+		}
+		iShard = add(types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
+			Key:                                 map[string]types.AttributeValue{"pk": str(itemPK(p.Item.ID)), "sk": str(fmt.Sprintf("STOCK#%d", r.Shard))},
+			UpdateExpression:                    aws.String("SET stock = stock - :q"),
+			ConditionExpression:                 aws.String(cond),
+			ExpressionAttributeValues:           vals,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}})
+	}
+	if p.Item.Kind != market.Goods || legacy {
+		iActive = add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table,
+			Key:                       map[string]types.AttributeValue{"pk": str(itemPK(p.Item.ID)), "sk": str("ITEM")},
+			ConditionExpression:       aws.String("active = :t"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": t},
+		}})
+	}
+
+	set := "SET balance = balance - :c, lifetimeRedeemed = lifetimeRedeemed + :c, version = version + :one"
+	cond := "attribute_exists(pk) AND balance >= :c"
+	extra := ""
+	names := map[string]string{}
+	vals := map[string]types.AttributeValue{":c": num(p.Cost), ":one": num(1)}
 	if p.Honor != nil {
 		h, err := attributevalue.Marshal([]any{map[string]any{"Title": p.Honor.Title, "At": p.Honor.At}})
 		if err != nil {
@@ -298,70 +404,148 @@ func (s *Store) Redeem(ctx context.Context, p market.Plan) error {
 		set += ", honors = list_append(honors, :h)"
 		vals[":h"] = h
 	}
-	add(types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: profileKey(r.Sub),
-		UpdateExpression: aws.String(set), ConditionExpression: aws.String("attribute_exists(pk) AND balance >= :c"),
-		ExpressionAttributeValues: vals,
-	}}, market.ErrInsufficientPoints)
+	switch {
+	case p.LimitKey == market.LimitOnce:
+		extra = " ADD boughtOnce :once"
+		cond += " AND NOT contains(boughtOnce, :item)"
+		vals[":once"] = &types.AttributeValueMemberSS{Value: []string{p.Item.ID}}
+		vals[":item"] = str(p.Item.ID)
+	case p.LimitKey != "" && prof.LimitMonth == month:
+		set += ", limits.#item = if_not_exists(limits.#item, :z) + :q"
+		cond += " AND limitMonth = :m AND (attribute_not_exists(limits.#item) OR limits.#item <= :room)"
+		names["#item"] = p.Item.ID
+		vals[":z"], vals[":q"], vals[":m"], vals[":room"] = num(0), num(r.Quantity), str(month), num(p.LimitMax-r.Quantity)
+	case p.LimitKey != "":
+		// A new month: the counters start again with this item's (last month's are dropped, so the
+		// profile holds one month's counters at most).
+		set += ", limitMonth = :m, limits = :fresh"
+		cond += " AND (attribute_not_exists(limitMonth) OR limitMonth < :m)"
+		vals[":m"] = str(month)
+		vals[":fresh"] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{p.Item.ID: num(r.Quantity)}}
+	}
+	if p.LimitKey != "" && r.Quantity > p.LimitMax {
+		// More than the limit at once: refused whatever the counters, but by the transaction, so that a
+		// used key is still answered as such.
+		cond += " AND attribute_not_exists(pk)"
+	}
+	upd := &types.Update{TableName: &s.table, Key: profileKey(r.Sub),
+		UpdateExpression: aws.String(set + extra), ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	if len(names) > 0 {
+		upd.ExpressionAttributeNames = names
+	}
+	iProf := add(types.TransactWriteItem{Update: upd})
 
-	if p.Item.Kind == market.Goods {
-		add(types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
-			Key:                       map[string]types.AttributeValue{"pk": str(itemPK(p.Item.ID)), "sk": str(fmt.Sprintf("STOCK#%d", r.Shard))},
-			UpdateExpression:          aws.String("SET stock = stock - :q"),
-			ConditionExpression:       aws.String("stock >= :q"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":q": num(r.Quantity)},
-		}}, market.ErrOutOfStock)
-	}
-	if p.LimitKey != "" {
-		add(types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
-			Key:                       map[string]types.AttributeValue{"pk": str(userPK(r.Sub)), "sk": str("LIMIT#" + p.Item.ID + "#" + p.LimitKey)},
-			UpdateExpression:          aws.String("ADD #n :q SET #type = :limit"),
-			ConditionExpression:       aws.String("attribute_not_exists(#n) OR #n <= :room"),
-			ExpressionAttributeNames:  map[string]string{"#n": "count", "#type": "type"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":q": num(r.Quantity), ":room": num(p.LimitMax - r.Quantity), ":limit": str("limit")},
-		}}, market.ErrLimitReached)
-	}
+	iDonor := -1
 	if p.Item.Kind == market.Charity {
-		upd := "ADD #t :amt, donations :one"
+		u := "ADD #t :amt, donations :one"
 		if p.FirstGift {
-			upd += ", donors :one"
+			u += ", donors :one"
 		}
 		add(types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
 			Key:                       map[string]types.AttributeValue{"pk": str(itemPK(p.Item.ID)), "sk": str("TOTALS")},
-			UpdateExpression:          aws.String(upd),
+			UpdateExpression:          aws.String(u),
 			ExpressionAttributeNames:  map[string]string{"#t": "total"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":amt": num(p.Cost), ":one": num(1)},
-		}}, nil)
+		}})
 		if p.FirstGift {
-			add(types.TransactWriteItem{Put: &types.Put{TableName: &s.table,
+			iDonor = add(types.TransactWriteItem{Put: &types.Put{TableName: &s.table,
 				Item:                map[string]types.AttributeValue{"pk": str(itemPK(p.Item.ID)), "sk": str("DONOR#" + r.Sub), "type": str("donor")},
 				ConditionExpression: aws.String("attribute_not_exists(pk)"),
-			}}, idem.ErrInFlight) // a concurrent first gift by the same donor: the caller may retry
+			}})
 		}
 	}
-	red, err := s.putItem(s.toRedemptionItem(r), "attribute_not_exists(pk)")
-	if err != nil {
-		return err
-	}
-	add(red, nil)
 	led, err := s.ledgerPut(r.Sub, p.Entry)
 	if err != nil {
 		return err
 	}
-	add(led, nil)
+	add(led)
 
 	// A re-sent transaction (the SDK's retry after a lost answer) that DynamoDB does not recognise by its
-	// ClientRequestToken (moto never does) fails on the key it wrote: ErrKeyUsed, which the caller answers
-	// by replaying the stored result, its own.
+	// ClientRequestToken (moto never does) fails on the redemption it wrote: a *UsedKeyError whose
+	// redemption has this request's body, which the caller answers as a replay, its own.
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	for i, rsn := range cancellationReasons(err) {
-		if aws.ToString(rsn.Code) == "ConditionalCheckFailed" && i < len(meaning) && meaning[i] != nil {
-			return meaning[i]
+	reasons := cancellationReasons(err)
+	failed := func(i int) (map[string]types.AttributeValue, bool) {
+		if i < 0 || i >= len(reasons) || aws.ToString(reasons[i].Code) != "ConditionalCheckFailed" {
+			return nil, false
 		}
+		return reasons[i].Item, true
+	}
+	// The refusals, in the order a client is told them: the key before anything else (a replay's first
+	// send spent the points and the stock), then the item being off sale, the balance, the stock, the
+	// limit.
+	if old, ok := failed(iRed); ok {
+		return s.usedKey(ctx, r.ID, old)
+	}
+	shard, shardFailed := failed(iShard)
+	if _, ok := failed(iActive); ok {
+		return market.ErrItemUnavailable
+	}
+	if shardFailed && !legacy {
+		if _, has := shard["active"]; shard != nil && !has {
+			return errLegacyShard
+		}
+		if v, ok := shard["active"].(*types.AttributeValueMemberBOOL); ok && !v.Value {
+			return market.ErrItemUnavailable
+		}
+	}
+	old, profFailed := failed(iProf)
+	var was profileItem
+	if profFailed && old != nil {
+		if err := attributevalue.UnmarshalMap(old, &was); err != nil {
+			return fmt.Errorf("decode refused profile: %w", err)
+		}
+	}
+	if profFailed && (old == nil || was.Balance < p.Cost) {
+		return market.ErrInsufficientPoints
+	}
+	if shardFailed {
+		return market.ErrOutOfStock
+	}
+	if profFailed {
+		switch {
+		case p.LimitKey != "" && r.Quantity > p.LimitMax:
+			return market.ErrLimitReached
+		case p.LimitKey == market.LimitOnce && slices.Contains(was.BoughtOnce, p.Item.ID):
+			return market.ErrLimitReached
+		case p.LimitKey != "" && p.LimitKey != market.LimitOnce && was.LimitMonth == month && was.Limits[p.Item.ID]+r.Quantity > p.LimitMax:
+			return market.ErrLimitReached
+		case p.LimitKey != "" && p.LimitKey != market.LimitOnce:
+			return errLimitMonthMoved
+		}
+		return market.ErrInsufficientPoints
+	}
+	if _, ok := failed(iDonor); ok {
+		return idem.ErrInFlight // a concurrent first gift by the same donor: the caller may retry
 	}
 	if err != nil {
 		return translate("redeem", err) // a TransactionConflict: apperr.ErrContention
 	}
 	return nil
+}
+
+// usedKey is the refusal of a redemption whose id exists: the existing one, from the refused put's
+// ALL_OLD image (or, if the answer carried none, read).
+func (s *Store) usedKey(ctx context.Context, id string, old map[string]types.AttributeValue) error {
+	if old == nil {
+		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: redemptionKey(id), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return translate("read used key's redemption", err)
+		}
+		if out.Item == nil {
+			return idem.ErrInFlight
+		}
+		old = out.Item
+	}
+	var it redemptionItem
+	if err := attributevalue.UnmarshalMap(old, &it); err != nil {
+		return fmt.Errorf("decode used key's redemption: %w", err)
+	}
+	prior := it.redemption()
+	prior.BodyHash = stringAttr(old, "bodyHash")
+	return &market.UsedKeyError{Prior: prior}
 }
 
 // IdempotencyRecord reads a stored key (the one read a replay costs).
@@ -493,10 +677,22 @@ func stringSet(item map[string]types.AttributeValue, name string) []string {
 	return nil
 }
 
-// Refund cancels or expires a reserved redemption: status, refund to the profile, restock of its shard,
-// the per-user counter, a refund ledger entry — one transaction, conditional on the status. An expiry also
-// takes a locked redemption (too many wrong pickup codes), which otherwise stays in the pickup index.
+// Refund cancels or expires a reserved redemption: status, refund to the profile (and, in the month it
+// counted in, its units off the profile's per-user limit), restock of its shard, a refund ledger entry —
+// one transaction, conditional on the status. An expiry also takes a locked redemption (too many wrong
+// pickup codes), which otherwise stays in the pickup index.
 func (s *Store) Refund(ctx context.Context, f market.Refund) error {
+	r := f.Redemption
+	uncount := r.LimitCounted && r.Month != "" && r.Month != market.LimitOnce
+	err := s.refundTx(ctx, f, uncount)
+	if errors.Is(err, errLimitMonthMoved) {
+		// The profile counts another month now: this redemption's units are no longer counted anywhere.
+		err = s.refundTx(ctx, f, false)
+	}
+	return err
+}
+
+func (s *Store) refundTx(ctx context.Context, f market.Refund, uncount bool) error {
 	r := f.Redemption
 	cond := "#st = :reserved"
 	vals := map[string]types.AttributeValue{":to": str(string(f.To)), ":at": str(timeKey(f.At)), ":reserved": str(string(market.Reserved))}
@@ -505,6 +701,16 @@ func (s *Store) Refund(ctx context.Context, f market.Refund) error {
 		vals[":locked"] = str(string(market.Locked))
 	}
 	vals[":attempt"] = str(f.Attempt)
+	prof := &types.Update{TableName: &s.table, Key: profileKey(r.Sub),
+		UpdateExpression:          aws.String("SET balance = balance + :c, lifetimeRedeemed = lifetimeRedeemed - :c, version = version + :one"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": num(r.Amount), ":one": num(1)},
+	}
+	if uncount {
+		prof.UpdateExpression = aws.String(*prof.UpdateExpression + ", limits.#item = limits.#item - :q")
+		prof.ConditionExpression = aws.String("limitMonth = :m AND limits.#item >= :q")
+		prof.ExpressionAttributeNames = map[string]string{"#item": r.ItemID}
+		prof.ExpressionAttributeValues[":m"], prof.ExpressionAttributeValues[":q"] = str(r.Month), num(r.Quantity)
+	}
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{TableName: &s.table, Key: redemptionKey(r.ID),
 			UpdateExpression:                    aws.String("SET #st = :to, completedAt = :at, closedBy = :attempt REMOVE gsi4pk, gsi4sk"),
@@ -513,23 +719,12 @@ func (s *Store) Refund(ctx context.Context, f market.Refund) error {
 			ExpressionAttributeValues:           vals,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
-		{Update: &types.Update{TableName: &s.table, Key: profileKey(r.Sub),
-			UpdateExpression:          aws.String("SET balance = balance + :c, lifetimeRedeemed = lifetimeRedeemed - :c, version = version + :one, gsi2pk = :touched, gsi2sk = :sub"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":c": num(r.Amount), ":one": num(1), ":touched": str("TOUCHED#" + s.dayKey(f.At)), ":sub": str(r.Sub)},
-		}},
+		{Update: prof},
 		{Update: &types.Update{TableName: &s.table,
 			Key:                       map[string]types.AttributeValue{"pk": str(itemPK(r.ItemID)), "sk": str(fmt.Sprintf("STOCK#%d", r.Shard))},
 			UpdateExpression:          aws.String("SET stock = stock + :q"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":q": num(r.Quantity)},
 		}},
-	}
-	if r.LimitCounted {
-		items = append(items, types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
-			Key:                       map[string]types.AttributeValue{"pk": str(userPK(r.Sub)), "sk": str("LIMIT#" + r.ItemID + "#" + r.Month)},
-			UpdateExpression:          aws.String("ADD #n :neg"),
-			ExpressionAttributeNames:  map[string]string{"#n": "count"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":neg": num(-r.Quantity)},
-		}})
 	}
 	led, err := s.ledgerPut(r.Sub, f.Entry)
 	if err != nil {
@@ -537,13 +732,17 @@ func (s *Store) Refund(ctx context.Context, f market.Refund) error {
 	}
 	items = append(items, led)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons := cancellationReasons(err); reasons != nil && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+	reasons := cancellationReasons(err)
+	if reasons != nil && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
 		// This very refund, applied by an earlier send of the same transaction (a re-send DynamoDB did not
 		// recognise by its token), is a success; any other closing is a refusal.
 		if f.Attempt != "" && stringAttr(reasons[0].Item, "closedBy") == f.Attempt {
 			return nil
 		}
 		return market.ErrNotCancellable.With("the redemption is no longer reserved")
+	}
+	if len(reasons) > 1 && aws.ToString(reasons[1].Code) == "ConditionalCheckFailed" && uncount {
+		return errLimitMonthMoved
 	}
 	if err != nil {
 		return translate("refund redemption", err) // a TransactionConflict: apperr.ErrContention

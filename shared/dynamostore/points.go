@@ -3,6 +3,7 @@ package dynamostore
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -22,11 +23,16 @@ import (
 // Points:
 //
 //	profile        pk=USER#<sub>          sk=PROFILE      (version-conditioned writes)
-//	  gsi2         gsi2pk=TOUCHED#<local day>  gsi2sk=<sub>   (the reconciler's input: last day written)
 //	  gsi4         gsi4pk=REGISTERED#<local day> gsi4sk=<sub> (KPI: registered users)
+//	               (no day-of-last-write index entry: the reconciler finds the users of a day by their
+//	               ledger entries' gsi3 POINTS#<day>, which every balance change writes anyway)
 //	ledger entry   pk=USER#<sub>          sk=LEDGER#<at>#<entry id>   (append-only)
 //	  gsi3         gsi3pk=POINTS#<local day>  gsi3sk=<at>#<sub>#<id>   (KPI: points issued/redeemed)
-//	award          pk=AWARD#<report>      sk=<sub>#<rule>   (its identity; attribute_not_exists)
+//	award          the award's ledger entry: <at> is the resolution's time and <entry id> award-<report>#<sub>#<rule>,
+//	               so its key is the award's identity (attribute_not_exists); it carries what the award
+//	               granted (rule, points, granted, debtPaid, merit) and, once reversed, reversed=true. A
+//	               revocation that comes first puts a placeholder there (delta 0, placeholder=true, no
+//	               gsi3 keys), which the ledger's listing leaves out.
 //	point rules    pk=CONFIG#POINTS       sk=RULES
 //	duplicate      gsi4pk=DUPOF#<original> gsi4sk=<createdAt>#<id>   (on the duplicate's report item)
 type profileItem struct {
@@ -47,8 +53,9 @@ type profileItem struct {
 	Month            string               `dynamodbav:"month"`
 	MonthEarned      int64                `dynamodbav:"monthEarned"`
 	CreatedAt        string               `dynamodbav:"createdAt"`
-	GSI2PK           string               `dynamodbav:"gsi2pk"`
-	GSI2SK           string               `dynamodbav:"gsi2sk"`
+	LimitMonth       string               `dynamodbav:"limitMonth,omitempty"` // the honor supermarket's limits (market.go)
+	Limits           map[string]int64     `dynamodbav:"limits,omitempty"`
+	BoughtOnce       []string             `dynamodbav:"boughtOnce,stringset,omitempty"`
 	GSI4PK           string               `dynamodbav:"gsi4pk"`
 	GSI4SK           string               `dynamodbav:"gsi4sk"`
 }
@@ -74,7 +81,7 @@ func (s *Store) toProfileItem(p points.Profile, at time.Time) profileItem {
 		PK: userPK(p.Sub), SK: "PROFILE", Type: "profile", Sub: p.Sub, Balance: p.Balance, Merit: p.Merit,
 		ValidReports: p.ValidReports, Honors: honors, LifetimeEarned: p.LifetimeEarned, LifetimeRedeemed: p.LifetimeRedeemed,
 		Debt: p.Debt, Version: p.Version, Day: p.Day, DayEarned: p.DayEarned, Month: p.Month, MonthEarned: p.MonthEarned,
-		CreatedAt: createdAt, GSI2PK: "TOUCHED#" + s.dayKey(at), GSI2SK: p.Sub,
+		CreatedAt: createdAt, LimitMonth: p.LimitMonth, Limits: p.LimitCounts, BoughtOnce: p.BoughtOnce,
 		GSI4PK: "REGISTERED#" + s.dayKey(created), GSI4SK: p.Sub,
 	}
 }
@@ -82,7 +89,8 @@ func (s *Store) toProfileItem(p points.Profile, at time.Time) profileItem {
 func (it profileItem) profile() points.Profile {
 	return points.Profile{Sub: it.Sub, Balance: it.Balance, Merit: it.Merit, ValidReports: it.ValidReports, Honors: it.Honors,
 		LifetimeEarned: it.LifetimeEarned, LifetimeRedeemed: it.LifetimeRedeemed, Debt: it.Debt, Version: it.Version,
-		Day: it.Day, DayEarned: it.DayEarned, Month: it.Month, MonthEarned: it.MonthEarned, CreatedAt: parseTime(it.CreatedAt)}
+		Day: it.Day, DayEarned: it.DayEarned, Month: it.Month, MonthEarned: it.MonthEarned, CreatedAt: parseTime(it.CreatedAt),
+		LimitMonth: it.LimitMonth, LimitCounts: it.Limits, BoughtOnce: it.BoughtOnce}
 }
 
 // getProfile reads the profile item; ok is false when there is none.
@@ -128,7 +136,7 @@ func (s *Store) CreateProfile(ctx context.Context, sub string, at time.Time) (po
 	return p, nil
 }
 
-// touched is the time a profile write counts for: the service's clock, or the entry's time.
+// touched is the time a profile write happens: the service's clock, or the entry's time.
 func touched(p points.Profile, fallback time.Time) time.Time {
 	if !p.TouchedAt.IsZero() {
 		return p.TouchedAt
@@ -137,7 +145,7 @@ func touched(p points.Profile, fallback time.Time) time.Time {
 }
 
 // profilePut is the transaction item writing p if the stored version is still prev. at is when the write
-// happens (not the award's own time): the reconciler looks at users touched on the days it checks.
+// happens (a profile first stored now is registered on at's day).
 func (s *Store) profilePut(p points.Profile, prev int64, at time.Time) (types.TransactWriteItem, error) {
 	item, err := attributevalue.MarshalMap(s.toProfileItem(p, at))
 	if err != nil {
@@ -162,49 +170,68 @@ type ledgerItem struct {
 	ReportID     string `dynamodbav:"reportId,omitempty"`
 	RedemptionID string `dynamodbav:"redemptionId,omitempty"`
 	Note         string `dynamodbav:"note,omitempty"`
-	GSI3PK       string `dynamodbav:"gsi3pk"`
-	GSI3SK       string `dynamodbav:"gsi3sk"`
+	// An award's entry records the award (points.Award) besides its delta.
+	Rule        string `dynamodbav:"rule,omitempty"`
+	Points      int64  `dynamodbav:"points,omitempty"`
+	Granted     int64  `dynamodbav:"granted,omitempty"`
+	DebtPaid    int64  `dynamodbav:"debtPaid,omitempty"`
+	Merit       int64  `dynamodbav:"merit,omitempty"`
+	Reversed    bool   `dynamodbav:"reversed,omitempty"`
+	Placeholder bool   `dynamodbav:"placeholder,omitempty"`
+	GSI3PK      string `dynamodbav:"gsi3pk,omitempty"`
+	GSI3SK      string `dynamodbav:"gsi3sk,omitempty"`
+}
+
+func ledgerSK(at time.Time, id string) string { return "LEDGER#" + timeKey(at) + "#" + id }
+
+// awardKey is the key of an award's ledger entry (its identity).
+func awardKey(a points.Award) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str(userPK(a.Sub)), "sk": str(ledgerSK(a.At, a.EntryID()))}
+}
+
+func (s *Store) ledgerItem(sub string, e points.Entry) ledgerItem {
+	at := timeKey(e.At)
+	return ledgerItem{
+		PK: userPK(sub), SK: ledgerSK(e.At, e.ID), Type: "ledger", ID: e.ID, Sub: sub, At: at, Delta: e.Delta,
+		Kind: e.Kind, ReportID: e.ReportID, RedemptionID: e.RedemptionID, Note: e.Note,
+		GSI3PK: "POINTS#" + s.dayKey(e.At), GSI3SK: at + "#" + sub + "#" + e.ID,
+	}
 }
 
 func (s *Store) ledgerPut(sub string, e points.Entry) (types.TransactWriteItem, error) {
-	at := timeKey(e.At)
-	return s.putItem(ledgerItem{
-		PK: userPK(sub), SK: "LEDGER#" + at + "#" + e.ID, Type: "ledger", ID: e.ID, Sub: sub, At: at, Delta: e.Delta,
-		Kind: e.Kind, ReportID: e.ReportID, RedemptionID: e.RedemptionID, Note: e.Note,
-		GSI3PK: "POINTS#" + s.dayKey(e.At), GSI3SK: at + "#" + sub + "#" + e.ID,
-	}, "attribute_not_exists(pk)")
+	return s.putItem(s.ledgerItem(sub, e), "attribute_not_exists(pk)")
 }
 
-type awardItem struct {
-	PK   string `dynamodbav:"pk"`
-	SK   string `dynamodbav:"sk"`
-	Type string `dynamodbav:"type"`
-	points.Award
+func (it ledgerItem) award() points.Award {
+	return points.Award{ReportID: it.ReportID, Sub: it.Sub, Rule: it.Rule, Points: it.Points, Granted: it.Granted,
+		DebtPaid: it.DebtPaid, Merit: it.Merit, At: parseTime(it.At), Reversed: it.Reversed}
 }
 
-// ApplyAward writes award, profile and ledger entry in one TransactWriteItems (3 items).
+// ApplyAward writes the profile and the award's ledger entry in one TransactWriteItems (2 items): the
+// entry's key is the award's identity, so no other item records it.
 func (s *Store) ApplyAward(ctx context.Context, a points.Award, p points.Profile, prev int64, e points.Entry) error {
-	award, err := s.putItem(awardItem{PK: "AWARD#" + a.ReportID, SK: a.Sub + "#" + a.Rule, Type: "award", Award: a}, "attribute_not_exists(pk)")
+	prof, err := s.profilePut(p, prev, touched(p, e.At))
 	if err != nil {
 		return err
 	}
-	return s.profileTransaction(ctx, "apply award", award, p, prev, e)
+	it := s.ledgerItem(p.Sub, e)
+	it.Rule, it.Points, it.Granted, it.DebtPaid, it.Merit = a.Rule, a.Points, a.Granted, a.DebtPaid, a.Merit
+	led, err := s.putItem(it, "attribute_not_exists(pk)")
+	if err != nil {
+		return err
+	}
+	return s.runProfileTx(ctx, "apply award", []types.TransactWriteItem{prof, led}, 1)
 }
 
-// ApplyReversal marks the award reversed (once) and writes profile and ledger entry.
+// ApplyReversal marks the award's entry reversed (once; the mark changes no delta and no projected
+// attribute) and writes profile and the reversal's ledger entry.
 func (s *Store) ApplyReversal(ctx context.Context, a points.Award, p points.Profile, prev int64, e points.Entry) error {
 	mark := types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table, Key: map[string]types.AttributeValue{"pk": str("AWARD#" + a.ReportID), "sk": str(a.Sub + "#" + a.Rule)},
-		UpdateExpression:          aws.String("SET Reversed = :t"),
-		ConditionExpression:       aws.String("attribute_exists(pk) AND Reversed = :f"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":f": &types.AttributeValueMemberBOOL{Value: false}},
+		TableName: &s.table, Key: awardKey(a),
+		UpdateExpression:          aws.String("SET reversed = :t"),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(reversed)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
 	}}
-	return s.profileTransaction(ctx, "apply reversal", mark, p, prev, e)
-}
-
-// profileTransaction writes first (the identity item), the profile and the ledger entry. A failed
-// condition on the first item means the work was done; on the profile, that it changed meanwhile.
-func (s *Store) profileTransaction(ctx context.Context, op string, first types.TransactWriteItem, p points.Profile, prev int64, e points.Entry) error {
 	prof, err := s.profilePut(p, prev, touched(p, e.At))
 	if err != nil {
 		return err
@@ -213,20 +240,21 @@ func (s *Store) profileTransaction(ctx context.Context, op string, first types.T
 	if err != nil {
 		return err
 	}
-	return s.runProfileTx(ctx, op, []types.TransactWriteItem{first, prof, led})
+	return s.runProfileTx(ctx, "apply reversal", []types.TransactWriteItem{mark, prof, led}, 0)
 }
 
-func (s *Store) runProfileTx(ctx context.Context, op string, items []types.TransactWriteItem) error {
+// runProfileTx sends a profile transaction. A failed condition on the item at identity (-1: none) means
+// the work was done before; on another item, that the profile changed meanwhile.
+func (s *Store) runProfileTx(ctx context.Context, op string, items []types.TransactWriteItem, identity int) error {
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if reasons := cancellationReasons(err); reasons != nil {
-		for i, r := range reasons {
-			if aws.ToString(r.Code) != "ConditionalCheckFailed" {
-				continue
+		if identity >= 0 && identity < len(reasons) && aws.ToString(reasons[identity].Code) == "ConditionalCheckFailed" {
+			return points.ErrAlreadyApplied
+		}
+		for _, r := range reasons {
+			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+				return points.ErrVersionConflict
 			}
-			if i == 0 && len(items) == 3 {
-				return points.ErrAlreadyApplied
-			}
-			return points.ErrVersionConflict
 		}
 	}
 	if err != nil {
@@ -235,9 +263,12 @@ func (s *Store) runProfileTx(ctx context.Context, op string, items []types.Trans
 	return nil
 }
 
-// PutPlaceholder writes a reversed, empty award under a's identity unless the identity is taken.
+// PutPlaceholder writes a reversed, empty award at a's ledger entry key unless the identity is taken: an
+// entry of delta 0 with no KPI index keys, left out of the ledger's listing.
 func (s *Store) PutPlaceholder(ctx context.Context, a points.Award) error {
-	item, err := attributevalue.MarshalMap(awardItem{PK: "AWARD#" + a.ReportID, SK: a.Sub + "#" + a.Rule, Type: "award", Award: a})
+	it := ledgerItem{PK: userPK(a.Sub), SK: ledgerSK(a.At, a.EntryID()), Type: "ledger", ID: a.EntryID(), Sub: a.Sub, At: timeKey(a.At),
+		Kind: points.KindReversal, ReportID: a.ReportID, Note: "report revoked before its award", Rule: a.Rule, Reversed: true, Placeholder: true}
+	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return err
 	}
@@ -251,22 +282,36 @@ func (s *Store) PutPlaceholder(ctx context.Context, a points.Award) error {
 	return nil
 }
 
-// Awards returns a report's awards with one Query.
-func (s *Store) Awards(ctx context.Context, reportID string) ([]points.Award, error) {
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.table, KeyConditionExpression: aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("AWARD#" + reportID)}, ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, translate("query awards", err)
-	}
-	var items []awardItem
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		return nil, fmt.Errorf("decode awards: %w", err)
-	}
-	res := make([]points.Award, len(items))
-	for i, it := range items {
-		res[i] = it.Award
+// Awards reads the award entries at keys with strongly consistent BatchGetItem calls (100 keys a call;
+// unprocessed keys are asked again).
+func (s *Store) Awards(ctx context.Context, keys []points.Award) ([]points.Award, error) {
+	var res []points.Award
+	seen := map[string]bool{}
+	for start := 0; start < len(keys); start += 100 {
+		var ks []map[string]types.AttributeValue
+		for _, a := range keys[start:min(start+100, len(keys))] {
+			k := awardKey(a)
+			id := userPK(a.Sub) + "\x00" + ledgerSK(a.At, a.EntryID())
+			if !seen[id] { // BatchGetItem refuses a request that names a key twice
+				seen[id] = true
+				ks = append(ks, k)
+			}
+		}
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: ks, ConsistentRead: aws.Bool(true)}}
+		for len(req) > 0 && len(ks) > 0 {
+			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, translate("read awards", err)
+			}
+			var items []ledgerItem
+			if err := attributevalue.UnmarshalListOfMaps(out.Responses[s.table], &items); err != nil {
+				return nil, fmt.Errorf("decode awards: %w", err)
+			}
+			for _, it := range items {
+				res = append(res, it.award())
+			}
+			req = out.UnprocessedKeys
+		}
 	}
 	return res, nil
 }
@@ -302,7 +347,10 @@ func (s *Store) Ledger(ctx context.Context, sub string, limit int, cursor string
 	in := &dynamodb.QueryInput{
 		TableName: &s.table, KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userPK(sub)), ":p": str("LEDGER#")},
-		ScanIndexForward:          aws.Bool(false), Limit: aws.Int32(int32(limit)),
+		// An award's placeholder (a revocation delivered before its resolution) is an identity, not a
+		// line of the citizen's history; a page with one is a line short.
+		FilterExpression: aws.String("attribute_not_exists(placeholder)"),
+		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit)),
 	}
 	if cursor != "" {
 		b, err := base64.RawURLEncoding.DecodeString(cursor)
@@ -332,15 +380,23 @@ func (s *Store) Ledger(ctx context.Context, sub string, limit int, cursor string
 	return res, next, nil
 }
 
-// TouchedUsers lists users whose profile was last written on day.
+// TouchedUsers lists the users with ledger entries timed on day, from the entries' KPI index partition
+// (gsi3 POINTS#<day>; the table key, projected into every index, names the user): every change of a
+// balance writes an entry, so these are the users whose balance changed. A user with several entries may
+// be listed more than once (on different pages); the reconciler checks each once.
 func (s *Store) TouchedUsers(ctx context.Context, day string, limit int, cursor string) ([]string, string, error) {
+	gpk := "POINTS#" + day
 	in := &dynamodb.QueryInput{
-		TableName: &s.table, IndexName: aws.String("gsi2"), KeyConditionExpression: aws.String("gsi2pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("TOUCHED#" + day)},
-		Limit:                     aws.Int32(int32(limit)),
+		TableName: &s.table, IndexName: aws.String("gsi3"), KeyConditionExpression: aws.String("gsi3pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(gpk)},
+		ProjectionExpression:      aws.String("pk"), Limit: aws.Int32(int32(limit)),
 	}
 	if cursor != "" {
-		in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": str(userPK(cursor)), "sk": str("PROFILE"), "gsi2pk": str("TOUCHED#" + day), "gsi2sk": str(cursor)}
+		c, err := decodeIndexCursor(cursor, gpk, "USER#", ledgerPrefix)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": str(c.PK), "sk": str(c.SK), "gsi3pk": str(c.GPK), "gsi3sk": str(c.GSK)}
 	}
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
@@ -348,13 +404,16 @@ func (s *Store) TouchedUsers(ctx context.Context, day string, limit int, cursor 
 	}
 	subs := make([]string, 0, len(out.Items))
 	for _, it := range out.Items {
-		if v, ok := it["gsi2sk"].(*types.AttributeValueMemberS); ok {
-			subs = append(subs, v.Value)
+		if v, ok := it["pk"].(*types.AttributeValueMemberS); ok {
+			if sub, ok := strings.CutPrefix(v.Value, "USER#"); ok && (len(subs) == 0 || subs[len(subs)-1] != sub) {
+				subs = append(subs, sub)
+			}
 		}
 	}
 	next := ""
-	if out.LastEvaluatedKey != nil && len(subs) > 0 {
-		next = subs[len(subs)-1]
+	if lek := out.LastEvaluatedKey; lek != nil {
+		b, _ := json.Marshal(queueCursor{PK: stringAttr(lek, "pk"), SK: stringAttr(lek, "sk"), GPK: stringAttr(lek, "gsi3pk"), GSK: stringAttr(lek, "gsi3sk")})
+		next = base64.RawURLEncoding.EncodeToString(b)
 	}
 	return subs, next, nil
 }
@@ -398,7 +457,7 @@ func (s *Store) Repair(ctx context.Context, p points.Profile, prev int64, e poin
 	if err != nil {
 		return err
 	}
-	return s.runProfileTx(ctx, "repair balance", []types.TransactWriteItem{prof, led})
+	return s.runProfileTx(ctx, "repair balance", []types.TransactWriteItem{prof, led}, -1)
 }
 
 const pointRulesPK = "CONFIG#POINTS"

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/civicsnap/civicsnap/shared/apperr"
 	"github.com/civicsnap/civicsnap/shared/points"
 )
@@ -142,9 +144,32 @@ type Redemption struct {
 	CreatedAt    time.Time  `json:"createdAt"`
 	ExpiresAt    *time.Time `json:"expiresAt,omitempty"`
 	CompletedAt  *time.Time `json:"completedAt,omitempty"`
-	Month        string     `json:"-"` // local month of the per-user limit counter
+	Month        string     `json:"-"` // local month of the per-user limit counter (LimitOnce for honors)
 	LimitCounted bool       `json:"-"`
+	// BodyHash is the fingerprint of the request that made it (idem.Hash): the redemption is its own
+	// Idempotency-Key record, so a re-sent key with another body is told apart from a replay.
+	BodyHash string `json:"-"`
 }
+
+// LimitOnce is the limit key of an item a citizen may buy once (an honor).
+const LimitOnce = "ONCE"
+
+// RedemptionID is the id of the redemption a citizen's Idempotency-Key makes: a name-based UUID (v5) of
+// (sub, key), so the same key always names the same redemption and the redemption's own conditional put
+// is the key's record — no idempotency item is written beside it. Keys are printable ASCII (no NUL), so
+// the separator keeps (sub, key) pairs apart.
+func RedemptionID(sub, key string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("civicsnap:redemption:"+sub+"\x00"+key)).String()
+}
+
+// UsedKeyError is Store.Redeem's answer when the plan's redemption exists already: its Idempotency-Key
+// was used (by this request's earlier send, or another request). Prior is that redemption.
+type UsedKeyError struct{ Prior Redemption }
+
+func (e *UsedKeyError) Error() string { return "idempotency key used by redemption " + e.Prior.ID }
+
+// Unwrap makes errors.Is(err, ErrKeyUsed) hold.
+func (e *UsedKeyError) Unwrap() error { return ErrKeyUsed }
 
 // PickupCode returns a random 6-digit code.
 func PickupCode() (string, error) {

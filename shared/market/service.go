@@ -3,7 +3,6 @@ package market
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -21,12 +20,11 @@ type Plan struct {
 	Redemption Redemption
 	Item       Item
 	Cost       int64
-	LimitKey   string // the per-user counter's key ("2026-11" or "ONCE"); "" when the item has no limit
+	LimitKey   string // the per-user limit's local month ("2026-11") or LimitOnce; "" when the item has no limit
 	LimitMax   int64
 	FirstGift  bool                // charity: the donor's first gift to this cause (marker + donor count)
 	Honor      *points.EarnedHonor // honor: the title added to the profile
 	Entry      points.Entry
-	Key        idem.Record // completed, with the result
 }
 
 // Refund is what a cancellation or expiry writes.
@@ -52,10 +50,10 @@ type Store interface {
 	// IsDonor reports whether sub has given to cause before.
 	IsDonor(ctx context.Context, cause, sub string) (bool, error)
 	// Redeem runs the plan's transaction; refused conditions come back as the domain's errors
-	// (ErrInsufficientPoints, ErrOutOfStock, ErrLimitReached, ErrItemUnavailable), a used key as
-	// ErrKeyUsed, a concurrent transaction on the same items as idem.ErrInFlight.
+	// (ErrInsufficientPoints, ErrOutOfStock, ErrLimitReached, ErrItemUnavailable), an existing redemption
+	// of the same id (its Idempotency-Key used) as *UsedKeyError, a concurrent first gift to a cause as
+	// idem.ErrInFlight, and a transaction conflict as apperr.ErrContention.
 	Redeem(ctx context.Context, p Plan) error
-	IdempotencyRecord(ctx context.Context, scope, owner, key string) (*idem.Record, error)
 	Redemption(ctx context.Context, id string) (Redemption, error)
 	// Complete moves a reserved redemption to completed if code matches (ErrNotFulfillable otherwise).
 	// attempt names this fulfilment: a write the store finds already made by the same attempt (the SDK
@@ -72,7 +70,7 @@ type Store interface {
 	ExpiredReservations(ctx context.Context, now time.Time, limit int) ([]Redemption, error)
 }
 
-// ErrKeyUsed is returned by Store.Redeem when the idempotency key was used before.
+// ErrKeyUsed is what a *UsedKeyError from Store.Redeem unwraps to: the idempotency key was used before.
 var ErrKeyUsed = errors.New("idempotency key used")
 
 // Totals are a cause's running figures.
@@ -181,7 +179,8 @@ func (s *Service) Redeem(ctx context.Context, p auth.Principal, key string, body
 		return Redemption{}, ErrItemUnavailable
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	r := Redemption{ID: s.newID(), Sub: p.Sub, ItemID: it.ID, Kind: it.Kind, Quantity: 1, CreatedAt: now, Status: Completed}
+	r := Redemption{ID: RedemptionID(p.Sub, key), Sub: p.Sub, ItemID: it.ID, Kind: it.Kind, Quantity: 1, CreatedAt: now, Status: Completed,
+		BodyHash: idem.Hash(body)}
 	plan := Plan{Item: it}
 	switch it.Kind {
 	case Goods:
@@ -208,8 +207,8 @@ func (s *Service) Redeem(ctx context.Context, p auth.Principal, key string, body
 			return Redemption{}, ErrInvalidRequest.With("an honor is bought once, without amount")
 		}
 		plan.Cost, r.Title = it.Cost, it.Title
-		plan.LimitKey, plan.LimitMax = "ONCE", 1
-		r.Month, r.LimitCounted = "ONCE", true
+		plan.LimitKey, plan.LimitMax = LimitOnce, 1
+		r.Month, r.LimitCounted = LimitOnce, true
 		plan.Honor = &points.EarnedHonor{Title: it.Title, At: now}
 	case Charity:
 		if !one(req.Quantity) || !amountIn(req.Amount, it.MinAmount, maxAmount) {
@@ -228,19 +227,13 @@ func (s *Service) Redeem(ctx context.Context, p auth.Principal, key string, body
 		plan.Cost, r.CreditUnits = *req.Amount, *req.Amount/it.Rate
 	}
 	r.Amount = plan.Cost
-	result, err := json.Marshal(r)
-	if err != nil {
-		return Redemption{}, err
-	}
 	plan.Redemption = r
 	plan.Entry = points.Entry{ID: "redemption-" + r.ID, At: now, Delta: -plan.Cost, Kind: points.KindRedemption, RedemptionID: r.ID,
 		Note: fmt.Sprintf("%s: %s ×%d", it.Kind, nameOf(it), r.Quantity)}
-	plan.Key = idem.Record{Scope: "redemption", Owner: p.Sub, Key: key, BodyHash: idem.Hash(body), Status: idem.Done,
-		ResourceID: r.ID, Result: result, ExpiresAt: now.Add(idem.TTL)}
 
 	r.Shard, err = s.place(ctx, plan)
-	if errors.Is(err, ErrKeyUsed) {
-		return s.replay(ctx, p.Sub, key, plan.Key.BodyHash)
+	if used := (*UsedKeyError)(nil); errors.As(err, &used) {
+		return replay(p.Sub, used.Prior, r.BodyHash)
 	}
 	if err != nil {
 		return Redemption{}, err
@@ -319,23 +312,19 @@ func nameOf(it Item) string {
 	return it.NameEN
 }
 
-// replay answers a used key: the same body gets the first result, another body 422.
-func (s *Service) replay(ctx context.Context, sub, key, bodyHash string) (Redemption, error) {
-	rec, err := s.store.IdempotencyRecord(ctx, "redemption", sub, key)
-	if err != nil {
-		return Redemption{}, err
-	}
-	if rec == nil {
-		return Redemption{}, idem.ErrInFlight
-	}
-	if rec.BodyHash != bodyHash {
+// replay answers a used key from the redemption it made (the store returns it with the refusal, so a
+// replay costs no read): the same body gets the first answer — the redemption as it was made, whatever
+// happened to it since (a pickup, a cancellation) —, another body 422. The key stays bound to its
+// redemption for as long as the redemption exists.
+func replay(sub string, prior Redemption, bodyHash string) (Redemption, error) {
+	if prior.Sub != sub || prior.BodyHash != bodyHash {
 		return Redemption{}, idem.ErrKeyReused
 	}
-	var r Redemption
-	if err := json.Unmarshal(rec.Result, &r); err != nil {
-		return Redemption{}, fmt.Errorf("decode stored redemption: %w", err)
+	prior.BodyHash, prior.CompletedAt, prior.Status = "", nil, Completed
+	if prior.Kind == Goods {
+		prior.Status = Reserved
 	}
-	return r, nil
+	return prior, nil
 }
 
 // Fulfil is a clerk handing over goods against the pickup code. Exactly one of fulfil and cancel wins.

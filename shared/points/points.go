@@ -1,8 +1,8 @@
 // Package points is 一拍三记 — one snap, three records: a valid report earns points (记分), merit (记功) and
 // progress toward honor titles (记荣誉). Points are the honor supermarket's currency, so every change is
 // computed here from the profile as read and written by the store only under a version condition, together
-// with an append-only ledger entry and a record of the award's identity (report, user, rule) that makes a
-// second delivery a no-op.
+// with an append-only ledger entry whose key is the award's identity (report, user, rule, and the
+// resolution's time), which makes a second delivery a no-op.
 package points
 
 import (
@@ -120,6 +120,12 @@ type Profile struct {
 	MonthEarned      int64         `json:"-"`
 	CreatedAt        time.Time     `json:"-"` // zero until the profile is first stored
 	TouchedAt        time.Time     `json:"-"` // when this write happens (the reconciler's day), set by the service
+	// The honor supermarket's per-user limits live on the profile, which every redemption writes anyway
+	// (one item less per redemption): the local month LimitCounts counts (only that month's are kept),
+	// the units bought per item in it, and the items bought once (honors). Points code only carries them.
+	LimitMonth  string           `json:"-"`
+	LimitCounts map[string]int64 `json:"-"`
+	BoughtOnce  []string         `json:"-"`
 }
 
 // HasHonor reports whether the profile holds title.
@@ -166,6 +172,16 @@ type Award struct {
 
 // ID is the award's identity: (report, user, rule).
 func (a Award) ID() string { return a.ReportID + "#" + a.Sub + "#" + a.Rule }
+
+// EntryID is the id of the award's ledger entry. The entry is keyed by the award's time (the
+// resolution's, the same in every delivery of the record) and this id, so it is the award's identity
+// record too: a second delivery finds the key taken.
+func (a Award) EntryID() string { return "award-" + a.ID() }
+
+// AwardKey locates an award's ledger entry: (report, user, rule) and the award's time.
+func AwardKey(reportID, sub, rule string, at time.Time) Award {
+	return Award{ReportID: reportID, Sub: sub, Rule: rule, At: at.UTC()}
+}
 
 // Grant applies an award of points (and merit) at time at to p and returns the award, the new profile and
 // its ledger entry. Caps count in the city's local days and months; a debt left by a reversal is paid from
@@ -214,7 +230,7 @@ func Grant(p Profile, reportID, rule string, pts, merit int64, rules Rules, at t
 	if debtPaid > 0 {
 		note += fmt.Sprintf(", %d paid toward debt", debtPaid)
 	}
-	e := Entry{ID: "award-" + a.ID(), At: at.UTC(), Delta: net, Kind: kind, ReportID: reportID, Note: note}
+	e := Entry{ID: a.EntryID(), At: a.At, Delta: net, Kind: kind, ReportID: reportID, Note: note}
 	return a, n, e
 }
 

@@ -28,20 +28,24 @@ type Store interface {
 	Profile(ctx context.Context, sub string) (Profile, error)
 	// CreateProfile creates an empty profile unless one exists, and returns the stored profile.
 	CreateProfile(ctx context.Context, sub string, at time.Time) (Profile, error)
-	// ApplyAward writes the award record (if new), the profile (if its version is still prev) and the
-	// ledger entry, in one transaction: ErrAlreadyApplied or ErrVersionConflict otherwise.
+	// ApplyAward writes the profile (if its version is still prev) and the ledger entry e, which records
+	// the award and whose key is its identity, in one transaction: ErrAlreadyApplied if that entry exists,
+	// ErrVersionConflict if the profile changed.
 	ApplyAward(ctx context.Context, a Award, p Profile, prev int64, e Entry) error
-	// ApplyReversal marks the award reversed (once), writes the profile and the ledger entry.
+	// ApplyReversal marks the award's entry reversed (once: ErrAlreadyApplied), writes the profile and the
+	// reversal's ledger entry e.
 	ApplyReversal(ctx context.Context, a Award, p Profile, prev int64, e Entry) error
-	// PutPlaceholder records a reversed, empty award under a's identity unless one exists
-	// (ErrAlreadyApplied).
+	// PutPlaceholder records a reversed, empty award under a's identity (a's ledger entry key) unless one
+	// exists (ErrAlreadyApplied). It changes no balance and is not listed in the ledger.
 	PutPlaceholder(ctx context.Context, a Award) error
-	// Awards returns a report's awards.
-	Awards(ctx context.Context, reportID string) ([]Award, error)
+	// Awards returns the awards (or placeholders) found at the given keys (AwardKey); missing ones are left
+	// out.
+	Awards(ctx context.Context, keys []Award) ([]Award, error)
 	// DuplicateReporters returns the reporters of reports linked as duplicates of reportID.
 	DuplicateReporters(ctx context.Context, reportID string) ([]DuplicateRef, error)
 	Ledger(ctx context.Context, sub string, limit int, cursor string) ([]Entry, string, error)
-	// TouchedUsers lists users whose profile was written on a local day (reconciler input).
+	// TouchedUsers lists users with ledger entries timed on a local day (reconciler input; a user may be
+	// listed more than once).
 	TouchedUsers(ctx context.Context, day string, limit int, cursor string) ([]string, string, error)
 	// LedgerSum adds up a user's ledger.
 	LedgerSum(ctx context.Context, sub string) (int64, error)
@@ -160,7 +164,7 @@ func (s *Service) OnResolved(ctx context.Context, r Resolved) error {
 	if !applied {
 		// A redelivery, or the revocation was delivered first and its placeholder holds the award's
 		// identity: a revoked report confirms nothing, so its duplicates' reporters earn nothing either.
-		awards, err := s.store.Awards(ctx, r.ID)
+		awards, err := s.store.Awards(ctx, []Award{AwardKey(r.ID, r.ReporterSub, RuleReport, r.At)})
 		if err != nil {
 			return err
 		}
@@ -198,19 +202,44 @@ func (s *Service) grant(ctx context.Context, sub, reportID, rule string, pts, me
 	return applied, err
 }
 
-// OnRevoked reverses every award of a revoked report, exactly once each. If the reporter's award does not
-// exist yet (the revocation was delivered before the resolution, e.g. after a retry), a reversed
+// Revoked is a resolved report that an admin revoked.
+type Revoked struct {
+	ID          string
+	ReporterSub string
+	ResolvedAt  time.Time // the resolution's time: its awards' time, which places their ledger entries
+	At          time.Time // the revocation's
+}
+
+// OnRevoked reverses every award of a revoked report, exactly once each: the reporter's and those of the
+// reporters of its duplicates (confirmation awards), found at their keys. If the reporter's award does
+// not exist yet (the revocation was delivered before the resolution, e.g. after a retry), a reversed
 // placeholder takes the award's identity, so the late resolution finds it taken and awards nothing.
-func (s *Service) OnRevoked(ctx context.Context, reportID, reporterSub string, at time.Time) error {
-	awards, err := s.store.Awards(ctx, reportID)
+func (s *Service) OnRevoked(ctx context.Context, r Revoked) error {
+	if r.ResolvedAt.IsZero() {
+		return fmt.Errorf("revoked report %s has no resolution time: its awards cannot be located", r.ID)
+	}
+	dups, err := s.store.DuplicateReporters(ctx, r.ID)
 	if err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(awards, func(a Award) bool { return a.Sub == reporterSub && a.Rule == RuleReport }) {
-		placeholder := Award{ReportID: reportID, Sub: reporterSub, Rule: RuleReport, At: at.UTC(), Reversed: true}
+	keys := []Award{AwardKey(r.ID, r.ReporterSub, RuleReport, r.ResolvedAt)}
+	for _, d := range dups {
+		keys = append(keys, AwardKey(r.ID, d.ReporterSub, RuleConfirm, r.ResolvedAt))
+	}
+	return s.reverseAll(ctx, r, keys)
+}
+
+func (s *Service) reverseAll(ctx context.Context, r Revoked, keys []Award) error {
+	awards, err := s.store.Awards(ctx, keys)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(awards, func(a Award) bool { return a.Sub == r.ReporterSub && a.Rule == RuleReport }) {
+		placeholder := keys[0]
+		placeholder.Reversed = true
 		err := s.store.PutPlaceholder(ctx, placeholder)
 		if errors.Is(err, ErrAlreadyApplied) { // the award landed meanwhile: read again and reverse it
-			return s.OnRevoked(ctx, reportID, reporterSub, at)
+			return s.reverseAll(ctx, r, keys)
 		}
 		if err != nil {
 			return err
@@ -225,7 +254,7 @@ func (s *Service) OnRevoked(ctx context.Context, reportID, reporterSub string, a
 			if err != nil {
 				return err
 			}
-			n, e := Reverse(p, a, at)
+			n, e := Reverse(p, a, r.At)
 			n.TouchedAt = s.now()
 			return s.store.ApplyReversal(ctx, a, n, p.Version, e)
 		})
@@ -299,8 +328,8 @@ type Reconciliation struct {
 	Repaired int `json:"repaired"`
 }
 
-// Reconcile recomputes the balance of every user touched on the given days (local, YYYY-MM-DD) from their
-// ledger, each user once. The
+// Reconcile recomputes the balance of every user with ledger entries on the given days (local,
+// YYYY-MM-DD) from their ledger, each user once. The
 // ledger is the record of truth: a balance that differs is set to the ledger's sum, with a reconcile entry
 // (delta 0, the correction in its note) so the repair is visible in the user's history. Memory is bounded:
 // users are read a page at a time.

@@ -55,7 +55,11 @@ func (f *Function) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.
 			}
 			f.log.InfoContext(ctx, "points awarded", "reportId", r.ID)
 		case report.Revoked:
-			if err := f.svc.OnRevoked(ctx, r.ID, r.ReporterSub, r.UpdatedAt); err != nil {
+			rev := points.Revoked{ID: r.ID, ReporterSub: r.ReporterSub, At: r.UpdatedAt}
+			if r.ResolvedAt != nil {
+				rev.ResolvedAt = *r.ResolvedAt
+			}
+			if err := f.svc.OnRevoked(ctx, rev); err != nil {
 				return err
 			}
 			f.log.InfoContext(ctx, "points reversed", "reportId", r.ID)

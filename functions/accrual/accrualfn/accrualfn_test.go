@@ -83,7 +83,7 @@ func TestOutOfOrder(t *testing.T) {
 		paidNothing("revoked, then resolved")
 		h.handleOK(res, rev)
 		paidNothing("and replayed in order")
-		as := h.awards(r.ID)
+		as := h.awards(r)
 		if len(as) != 1 || !as[0].Reversed || as[0].Granted != 0 || as[0].Sub != "alice" {
 			t.Errorf("awards = %+v, want alice's reversed placeholder only", as)
 		}
@@ -338,7 +338,7 @@ func TestPoisonRecordIsolated(t *testing.T) {
 	if !reflect.DeepEqual(resp.BatchItemFailures, want) {
 		t.Fatalf("failures = %+v, want only the poison's %s", resp.BatchItemFailures, poison.Change.SequenceNumber)
 	}
-	if p := h.profile("alice"); p.Balance != 10 || len(h.awards(r1.ID)) != 1 {
+	if p := h.profile("alice"); p.Balance != 10 || len(h.awards(r1)) != 1 {
 		t.Errorf("the record before the poison was not processed: %+v", p)
 	}
 	if p := h.profile("bob"); p.Version != 0 {
@@ -364,7 +364,8 @@ func TestPoisonRecordIsolated(t *testing.T) {
 }
 
 // TestAwardCalls counts the DynamoDB calls of one award: with the rules and categories cached, one
-// GetItem (the profile) and one TransactWriteItems of three items (award identity, profile, ledger entry).
+// GetItem (the profile) and one TransactWriteItems of two items (profile, and the ledger entry whose key
+// is the award's identity).
 func TestAwardCalls(t *testing.T) {
 	h := newHarness(t, nil)
 	at := local(2026, 5, 14, 10, 0)
@@ -386,14 +387,15 @@ func TestAwardCalls(t *testing.T) {
 		}
 	}
 	one := map[string]int{"DynamoDB.GetItem": 1, "DynamoDB.TransactWriteItems": 1}
-	check("award", plain, one, []int{3})
-	check("award to a citizen without a profile", newUser, one, []int{3})
-	check("redelivered award", plain, one, []int{3}) // the transaction is cancelled by the award's identity
+	check("award", plain, one, []int{2})
+	check("award to a citizen without a profile", newUser, one, []int{2})
+	check("redelivered award", plain, one, []int{2}) // the transaction is cancelled by the award's identity
 
-	// A revocation: one Query (the report's awards), then per award the profile and one transaction.
+	// A revocation: one Query (the report's duplicates), one BatchGetItem (the awards at their keys), then
+	// per award the profile and one transaction (the award's mark, profile, reversal entry).
 	r3, res3 := h.resolved("alice", "noise", at.Add(2*time.Hour))
 	h.handleOK(res3)
 	_, rev := h.revoke(r3, at.Add(3*time.Hour))
-	check("revocation", rev, map[string]int{"DynamoDB.Query": 1, "DynamoDB.GetItem": 1, "DynamoDB.TransactWriteItems": 1}, []int{3})
-	check("redelivered revocation", rev, map[string]int{"DynamoDB.Query": 1}, nil)
+	check("revocation", rev, map[string]int{"DynamoDB.Query": 1, "DynamoDB.BatchGetItem": 1, "DynamoDB.GetItem": 1, "DynamoDB.TransactWriteItems": 1}, []int{3})
+	check("redelivered revocation", rev, map[string]int{"DynamoDB.Query": 1, "DynamoDB.BatchGetItem": 1}, nil)
 }

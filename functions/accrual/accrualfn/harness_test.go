@@ -315,10 +315,20 @@ func (h *harness) balanced(sub string) (points.Profile, []points.Entry) {
 	return p, l
 }
 
-// awards returns a report's award records.
-func (h *harness) awards(reportID string) []points.Award {
+// awards returns a resolved report's award records (its reporter's and its duplicates' reporters'),
+// found at their ledger keys.
+func (h *harness) awards(r report.Report) []points.Award {
 	h.t.Helper()
-	as, err := h.store.Awards(context.Background(), reportID)
+	ctx := context.Background()
+	keys := []points.Award{points.AwardKey(r.ID, r.ReporterSub, points.RuleReport, *r.ResolvedAt)}
+	dups, err := h.store.DuplicateReporters(ctx, r.ID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, d := range dups {
+		keys = append(keys, points.AwardKey(r.ID, d.ReporterSub, points.RuleConfirm, *r.ResolvedAt))
+	}
+	as, err := h.store.Awards(ctx, keys)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -31,11 +31,13 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 	return New(b)
 }
 
-// Handle reconciles the users touched yesterday and today (local days), so a run shortly after midnight
-// covers the whole previous day. It logs the counts as an embedded metric.
+// Handle reconciles the users with ledger entries timed on the last three local days: a run shortly after
+// midnight covers the whole previous day, and an entry is written at most a day after its own time (an
+// award carries its resolution's time; accrual drops stream records older than a day), so one written
+// yesterday for the day before is covered too. It logs the counts as an embedded metric.
 func (f *Function) Handle(ctx context.Context, _ json.RawMessage) error {
 	now := f.b.Now().In(f.b.TZ)
-	total, err := f.svc.Reconcile(ctx, now.AddDate(0, 0, -1).Format(time.DateOnly), now.Format(time.DateOnly))
+	total, err := f.svc.Reconcile(ctx, now.AddDate(0, 0, -2).Format(time.DateOnly), now.AddDate(0, 0, -1).Format(time.DateOnly), now.Format(time.DateOnly))
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
@@ -211,10 +212,11 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 	for id := range made {
 		t.Errorf("redemption %s exists but its request was never answered 201", id)
 	}
-	// A refused redemption wrote nothing, not even its key.
+	// A refused redemption wrote nothing, not even the redemption its key names (the key's record).
 	for key := range refused {
-		if rec, err := h.store.IdempotencyRecord(context.Background(), "redemption", owner[key], key); err != nil || rec != nil {
-			t.Errorf("refused key %s left %+v (%v)", key, rec, err)
+		id := market.RedemptionID(owner[key], key)
+		if r, err := h.store.Redemption(context.Background(), id); !errors.Is(err, market.ErrNotFound) {
+			t.Errorf("refused key %s left %+v (%v)", key, r, err)
 		}
 	}
 	// Money: each balance is the initial credit less what its live redemptions cost; the ledger holds
