@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -186,6 +187,9 @@ func (s *Service) OnResolved(ctx context.Context, r Resolved) error {
 
 // grant applies one award; applied is false when its identity was already taken (nothing was written).
 func (s *Service) grant(ctx context.Context, sub, reportID, rule string, pts, merit int64, rules Rules, at time.Time) (applied bool, err error) {
+	if !EarnsPoints(sub) {
+		return false, nil // nothing written: as for an award already applied, a revocation's placeholder still counts
+	}
 	applied = true
 	err = s.retry(ctx, func() error {
 		p, err := s.store.Profile(ctx, sub)
@@ -414,3 +418,11 @@ func (s *Service) reconcileOne(ctx context.Context, sub string) (bool, error) {
 	})
 	return repaired, err
 }
+
+// ApplicationOwnerPrefix begins the reporter of a report that an Open311 client application filed on its
+// own account (report.ApplicationOwnerPrefix): such a report earns no one points, nor do its duplicates
+// earn its reporter a confirmation award.
+const ApplicationOwnerPrefix = "open311-"
+
+// EarnsPoints reports whether sub is a person who can earn points.
+func EarnsPoints(sub string) bool { return !strings.HasPrefix(sub, ApplicationOwnerPrefix) }
