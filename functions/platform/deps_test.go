@@ -20,7 +20,7 @@ var linked = map[string][]string{
 	"account": nil, "accrual": nil, "dashboard": nil, "kpi": nil, "reconciler": nil, "redeem": nil,
 	"admin":       {"service/sqs"},
 	"dispatch":    {"service/sqs"},
-	"sweeper":     {"service/sqs"},
+	"sweeper":     {"service/s3", "service/sqs"}, // the daily photo sweep lists and deletes versions
 	"intake":      {"service/s3"},
 	"notify":      {"service/secretsmanager", "service/sqs"},
 	"departments": {"service/s3", "service/secretsmanager", "service/sqs"},

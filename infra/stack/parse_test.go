@@ -222,11 +222,14 @@ func TestLoadRepoTemplate(t *testing.T) {
 	t.Run("bucket", func(t *testing.T) {
 		b := tmpl.Buckets["PhotoBucket"]
 		want := []LifecycleRule{
-			{ID: "expire-pending-uploads", Status: "Enabled", Prefix: "uploads/pending/", ExpirationInDays: 1},
+			{ID: "expire-pending-uploads", Status: "Enabled", Prefix: "uploads/pending/", ExpirationInDays: 1, NoncurrentVersionExpirationInDays: 1},
 			{ID: "abort-incomplete-multipart", Status: "Enabled", AbortIncompleteMultipartUploadDays: 1},
 		}
 		if !reflect.DeepEqual(b.LifecycleRules, want) {
 			t.Errorf("LifecycleRules = %+v, want %+v", b.LifecycleRules, want)
+		}
+		if b.Versioning != "Enabled" {
+			t.Errorf("Versioning = %q, want Enabled (reports pin their photos' versions)", b.Versioning)
 		}
 		wantCORS := []CORSRule{{
 			AllowedMethods: []string{"POST"}, AllowedOrigins: []Value{{Ref: "AllowedOrigins"}},

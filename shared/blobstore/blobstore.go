@@ -1,5 +1,6 @@
-// Package blobstore keeps photos in S3: presigned POST uploads straight from the app, checks of what was
-// uploaded, and storage under the report.
+// Package blobstore keeps photos in S3, in a versioned bucket: presigned POST uploads straight from the
+// app, reads of what was uploaded (with its version id), stripped photos written as new versions of the
+// same key, presigned GETs of one version, and the sweeper's listing and deletion of versions.
 package blobstore
 
 import (
@@ -9,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,9 +24,10 @@ import (
 
 // Store is the S3-backed report.PhotoStore.
 type Store struct {
-	client  *s3.Client
-	presign *s3.PresignClient
-	bucket  string
+	client   *s3.Client
+	presign  *s3.PresignClient
+	bucket   string
+	pageSize int32 // ListVersions' MaxKeys; 0 leaves S3's 1,000
 }
 
 // New returns a Store over bucket; the client is built once per container by the caller.
@@ -57,8 +57,9 @@ func (s *Store) PresignUpload(ctx context.Context, key, contentType string, maxB
 	return report.Upload{Key: key, URL: req.URL, Fields: fields, ExpiresAt: expires}, nil
 }
 
-// Get reads the object at key if it is at most maxBytes long. The size is checked from the response
-// headers before the body is read, so an oversized object costs no memory.
+// Get reads the current version of the object at key if it is at most maxBytes long, with its version id.
+// The size is checked from the response headers before the body is read, so an oversized object costs no
+// memory.
 func (s *Store) Get(ctx context.Context, key string, maxBytes int64) (report.Object, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
 	if err != nil {
@@ -78,7 +79,7 @@ func (s *Store) Get(ctx context.Context, key string, maxBytes int64) (report.Obj
 	if err != nil {
 		return report.Object{}, apperr.ErrOutcomeUnknown.Wrap(fmt.Errorf("read object %s: %w", key, err))
 	}
-	return report.Object{Data: data, ContentType: aws.ToString(out.ContentType), ETag: aws.ToString(out.ETag)}, nil
+	return report.Object{Data: data, ContentType: aws.ToString(out.ContentType), VersionID: versionID(out.VersionId)}, nil
 }
 
 var errTooLarge = errors.New("object larger than allowed")
@@ -106,71 +107,105 @@ func readBody(body io.Reader, size, maxBytes int64) ([]byte, error) {
 	return data, nil
 }
 
-// Copy copies src to dst inside the bucket (CopyObject: the bytes never leave S3) if src's entity tag is
-// still etag, with contentType; report.ErrPhotoChanged if src was replaced since. S3 checks the condition
-// (x-amz-copy-source-if-match); the copy's own entity tag is checked too, for stores that ignore the
-// condition (moto does): a mismatch removes the copy. (With the bucket's SSE-S3 encryption an entity tag
-// is the content's MD5, so a faithful copy of a single-part upload has its source's.)
-func (s *Store) Copy(ctx context.Context, src, dst, etag, contentType string) error {
-	out, err := s.client.CopyObject(ctx, &s3.CopyObjectInput{
-		Bucket: &s.bucket, Key: &dst, CopySource: aws.String(copySource(s.bucket, src)), CopySourceIfMatch: &etag,
-		ContentType: &contentType, MetadataDirective: types.MetadataDirectiveReplace,
-	})
-	if err != nil {
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "PreconditionFailed" {
-			return report.ErrPhotoChanged
-		}
-		if notFound(err) {
-			return report.ErrPhotoChanged // gone since it was read
-		}
-		return translate(fmt.Sprintf("copy object %s to %s", src, dst), err)
+// versionID is S3's version id, "" when the bucket keeps none (S3 says "null" for an object written
+// before versioning was enabled, which is not a version a GET can name apart from the others).
+func versionID(v *string) string {
+	if id := aws.ToString(v); id != "null" {
+		return id
 	}
-	if out.CopyObjectResult == nil || aws.ToString(out.CopyObjectResult.ETag) != etag {
-		if err := s.Delete(ctx, dst); err != nil {
-			return err
-		}
-		return report.ErrPhotoChanged
-	}
-	return nil
+	return ""
 }
 
-// copySource is CopyObject's source, bucket/key with each key segment URL-encoded as S3 requires.
-func copySource(bucket, key string) string {
-	parts := strings.Split(key, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
-	}
-	return bucket + "/" + strings.Join(parts, "/")
-}
-
-// Put stores data at key.
+// Put stores data at key (a new version).
 func (s *Store) Put(ctx context.Context, key, contentType string, data []byte) error {
-	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+	_, err := s.PutVersion(ctx, key, contentType, data)
+	return err
+}
+
+// PutVersion stores data as a new version of key and returns its version id ("" if the bucket keeps
+// no versions).
+func (s *Store) PutVersion(ctx context.Context, key, contentType string, data []byte) (string, error) {
+	out, err := s.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: &s.bucket, Key: &key, Body: bytes.NewReader(data), ContentType: &contentType,
 		ContentLength: aws.Int64(int64(len(data))),
 	})
 	if err != nil {
-		return translate(fmt.Sprintf("put object %s", key), err)
+		return "", translate(fmt.Sprintf("put object %s", key), err)
+	}
+	return versionID(out.VersionId), nil
+}
+
+// PresignGet returns a URL that reads exactly version versionID of key for ttl ("" reads the current
+// version: photos stored before versions were recorded). Every reader of a report's photo goes through
+// it with the version the report records, so a later upload to the key is never what a reader sees.
+func (s *Store) PresignGet(ctx context.Context, key, versionID string, ttl time.Duration) (string, error) {
+	in := &s3.GetObjectInput{Bucket: &s.bucket, Key: &key}
+	if versionID != "" {
+		in.VersionId = &versionID
+	}
+	req, err := s.presign.PresignGetObject(ctx, in, s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", fmt.Errorf("presign get %s: %w", key, err)
+	}
+	return req.URL, nil
+}
+
+// maxDelete is how many objects one DeleteObjects call takes.
+const maxDelete = 1000
+
+// DeleteVersions removes the named versions with DeleteObjects, 1,000 a call (deleting is free in S3; a
+// version removed by name leaves no deletion marker). A version already gone is not an error, so a call
+// sent twice is harmless.
+func (s *Store) DeleteVersions(ctx context.Context, versions ...report.PhotoVersion) error {
+	for len(versions) > 0 {
+		n := min(len(versions), maxDelete)
+		objs := make([]types.ObjectIdentifier, n)
+		for i, v := range versions[:n] {
+			objs[i] = types.ObjectIdentifier{Key: aws.String(v.Key)}
+			if v.VersionID != "" {
+				objs[i].VersionId = aws.String(v.VersionID)
+			}
+		}
+		out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &s.bucket, Delete: &types.Delete{Objects: objs, Quiet: aws.Bool(true)}})
+		if err != nil {
+			return translate(fmt.Sprintf("delete %d objects", n), err)
+		}
+		for _, e := range out.Errors {
+			if code := aws.ToString(e.Code); code != "NoSuchKey" && code != "NoSuchVersion" {
+				return fmt.Errorf("delete %s version %s: %s %s", aws.ToString(e.Key), aws.ToString(e.VersionId), code, aws.ToString(e.Message))
+			}
+		}
+		versions = versions[n:]
 	}
 	return nil
 }
 
-// Delete removes keys with one DeleteObjects call (S3 takes up to 1,000 keys a call).
-func (s *Store) Delete(ctx context.Context, keys ...string) error {
-	if len(keys) == 0 {
-		return nil
+// ListVersions calls each with the versions and deletion markers under prefix, a page (ListObjectVersions,
+// up to 1,000) at a time.
+func (s *Store) ListVersions(ctx context.Context, prefix string, each func([]report.PhotoVersion) error) error {
+	in := &s3.ListObjectVersionsInput{Bucket: &s.bucket, Prefix: &prefix}
+	if s.pageSize > 0 {
+		in.MaxKeys = &s.pageSize
 	}
-	objs := make([]types.ObjectIdentifier, len(keys))
-	for i := range keys {
-		objs[i] = types.ObjectIdentifier{Key: &keys[i]}
-	}
-	out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &s.bucket, Delete: &types.Delete{Objects: objs, Quiet: aws.Bool(true)}})
-	if err != nil {
-		return translate(fmt.Sprintf("delete %d objects", len(keys)), err)
-	}
-	if len(out.Errors) > 0 {
-		return fmt.Errorf("delete %s: %s", aws.ToString(out.Errors[0].Key), aws.ToString(out.Errors[0].Message))
+	pages := s3.NewListObjectVersionsPaginator(s.client, in)
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return translate(fmt.Sprintf("list versions under %s", prefix), err)
+		}
+		page := make([]report.PhotoVersion, 0, len(out.Versions)+len(out.DeleteMarkers))
+		for _, v := range out.Versions {
+			page = append(page, report.PhotoVersion{Key: aws.ToString(v.Key), VersionID: versionID(v.VersionId)})
+		}
+		for _, m := range out.DeleteMarkers {
+			page = append(page, report.PhotoVersion{Key: aws.ToString(m.Key), VersionID: versionID(m.VersionId)})
+		}
+		if len(page) == 0 {
+			continue
+		}
+		if err := each(page); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -62,9 +62,10 @@ type QueueItem struct {
 	Overdue     bool            `json:"overdue"`
 }
 
-// PhotoMover moves proof-of-fix photos out of an uploader's pending area (report.Service does this).
+// PhotoMover checks proof-of-fix photos where they were uploaded and pins each to the version checked
+// (report.Service does this).
 type PhotoMover interface {
-	MovePhotos(ctx context.Context, owner string, keys []string, dstPrefix string) ([]report.Photo, error)
+	VerifyPhotos(ctx context.Context, owner string, keys []string) ([]report.Photo, error)
 	DeletePhotos(ctx context.Context, photos []report.Photo) error
 }
 
@@ -226,13 +227,9 @@ func (s *Service) Apply(ctx context.Context, req Request) (Result, error) {
 			cs.Entry.Note += ": " + req.Change.Note
 		}
 	case report.Resolve:
-		// Each request moves its photos under its own keys: copies of one resolution racing each other
-		// clean up only their own copies when they lose, never the photos the winner's report points to.
-		var token [6]byte
-		if _, err := rand.Read(token[:]); err != nil {
-			return Result{}, fmt.Errorf("proof photo keys: %w", err)
-		}
-		photos, err := s.photos.MovePhotos(ctx, req.PhotoOwner, req.Change.ProofPhotoKeys, "reports/"+r.ID+"/proof-"+hex.EncodeToString(token[:])+"-")
+		// Each request's stripped photos are versions of its own: copies of one resolution racing each
+		// other remove only their own when they lose, never the versions the winner's report points to.
+		photos, err := s.photos.VerifyPhotos(ctx, req.PhotoOwner, req.Change.ProofPhotoKeys)
 		if err != nil {
 			return Result{}, err
 		}
@@ -245,8 +242,9 @@ func (s *Service) Apply(ctx context.Context, req Request) (Result, error) {
 	}
 
 	if err := s.apply(ctx, &cs); err != nil {
-		// The proof photos' keys are this request's own (see Resolve), so a definite refusal deletes only
-		// copies nobody else points to. After an unknown outcome they stay: the change may have committed.
+		// The proof photos' written versions are this request's own (see Resolve), so a definite refusal
+		// deletes only versions nobody else points to. After an unknown outcome they stay: the change may
+		// have committed.
 		if errors.Is(err, apperr.ErrOutcomeUnknown) {
 			return Result{}, fmt.Errorf("apply %s to %s: %w", req.Change.Action, r.ID, err)
 		}

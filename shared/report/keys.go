@@ -10,6 +10,16 @@ import "strings"
 // department owners "dept-<id>".
 const maxOwner = 128
 
+// uploadKeyPrefix begins every uploaded photo's key: photos/<local day>/<owner>/<uuid>.<ext>, where it
+// stays (photos.go). Keys of reports filed before it (reports/<id>/…) are still read as stored.
+const uploadKeyPrefix = "photos/"
+
+// dayLayout is a key's day, the city's local day the upload was handed out on.
+const dayLayout = "2006-01-02"
+
+// UploadDayPrefix is the prefix of the photos uploaded on local day (YYYY-MM-DD): what the sweeper lists.
+func UploadDayPrefix(day string) string { return uploadKeyPrefix + day + "/" }
+
 // validOwner reports whether s may be the owner part of an S3 key: 1–maxOwner of A–Z, a–z, 0–9, '_', '-'.
 func validOwner(s string) bool {
 	if len(s) < 1 || len(s) > maxOwner {
@@ -24,31 +34,48 @@ func validOwner(s string) bool {
 	return true
 }
 
-// pendingKeyOwner returns the owner of a key of the shape PresignUpload hands out,
-// uploads/pending/<owner>/<uuid>.<ext> (the uuid as 36 of 0–9, a–f and '-'; ext jpg, png, webp or heic),
+// uploadKeyOwner returns the owner of a key of the shape uploads are handed out under (parseUploadKey),
 // and false for any other string.
-func pendingKeyOwner(k string) (string, bool) {
-	rest, ok := strings.CutPrefix(k, "uploads/pending/")
-	if !ok {
-		return "", false
+func uploadKeyOwner(k string) (string, bool) {
+	_, owner, ok := parseUploadKey(k)
+	return owner, ok
+}
+
+// parseUploadKey splits a key of the shape PresignUpload hands out, photos/<day>/<owner>/<uuid>.<ext> (day
+// as dddd-dd-dd, the uuid as 36 of 0–9, a–f and '-'; ext jpg, png, webp or heic), into its day and owner;
+// false for any other string. Whether the day is a date is the caller's to check.
+func parseUploadKey(k string) (day, owner string, ok bool) {
+	rest, ok := strings.CutPrefix(k, uploadKeyPrefix)
+	if !ok || len(rest) < 11 || rest[10] != '/' {
+		return "", "", false
+	}
+	day, rest = rest[:10], rest[11:]
+	for i := 0; i < len(day); i++ {
+		if c := day[i]; i == 4 || i == 7 {
+			if c != '-' {
+				return "", "", false
+			}
+		} else if c < '0' || c > '9' {
+			return "", "", false
+		}
 	}
 	owner, file, ok := strings.Cut(rest, "/")
 	if !ok || !validOwner(owner) {
-		return "", false
+		return "", "", false
 	}
 	name, ext, ok := strings.Cut(file, ".")
 	if !ok || len(name) != 36 {
-		return "", false
+		return "", "", false
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || c == '-') {
-			return "", false
+			return "", "", false
 		}
 	}
 	switch ext {
 	case "jpg", "png", "webp", "heic":
-		return owner, true
+		return day, owner, true
 	}
-	return "", false
+	return "", "", false
 }

@@ -6,45 +6,55 @@ import (
 	"testing"
 )
 
-// The patterns the hand-written checks replaced (issue 11): the tests hold the checks equal to them.
+// The patterns the hand-written checks stand for (issue 11: no regexp compiled at init): the tests hold
+// the checks equal to them.
 var (
-	oldPendingKey = regexp.MustCompile(`^uploads/pending/([A-Za-z0-9_-]{1,128})/[0-9a-f-]{36}\.(jpg|png|webp|heic)$`)
-	oldValidSub   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+	uploadKeyPattern = regexp.MustCompile(`^photos/([0-9]{4}-[0-9]{2}-[0-9]{2})/([A-Za-z0-9_-]{1,128})/[0-9a-f-]{36}\.(jpg|png|webp|heic)$`)
+	oldValidSub      = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 )
 
 const uuid36 = "0192f3a4-5b6c-7d8e-9f01-23456789abcd"
 
-func TestPendingKeyOwner(t *testing.T) {
+func TestParseUploadKey(t *testing.T) {
 	long := strings.Repeat("a", 128)
+	const d = "photos/2026-11-30/"
 	cases := []struct {
 		key   string
 		owner string // "" when refused
 	}{
-		{"uploads/pending/u1/" + uuid36 + ".jpg", "u1"},
-		{"uploads/pending/dept-municipal/" + uuid36 + ".heic", "dept-municipal"},
-		{"uploads/pending/" + long + "/" + uuid36 + ".webp", long},
-		{"uploads/pending/A_b-9/" + uuid36 + ".png", "A_b-9"},
-		{"uploads/pending/" + long + "a/" + uuid36 + ".jpg", ""}, // owner of 129
-		{"uploads/pending//" + uuid36 + ".jpg", ""},
-		{"uploads/pending/u.1/" + uuid36 + ".jpg", ""},
-		{"uploads/pending/u1/x/" + uuid36 + ".jpg", ""},
-		{"uploads/pending/u1/" + uuid36 + ".jpeg", ""},
-		{"uploads/pending/u1/" + uuid36 + ".JPG", ""},
-		{"uploads/pending/u1/" + uuid36 + ".jpg\n", ""},
-		{"uploads/pending/u1/" + uuid36 + ".jpg.png", ""},
-		{"uploads/pending/u1/" + uuid36 + "0.jpg", ""},
-		{"uploads/pending/u1/" + uuid36[1:] + ".jpg", ""},
-		{"uploads/pending/u1/" + strings.ToUpper(uuid36) + ".jpg", ""},
-		{"uploads/pending/u1/" + uuid36, ""},
-		{"/uploads/pending/u1/" + uuid36 + ".jpg", ""},
+		{d + "u1/" + uuid36 + ".jpg", "u1"},
+		{d + "dept-municipal/" + uuid36 + ".heic", "dept-municipal"},
+		{d + long + "/" + uuid36 + ".webp", long},
+		{d + "A_b-9/" + uuid36 + ".png", "A_b-9"},
+		{"photos/9999-99-99/u1/" + uuid36 + ".jpg", "u1"}, // the shape only: the date is VerifyPhotos'
+		{d + long + "a/" + uuid36 + ".jpg", ""},           // owner of 129
+		{d + "/" + uuid36 + ".jpg", ""},
+		{d + "u.1/" + uuid36 + ".jpg", ""},
+		{d + "u1/x/" + uuid36 + ".jpg", ""},
+		{d + "u1/" + uuid36 + ".jpeg", ""},
+		{d + "u1/" + uuid36 + ".JPG", ""},
+		{d + "u1/" + uuid36 + ".jpg\n", ""},
+		{d + "u1/" + uuid36 + ".jpg.png", ""},
+		{d + "u1/" + uuid36 + "0.jpg", ""},
+		{d + "u1/" + uuid36[1:] + ".jpg", ""},
+		{d + "u1/" + strings.ToUpper(uuid36) + ".jpg", ""},
+		{d + "u1/" + uuid36, ""},
+		{"/" + d + "u1/" + uuid36 + ".jpg", ""},
+		{"photos/2026-1-30/u1/" + uuid36 + ".jpg", ""},
+		{"photos/2026/11/30/u1/" + uuid36 + ".jpg", ""},
+		{"photos/2026-11-30u1/" + uuid36 + ".jpg", ""},
+		{"photos/20261130xx/u1/" + uuid36 + ".jpg", ""},
+		{"photos/2026-11-3a/u1/" + uuid36 + ".jpg", ""},
+		{"photos/u1/" + uuid36 + ".jpg", ""},
+		{"uploads/pending/u1/" + uuid36 + ".jpg", ""}, // the shape before issue 11
 		{"reports/r1/0.jpg", ""},
 		{"", ""},
-		{"uploads/pending/用户/" + uuid36 + ".jpg", ""},
+		{d + "用户/" + uuid36 + ".jpg", ""},
 	}
 	for _, c := range cases {
-		owner, ok := pendingKeyOwner(c.key)
+		owner, ok := uploadKeyOwner(c.key)
 		if ok != (c.owner != "") || owner != c.owner {
-			t.Errorf("pendingKeyOwner(%q) = %q, %v; want %q", c.key, owner, ok, c.owner)
+			t.Errorf("uploadKeyOwner(%q) = %q, %v; want %q", c.key, owner, ok, c.owner)
 		}
 		assertLikePattern(t, c.key)
 	}
@@ -68,9 +78,9 @@ func TestValidOwner(t *testing.T) {
 	}
 }
 
-// FuzzPendingKeyOwner holds the checks equal to the patterns on any input.
-func FuzzPendingKeyOwner(f *testing.F) {
-	for _, s := range []string{"uploads/pending/u1/" + uuid36 + ".jpg", "uploads/pending/dept-x/" + uuid36 + ".heic", "u1", ""} {
+// FuzzParseUploadKey holds the checks equal to the patterns on any input.
+func FuzzParseUploadKey(f *testing.F) {
+	for _, s := range []string{"photos/2026-11-30/u1/" + uuid36 + ".jpg", "photos/2026-01-02/dept-x/" + uuid36 + ".heic", "u1", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -83,9 +93,9 @@ func FuzzPendingKeyOwner(f *testing.F) {
 
 func assertLikePattern(t *testing.T, key string) {
 	t.Helper()
-	owner, ok := pendingKeyOwner(key)
-	m := oldPendingKey.FindStringSubmatch(key)
-	if ok != (m != nil) || (m != nil && owner != m[1]) {
-		t.Fatalf("pendingKeyOwner(%q) = %q, %v; the pattern gives %q", key, owner, ok, m)
+	day, owner, ok := parseUploadKey(key)
+	m := uploadKeyPattern.FindStringSubmatch(key)
+	if ok != (m != nil) || (m != nil && (day != m[1] || owner != m[2])) {
+		t.Fatalf("parseUploadKey(%q) = %q, %q, %v; the pattern gives %q", key, day, owner, ok, m)
 	}
 }

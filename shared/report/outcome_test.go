@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -112,66 +111,6 @@ func (m *memStore) ListByReporter(context.Context, string, int, string) ([]repor
 	return nil, "", nil
 }
 
-// memBucket is an in-memory report.PhotoStore.
-type memBucket struct {
-	mu   sync.Mutex
-	objs map[string]report.Object
-}
-
-func (b *memBucket) PresignUpload(context.Context, string, string, int64, time.Duration) (report.Upload, error) {
-	return report.Upload{}, errors.New("not used")
-}
-
-func (b *memBucket) Get(_ context.Context, key string, _ int64) (report.Object, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	o, ok := b.objs[key]
-	if !ok {
-		return report.Object{}, report.ErrPhotoNotFound
-	}
-	return o, nil
-}
-
-func (b *memBucket) Put(_ context.Context, key, ct string, data []byte) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.objs[key] = report.Object{Data: data, ContentType: ct}
-	return nil
-}
-
-func (b *memBucket) Copy(_ context.Context, src, dst, _, ct string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	o, ok := b.objs[src]
-	if !ok {
-		return report.ErrPhotoChanged
-	}
-	b.objs[dst] = report.Object{Data: o.Data, ContentType: ct}
-	return nil
-}
-
-func (b *memBucket) Delete(_ context.Context, keys ...string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, k := range keys {
-		delete(b.objs, k)
-	}
-	return nil
-}
-
-func (b *memBucket) has(key string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	_, ok := b.objs[key]
-	return ok
-}
-
-func (b *memBucket) keys() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Sorted(maps.Keys(b.objs))
-}
-
 // tinyJPEG is the README's walk-through photo.
 const tinyJPEG = "/9j/2wCEABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2MBERISGBUYLxoaL2NCOEJjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY//AAAsIAAgACAEBEQD/xADSAAABBQEBAQEBAQAAAAAAAAAAAQIDBAUGBwgJCgsQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+v/aAAgBAQAAPwDi/wDkI/8AX7/6P/8As/8A0L/e+9//2Q=="
 
@@ -192,10 +131,12 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{store: &memStore{keys: map[string]idem.Record{}, reports: map[string]report.Report{}},
-		bucket: &memBucket{objs: map[string]report.Object{}}, clock: time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC),
+		bucket: newMemBucket(), clock: time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC),
 		who: auth.Principal{Sub: "u1", Groups: []auth.Role{auth.Citizen}}}
-	pending := "uploads/pending/u1/00000000-0000-4000-8000-000000000001.jpg"
-	f.bucket.objs[pending] = report.Object{Data: jpeg, ContentType: "image/jpeg"}
+	pending := "photos/2026-11-02/u1/00000000-0000-4000-8000-000000000001.jpg"
+	// The upload carries metadata, so checking it writes a stripped version (DeletePhotos has something to
+	// undo).
+	f.bucket.upload(pending, "image/jpeg", withEXIF(jpeg))
 	n := 0
 	f.svc = report.NewService(f.store, f.bucket, report.Config{BBox: report.BBox{MinLat: 23.2, MinLng: 103.15, MaxLat: 23.6, MaxLng: 103.6}, MaxUploadBytes: 1 << 20},
 		func() time.Time { return f.clock }, func() string { n++; return fmt.Sprintf("00000000-0000-4000-8000-%012d", 100+n) })
@@ -215,8 +156,8 @@ func (f *fixture) photosExist(t *testing.T, r report.Report) {
 		t.Fatal("the report has no photos")
 	}
 	for _, p := range r.Photos {
-		if !f.bucket.has(p.Key) {
-			t.Errorf("report %s's photo %s is gone (bucket: %v)", r.ID, p.Key, f.bucket.keys())
+		if _, ok := f.bucket.version(p.Key, p.VersionID); !ok {
+			t.Errorf("report %s's photo %s version %q is gone (bucket: %v)", r.ID, p.Key, p.VersionID, f.bucket.versions())
 		}
 	}
 }
@@ -240,7 +181,7 @@ func TestCreateAfterUnknownOutcomeThatCommitted(t *testing.T) {
 	f.photosExist(t, again)
 }
 
-// The transaction did not commit but nobody knows: the copies and the claim stay; a replay after the
+// The transaction did not commit but nobody knows: the stripped version and the claim stay; a replay after the
 // lease takes the claim over with the same report id and files the report with its photos.
 func TestCreateAfterUnknownOutcomeThatDidNotCommit(t *testing.T) {
 	f := newFixture(t)
@@ -253,7 +194,10 @@ func TestCreateAfterUnknownOutcomeThatDidNotCommit(t *testing.T) {
 	if rec == nil || rec.Status != idem.InFlight {
 		t.Fatalf("key after an unknown outcome: %+v, want still claimed", rec)
 	}
-	copies := f.bucket.keys()
+	stored := f.bucket.versions()
+	if vs := stored[f.req.PhotoKeys[0]]; len(vs) != 2 {
+		t.Fatalf("versions of the photo %v, want the upload and its stripped version", vs)
+	}
 	f.store.fail = ""
 	// Within the lease the replay is told to wait.
 	if _, err := f.create(); !errors.Is(err, idem.ErrInFlight) {
@@ -265,21 +209,21 @@ func TestCreateAfterUnknownOutcomeThatDidNotCommit(t *testing.T) {
 		t.Fatalf("replay after the lease: %+v, %v; want report %s", r, err, rec.ResourceID)
 	}
 	f.photosExist(t, r)
-	if got := f.bucket.keys(); !slices.Equal(got, copies) {
-		t.Errorf("objects %v after the replay, want the same as before it %v (same photo keys rewritten)", got, copies)
+	if got := f.bucket.versions(); !maps.EqualFunc(got, stored, slices.Equal) {
+		t.Errorf("versions %v after the replay, want the same as before it %v (the stripped version read, nothing written)", got, stored)
 	}
 }
 
-// A definite refusal (a transaction conflict: nothing written) compensates: no copies, no claim.
+// A definite refusal (a transaction conflict: nothing written) compensates: no stripped version, no claim.
 func TestCreateRefusedForCertainLeavesNothing(t *testing.T) {
 	f := newFixture(t)
-	before := f.bucket.keys()
+	before := f.bucket.versions()
 	f.store.fail = "contention"
 	if _, err := f.create(); !errors.Is(err, apperr.ErrContention) {
 		t.Fatalf("create: %v, want write_conflict", err)
 	}
-	if got := f.bucket.keys(); !slices.Equal(got, before) {
-		t.Errorf("objects %v, want only the pending upload %v", got, before)
+	if got := f.bucket.versions(); !maps.EqualFunc(got, before, slices.Equal) {
+		t.Errorf("versions %v, want only the upload %v", got, before)
 	}
 	if rec, _ := f.store.IdempotencyRecord(context.Background(), "report", "u1", "key-1"); rec != nil {
 		t.Errorf("a refused create left its key: %+v", rec)
@@ -300,7 +244,8 @@ func TestCreateRefusesAPhotoWithUnremovableMetadata(t *testing.T) {
 		0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x01, 0x00, 0x01, 0x01, 0x01, 0x11, 0x00,
 		0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00}
 	jpg = append(append(jpg, "Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08"...), 0xFF, 0xD9)
-	f.bucket.objs[f.req.PhotoKeys[0]] = report.Object{Data: jpg, ContentType: "image/jpeg"}
+	f.bucket.upload(f.req.PhotoKeys[0], "image/jpeg", jpg)
+	before := f.bucket.versions()
 	_, err := f.create()
 	if !errors.Is(err, report.ErrPhotoMetadata) {
 		t.Fatalf("create = %v, want %s", err, report.ErrPhotoMetadata.Code)
@@ -308,9 +253,7 @@ func TestCreateRefusesAPhotoWithUnremovableMetadata(t *testing.T) {
 	if len(f.store.reports) != 0 {
 		t.Errorf("reports written: %v", f.store.reports)
 	}
-	for _, k := range f.bucket.keys() {
-		if strings.HasPrefix(k, "reports/") {
-			t.Errorf("photo left behind: %s", k)
-		}
+	if got := f.bucket.versions(); !maps.EqualFunc(got, before, slices.Equal) {
+		t.Errorf("versions %v, want only the uploads %v", got, before)
 	}
 }

@@ -6,22 +6,61 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/civicsnap/civicsnap/shared/photo"
 )
 
-// MovePhotos checks that every key is one of owner's pending uploads, then moves the photos to
-// dstPrefix<n>.<ext>, movePhotoConcurrency at a time (memory holds that many photos, each read once and
-// stripped once). If one is refused, the copies made — and any whose write had an unknown outcome — are
-// deleted once every move has ended (none is cut short, so none lands after the cleanup), so a rejected
-// request leaves nothing; the error is the lowest-numbered refused photo's.
-func (s *Service) MovePhotos(ctx context.Context, owner string, keys []string, dstPrefix string) ([]Photo, error) {
+// Photos stay where they were uploaded (issue 11: no CopyObject). A presigned POST puts a photo at
+// photos/<local day>/<owner>/<uuid>.<ext> in a versioned bucket; a report or resolution records the key and
+// the version that was checked — the uploaded version when there was nothing to strip, or the version its
+// stripped bytes were written as — and every reader asks for that version. So a client that posts again to
+// the key while its form is still valid adds a version nobody reads, and a verified clean photo is never
+// written again. What no report points to (an abandoned upload, a stripped original, a re-upload) is
+// deleted by the photo sweeper (PhotoSweeper) once its day is two days old; that is why a key is accepted
+// only on its own day and the next.
+
+// ErrUnversioned: the photo store returned no version for a photo, so a record could not be pinned to the
+// bytes that were checked. The bucket must have versioning enabled.
+var ErrUnversioned = errors.New("photo store returned no version id: is the bucket's versioning enabled?")
+
+// uploadKey is the key a new upload of owner's gets: under the day it is handed out on (the city's local
+// day), which bounds when a report may attach it and when the sweeper may delete it.
+func (s *Service) uploadKey(owner, ext string) string {
+	return uploadKeyPrefix + s.today().Format(dayLayout) + "/" + owner + "/" + s.newID() + ext
+}
+
+// today is the local day at s.now() in the city's time zone.
+func (s *Service) today() time.Time {
+	loc := s.cfg.TZ
+	if loc == nil {
+		loc = time.UTC
+	}
+	t := s.now().In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+}
+
+// VerifyPhotos checks that every key is one of owner's uploads of today or yesterday, then reads each
+// (movePhotoConcurrency at a time: memory holds that many photos, each read once and stripped once),
+// checks its type, strips its metadata and returns it pinned to a version: the uploaded one if there was
+// nothing to strip (nothing is written), else the version the stripped bytes were written as, at the same
+// key. If one is refused, the versions written — and those whose write had an unknown outcome, which the
+// sweeper removes later — are deleted once every check has ended (none is cut short, so none lands after
+// the cleanup), leaving the uploads as they were; the error is the lowest-numbered refused photo's.
+func (s *Service) VerifyPhotos(ctx context.Context, owner string, keys []string) ([]Photo, error) {
+	today := s.today()
 	for _, k := range keys {
-		if got, ok := pendingKeyOwner(k); !ok || got != owner {
+		day, got, ok := parseUploadKey(k)
+		if !ok || got != owner {
 			return nil, ErrPhotoKey.With("photo key %q is not one of your uploads", k)
 		}
+		// A key of another day than today or yesterday is refused: the sweeper deletes the unattached
+		// photos of a day once it is two days old, so no report may attach one after that.
+		if d, err := time.ParseInLocation(dayLayout, day, today.Location()); err != nil || d.After(today) || d.Before(today.AddDate(0, 0, -1)) {
+			return nil, ErrPhotoNotFound.With("photo %q was uploaded on %s; a photo must be used the day it is uploaded or the next: upload it again", k, day)
+		}
 	}
-	moved := make([]Photo, len(keys))
+	verified := make([]Photo, len(keys))
 	errs := make([]error, len(keys))
 	sem := make(chan struct{}, movePhotoConcurrency)
 	var wg sync.WaitGroup
@@ -29,81 +68,84 @@ func (s *Service) MovePhotos(ctx context.Context, owner string, keys []string, d
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			moved[i], errs[i] = s.movePhoto(ctx, k, fmt.Sprintf("%s%d", dstPrefix, i+1))
+			verified[i], errs[i] = s.verifyPhoto(ctx, k)
 		})
 	}
 	wg.Wait()
-	var written []Photo
-	var first error
-	for i, err := range errs {
-		if moved[i].Key != "" {
-			written = append(written, moved[i])
-		}
-		if err != nil && first == nil {
-			first = err
-		}
+	if first := firstError(errs); first != nil {
+		return nil, errors.Join(first, s.DeletePhotos(ctx, verified))
 	}
-	if first != nil {
-		return nil, errors.Join(first, s.DeletePhotos(ctx, written))
-	}
-	return moved, nil
+	return verified, nil
 }
 
-// movePhotoConcurrency bounds the photos moved at once: a report's nine photos in three rounds, with at
-// most three photos (and their stripped copies) in memory.
-const movePhotoConcurrency = 3
-
-// DeletePhotos removes moved photos (undoing MovePhotos when the write that needed them failed).
-func (s *Service) DeletePhotos(ctx context.Context, photos []Photo) error {
-	if len(photos) == 0 {
-		return nil
-	}
-	keys := make([]string, len(photos))
-	for i, p := range photos {
-		keys[i] = p.Key
-	}
-	if err := s.photos.Delete(context.WithoutCancel(ctx), keys...); err != nil {
-		return fmt.Errorf("remove copied photos: %w", err)
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// movePhoto checks an uploaded object (size, magic bytes matching its declared type), strips its metadata
-// and stores it under the report. A photo with nothing to strip is copied inside the store, conditional on
-// its being the version that was checked, so its bytes are not sent back; a stripped one is uploaded. The
-// pending original is left to the bucket's 1-day lifecycle rule, which saves a DeleteObject per photo.
-func (s *Service) movePhoto(ctx context.Context, src, dstBase string) (Photo, error) {
-	obj, err := s.photos.Get(ctx, src, s.cfg.MaxUploadBytes)
+// movePhotoConcurrency bounds the photos checked at once: a report's nine photos in three rounds, with at
+// most three photos (and their stripped copies) in memory.
+const movePhotoConcurrency = 3
+
+// DeletePhotos undoes VerifyPhotos when the write that needed its photos failed: the versions it wrote
+// (stripped photos) are deleted, so the uploads are as they were and the same request may be sent again.
+// A version the uploader wrote is left alone (a photo with nothing to strip): it is the client's upload,
+// and the sweeper deletes it if no report comes to point to it.
+func (s *Service) DeletePhotos(ctx context.Context, photos []Photo) error {
+	var vs []PhotoVersion
+	for _, p := range photos {
+		if p.written {
+			vs = append(vs, PhotoVersion{Key: p.Key, VersionID: p.VersionID})
+		}
+	}
+	if len(vs) == 0 {
+		return nil
+	}
+	if err := s.photos.DeleteVersions(context.WithoutCancel(ctx), vs...); err != nil {
+		return fmt.Errorf("remove stripped photos: %w", err)
+	}
+	return nil
+}
+
+// verifyPhoto checks an uploaded object (size, magic bytes matching its declared type) and strips its
+// metadata. A photo with nothing to strip is recorded as the version that was read, so its bytes are
+// neither sent back nor copied; a stripped one is written to the same key and recorded as the new version
+// (the original, now an older version, is the sweeper's). A write whose answer was lost may have left a
+// version nobody records: the sweeper's too.
+func (s *Service) verifyPhoto(ctx context.Context, key string) (Photo, error) {
+	obj, err := s.photos.Get(ctx, key, s.cfg.MaxUploadBytes)
 	if err != nil {
 		return Photo{}, err
 	}
+	if obj.VersionID == "" {
+		return Photo{}, fmt.Errorf("photo %s: %w", key, ErrUnversioned)
+	}
 	typ := photo.Sniff(obj.Data)
 	if typ == "" || typ != obj.ContentType {
-		return Photo{}, ErrPhotoNotImage.With("photo %q is not a %s image", src, obj.ContentType)
+		return Photo{}, ErrPhotoNotImage.With("photo %q is not a %s image", key, obj.ContentType)
 	}
 	data, stripped, err := photo.Strip(typ, obj.Data)
 	if errors.Is(err, photo.ErrMetadataRemains) {
-		return Photo{}, ErrPhotoMetadata.With("photo %q carries metadata that cannot be removed; send it as JPEG", src)
+		return Photo{}, ErrPhotoMetadata.With("photo %q carries metadata that cannot be removed; send it as JPEG", key)
 	}
 	if err != nil {
-		return Photo{}, ErrPhotoNotImage.With("photo %q is not a readable %s image", src, typ)
+		return Photo{}, ErrPhotoNotImage.With("photo %q is not a readable %s image", key, typ)
 	}
-	dst := dstBase + photo.Ext(typ)
-	ph := Photo{Key: dst, ContentType: typ, Size: int64(len(data)), MetadataStripped: stripped}
-	// From here on a failed write may still have written (its answer lost): the photo is returned with the
-	// error, so a refused request deletes it too.
-	if obj.ETag != "" && bytes.Equal(data, obj.Data) {
-		err := s.photos.Copy(ctx, src, dst, obj.ETag, typ)
-		if err == nil {
-			return ph, nil
-		}
-		if !errors.Is(err, ErrPhotoChanged) {
-			return ph, fmt.Errorf("copy photo %s: %w", dst, err)
-		}
-		// Replaced since it was read: store the bytes that were checked.
+	ph := Photo{Key: key, ContentType: typ, Size: int64(len(data)), MetadataStripped: stripped, VersionID: obj.VersionID}
+	if bytes.Equal(data, obj.Data) {
+		return ph, nil
 	}
-	if err := s.photos.Put(ctx, dst, typ, data); err != nil {
-		return ph, fmt.Errorf("store photo %s: %w", dst, err)
+	v, err := s.photos.PutVersion(ctx, key, typ, data)
+	if err != nil {
+		return Photo{}, fmt.Errorf("store stripped photo %s: %w", key, err)
 	}
+	if v == "" {
+		return Photo{}, fmt.Errorf("stripped photo %s: %w", key, ErrUnversioned)
+	}
+	ph.VersionID, ph.written = v, true
 	return ph, nil
 }

@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/civicsnap/civicsnap/shared/idem"
@@ -43,28 +42,34 @@ type Upload struct {
 	ExpiresAt time.Time         `json:"expiresAt"`
 }
 
-// ErrPhotoChanged: the object was replaced after it was read and checked, so it is not copied (the checked
-// bytes are stored instead).
-var ErrPhotoChanged = errors.New("photo changed since it was read")
-
 // Object is a fetched photo.
 type Object struct {
 	Data        []byte
 	ContentType string
-	ETag        string // the stored version's entity tag ("" if the store has none): Copy's precondition
+	VersionID   string // the version that was read: what a report records when nothing is stripped
 }
 
-// PhotoStore holds uploaded photos.
+// PhotoVersion names one stored version of a photo.
+type PhotoVersion struct {
+	Key       string
+	VersionID string
+}
+
+// PhotoStore holds uploaded photos, in versions: a write to a key adds a version and keeps the others.
 type PhotoStore interface {
 	// PresignUpload returns a POST policy bound to exactly key, contentType and sizes up to maxBytes.
 	PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (Upload, error)
-	// Get reads an object of at most maxBytes: ErrPhotoNotFound, ErrPhotoTooLarge otherwise.
+	// Get reads the current version of an object of at most maxBytes: ErrPhotoNotFound, ErrPhotoTooLarge
+	// otherwise.
 	Get(ctx context.Context, key string, maxBytes int64) (Object, error)
-	// Put stores data at key.
+	// Put stores data as a new version of key.
 	Put(ctx context.Context, key, contentType string, data []byte) error
-	// Copy copies src to dst inside the store (the bytes do not travel through the caller) if src is still
-	// the version etag names; ErrPhotoChanged if it is not.
-	Copy(ctx context.Context, src, dst, etag, contentType string) error
-	// Delete removes keys (one call for up to 1,000); missing keys are not an error.
-	Delete(ctx context.Context, keys ...string) error
+	// PutVersion stores data as a new version of key and returns its version id.
+	PutVersion(ctx context.Context, key, contentType string, data []byte) (versionID string, err error)
+	// DeleteVersions removes the named versions (a version id "" names an unversioned object); missing ones
+	// are not an error.
+	DeleteVersions(ctx context.Context, versions ...PhotoVersion) error
+	// ListVersions calls each with the versions (and deletion markers) of every key under prefix, a page at
+	// a time, in key order.
+	ListVersions(ctx context.Context, prefix string, each func([]PhotoVersion) error) error
 }

@@ -39,6 +39,12 @@ type Photo struct {
 	// MetadataStripped is false only for a content type the stripper does not know (none of the accepted
 	// four); a photo whose metadata cannot be removed is refused (photo_metadata_unremovable).
 	MetadataStripped bool `json:"metadataStripped"`
+	// VersionID is the stored version that was checked (and stripped): every reader asks for it, so a later
+	// upload to the same key changes nothing a report shows. "" for photos stored before issue 11
+	// (reports/<id>/…), which are read as they are.
+	VersionID string `json:"versionId,omitempty" dynamodbav:"VersionID,omitempty"`
+
+	written bool // this request wrote the version (a stripped photo): DeletePhotos undoes it
 }
 
 // TimelineEntry is one change in a report's life, as the public may see it.

@@ -20,6 +20,9 @@ type Config struct {
 	MaxUploadBytes int64
 	UploadTTL      time.Duration // how long a presigned POST is valid (10 minutes)
 	CategoryTTL    time.Duration // how long categories are cached per container
+
+	// TZ is the city's: an upload's key names its local day (photos.go); UTC if nil.
+	TZ *time.Location
 }
 
 // Service files reports and shows them.
@@ -91,7 +94,7 @@ func (s *Service) CreateUploadFor(ctx context.Context, owner, contentType string
 	if size < 1 || size > s.cfg.MaxUploadBytes {
 		return Upload{}, ErrUploadSize.With("size must be between 1 and %d bytes", s.cfg.MaxUploadBytes)
 	}
-	key := "uploads/pending/" + owner + "/" + s.newID() + photo.Ext(contentType)
+	key := s.uploadKey(owner, photo.Ext(contentType))
 	up, err := s.photos.PresignUpload(ctx, key, contentType, s.cfg.MaxUploadBytes, s.cfg.UploadTTL)
 	if err != nil {
 		return Upload{}, fmt.Errorf("presign upload: %w", err)
@@ -182,7 +185,7 @@ func (s *Service) create(ctx context.Context, p auth.Principal, claim idem.Recor
 		return err
 	}
 	id := claim.ResourceID
-	photos, err := s.MovePhotos(ctx, p.Sub, n.PhotoKeys, "reports/"+id+"/")
+	photos, err := s.VerifyPhotos(ctx, p.Sub, n.PhotoKeys)
 	if err != nil {
 		return Report{}, release(err)
 	}

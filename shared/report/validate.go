@@ -104,7 +104,7 @@ func (n NewReport) validate(sub string, bbox BBox, categories map[string]Categor
 			return Location{}, ErrPhotoCount
 		}
 		seen[k] = true
-		if owner, ok := pendingKeyOwner(k); !ok || owner != sub {
+		if owner, ok := uploadKeyOwner(k); !ok || owner != sub {
 			return Location{}, ErrPhotoKey.With("photo key %q is not one of your uploads", k)
 		}
 	}

@@ -18,7 +18,7 @@ type fullReport struct {
 	ID          string
 	Status      string
 	LeadDept    string
-	ProofPhotos []struct{ Key string }
+	ProofPhotos []struct{ Key, VersionID string }
 	Timeline    []struct{ Status, Actor, Note string }
 	Assignments []struct{ Dept, Role, Status string }
 }
@@ -192,8 +192,9 @@ func TestDispatchWebhookAndSignedCallbacks(t *testing.T) {
 	if s := strings.Join(statuses, ","); s != "submitted,dispatched,accepted,resolved" {
 		t.Errorf("timeline = %s", s)
 	}
-	if len(final.ProofPhotos) != 1 || !strings.HasPrefix(final.ProofPhotos[0].Key, "reports/"+id+"/proof-") {
-		t.Errorf("proof photos = %+v", final.ProofPhotos)
+	// The proof photo stays where it was uploaded, pinned to the version that was checked.
+	if len(final.ProofPhotos) != 1 || final.ProofPhotos[0].Key != up.Key || final.ProofPhotos[0].VersionID == "" {
+		t.Errorf("proof photos = %+v, want %s at a version", final.ProofPhotos, up.Key)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -203,19 +204,58 @@ func jpegBytes(t testing.TB) []byte {
 	return buf.Bytes()
 }
 
-// objects lists the keys stored under report id's prefix (its photos and proof photos).
-func (f *fixture) objects(id string) []string {
+// withEXIF is jpeg with an APP1 EXIF segment carrying a location, which checking the photo strips (a new
+// version of its key).
+func withEXIF(jpeg []byte) []byte {
+	payload := []byte("Exif\x00\x00GPSLatitude 23.37 GPSLongitude 103.38")
+	out := append([]byte{0xFF, 0xD8, 0xFF, 0xE1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}, payload...)
+	return append(out, jpeg[2:]...)
+}
+
+// uploadKey is where an upload of the department's named name, handed out today (the city's day), lives.
+func (f *fixture) uploadKey(dept, name string) string {
+	return "photos/" + time.Now().In(f.TZ).Format("2006-01-02") + "/dept-" + dept + "/" + name
+}
+
+// stored lists every version in the bucket ("<key> <version id>"), sorted.
+func (f *fixture) stored() []string {
 	f.T.Helper()
-	prefix := "reports/" + id + "/"
-	list, err := f.S3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &f.Bucket, Prefix: &prefix})
+	var out []string
+	pages := s3.NewListObjectVersionsPaginator(f.S3, &s3.ListObjectVersionsInput{Bucket: &f.Bucket})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(context.Background())
+		if err != nil {
+			f.T.Fatal(err)
+		}
+		for _, v := range page.Versions {
+			out = append(out, aws.ToString(v.Key)+" "+aws.ToString(v.VersionId))
+		}
+		for _, m := range page.DeleteMarkers {
+			out = append(out, aws.ToString(m.Key)+" "+aws.ToString(m.VersionId)+" (deletion marker)")
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// versions lists the version ids stored at key, sorted.
+func (f *fixture) versions(key string) []string {
+	f.T.Helper()
+	list, err := f.S3.ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: &f.Bucket, Prefix: &key})
 	if err != nil {
 		f.T.Fatal(err)
 	}
-	var keys []string
-	for _, o := range list.Contents {
-		keys = append(keys, *o.Key)
+	var ids []string
+	for _, v := range list.Versions {
+		if aws.ToString(v.Key) == key {
+			ids = append(ids, aws.ToString(v.VersionId))
+		}
 	}
-	return keys
+	for _, m := range list.DeleteMarkers {
+		ids = append(ids, "deletion marker "+aws.ToString(m.VersionId))
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // refusal is a request that must be refused and write nothing.
@@ -232,13 +272,13 @@ func (f *fixture) refuse(t *testing.T, id string, cases []refusal) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before, objects := f.Partition(id), f.objects(id)
+			before, objects := f.Partition(id), f.stored()
 			resp := tc.req()
 			if resp.Status != tc.status || resp.code() != tc.code {
 				t.Errorf("%d %s, want %d %s", resp.Status, resp.Body, tc.status, tc.code)
 			}
 			f.With(t).SamePartition(id, before, tc.name)
-			if after := f.objects(id); !slices.Equal(after, objects) {
+			if after := f.stored(); !slices.Equal(after, objects) {
 				t.Errorf("photos of the report changed from %v to %v", objects, after)
 			}
 			if ns := f.Drain(f.OutboxURL); len(ns) != 0 {
@@ -255,7 +295,7 @@ func TestSignedCallbacks(t *testing.T) {
 		t.Fatalf("setup: report is %s, lead %s", r.Status, r.LeadDept)
 	}
 	accepted := event("report.accepted", r.ID, nil)
-	pendingKey := "uploads/pending/dept-municipal/0190a2b4-1c2d-7e3f-8a9b-000000000001.jpg"
+	pendingKey := f.uploadKey("municipal", "0190a2b4-1c2d-7e3f-8a9b-000000000001.jpg")
 
 	t.Run("refused while dispatched", func(t *testing.T) {
 		f.refuse(t, r.ID, []refusal{
@@ -326,7 +366,7 @@ func TestSignedCallbacks(t *testing.T) {
 				return f.send(f.sign(signedRequest{dept: "traffic_police", body: event("report.resolved", r.ID, map[string]any{"proofPhotoKeys": []string{pendingKey}})}))
 			}},
 			{name: "a proof photo that is not the department's upload", status: 400, code: "invalid_photo_key", req: func() response {
-				key := "uploads/pending/dept-police/0190a2b4-1c2d-7e3f-8a9b-000000000002.jpg"
+				key := f.uploadKey("police", "0190a2b4-1c2d-7e3f-8a9b-000000000002.jpg")
 				return f.send(f.sign(signedRequest{dept: "municipal", body: event("report.resolved", r.ID, map[string]any{"proofPhotoKeys": []string{key}})}))
 			}},
 			{name: "a proof photo never uploaded", status: 400, code: "photo_not_found", req: func() response {
@@ -345,8 +385,8 @@ func TestSignedCallbacks(t *testing.T) {
 	if err := json.Unmarshal(up.Body, &u); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(u.Key, "uploads/pending/dept-municipal/") {
-		t.Fatalf("upload key %s is not under the department's pending area", u.Key)
+	if !strings.HasPrefix(u.Key, f.uploadKey("municipal", "")) {
+		t.Fatalf("upload key %s is not under the department's uploads of today", u.Key)
 	}
 	postForm(t, u, img)
 
@@ -358,11 +398,11 @@ func TestSignedCallbacks(t *testing.T) {
 	t.Logf("signed callback report.resolved with 1 proof photo: %v", f.Calls.Snapshot())
 	got = f.get(r.ID)
 	if got.Status != report.Resolved || got.ResolvedAt == nil || len(got.ProofPhotos) != 1 ||
-		!strings.HasPrefix(got.ProofPhotos[0].Key, "reports/"+r.ID+"/proof-") {
-		t.Fatalf("after resolve: %s resolvedAt %v proof %+v", got.Status, got.ResolvedAt, got.ProofPhotos)
+		got.ProofPhotos[0].Key != u.Key || got.ProofPhotos[0].VersionID == "" {
+		t.Fatalf("after resolve: %s resolvedAt %v proof %+v, want %s pinned to a version", got.Status, got.ResolvedAt, got.ProofPhotos, u.Key)
 	}
-	if _, err := f.S3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &f.Bucket, Key: &got.ProofPhotos[0].Key}); err != nil {
-		t.Errorf("proof photo %s not stored: %v", got.ProofPhotos[0].Key, err)
+	if v := f.versions(u.Key); !slices.Equal(v, []string{got.ProofPhotos[0].VersionID}) {
+		t.Errorf("versions of the proof photo %v, want the upload alone (nothing to strip: not written again) %s", v, got.ProofPhotos[0].VersionID)
 	}
 	res := f.Item("REPORT#"+r.ID, "RESOLUTION")
 	if res == nil {
@@ -514,6 +554,7 @@ func TestNotOursThenReassignedByTheCommandCenter(t *testing.T) {
 func TestConcurrentCopiesOfOneCallback(t *testing.T) {
 	f := newFixture(t)
 	img := jpegBytes(t)
+	var proofKey string // the resolution's upload, set by its prepare
 	cases := []struct {
 		name, dept, typ string
 		// prepare brings the report to where the event applies and returns the event's extra fields.
@@ -526,24 +567,31 @@ func TestConcurrentCopiesOfOneCallback(t *testing.T) {
 			}},
 		{name: "an acceptance (status changes)", dept: "municipal", typ: "report.accepted", timeline: 3,
 			prepare: func(*testing.T, report.Report) map[string]any { return nil }},
-		{name: "a resolution with a proof photo", dept: "municipal", typ: "report.resolved", timeline: 4,
+		{name: "a resolution with a proof photo to strip", dept: "municipal", typ: "report.resolved", timeline: 4,
 			prepare: func(t *testing.T, r report.Report) map[string]any {
 				if resp := f.send(f.sign(signedRequest{dept: "municipal", body: event("report.accepted", r.ID, nil)})); resp.Status != 200 {
 					t.Fatalf("accept: %d %s", resp.Status, resp.Body)
 				}
-				up := f.send(f.sign(signedRequest{dept: "municipal", route: "uploads", body: fmt.Appendf(nil, `{"contentType":"image/jpeg","size":%d}`, len(img))}))
+				exif := withEXIF(img)
+				up := f.send(f.sign(signedRequest{dept: "municipal", route: "uploads", body: fmt.Appendf(nil, `{"contentType":"image/jpeg","size":%d}`, len(exif))}))
 				var u report.Upload
 				if err := json.Unmarshal(up.Body, &u); err != nil || up.Status != 201 {
 					t.Fatalf("upload request: %d %s", up.Status, up.Body)
 				}
-				postForm(t, u, img)
+				postForm(t, u, exif)
+				proofKey = u.Key
 				return map[string]any{"proofPhotoKeys": []string{u.Key}}
 			}},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := f.dispatched("damaged_road", report.Location{Lat: outskirts.Lat + 0.01*float64(i+1), Lng: outskirts.Lng})
+			proofKey = ""
 			req := f.sign(signedRequest{dept: tc.dept, body: event(tc.typ, r.ID, tc.prepare(t, r))})
+			var uploaded []string
+			if proofKey != "" {
+				uploaded = f.versions(proofKey)
+			}
 			const copies = 6
 			resps := make([]response, copies)
 			errs := make([]error, copies)
@@ -574,14 +622,18 @@ func TestConcurrentCopiesOfOneCallback(t *testing.T) {
 			if len(got.Timeline) != tc.timeline {
 				t.Errorf("timeline has %d entries, want %d", len(got.Timeline), tc.timeline)
 			}
-			// The losers' copies of the proof photos are cleaned up without touching the winner's.
-			var want []string
-			for _, p := range got.ProofPhotos {
-				want = append(want, p.Key)
+			// Each copy wrote its own stripped version; the losers' are deleted without touching the
+			// winner's, and the upload is left as it was (the sweeper's).
+			if proofKey == "" {
+				return
 			}
+			if len(got.ProofPhotos) != 1 || got.ProofPhotos[0].Key != proofKey || slices.Contains(uploaded, got.ProofPhotos[0].VersionID) {
+				t.Fatalf("proof photos %+v, want %s at a stripped version (the upload: %v)", got.ProofPhotos, proofKey, uploaded)
+			}
+			want := append(slices.Clone(uploaded), got.ProofPhotos[0].VersionID)
 			slices.Sort(want)
-			if stored := f.objects(r.ID); !slices.Equal(stored, want) {
-				t.Errorf("objects under reports/%s/: %v, want exactly the report's proof photos %v", r.ID, stored, want)
+			if stored := f.versions(proofKey); !slices.Equal(stored, want) {
+				t.Errorf("versions of %s: %v, want the upload and the report's stripped version %v", proofKey, stored, want)
 			}
 		})
 	}

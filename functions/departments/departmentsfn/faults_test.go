@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -134,14 +135,14 @@ func TestCaseworkExactlyOnceUnderFaults(t *testing.T) {
 		signed("municipal", event("report.accepted", r.ID, nil))
 		staffTo(r.ID, report.InProgress)
 		signed("traffic_police", event("report.progress", r.ID, map[string]any{"note": fmt.Sprintf("交通疏导 %d", i)}))
-		key := fmt.Sprintf("uploads/pending/dept-municipal/0190a2b4-1c2d-7e3f-8a9b-%012d.jpg", i)
+		key := f.uploadKey("municipal", fmt.Sprintf("0190a2b4-1c2d-7e3f-8a9b-%012d.jpg", i))
 		ct := "image/jpeg"
 		if _, err := f.S3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &f.Bucket, Key: &key, Body: bytes.NewReader(photo), ContentType: &ct}); err != nil {
 			t.Fatal(err)
 		}
 		resolve := event("report.resolved", r.ID, map[string]any{"note": "已修复 fixed", "proofPhotoKeys": []string{key}})
 		// Refused: the assisting department cannot resolve. It writes nothing, faults or not.
-		before, objects := f.Partition(r.ID), f.objects(r.ID)
+		before, versions := f.Partition(r.ID), f.versions(key)
 		for try := 0; ; try++ {
 			sends++
 			s := f.sign(signedRequest{dept: "traffic_police", body: resolve})
@@ -154,8 +155,8 @@ func TestCaseworkExactlyOnceUnderFaults(t *testing.T) {
 			}
 		}
 		f.SamePartition(r.ID, before, "a refused resolution")
-		if after := f.objects(r.ID); len(after) != len(objects) {
-			t.Errorf("a refused resolution changed the photos of %s from %v to %v", r.ID, objects, after)
+		if after := f.versions(key); !slices.Equal(after, versions) {
+			t.Errorf("a refused resolution changed the versions of %s from %v to %v", key, versions, after)
 		}
 		signed("municipal", resolve)
 	}
@@ -184,8 +185,8 @@ func TestCaseworkExactlyOnceUnderFaults(t *testing.T) {
 			t.Errorf("%s: %d proof photos, want 1", r.ID, len(got.ProofPhotos))
 		}
 		for _, p := range got.ProofPhotos {
-			if _, err := f.S3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &f.Bucket, Key: &p.Key}); err != nil {
-				t.Errorf("%s: proof photo %s is gone: %v", r.ID, p.Key, err)
+			if _, err := f.S3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &f.Bucket, Key: &p.Key, VersionId: &p.VersionID}); err != nil {
+				t.Errorf("%s: proof photo %s version %s is gone: %v", r.ID, p.Key, p.VersionID, err)
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/civicsnap/civicsnap/shared/idem"
@@ -47,7 +48,7 @@ func TestPresignedPostPolicy(t *testing.T) {
 	}
 	var up report.Upload
 	r.json(t, &up)
-	if !strings.HasPrefix(up.Key, "uploads/pending/alice/") || !strings.HasSuffix(up.Key, ".png") {
+	if !strings.HasPrefix(up.Key, h.uploadKey("alice", "")) || !strings.HasSuffix(up.Key, ".png") {
 		t.Errorf("key = %q", up.Key)
 	}
 	if d := up.ExpiresAt.Sub(before); d < 9*time.Minute || d > 11*time.Minute {
@@ -145,7 +146,7 @@ func TestCreateReportEndToEndWithPresignedUpload(t *testing.T) {
 		t.Errorf("DynamoDB calls = %v, want ≤ 2 with one transaction", calls)
 	}
 	if calls["S3.GetObject"] != 1 || calls["S3.PutObject"] != 1 || h.calls.Service("S3") != 2 {
-		t.Errorf("S3 calls = %v, want 1 check and 1 copy", calls)
+		t.Errorf("S3 calls = %v, want 1 check and 1 write of the stripped photo", calls)
 	}
 
 	var rep report.Report
@@ -158,16 +159,37 @@ func TestCreateReportEndToEndWithPresignedUpload(t *testing.T) {
 		t.Errorf("Location = %q", r.Header["Location"])
 	}
 	ph := rep.Photos[0]
-	if ph.Key != "reports/"+rep.ID+"/1.jpg" || ph.ContentType != "image/jpeg" || !ph.MetadataStripped {
-		t.Errorf("photo = %+v", ph)
+	if ph.Key != key || ph.VersionID == "" || ph.ContentType != "image/jpeg" || !ph.MetadataStripped {
+		t.Errorf("photo = %+v, want the upload's key %s pinned to a version", ph, key)
 	}
-	obj, err := h.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &h.bucket, Key: &ph.Key})
-	if err != nil {
+	readVersion := func(ph report.Photo) []byte {
+		t.Helper()
+		obj, err := h.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &h.bucket, Key: &ph.Key, VersionId: &ph.VersionID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer obj.Body.Close()
+		b, _ := io.ReadAll(obj.Body)
+		return b
+	}
+	stored := readVersion(ph)
+	if bytes.Contains(stored, []byte("GPSLatitude")) || bytes.Contains(stored, []byte("Exif")) || len(stored) == 0 {
+		t.Errorf("stored photo still carries EXIF")
+	}
+	// The client posts to its key again (its form is valid for minutes): the report still shows the
+	// version that was checked.
+	swapped := jpegBytes(t, true)
+	if _, err := h.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &h.bucket, Key: &key, Body: bytes.NewReader(swapped), ContentType: aws.String("image/jpeg")}); err != nil {
 		t.Fatal(err)
 	}
-	stored, _ := io.ReadAll(obj.Body)
-	if bytes.Contains(stored, []byte("GPSLatitude")) || bytes.Contains(stored, []byte("Exif")) {
-		t.Errorf("stored photo still carries EXIF")
+	var shown report.Report
+	if g := h.do(alice, "GET", "GET /v1/reports/{id}", "/v1/reports/"+rep.ID, nil, nil); g.Status != 200 {
+		t.Fatalf("get = %d %s", g.Status, g.Body)
+	} else {
+		g.json(t, &shown)
+	}
+	if len(shown.Photos) != 1 || shown.Photos[0] != ph || !bytes.Equal(readVersion(shown.Photos[0]), stored) {
+		t.Errorf("after a re-upload the report shows %+v, want %+v with the checked bytes", shown.Photos, ph)
 	}
 
 	// Same key, same body: the same response and still one report.
@@ -230,7 +252,14 @@ func TestCreateReportRejections(t *testing.T) {
 	wrongType := h.putPending("alice", "0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a5d.png", "image/png", jpegBytes(t, false))
 	huge := h.putPending("alice", "0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a5e.jpg", "image/jpeg", append(jpegBytes(t, false), make([]byte, maxUpload)...))
 	bobs := h.putPending("bob", "0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a5f.jpg", "image/jpeg", jpegBytes(t, false))
-	missing := "uploads/pending/alice/0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a60.jpg"
+	missing := h.uploadKey("alice", "0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a60.jpg")
+	// Uploaded two days ago: the photo sweeper's to delete by now, so no report may attach it.
+	stale := "photos/" + time.Now().In(h.e.TZ).AddDate(0, 0, -2).Format("2006-01-02") + "/alice/0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a61.jpg"
+	if out, err := h.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: &h.bucket, Key: &stale, Body: bytes.NewReader(jpegBytes(t, false)), ContentType: aws.String("image/jpeg")}); err != nil {
+		t.Fatal(err)
+	} else {
+		h.upload(stale, aws.ToString(out.VersionId))
+	}
 	withBody := func(mut func(m map[string]any)) string {
 		var m map[string]any
 		_ = json.Unmarshal(reportBody("rubbish", good), &m)
@@ -262,12 +291,14 @@ func TestCreateReportRejections(t *testing.T) {
 		{"ten photos", alice, withBody(func(m map[string]any) {
 			var ks []string
 			for i := range 10 {
-				ks = append(ks, fmt.Sprintf("uploads/pending/alice/0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a%02d.jpg", i))
+				ks = append(ks, h.uploadKey("alice", fmt.Sprintf("0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a%02d.jpg", i)))
 			}
 			m["photoKeys"] = ks
 		}), idemKey, 400, "invalid_photo_count"},
 		{"someone else's photo", alice, string(reportBody("rubbish", bobs)), idemKey, 400, "invalid_photo_key"},
 		{"photo never uploaded", alice, string(reportBody("rubbish", good, missing)), idemKey, 400, "photo_not_found"},
+		{"photo uploaded two days ago", alice, string(reportBody("rubbish", good, stale)), idemKey, 400, "photo_not_found"},
+		{"photo key of the shape before photos/", alice, string(reportBody("rubbish", "uploads/pending/alice/0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a5b.jpg")), idemKey, 400, "invalid_photo_key"},
 		{"photo is not an image", alice, string(reportBody("rubbish", notImage)), idemKey, 400, "photo_not_image"},
 		{"photo type differs from its bytes", alice, string(reportBody("rubbish", wrongType)), idemKey, 400, "photo_not_image"},
 		{"photo too large", alice, string(reportBody("rubbish", huge)), idemKey, 400, "photo_too_large"},
@@ -304,6 +335,34 @@ func TestCreateReportRejections(t *testing.T) {
 	}
 	if after := h.items(); !maps.Equal(after, before) {
 		t.Errorf("in-flight request wrote: %d items before, %d after", len(before), len(after))
+	}
+}
+
+// A photo with nothing to strip is recorded where it was uploaded, as the version that was checked: one
+// GetObject and no write (issue 11: no CopyObject).
+func TestCleanPhotoIsNotWrittenAgain(t *testing.T) {
+	h := newHarness(t)
+	key := h.presign(alice, "image/jpeg", jpegBytes(t, false))
+	h.do(nobody, "GET", "GET /v1/categories", "/v1/categories", nil, nil) // warm the per-container cache
+	h.calls.Reset()
+	r := h.do(alice, "POST", "POST /v1/reports", "/v1/reports", reportBody("rubbish", key), map[string]string{"Idempotency-Key": "clean"})
+	if r.Status != 201 {
+		t.Fatalf("create = %d %s", r.Status, r.Body)
+	}
+	if calls := h.calls.Snapshot(); calls["S3.GetObject"] != 1 || h.calls.Service("S3") != 1 {
+		t.Errorf("S3 calls = %v, want the one check", calls)
+	}
+	var rep report.Report
+	r.json(t, &rep)
+	head, err := h.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &h.bucket, Key: &key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Photos) != 1 || rep.Photos[0].Key != key || rep.Photos[0].VersionID != aws.ToString(head.VersionId) {
+		t.Errorf("photos %+v, want %s at the uploaded version %s", rep.Photos, key, aws.ToString(head.VersionId))
+	}
+	if _, objects := h.written(); len(objects) != 0 {
+		t.Errorf("versions written: %v, want none", objects)
 	}
 }
 

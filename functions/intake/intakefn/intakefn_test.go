@@ -16,7 +16,9 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -56,6 +58,9 @@ type harness struct {
 	bucket string
 	calls  *awscalls.Counter
 	seeded map[string]string // the table's items before any request, by key (see written)
+
+	mu       sync.Mutex
+	uploaded map[string]bool // "<key> <version id>" of every version the test uploaded (see written)
 }
 
 func newHarness(t testing.TB) *harness {
@@ -68,7 +73,7 @@ func newHarnessWith(t testing.TB, opts testenv.Options) *harness {
 	t.Helper()
 	opts.CategoriesOnly = true // the function reads no other part of the seed
 	e := moto.New(t, opts)
-	h := &harness{e: e, t: t, db: e.DB, s3: e.S3, table: e.Table, bucket: e.Bucket, calls: e.Calls}
+	h := &harness{e: e, t: t, db: e.DB, s3: e.S3, table: e.Table, bucket: e.Bucket, calls: e.Calls, uploaded: map[string]bool{}}
 	h.seeded = h.items()
 	var err error
 	if h.fn, err = intakefn.New(e.Base("IntakeFunction", map[string]string{"MAX_UPLOAD_BYTES": fmt.Sprint(maxUpload)}, nil)); err != nil {
@@ -188,17 +193,35 @@ func (h *harness) presign(c caller, contentType string, data []byte) string {
 		b, _ := io.ReadAll(post.Body)
 		h.t.Fatalf("S3 POST upload: %d %s", post.StatusCode, b)
 	}
-	return up.Key
-}
-
-// putPending puts an object straight into a user's pending prefix (a faster stand-in for presign).
-func (h *harness) putPending(sub, name, contentType string, data []byte) string {
-	h.t.Helper()
-	key := "uploads/pending/" + sub + "/" + name
-	_, err := h.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &h.bucket, Key: &key, Body: bytes.NewReader(data), ContentType: &contentType})
+	head, err := h.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &h.bucket, Key: &up.Key})
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.upload(up.Key, aws.ToString(head.VersionId))
+	return up.Key
+}
+
+// upload records a version the test (a client) uploaded, so written does not count it.
+func (h *harness) upload(key, version string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.uploaded[key+" "+version] = true
+}
+
+// uploadKey is where an upload of sub's named name, handed out today (the city's day), lives.
+func (h *harness) uploadKey(sub, name string) string {
+	return "photos/" + time.Now().In(h.e.TZ).Format("2006-01-02") + "/" + sub + "/" + name
+}
+
+// putPending puts an object straight at an upload key of today's (a faster stand-in for presign).
+func (h *harness) putPending(sub, name, contentType string, data []byte) string {
+	h.t.Helper()
+	key := h.uploadKey(sub, name)
+	out, err := h.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &h.bucket, Key: &key, Body: bytes.NewReader(data), ContentType: &contentType})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.upload(key, aws.ToString(out.VersionId))
 	return key
 }
 
@@ -232,7 +255,7 @@ func (h *harness) items() map[string]string {
 }
 
 // written returns what requests have written: the keys of the table's items that are new or changed since
-// the seed, sorted, and every object outside uploads/pending/.
+// the seed, sorted, and every stored version ("<key> <version id>") the test did not upload.
 func (h *harness) written() (items []string, objects []string) {
 	h.t.Helper()
 	for k, v := range h.items() {
@@ -241,14 +264,19 @@ func (h *harness) written() (items []string, objects []string) {
 		}
 	}
 	slices.Sort(items)
-	list, err := h.s3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &h.bucket})
+	list, err := h.s3.ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: &h.bucket})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	for _, o := range list.Contents {
-		if !strings.HasPrefix(aws.ToString(o.Key), "uploads/pending/") {
-			objects = append(objects, aws.ToString(o.Key))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, o := range list.Versions {
+		if v := aws.ToString(o.Key) + " " + aws.ToString(o.VersionId); !h.uploaded[v] {
+			objects = append(objects, v)
 		}
+	}
+	for _, o := range list.DeleteMarkers {
+		objects = append(objects, aws.ToString(o.Key)+" "+aws.ToString(o.VersionId)+" (deletion marker)")
 	}
 	return items, objects
 }

@@ -1,5 +1,5 @@
-// Package photos builds the report service over the photo bucket. Only the functions that handle photos
-// import it, so the others do not link the S3 client (issue 11, cold start).
+// Package photos builds the services over the photo bucket. Only the functions that handle photos import
+// it, so the others do not link the S3 client (issue 11, cold start).
 package photos
 
 import (
@@ -12,7 +12,7 @@ import (
 
 // Reports returns the report service over BUCKET_NAME (CITY_BBOX, MAX_UPLOAD_BYTES, S3_PATH_STYLE).
 func Reports(b *platform.Base) (*report.Service, error) {
-	bucket, err := b.Env.Required("BUCKET_NAME")
+	store, err := bucket(b)
 	if err != nil {
 		return nil, err
 	}
@@ -24,9 +24,26 @@ func Reports(b *platform.Base) (*report.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s3c := s3.NewFromConfig(b.AWS, PathStyle(b.Env))
-	return report.NewService(b.Store, blobstore.New(s3c, bucket),
-		report.Config{BBox: bbox, MaxUploadBytes: maxBytes}, b.Now, platform.NewID), nil
+	return report.NewService(b.Store, store,
+		report.Config{BBox: bbox, MaxUploadBytes: maxBytes, TZ: b.TZ}, b.Now, platform.NewID), nil
+}
+
+// Sweeper returns the photo sweeper over BUCKET_NAME (S3_PATH_STYLE) and the table's day index.
+func Sweeper(b *platform.Base) (*report.PhotoSweeper, error) {
+	store, err := bucket(b)
+	if err != nil {
+		return nil, err
+	}
+	return report.NewPhotoSweeper(b.Store, store, b.TZ, b.Now), nil
+}
+
+// bucket is the photo bucket's store, with its S3 client built once per container.
+func bucket(b *platform.Base) (*blobstore.Store, error) {
+	name, err := b.Env.Required("BUCKET_NAME")
+	if err != nil {
+		return nil, err
+	}
+	return blobstore.New(s3.NewFromConfig(b.AWS, PathStyle(b.Env)), name), nil
 }
 
 // PathStyle returns the S3 client option for path-style addressing, which moto needs; set by
