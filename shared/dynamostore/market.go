@@ -32,9 +32,11 @@ import (
 //	                that local month only, boughtOnce {<item>} (honors)
 //	redemption      pk=REDEMPTION#<id> sk=REDEMPTION   (id from (sub, Idempotency-Key); bodyHash)
 //	  gsi1 REDEEMER#<sub> / <createdAt>#<id>   (mine)
-//	  gsi2 ITEMRED#<item> / <createdAt>#<id>   (admins, by item)
+//	  gsi2 ITEMRED#<item> / <createdAt>#<id>   (admins, by item; the expiry sweep, oldest first)
 //	  gsi3 REDEEMED#<local day> / <at>#<id>     (KPI: redemptions by kind)
-//	  gsi4 PICKUP#OPEN / <expiresAt>#<id>       (only while reserved: the expiry sweep)
+//	  (redemptions made before the sweep walked gsi2 may still carry gsi4 PICKUP#OPEN keys while reserved;
+//	  closing one removes them)
+//	sweep checkpoint pk=ITEM#<id> sk=PICKUPSWEPT  through (a gsi2sk: every redemption up to it is closed)
 func itemPK(id string) string { return "ITEM#" + id }
 
 func redemptionKey(id string) map[string]types.AttributeValue {
@@ -269,8 +271,6 @@ type redemptionItem struct {
 	GSI2SK      string `dynamodbav:"gsi2sk"`
 	GSI3PK      string `dynamodbav:"gsi3pk"`
 	GSI3SK      string `dynamodbav:"gsi3sk"`
-	GSI4PK      string `dynamodbav:"gsi4pk,omitempty"`
-	GSI4SK      string `dynamodbav:"gsi4sk,omitempty"`
 }
 
 func (s *Store) toRedemptionItem(r market.Redemption) redemptionItem {
@@ -284,9 +284,6 @@ func (s *Store) toRedemptionItem(r market.Redemption) redemptionItem {
 	}
 	if r.ExpiresAt != nil {
 		it.ExpiresAt = timeKey(*r.ExpiresAt)
-		if r.Status == market.Reserved {
-			it.GSI4PK, it.GSI4SK = "PICKUP#OPEN", it.ExpiresAt+"#"+r.ID
-		}
 	}
 	return it
 }
@@ -588,7 +585,7 @@ func (s *Store) Redemption(ctx context.Context, id string) (market.Redemption, e
 // success, not a conflict.
 func (s *Store) Complete(ctx context.Context, r market.Redemption, at time.Time, attempt string) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: redemptionKey(r.ID),
-		UpdateExpression:                    aws.String("SET #st = :done, completedAt = :at, completedBy = :attempt REMOVE gsi4pk, gsi4sk"),
+		UpdateExpression:                    aws.String("SET #st = :done, completedAt = :at, completedBy = :attempt REMOVE gsi4pk, gsi4sk"), // gsi4: an older redemption's pickup entry
 		ConditionExpression:                 aws.String("#st = :reserved AND pickupCode = :code"),
 		ExpressionAttributeNames:            map[string]string{"#st": "status"},
 		ExpressionAttributeValues:           map[string]types.AttributeValue{":done": str(string(market.Completed)), ":at": str(timeKey(at)), ":reserved": str(string(market.Reserved)), ":code": str(r.PickupCode), ":attempt": str(attempt)},
@@ -798,24 +795,81 @@ func (s *Store) ByItem(ctx context.Context, itemID string, limit int, cursor str
 	return s.queryRedemptions(ctx, "gsi2", "ITEMRED#"+itemID, limit, cursor)
 }
 
-// ExpiredReservations queries the pickup index for reservations past their expiry.
-func (s *Store) ExpiredReservations(ctx context.Context, now time.Time, limit int) ([]market.Redemption, error) {
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String("gsi4"),
-		KeyConditionExpression:    aws.String("gsi4pk = :pk AND gsi4sk < :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("PICKUP#OPEN"), ":now": str(timeKey(now))},
-		Limit:                     aws.Int32(int32(limit))})
+// Reservations queries gsi2 (ITEMRED#<item>, oldest first) for the item's redemptions made before
+// createdBefore and after the position after.
+func (s *Store) Reservations(ctx context.Context, itemID, after string, createdBefore time.Time, limit int, cursor string) ([]market.Reservation, string, error) {
+	gpk := "ITEMRED#" + itemID
+	in := &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String("gsi2"),
+		KeyConditionExpression:    aws.String("gsi2pk = :pk AND gsi2sk < :to"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(gpk), ":to": str(timeKey(createdBefore))},
+		ScanIndexForward:          aws.Bool(true), Limit: aws.Int32(int32(limit))}
+	if after != "" {
+		// BETWEEN is inclusive: the checkpoint's own redemption is read and skipped.
+		in.KeyConditionExpression = aws.String("gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to")
+		in.ExpressionAttributeValues[":from"] = str(after)
+	}
+	if cursor != "" {
+		c, err := decodeIndexCursor(cursor, gpk, "REDEMPTION#", "")
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": str(c.PK), "sk": str(c.SK), "gsi2pk": str(c.GPK), "gsi2sk": str(c.GSK)}
+	}
+	if after != "" && after >= timeKey(createdBefore) {
+		return nil, "", nil // nothing between (BETWEEN would refuse the reversed range)
+	}
+	out, err := s.db.Query(ctx, in)
 	if err != nil {
-		return nil, translate("query expired reservations", err)
+		return nil, "", translate("query reservations", err)
 	}
-	var items []redemptionItem
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		return nil, err
+	var res []market.Reservation
+	for _, raw := range out.Items {
+		pos := stringAttr(raw, "gsi2sk")
+		if pos == after {
+			continue
+		}
+		var it redemptionItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, "", fmt.Errorf("decode reservation: %w", err)
+		}
+		res = append(res, market.Reservation{Redemption: it.redemption(), Pos: pos})
 	}
-	res := make([]market.Redemption, len(items))
-	for i, it := range items {
-		res[i] = it.redemption()
+	next := ""
+	if lek := out.LastEvaluatedKey; lek != nil {
+		b, _ := json.Marshal(queueCursor{PK: stringAttr(lek, "pk"), SK: stringAttr(lek, "sk"), GPK: stringAttr(lek, "gsi2pk"), GSK: stringAttr(lek, "gsi2sk")})
+		next = base64.RawURLEncoding.EncodeToString(b)
 	}
-	return res, nil
+	return res, next, nil
+}
+
+func pickupCheckpointKey(itemID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str(itemPK(itemID)), "sk": str("PICKUPSWEPT")}
+}
+
+// PickupCheckpoint reads the expiry sweep's checkpoint of a goods item.
+func (s *Store) PickupCheckpoint(ctx context.Context, itemID string) (string, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: pickupCheckpointKey(itemID), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", translate("get pickup sweep checkpoint", err)
+	}
+	return stringAttr(out.Item, "through"), nil
+}
+
+// PutPickupCheckpoint moves the checkpoint forward (a concurrent or re-sent write of the same or a later
+// one wins).
+func (s *Store) PutPickupCheckpoint(ctx context.Context, itemID, pos string) error {
+	item := pickupCheckpointKey(itemID)
+	item["type"], item["through"] = str("sweep"), str(pos)
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR through < :t"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": str(pos)}})
+	if _, ok := conditionFailed(err); ok {
+		return nil
+	}
+	if err != nil {
+		return translate("put pickup sweep checkpoint", err)
+	}
+	return nil
 }
 
 // RedemptionFromImage decodes a redemption item as a DynamoDB stream delivers it.

@@ -212,3 +212,68 @@ func TestStockShardsCarryTheActiveFlag(t *testing.T) {
 		t.Errorf("the legacy shard got a flag without a restock")
 	}
 }
+
+// The expiry sweep's reads: an item's redemptions oldest first, from after a position and before a
+// time, a page at a time; its checkpoint only moves forward.
+func TestReservationsPageFromACheckpoint(t *testing.T) {
+	e := newFaultEnv(t, faults.Options{Seed: 1})
+	st := e.plain
+	ctx := context.Background()
+	fan := market.Item{ID: "fan", Kind: market.Goods, NameZH: "扇子", Active: true, Cost: 1, Stock: 30, PickupLocation: "x"}
+	if err := st.PutItem(ctx, fan, true); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	clk := &clock{t: t0}
+	svc := market.NewService(st, time.UTC, clk.now, func() string { return "a" }, market.Settings{})
+	u := auth.Principal{Sub: "sweep-user", Groups: []auth.Role{auth.Citizen}}
+	credit(t, st, u.Sub, 100, t0)
+	var made []string
+	for i := range 5 {
+		clk.t = t0.Add(time.Duration(i) * time.Hour)
+		r, err := svc.Redeem(ctx, u, fmt.Sprint("k", i), []byte("{}"), market.Request{ItemID: "fan"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, r.ID)
+	}
+	list := func(after string, before time.Time) (ids, pos []string, pages int) {
+		t.Helper()
+		cursor := ""
+		for {
+			page, next, err := st.Reservations(ctx, "fan", after, before, 2, cursor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages++
+			for _, r := range page {
+				ids, pos = append(ids, r.ID), append(pos, r.Pos)
+			}
+			if next == "" {
+				return ids, pos, pages
+			}
+			cursor = next
+		}
+	}
+	all, pos, pages := list("", t0.AddDate(0, 1, 0))
+	if fmt.Sprint(all) != fmt.Sprint(made) || pages < 3 {
+		t.Fatalf("listed %v in %d pages, want %v oldest first in pages of 2", all, pages, made)
+	}
+	if ids, _, _ := list(pos[1], t0.AddDate(0, 1, 0)); fmt.Sprint(ids) != fmt.Sprint(made[2:]) {
+		t.Errorf("after the 2nd: %v, want %v", ids, made[2:])
+	}
+	if ids, _, _ := list(pos[1], t0.Add(3*time.Hour)); fmt.Sprint(ids) != fmt.Sprint(made[2:3]) {
+		t.Errorf("after the 2nd, made before 3 h: %v, want %v", ids, made[2:3])
+	}
+	if ids, _, _ := list(pos[4], t0.Add(time.Hour)); len(ids) != 0 {
+		t.Errorf("after the last, before the 2nd: %v, want none", ids)
+	}
+	for _, p := range []string{pos[3], pos[1]} {
+		if err := st.PutPickupCheckpoint(ctx, "fan", p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := st.PickupCheckpoint(ctx, "fan"); err != nil || got != pos[3] {
+		t.Errorf("checkpoint %q (%v), want %q: it never moves back", got, err, pos[3])
+	}
+}

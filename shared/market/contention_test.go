@@ -55,9 +55,20 @@ func (c *contendedStore) Complete(context.Context, market.Redemption, time.Time,
 	return c.next("complete")
 }
 
-func (c *contendedStore) ExpiredReservations(context.Context, time.Time, int) ([]market.Redemption, error) {
-	return c.expired, nil
+func (c *contendedStore) Reservations(_ context.Context, _, after string, _ time.Time, _ int, _ string) ([]market.Reservation, string, error) {
+	if after != "" {
+		return nil, "", nil
+	}
+	var out []market.Reservation
+	for _, r := range c.expired {
+		out = append(out, market.Reservation{Redemption: r, Pos: r.ID})
+	}
+	return out, "", nil
 }
+
+func (c *contendedStore) PickupCheckpoint(context.Context, string) (string, error) { return "", nil }
+
+func (c *contendedStore) PutPickupCheckpoint(context.Context, string, string) error { return nil }
 
 var (
 	contention = apperr.ErrContention.Wrap(errors.New("TransactionCanceledException: [None, TransactionConflict]"))

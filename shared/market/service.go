@@ -67,7 +67,22 @@ type Store interface {
 	Refund(ctx context.Context, f Refund) error
 	ByUser(ctx context.Context, sub string, limit int, cursor string) ([]Redemption, string, error)
 	ByItem(ctx context.Context, itemID string, limit int, cursor string) ([]Redemption, string, error)
-	ExpiredReservations(ctx context.Context, now time.Time, limit int) ([]Redemption, error)
+	// Reservations lists a goods item's redemptions made before createdBefore and after the position
+	// after ("": from the first), oldest first, a page at a time (cursor "" for the first page; next ""
+	// after the last).
+	Reservations(ctx context.Context, itemID, after string, createdBefore time.Time, limit int, cursor string) ([]Reservation, string, error)
+	// PickupCheckpoint returns the expiry sweep's position in a goods item's redemptions ("" before its
+	// first run): every redemption at or before it is closed.
+	PickupCheckpoint(ctx context.Context, itemID string) (string, error)
+	// PutPickupCheckpoint moves the checkpoint forward to pos (never back).
+	PutPickupCheckpoint(ctx context.Context, itemID, pos string) error
+}
+
+// Reservation is a redemption as the expiry sweep walks an item's redemptions: with its position among
+// them, which the sweep's checkpoint records.
+type Reservation struct {
+	Redemption
+	Pos string
 }
 
 // ErrKeyUsed is what a *UsedKeyError from Store.Redeem unwraps to: the idempotency key was used before.
@@ -398,40 +413,84 @@ func (s *Service) refund(ctx context.Context, r Redemption, to Status) (Redempti
 
 // ExpireReservations expires goods not picked up in time, with refund and restock; it returns how many.
 // A redemption locked by wrong pickup codes expires too: its goods can no longer be picked up, and it
-// would otherwise hold its points and stock (and its place in the pickup index) for ever.
+// would otherwise hold its points and stock for ever.
+//
+// A redemption writes no index entry for this sweep: per goods item, the sweep walks the item's
+// redemptions oldest first (the admins' by-item index) from a checkpoint before which every one is
+// closed, up to those made a pickup window ago, and moves the checkpoint over the closed ones. A run
+// reads the redemptions made since the window's end moved last (about a run's interval of them), not the
+// open ones over and over.
 //
 // A refund that fails transiently (a conflict, throttling, an unknown outcome) is skipped, not fatal: the
-// others go on, the skipped one stays in the pickup index, and the error is returned at the end so the
+// others go on, the checkpoint stays before the skipped one, and the error is returned at the end so the
 // schedule's retry (or the next run) takes it again — safe, as a refund is conditional on the status.
 func (s *Service) ExpireReservations(ctx context.Context) (int, error) {
+	items, err := s.store.Items(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := s.now()
 	n := 0
 	var skipped []error
-	for {
-		late, err := s.store.ExpiredReservations(ctx, s.now(), 100)
+	for _, it := range items {
+		if it.Kind != Goods {
+			continue
+		}
+		done, err := s.expireItem(ctx, it.ID, now, &skipped)
+		n += done
 		if err != nil {
 			return n, errors.Join(append(skipped, err)...)
 		}
-		done := 0
-		for _, r := range late {
-			if _, err := s.refund(ctx, r, Expired); err != nil {
-				if errors.Is(err, ErrNotCancellable) {
-					continue // fulfilled or cancelled meanwhile
-				}
-				if apperr.KindOf(err) == apperr.Unavailable && ctx.Err() == nil {
-					skipped = append(skipped, fmt.Errorf("expire %s: %w", r.ID, err))
+	}
+	return n, errors.Join(skipped...)
+}
+
+// expireItem runs the sweep over one goods item's redemptions.
+func (s *Service) expireItem(ctx context.Context, itemID string, now time.Time, skipped *[]error) (int, error) {
+	from, err := s.store.PickupCheckpoint(ctx, itemID)
+	if err != nil {
+		return 0, err
+	}
+	n, through, blocked, cursor := 0, from, false, ""
+	for {
+		page, next, err := s.store.Reservations(ctx, itemID, from, now.Add(-s.settings.PickupWindow), 100, cursor)
+		if err != nil {
+			return n, err
+		}
+		for _, r := range page {
+			if r.Status == Reserved || r.Status == Locked {
+				if r.ExpiresAt != nil && r.ExpiresAt.After(now) {
+					blocked = true // made under a longer pickup window: not due yet
 					continue
 				}
-				return n, errors.Join(append(skipped, err)...)
+				_, err := s.refund(ctx, r.Redemption, Expired)
+				switch {
+				case err == nil:
+					n++
+				case errors.Is(err, ErrNotCancellable): // fulfilled or cancelled meanwhile
+				case apperr.KindOf(err) == apperr.Unavailable && ctx.Err() == nil:
+					*skipped = append(*skipped, fmt.Errorf("expire %s: %w", r.ID, err))
+					blocked = true
+					continue
+				default:
+					return n, err
+				}
 			}
-			done++
+			if !blocked {
+				through = r.Pos
+			}
 		}
-		n += done
-		// A full page of which nothing could be expired (an index that lags the table, or every refund
-		// failing for now) would come back unchanged: stop, and let the next run take the rest.
-		if len(late) < 100 || done == 0 {
-			return n, errors.Join(skipped...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if through != from {
+		if err := s.store.PutPickupCheckpoint(ctx, itemID, through); err != nil {
+			return n, err
 		}
 	}
+	return n, nil
 }
 
 // CatalogEntry is an item as citizens see it.

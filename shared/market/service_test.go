@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civicsnap/civicsnap/shared/apperr"
 	"github.com/civicsnap/civicsnap/shared/auth"
 	"github.com/civicsnap/civicsnap/shared/market"
 )
@@ -15,14 +16,12 @@ import (
 // fakeStore keeps goods stock shards in memory; the methods a test does not override panic (nil Store).
 type fakeStore struct {
 	market.Store
-	mu          sync.Mutex
-	items       []market.Item
-	shards      map[string][]int64
-	refuse      error // when set, every Redeem is refused with it
-	redeems     int
-	shardReads  int
-	expiredPage []market.Redemption
-	refunds     int
+	mu         sync.Mutex
+	items      []market.Item
+	shards     map[string][]int64
+	refuse     error // when set, every Redeem is refused with it
+	redeems    int
+	shardReads int
 }
 
 func (f *fakeStore) Items(context.Context) ([]market.Item, error) { return f.items, nil }
@@ -47,15 +46,6 @@ func (f *fakeStore) ShardStocks(_ context.Context, it market.Item) ([]int64, err
 	defer f.mu.Unlock()
 	f.shardReads++
 	return append([]int64(nil), f.shards[it.ID]...), nil
-}
-
-func (f *fakeStore) ExpiredReservations(context.Context, time.Time, int) ([]market.Redemption, error) {
-	return f.expiredPage, nil
-}
-
-func (f *fakeStore) Refund(context.Context, market.Refund) error {
-	f.refunds++
-	return market.ErrNotCancellable
 }
 
 var citizen = auth.Principal{Sub: "u1", Groups: []auth.Role{auth.Citizen}}
@@ -119,24 +109,107 @@ func TestRedeemOtherRefusalsAreNotRetried(t *testing.T) {
 	}
 }
 
-// A full page of reservations none of which can be expired ends the sweep instead of fetching the same page
-// for ever.
-func TestExpireReservationsStopsOnAStuckPage(t *testing.T) {
-	f := &fakeStore{expiredPage: make([]market.Redemption, 100)}
-	done := make(chan struct{})
-	var n int
-	var err error
-	go func() {
-		defer close(done)
-		n, err = newService(f).ExpireReservations(context.Background())
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("ExpireReservations did not return")
+// sweepStore keeps one goods item's redemptions (sorted by Pos) and the sweep's checkpoint; refund
+// answers each refund (nil: success), by redemption id.
+type sweepStore struct {
+	fakeStore
+	reds       []market.Reservation
+	checkpoint string
+	refund     map[string]error
+	refunded   []string
+	read       int // redemptions listed
+}
+
+func (f *sweepStore) Items(context.Context) ([]market.Item, error) {
+	return []market.Item{{ID: "fan", Kind: market.Goods, NameZH: "扇子", Active: true, Cost: 1, Stock: 9}, {ID: "fund", Kind: market.Charity, Active: true}}, nil
+}
+
+func (f *sweepStore) Reservations(_ context.Context, itemID, after string, before time.Time, limit int, cursor string) ([]market.Reservation, string, error) {
+	if itemID != "fan" {
+		return nil, "", fmt.Errorf("listed %s", itemID)
 	}
-	if n != 0 || err != nil || f.refunds != 100 {
-		t.Errorf("expired %d, %v, after %d refund attempts; want 0, nil, 100", n, err, f.refunds)
+	var out []market.Reservation
+	for _, r := range f.reds {
+		if r.Pos > after && r.Pos > cursor && r.CreatedAt.Before(before) {
+			out = append(out, r)
+		}
+	}
+	next := ""
+	if len(out) > limit {
+		out, next = out[:limit], out[limit-1].Pos
+	}
+	f.read += len(out)
+	return out, next, nil
+}
+
+func (f *sweepStore) PickupCheckpoint(context.Context, string) (string, error) {
+	return f.checkpoint, nil
+}
+
+func (f *sweepStore) PutPickupCheckpoint(_ context.Context, _, pos string) error {
+	if pos <= f.checkpoint {
+		return fmt.Errorf("checkpoint moved back from %s to %s", f.checkpoint, pos)
+	}
+	f.checkpoint = pos
+	return nil
+}
+
+func (f *sweepStore) Refund(_ context.Context, r market.Refund) error {
+	f.refunded = append(f.refunded, r.Redemption.ID)
+	return f.refund[r.Redemption.ID]
+}
+
+// The expiry sweep walks a goods item's redemptions from its checkpoint: it expires the open ones made a
+// pickup window ago, skips (and reports) a refund that fails transiently, keeps the checkpoint before it,
+// and moves it over the closed ones — so the next run reads only what is new or was left, whatever the
+// item's history.
+func TestExpireReservationsWalksFromACheckpoint(t *testing.T) {
+	now := time.Date(2026, 12, 31, 3, 0, 0, 0, time.UTC)
+	day := func(d int) time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC).AddDate(0, 0, d-1) }
+	red := func(id string, d int, st market.Status) market.Reservation {
+		exp := day(d).Add(30 * 24 * time.Hour)
+		return market.Reservation{Redemption: market.Redemption{ID: id, ItemID: "fan", Kind: market.Goods, Status: st, CreatedAt: day(d), ExpiresAt: &exp},
+			Pos: fmt.Sprintf("%02d#%s", d, id)}
+	}
+	var history []market.Reservation
+	for i := range 250 { // closed long ago: read by the first run only
+		history = append(history, red(fmt.Sprintf("old%03d", i), 1, market.Completed))
+	}
+	f := &sweepStore{reds: append(history,
+		red("a", 2, market.Reserved), red("b", 3, market.Locked), red("c", 4, market.Completed),
+		red("d", 5, market.Reserved), // its refund is throttled on the first run
+		red("e", 6, market.Cancelled),
+		red("f", 45, market.Reserved), // made less than a pickup window ago (December 15)
+	)}
+	f.refund = map[string]error{"d": apperr.ErrThrottled}
+	svc := market.NewService(f, time.UTC, func() time.Time { return now }, func() string { return "x" }, market.Settings{})
+
+	runs := []struct {
+		name       string
+		expired    int
+		failed     bool
+		refunded   []string
+		checkpoint string
+		read       int
+	}{
+		{"first run", 2, true, []string{"a", "b", "d"}, "04#c", 255},
+		{"the throttled one again", 1, false, []string{"d"}, "06#e", 2},
+		{"nothing new", 0, false, nil, "06#e", 0},
+	}
+	for _, r := range runs {
+		if r.name == "the throttled one again" {
+			f.refund = nil
+		}
+		f.refunded, f.read = nil, 0
+		n, err := svc.ExpireReservations(context.Background())
+		if n != r.expired || (err != nil) != r.failed || fmt.Sprint(f.refunded) != fmt.Sprint(r.refunded) ||
+			f.checkpoint != r.checkpoint || f.read != r.read {
+			t.Errorf("%s: expired %d (%v), refunded %v, checkpoint %q, read %d; want %d (failed %v), %v, %q, %d",
+				r.name, n, err, f.refunded, f.checkpoint, f.read, r.expired, r.failed, r.refunded, r.checkpoint, r.read)
+		}
+		if err != nil && !errors.Is(err, apperr.ErrThrottled) {
+			t.Errorf("%s: %v, want the throttled refund reported", r.name, err)
+		}
 	}
 }
 
