@@ -282,38 +282,77 @@ func (s *Store) PutPlaceholder(ctx context.Context, a points.Award) error {
 	return nil
 }
 
-// Awards reads the award entries at keys with strongly consistent BatchGetItem calls (100 keys a call;
-// unprocessed keys are asked again).
+// Awards reads the award entries at keys with strongly consistent BatchGetItem calls.
 func (s *Store) Awards(ctx context.Context, keys []points.Award) ([]points.Award, error) {
-	var res []points.Award
-	seen := map[string]bool{}
-	for start := 0; start < len(keys); start += 100 {
-		var ks []map[string]types.AttributeValue
-		for _, a := range keys[start:min(start+100, len(keys))] {
-			k := awardKey(a)
-			id := userPK(a.Sub) + "\x00" + ledgerSK(a.At, a.EntryID())
-			if !seen[id] { // BatchGetItem refuses a request that names a key twice
-				seen[id] = true
-				ks = append(ks, k)
-			}
+	ks := make([]map[string]types.AttributeValue, len(keys))
+	for i, a := range keys {
+		ks[i] = awardKey(a)
+	}
+	var items []ledgerItem
+	if err := s.batchGetAll(ctx, "read awards", ks, &items); err != nil {
+		return nil, err
+	}
+	res := make([]points.Award, 0, len(items))
+	var legacy []map[string]types.AttributeValue
+	reversed := map[string]bool{} // a legacy award's entry marked reversed since, by its identity
+	for _, it := range items {
+		if it.Rule == "" && !it.Placeholder {
+			// An entry written before the entry was the award's record: what the award granted, and
+			// whether it was reversed then, are on its AWARD# item; a reversal since marks the entry.
+			legacy = append(legacy, map[string]types.AttributeValue{"pk": str("AWARD#" + it.ReportID), "sk": str(strings.TrimPrefix(it.ID, "award-"+it.ReportID+"#"))})
+			reversed[it.ID] = it.Reversed
+			continue
 		}
-		req := map[string]types.KeysAndAttributes{s.table: {Keys: ks, ConsistentRead: aws.Bool(true)}}
-		for len(req) > 0 && len(ks) > 0 {
-			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, translate("read awards", err)
-			}
-			var items []ledgerItem
-			if err := attributevalue.UnmarshalListOfMaps(out.Responses[s.table], &items); err != nil {
-				return nil, fmt.Errorf("decode awards: %w", err)
-			}
-			for _, it := range items {
-				res = append(res, it.award())
-			}
-			req = out.UnprocessedKeys
+		res = append(res, it.award())
+	}
+	if len(legacy) > 0 {
+		var old []legacyAwardItem
+		if err := s.batchGetAll(ctx, "read legacy awards", legacy, &old); err != nil {
+			return nil, err
+		}
+		for _, it := range old {
+			a := it.Award
+			a.Reversed = a.Reversed || reversed[a.EntryID()]
+			res = append(res, a)
 		}
 	}
 	return res, nil
+}
+
+// legacyAwardItem is an award's record as written before its ledger entry was (pk AWARD#<report>, sk
+// <sub>#<rule>): a reversal still finds what such an award granted, and that it was reversed.
+type legacyAwardItem struct {
+	points.Award
+}
+
+// batchGetAll reads the items at keys (each once; 100 keys a call, unprocessed keys asked again) with
+// strongly consistent reads, and decodes them into out (a pointer to a slice).
+func (s *Store) batchGetAll(ctx context.Context, op string, keys []map[string]types.AttributeValue, out any) error {
+	seen := map[string]bool{}
+	var unique []map[string]types.AttributeValue
+	for _, k := range keys {
+		id := stringAttr(k, "pk") + "\x00" + stringAttr(k, "sk")
+		if !seen[id] { // BatchGetItem refuses a request that names a key twice
+			seen[id] = true
+			unique = append(unique, k)
+		}
+	}
+	var raw []map[string]types.AttributeValue
+	for start := 0; start < len(unique); start += 100 {
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: unique[start:min(start+100, len(unique))], ConsistentRead: aws.Bool(true)}}
+		for len(req) > 0 {
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return translate(op, err)
+			}
+			raw = append(raw, res.Responses[s.table]...)
+			req = res.UnprocessedKeys
+		}
+	}
+	if err := attributevalue.UnmarshalListOfMaps(raw, out); err != nil {
+		return fmt.Errorf("%s: decode: %w", op, err)
+	}
+	return nil
 }
 
 // DuplicateReporters queries gsi4 for the reports linked as duplicates of reportID.
