@@ -32,9 +32,13 @@ Items are loaded through moto's own Table.put_item, so whatever hooks it (query 
 the table's stream shard detached meanwhile: the load is not a burst of INSERT records, and stream readers
 positioned afterwards start at LATEST.
 
-What is not saved: the streams' records, S3 object versions other than the latest, tags and ACLs of
-objects, multipart uploads in progress, and every service civicsnap does not persist (Secrets Manager and
-the seed are written again at each start).
+Every version of an S3 object is saved, oldest first, with its version id, and loaded back under that id:
+reports record the version of each photo that was checked (issue 11), so a version that came back under
+another id would be one no report points to.
+
+What is not saved: the streams' records, S3 deletion markers, tags and ACLs of objects, multipart uploads
+in progress, and every service civicsnap does not persist (Secrets Manager and the seed are written again at
+each start).
 """
 
 import base64
@@ -297,24 +301,26 @@ def _save_s3(files):
             index_rel, data_rel = f"s3/{account}/{name}.jsonl", f"s3/{account}/{name}.data"
             objects = total = 0
             with files.create(index_rel) as index, files.create(data_rel) as data:
-                for key_name, key in bucket.keys.items():
-                    if not isinstance(key, FakeKey):
-                        continue  # the latest version is a delete marker
-                    value = key.value
-                    index.write(_dumps({
-                        "key": key_name,
-                        "offset": total,
-                        "size": len(value),
-                        "metadata": dict(key.metadata),
-                        "lastModified": key.last_modified.isoformat(),
-                        "etag": key.etag.strip('"'),
-                        "storageClass": key.storage_class,
-                        "checksumAlgorithm": key.checksum_algorithm,
-                        "checksumValue": key.checksum_value,
-                    }))
-                    data.write(value)
-                    total += len(value)
-                    objects += 1
+                for key_name, versions in bucket.keys.lists():
+                    for key in versions:  # oldest first, as they are loaded back
+                        if not isinstance(key, FakeKey):
+                            continue  # a deletion marker
+                        value = key.value
+                        index.write(_dumps({
+                            "key": key_name,
+                            "versionId": key._version_id,  # None in a bucket that keeps no versions
+                            "offset": total,
+                            "size": len(value),
+                            "metadata": dict(key.metadata),
+                            "lastModified": key.last_modified.isoformat(),
+                            "etag": key.etag.strip('"'),
+                            "storageClass": key.storage_class,
+                            "checksumAlgorithm": key.checksum_algorithm,
+                            "checksumValue": key.checksum_value,
+                        }))
+                        data.write(value)
+                        total += len(value)
+                        objects += 1
             out.append({"account": account, "partition": partition, "bucket": name, "index": index_rel,
                         "data": data_rel, "objects": objects, "bytes": total})
     return out
@@ -585,6 +591,8 @@ def _load_bucket(backend, bucket, index_path, data_path):
                 bucket.name, rec["key"], value, storage=rec.get("storageClass"), etag=rec.get("etag"),
                 checksum_value=rec.get("checksumValue"), disable_notification=True,
             )
+            if rec.get("versionId"):
+                key._version_id = rec["versionId"]
             key._metadata.clear()
             key._metadata.update(rec["metadata"])
             key.checksum_algorithm = rec.get("checksumAlgorithm")

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
@@ -495,4 +496,59 @@ func itemCount(t *testing.T, e *stateEnv) int32 {
 		t.Fatal(err)
 	}
 	return out.Count
+}
+
+// TestStateKeepsObjectVersions: a versioned bucket's objects come back with every version under its own
+// id, the latest still current — reports pin the version of each photo that was checked (issue 11).
+func TestStateKeepsObjectVersions(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "state")
+	first := startState(t, dir, true)
+	ctx := t.Context()
+	if _, err := first.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(stateBucket),
+		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	key := aws.String("photos/2026-11-30/u1/a.jpg")
+	var ids []string
+	for _, body := range []string{"uploaded, with metadata", "stripped", "posted again"} {
+		out, err := first.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(stateBucket), Key: key, Body: strings.NewReader(body), ContentType: aws.String("image/jpeg")})
+		if err != nil || aws.ToString(out.VersionId) == "" {
+			t.Fatalf("put %q: %v (version %q)", body, err, aws.ToString(out.VersionId))
+		}
+		ids = append(ids, aws.ToString(out.VersionId))
+	}
+	if saved, err := first.srv.SaveState(ctx); err != nil || saved.Objects != 3 {
+		t.Fatalf("SaveState = %+v, %v; want 3 objects (the versions)", saved, err)
+	}
+	if err := first.srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := startState(t, dir, true)
+	if _, err := second.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(stateBucket),
+		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := second.srv.LoadState(ctx); err != nil {
+		t.Fatalf("LoadState: %v", err)
+	}
+	read := func(version *string) (string, string) {
+		t.Helper()
+		obj, err := second.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(stateBucket), Key: key, VersionId: version})
+		if err != nil {
+			t.Fatalf("get %s version %v: %v", aws.ToString(key), aws.ToString(version), err)
+		}
+		defer obj.Body.Close()
+		b, _ := io.ReadAll(obj.Body)
+		return string(b), aws.ToString(obj.VersionId)
+	}
+	for i, body := range []string{"uploaded, with metadata", "stripped", "posted again"} {
+		if got, _ := read(&ids[i]); got != body {
+			t.Errorf("version %s after the load holds %q, want %q", ids[i], got, body)
+		}
+	}
+	if got, v := read(nil); got != "posted again" || v != ids[2] {
+		t.Errorf("current version after the load: %q (%s), want the latest %q (%s)", got, v, "posted again", ids[2])
+	}
 }
