@@ -22,6 +22,7 @@ var linked = map[string][]string{
 	"dispatch":    {"service/sqs"},
 	"sweeper":     {"service/s3", "service/sqs"}, // the daily photo sweep lists and deletes versions
 	"intake":      {"service/s3"},
+	"open311":     {"service/s3"}, // media_url photos go through intake's checks; answers link them presigned
 	"notify":      {"service/secretsmanager", "service/sqs"},
 	"departments": {"service/s3", "service/secretsmanager", "service/sqs"},
 }

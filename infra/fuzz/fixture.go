@@ -43,6 +43,8 @@ type fixture struct {
 	cursors      []string
 	configs      map[string]map[string]any // "departments/<id>", "point-rules", … → the document as read
 	idemKeysUsed []string
+	// Open311: an api_key to file with (a high limit) and a client the revoke route may revoke.
+	open311Key, open311Revocable string
 }
 
 type reportRef struct{ ID, Dept string }
@@ -80,6 +82,19 @@ func setup(ctx context.Context, c *client) (*fixture, error) {
 	}
 	for _, r := range rs {
 		f.rules = append(f.rules, r.ID)
+	}
+
+	for i, name := range []string{"fuzz open311 app", "fuzz open311 app to revoke"} {
+		var cl struct{ ID, APIKey string }
+		req := Request{Method: "POST", Path: "/v1/admin/open311/clients", As: &admin}
+		if err := c.call(ctx, req, map[string]any{"name": name, "requestsPerMinute": 6000}, &cl); err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			f.open311Key = cl.APIKey
+		} else {
+			f.open311Revocable = cl.ID
+		}
 	}
 
 	key, err := f.uploadAs(ctx, c, citizenA)

@@ -102,6 +102,17 @@ var models = map[string]model{
 		r := pick(g, f.snapshotReports())
 		return Request{Method: "POST", Path: "/v1/admin/reports/" + r.ID + "/revoke", As: &admin}, map[string]any{"reason": "fuzz"}
 	}},
+	"POST /v1/admin/open311/clients": {build: func(g *gen, f *fixture) (Request, map[string]any) {
+		return Request{Method: "POST", Path: "/v1/admin/open311/clients", As: &admin},
+			map[string]any{"name": "fuzz client", "trusted": g.chance(0.5), "requestsPerMinute": float64(g.intn(100))}
+	}},
+	"POST /v1/admin/open311/clients/{id}/revoke": {build: func(g *gen, f *fixture) (Request, map[string]any) {
+		return Request{Method: "POST", Path: "/v1/admin/open311/clients/" + f.open311Revocable + "/revoke", As: &admin}, nil
+	}},
+	"POST /open311/v2/requests.json":              {build: open311Request("/open311/v2/requests.json")},
+	"POST /open311/v2/requests.xml":               {build: open311Request("/open311/v2/requests.xml")},
+	"POST /open311/v2/servicerequestupdates.json": {build: open311Update("/open311/v2/servicerequestupdates.json")},
+	"POST /open311/v2/servicerequestupdates.xml":  {build: open311Update("/open311/v2/servicerequestupdates.xml")},
 	"POST /v1/redemptions": {build: func(g *gen, f *fixture) (Request, map[string]any) {
 		body := map[string]any{"itemId": pick(g, f.items)}
 		switch body["itemId"] {

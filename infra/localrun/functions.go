@@ -17,6 +17,7 @@ import (
 	"github.com/civicsnap/civicsnap/functions/intake/intakefn"
 	"github.com/civicsnap/civicsnap/functions/kpi/kpifn"
 	"github.com/civicsnap/civicsnap/functions/notify/notifyfn"
+	"github.com/civicsnap/civicsnap/functions/open311/open311fn"
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/reconciler/reconcilerfn"
 	"github.com/civicsnap/civicsnap/functions/redeem/redeemfn"
@@ -77,6 +78,17 @@ func (st *Stack) constructors() map[string]constructor {
 				return Handler{}, err
 			}
 			fn, err := adminfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{HTTP: fn.Handle}, nil
+		},
+		"Open311Function": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "open311")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := open311fn.New(b)
 			if err != nil {
 				return Handler{}, err
 			}

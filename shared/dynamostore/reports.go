@@ -61,6 +61,10 @@ type timelineItem struct {
 	// Inbound is "<dept>#<webhook-id>" of the signed event that made this change, when it changed the
 	// status (casework's Apply); other events keep an INBOUND# item.
 	Inbound string `dynamodbav:"inbound,omitempty"`
+	// gsi1 O311UPD#<UTC day> / <at>#<report>#<sk>, only on entries of reports filed through Open311
+	// (open311.go): mySociety's updates extension reads a window's updates from it.
+	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
 }
 
 const (
@@ -110,10 +114,12 @@ func optTime(s string) *time.Time {
 
 func timelineEntryItem(id string, n int, e report.TimelineEntry) timelineItem {
 	at := timeKey(e.At)
-	return timelineItem{
+	it := timelineItem{
 		PK: reportPK(id), SK: fmt.Sprintf("%s%s#%s#%03d", timelinePrefix, at, e.Actor, n), Type: "timeline", At: at,
 		Status: string(e.Status), Actor: e.Actor, Note: e.Note,
 	}
+	it.GSI1PK, it.GSI1SK = open311UpdateKeys(id, at, it.SK)
+	return it
 }
 
 // CreateReport writes the report, its timeline and the completed idempotency record in one transaction:

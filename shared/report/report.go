@@ -112,4 +112,9 @@ type Category struct {
 	Points   int    `json:"points"`
 	SLAHours int    `json:"slaHours"`
 	Active   bool   `json:"active"`
+	// Open311 (open311.go): Group names the department family that handles the category (a department
+	// id), Keywords help clients find it, Attributes are what a report of it asks for beyond the usual.
+	Group      string      `json:"group,omitempty"`
+	Keywords   []string    `json:"keywords,omitempty"`
+	Attributes []Attribute `json:"attributes,omitempty"`
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/civicsnap/civicsnap/functions/dashboard/dashboardfn"
 	"github.com/civicsnap/civicsnap/functions/departments/departmentsfn"
 	"github.com/civicsnap/civicsnap/functions/intake/intakefn"
+	"github.com/civicsnap/civicsnap/functions/open311/open311fn"
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/redeem/redeemfn"
 	"github.com/civicsnap/civicsnap/infra/stack"
@@ -31,6 +32,7 @@ var httpFunctions = map[string]func(*platform.Base) (routed, error){
 	"AccountFunction":     func(b *platform.Base) (routed, error) { return accountfn.New(b) },
 	"RedeemFunction":      func(b *platform.Base) (routed, error) { return redeemfn.New(b) },
 	"DashboardFunction":   func(b *platform.Base) (routed, error) { return dashboardfn.New(b) },
+	"Open311Function":     func(b *platform.Base) (routed, error) { return open311fn.New(b) },
 }
 
 // Routes are declared twice, as HttpApi events in template.yaml (what API Gateway sends to a function) and

@@ -12,6 +12,7 @@ import (
 	"github.com/civicsnap/civicsnap/shared/casework"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/httpapi"
+	"github.com/civicsnap/civicsnap/shared/open311"
 	"github.com/civicsnap/civicsnap/shared/queue"
 )
 
@@ -41,6 +42,7 @@ func New(b *platform.Base) (*Function, error) {
 	router := httpapi.Admin(httpapi.AdminDeps{
 		Config: adm, Deliveries: b.Store, Redrive: redrive, Points: b.Points(), Revoke: cw.Revoke, Market: b.Market(),
 	}, b.Log)
+	open311Clients(router, open311.NewService(b.Store, nil, b.Dir, nil, nil, open311.Settings{}, b.TZ, b.Now, platform.NewID), b.Log)
 	return &Function{lambda: httpapi.LambdaHandler(router), routes: router.Routes()}, nil
 }
 
