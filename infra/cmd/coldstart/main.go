@@ -10,7 +10,12 @@
 // ratios of
 //   - total: emulator start → the first invocation's response (the client's clock);
 //   - init: the emulator's INIT REPORT, the bootstrap's start until it asks for its first event
-//     (Go runtime and package init, main's constructor).
+//     (Go runtime and package init, main's constructor);
+//
+// and, per binary, "pkg init": the median over as many runs of the sum of the package inits' clock times
+// that GODEBUG=inittrace=1 prints (the bootstrap run alone, with no Runtime API, exits after them). It is
+// CPU work in one thread, so it moves far less with the machine's load than the emulator's timings, and it
+// says which packages the init time goes to (-inittrace prints each binary's largest).
 //
 // The first invocation is one each function answers without AWS: an HTTP function gets GET /v1/health
 // (the intake route; the others answer 404 from their router), a stream or queue consumer an empty
@@ -33,6 +38,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -58,8 +64,9 @@ func main() {
 	tags := flag.String("tags", "lambda.norpc,timetzdata", "build tags (infra/build.mk GO_TAGS)")
 	ldflags := flag.String("ldflags", "-s -w", "linker flags (infra/build.mk)")
 	withFloors := flag.Bool("floors", true, "also measure the SDK floors (infra/cmd/coldstart/floor)")
+	top := flag.Int("inittrace", 0, "print each binary's N packages with the largest init")
 	flag.Parse()
-	if err := run(*pairs, *only, *rie, *tags, *ldflags, *withFloors); err != nil {
+	if err := run(*pairs, *only, *rie, *tags, *ldflags, *withFloors, *top); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
@@ -104,7 +111,7 @@ func payload(t trigger) []byte {
 	}
 }
 
-func run(pairs int, only, rie, tags, ldflags string, withFloors bool) error {
+func run(pairs int, only, rie, tags, ldflags string, withFloors bool, top int) error {
 	if _, err := os.Stat(rie); err != nil {
 		return fmt.Errorf("%w (make rie builds the emulator)", err)
 	}
@@ -171,8 +178,17 @@ func run(pairs int, only, rie, tags, ldflags string, withFloors bool) error {
 		}
 	}
 
+	inits := map[string]pkgInit{}
+	for _, name := range append([]string{"hello"}, measured...) {
+		pi, err := packageInit(hostBins[name], env, pairs)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		inits[name] = pi
+	}
+
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "function\ttotal ms\thello ms\ttotal ×\tinit ms\thello ms\tinit ×\tarm64 bytes\tsize ×\tAWS calls\t")
+	fmt.Fprintln(tw, "function\ttotal ms\thello ms\ttotal ×\tinit ms\thello ms\tinit ×\tpkg init ms\tarm64 bytes\tsize ×\tAWS calls\t")
 	for _, name := range measured {
 		var fnTotal, hiTotal, fnInit, hiInit, rTotal, rInit []float64
 		before := stub.calls.Load()
@@ -195,15 +211,25 @@ func run(pairs int, only, rie, tags, ldflags string, withFloors bool) error {
 			rTotal, rInit = append(rTotal, ms(f.total)/ms(h.total)), append(rInit, ms(f.init)/ms(h.init))
 		}
 		calls := float64(stub.calls.Load()-before) / float64(pairs)
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%.2f\t%.1f\t\n", name,
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%.2f\t%.1f\t\n", name,
 			median(fnTotal), median(hiTotal), median(rTotal), median(fnInit), median(hiInit), median(rInit),
-			armSizes[name], float64(armSizes[name])/float64(armSizes["hello"]), calls)
+			inits[name].total, armSizes[name], float64(armSizes[name])/float64(armSizes["hello"]), calls)
 	}
-	fmt.Fprintf(tw, "hello\t\t\t\t\t\t\t%d\t1.00\t\t\n", armSizes["hello"])
+	fmt.Fprintf(tw, "hello\t\t\t\t\t\t\t%.2f\t%d\t1.00\t\t\n", inits["hello"].total, armSizes["hello"])
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Println("# total × and init × are the medians of the pairs' ratios; size × is the linux/arm64 bootstrap's size over hello's")
+	if top > 0 {
+		for _, name := range append([]string{"hello"}, measured...) {
+			fmt.Printf("# pkg init of %s, %.2f ms:", name, inits[name].total)
+			for _, p := range inits[name].largest(top) {
+				fmt.Printf(" %s %.2f;", p, inits[name].pkgs[p])
+			}
+			fmt.Println()
+		}
+	}
+	fmt.Println("# total × and init × are the medians of the pairs' ratios; pkg init is the median sum of GODEBUG=inittrace=1's clocks;")
+	fmt.Println("# size × is the linux/arm64 bootstrap's size over hello's")
 	return nil
 }
 
@@ -425,6 +451,57 @@ func freeAddrs(n int) ([]string, error) {
 		out = append(out, l.Addr().String())
 	}
 	return out, nil
+}
+
+// pkgInit is a binary's package init: the median of the runs' sums, and each package's median (ms).
+type pkgInit struct {
+	total float64
+	pkgs  map[string]float64
+}
+
+func (p pkgInit) largest(n int) []string {
+	names := slices.Collect(maps.Keys(p.pkgs))
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(p.pkgs[b], p.pkgs[a]) })
+	return names[:min(n, len(names))]
+}
+
+var inittraceRE = regexp.MustCompile(`(?m)^init (\S+) @[0-9.]+ ms, ([0-9.]+) ms clock`)
+
+// packageInit runs the bootstrap alone n times with GODEBUG=inittrace=1 and sums the clocks of its package
+// inits. With no Runtime API to reach (a closed port) the bootstrap exits once main runs.
+func packageInit(bootstrap string, env []string, n int) (pkgInit, error) {
+	addrs, err := freeAddrs(1) // closed when freeAddrs returns: nothing listens there
+	if err != nil {
+		return pkgInit{}, err
+	}
+	var sums []float64
+	per := map[string][]float64{}
+	for range n {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cmd := exec.CommandContext(ctx, bootstrap)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "TZ=:UTC", "GODEBUG=inittrace=1", "AWS_LAMBDA_RUNTIME_API=" + addrs[0]}, env...)
+		out, _ := cmd.CombinedOutput() // it exits 1: the Runtime API is not there
+		cancel()
+		ms := inittraceRE.FindAllStringSubmatch(string(out), -1)
+		if len(ms) == 0 {
+			return pkgInit{}, fmt.Errorf("no inittrace lines from %s:\n%s", bootstrap, out)
+		}
+		sum := 0.0
+		for _, m := range ms {
+			f, err := strconv.ParseFloat(m[2], 64)
+			if err != nil {
+				return pkgInit{}, err
+			}
+			sum += f
+			per[m[1]] = append(per[m[1]], f)
+		}
+		sums = append(sums, sum)
+	}
+	p := pkgInit{total: median(sums), pkgs: map[string]float64{}}
+	for name, xs := range per {
+		p.pkgs[name] = median(xs)
+	}
+	return p, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
