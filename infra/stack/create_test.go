@@ -70,11 +70,12 @@ func TestCreateRepoTemplate(t *testing.T) {
 				t.Errorf("index %s projection = %+v, want %s %v", name, g.Projection, w.ProjectionType, w.NonKeyAttributes)
 			}
 		}
-		if want["gsi1"].ProjectionType != "ALL" || want["gsi3"].ProjectionType != "INCLUDE" {
-			t.Errorf("template projections: gsi1 %s, gsi3 %s; want ALL, INCLUDE", want["gsi1"].ProjectionType, want["gsi3"].ProjectionType)
+		if want["gsi1"].ProjectionType != "ALL" || want["gsi3"].ProjectionType != "INCLUDE" || want["gsi5"].ProjectionType != "KEYS_ONLY" {
+			t.Errorf("template projections: gsi1 %s, gsi3 %s, gsi5 %s; want ALL, INCLUDE, KEYS_ONLY",
+				want["gsi1"].ProjectionType, want["gsi3"].ProjectionType, want["gsi5"].ProjectionType)
 		}
 		slices.Sort(gsis)
-		if want := []string{"gsi1", "gsi2", "gsi3", "gsi4"}; !slices.Equal(gsis, want) {
+		if want := []string{"gsi1", "gsi2", "gsi3", "gsi4", "gsi5"}; !slices.Equal(gsis, want) {
 			t.Errorf("GSIs = %v, want %v", gsis, want)
 		}
 		if s := desc.Table.StreamSpecification; s == nil || !aws.ToBool(s.StreamEnabled) || s.StreamViewType != ddbtypes.StreamViewTypeNewAndOldImages {

@@ -20,8 +20,11 @@ var ErrAlreadyHandled = apperr.New(apperr.Conflict, "already_handled", "the repo
 
 // Store is what dispatch reads and writes.
 type Store interface {
-	// Nearby returns reports of category filed under cell since the given time (one Query).
+	// Nearby returns the reports of category filed under cell since the given time (one Query) with their
+	// id, category, location and creation time; not their status, which Statuses reads.
 	Nearby(ctx context.Context, category, cell string, since time.Time) ([]report.Report, error)
+	// Statuses returns the current status of each report that exists.
+	Statuses(ctx context.Context, ids []string) (map[string]report.Status, error)
 	// MarkDuplicate moves a submitted report to duplicate, linked to original. ErrAlreadyHandled if it
 	// is no longer submitted.
 	MarkDuplicate(ctx context.Context, r report.Report, original string, entry report.TimelineEntry) error
@@ -199,25 +202,41 @@ func (s *Service) redeliver(ctx context.Context, id string, cfg *Config) (Outcom
 }
 
 // findOriginal returns the id of the earliest open report of the same category within the radius and
-// window, or "". It queries the few geohash cells covering the circle, never the whole table.
+// window, or "". It queries the few geohash cells covering the circle, never the whole table, and then
+// reads the status of the candidates within the radius only (usually none).
 func (s *Service) findOriginal(ctx context.Context, r report.Report) (string, error) {
 	p := orb.Point{r.Location.Lng, r.Location.Lat}
 	since := r.CreatedAt.Add(-s.settings.DuplicateWindow)
-	var best *report.Report
+	var candidates []report.Report
+	var ids []string
 	for _, cell := range Cells(p, s.settings.DuplicateRadius) {
 		near, err := s.store.Nearby(ctx, r.Category, cell, since)
 		if err != nil {
 			return "", fmt.Errorf("find reports near %s: %w", r.ID, err)
 		}
-		for i := range near {
-			c := &near[i]
-			if c.ID == r.ID || !c.Status.Open() || !earlier(c, &r) ||
+		for _, c := range near {
+			if c.ID == r.ID || !earlier(&c, &r) || slices.Contains(ids, c.ID) ||
 				Distance(p, orb.Point{c.Location.Lng, c.Location.Lat}) > s.settings.DuplicateRadius {
 				continue
 			}
-			if best == nil || earlier(c, best) {
-				best = c
-			}
+			candidates, ids = append(candidates, c), append(ids, c.ID)
+		}
+	}
+	if len(candidates) == 0 {
+		return "", nil
+	}
+	statuses, err := s.store.Statuses(ctx, ids)
+	if err != nil {
+		return "", fmt.Errorf("statuses of reports near %s: %w", r.ID, err)
+	}
+	var best *report.Report
+	for i := range candidates {
+		c := &candidates[i]
+		if st, ok := statuses[c.ID]; !ok || !st.Open() {
+			continue
+		}
+		if best == nil || earlier(c, best) {
+			best = c
 		}
 	}
 	if best == nil {

@@ -49,7 +49,11 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 		vals[":proof"] = photos
 	}
 	if c.To == report.Resolved {
-		set = append(set, "resolvedAt = :now")
+		// The resolution rides on the report's own gsi4 entry, RESOLVED#<local day>, its sort key carrying
+		// what the KPI roll-up reads (a report is resolved once; only a revocation rewrites the entry).
+		lead, _ := r.Assignment(c.LeadDept)
+		set = append(set, "resolvedAt = :now", "gsi4pk = :rpk", "gsi4sk = :rsk")
+		vals[":rpk"], vals[":rsk"] = str(s.resolvedPK(c.Entry.At)), str(resolvedSK(r, c.LeadDept, c.Entry.At, lead.SLADeadline))
 	}
 	if c.Attempt != "" {
 		set = append(set, "lastChange = :attempt")
@@ -57,7 +61,7 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 	}
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName: &s.table, Key: reportKey(r.ID),
-		UpdateExpression:                    aws.String("SET " + strings.Join(set, ", ")),
+		UpdateExpression:                    aws.String("SET " + strings.Join(set, ", ") + " " + dropLegacyIndexKeys),
 		ConditionExpression:                 aws.String("#st = :from"),
 		ExpressionAttributeNames:            map[string]string{"#st": "status"},
 		ExpressionAttributeValues:           vals,
@@ -85,16 +89,6 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 			return err
 		}
 		items = append(items, it)
-	}
-	if c.To == report.Resolved {
-		// The resolution is its own small item so that gsi3 serves both "created on day D" (report items)
-		// and "resolved on day D" (these) without a fifth index.
-		lead, _ := r.Assignment(c.LeadDept)
-		item, err := s.ResolutionItem(r, c.LeadDept, c.Entry.At, lead.SLADeadline)
-		if err != nil {
-			return err
-		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}})
 	}
 	if inboundItem {
 		it, err := s.putItem(map[string]any{
@@ -189,7 +183,7 @@ func (s *Store) Queue(ctx context.Context, dept string, status report.Status, li
 	}
 	res := make([]casework.QueueItem, len(items))
 	for i, it := range items {
-		res[i] = casework.QueueItem{ReportID: it.ReportID, Role: report.Role(it.Role), Status: report.Status(it.Status),
+		res[i] = casework.QueueItem{ReportID: it.ReportID, Role: report.Role(it.Role), Status: status, // the queue's key
 			Category: it.Category, Description: it.Description, Location: it.Location, Address: it.Address,
 			CreatedAt: parseTime(it.CreatedAt), SLADeadline: parseTime(it.SLADeadline), Overdue: it.Overdue}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/paulmach/orb"
 
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/report"
@@ -22,9 +23,14 @@ import (
 //	assignment       pk=REPORT#<id>  sk=ASSIGN#<dept>
 //	  gsi2 (queue)   gsi2pk=QUEUE#<dept>#<status>  gsi2sk=<slaDeadline>#<id>
 //	  gsi4 (SLA)     gsi4pk=SLA#OPEN  gsi4sk=<slaDeadline>#<id>#<dept>   (only while open and not overdue)
+//	  gsi3 (near)    gsi3pk=NEAR#<category>#<geohash6>  gsi3sk=<createdAt>#<id>   (lead assignments: duplicates)
 //	inbound event    pk=REPORT#<id>  sk=INBOUND#<dept>#<webhook-id>   (ttl; only for events that leave the
 //	                 status as it was: a status change records its webhook-id on its timeline entry, `inbound`)
-//	report (near)    gsi2pk=NEAR#<category>#<geohash6>  gsi2sk=<createdAt>#<id>
+//
+// An assignment's status is `astatus`, a name no index projects: gsi2's key carries it for the queues, and
+// so a status change moves the queue entry but leaves its SLA entry (gsi4) and its NEAR entry (gsi3, which
+// projects only what an assignment never changes: reportId, category, createdAt, location, slaDeadline)
+// unwritten. Items written before carry it as `status` (read as a fallback).
 const (
 	assignPrefix  = "ASSIGN#"
 	inboundPrefix = "INBOUND#"
@@ -40,7 +46,8 @@ type assignmentItem struct {
 	ReportID    string          `dynamodbav:"reportId"`
 	Dept        string          `dynamodbav:"dept"`
 	Role        string          `dynamodbav:"role"`
-	Status      string          `dynamodbav:"status"`
+	Status      string          `dynamodbav:"astatus"`
+	OldStatus   string          `dynamodbav:"status,omitempty"` // assignments written before astatus
 	AssignedAt  string          `dynamodbav:"assignedAt"`
 	SLADeadline string          `dynamodbav:"slaDeadline"`
 	Overdue     bool            `dynamodbav:"overdue"`
@@ -53,6 +60,8 @@ type assignmentItem struct {
 	CreatedAt   string          `dynamodbav:"createdAt"`
 	GSI2PK      string          `dynamodbav:"gsi2pk,omitempty"`
 	GSI2SK      string          `dynamodbav:"gsi2sk,omitempty"`
+	GSI3PK      string          `dynamodbav:"gsi3pk,omitempty"`
+	GSI3SK      string          `dynamodbav:"gsi3sk,omitempty"`
 	GSI4PK      string          `dynamodbav:"gsi4pk,omitempty"`
 	GSI4SK      string          `dynamodbav:"gsi4sk,omitempty"`
 }
@@ -65,6 +74,12 @@ func toAssignmentItem(r report.Report, a report.Assignment) assignmentItem {
 		Overdue: a.Overdue, Escalation: a.Escalation, Closed: a.Closed, Category: r.Category,
 		Description: r.Description, Location: r.Location, Address: r.Address, CreatedAt: timeKey(r.CreatedAt),
 	}
+	if a.Role == report.Lead {
+		// Duplicate detection finds open reports by their lead assignment: an item whose NEAR entry no
+		// status change rewrites (dispatch writes it with the assignment; a reassignment adds the new lead's).
+		it.GSI3PK = nearPK(r.Category, dispatch.Cell(orb.Point{r.Location.Lng, r.Location.Lat}))
+		it.GSI3SK = it.CreatedAt + "#" + r.ID
+	}
 	if !a.Closed {
 		it.GSI2PK, it.GSI2SK = "QUEUE#"+a.Dept+"#"+string(a.Status), deadline+"#"+r.ID
 		if a.Status.Open() && !a.Overdue {
@@ -75,8 +90,12 @@ func toAssignmentItem(r report.Report, a report.Assignment) assignmentItem {
 }
 
 func (it assignmentItem) assignment() report.Assignment {
+	status := it.Status
+	if status == "" {
+		status = it.OldStatus
+	}
 	return report.Assignment{
-		Dept: it.Dept, Role: report.Role(it.Role), Status: report.Status(it.Status), AssignedAt: parseTime(it.AssignedAt),
+		Dept: it.Dept, Role: report.Role(it.Role), Status: report.Status(status), AssignedAt: parseTime(it.AssignedAt),
 		SLADeadline: parseTime(it.SLADeadline), Overdue: it.Overdue, Escalation: it.Escalation, Closed: it.Closed,
 	}
 }
@@ -115,34 +134,75 @@ func reportKey(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": str(reportPK(id)), "sk": str(reportSK)}
 }
 
-// Nearby queries one geohash cell of a category for reports created since the given time.
+// dropLegacyIndexKeys ends a report's gsi1 (mine) and gsi2 (NEAR) entries, which reports filed before
+// gsi5 and the lead assignments' NEAR entries carry and every status change would rewrite: nothing for a
+// report filed since (removing an absent attribute writes nothing).
+const dropLegacyIndexKeys = "REMOVE gsi1pk, gsi1sk, gsi2pk, gsi2sk"
+
+// Nearby queries one geohash cell of a category for reports created since the given time: the NEAR entries
+// of lead assignments (gsi3), which carry a report's id, category, location and creation time but not its
+// status (ask Statuses for the candidates that matter). A report has one entry per lead it had.
 func (s *Store) Nearby(ctx context.Context, category, cell string, since time.Time) ([]report.Report, error) {
 	var out []report.Report
+	seen := map[string]bool{}
 	in := &dynamodb.QueryInput{
 		TableName:              &s.table,
-		IndexName:              aws.String("gsi2"),
-		KeyConditionExpression: aws.String("gsi2pk = :pk AND gsi2sk >= :since"),
+		IndexName:              aws.String("gsi3"),
+		KeyConditionExpression: aws.String("gsi3pk = :pk AND gsi3sk >= :since"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": str(nearPK(category, cell)), ":since": str(timeKey(since)),
 		},
+		ProjectionExpression:     aws.String("reportId, category, createdAt, #loc"),
+		ExpressionAttributeNames: map[string]string{"#loc": "location"},
 	}
 	for {
 		page, err := s.db.Query(ctx, in)
 		if err != nil {
 			return nil, translate("query nearby reports", err)
 		}
-		var items []reportItem
+		var items []nearItem
 		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
 			return nil, fmt.Errorf("decode nearby reports: %w", err)
 		}
 		for _, it := range items {
-			out = append(out, it.report())
+			if !seen[it.ReportID] {
+				seen[it.ReportID] = true
+				out = append(out, report.Report{ID: it.ReportID, Category: it.Category, Location: it.Location, CreatedAt: parseTime(it.CreatedAt)})
+			}
 		}
 		if page.LastEvaluatedKey == nil || len(out) >= 500 { // a bounded look: 500 same-category reports in one cell in the window is already a hotspot
 			return out, nil
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
+}
+
+// nearItem is what duplicate detection reads of a lead assignment's NEAR entry.
+type nearItem struct {
+	ReportID  string          `dynamodbav:"reportId"`
+	Category  string          `dynamodbav:"category"`
+	CreatedAt string          `dynamodbav:"createdAt"`
+	Location  report.Location `dynamodbav:"location"`
+}
+
+// Statuses reads the current status of each report (BatchGetItem, eventually consistent: a status a
+// second old is as good as the index's); a report that does not exist is left out.
+func (s *Store) Statuses(ctx context.Context, ids []string) (map[string]report.Status, error) {
+	out := make(map[string]report.Status, len(ids))
+	for start := 0; start < len(ids); start += 100 {
+		keys := make([]map[string]types.AttributeValue, 0, 100)
+		for _, id := range ids[start:min(start+100, len(ids))] {
+			keys = append(keys, reportKey(id))
+		}
+		err := s.batchGetEach(ctx, keys, "id, #st", map[string]string{"#st": "status"}, func(it map[string]types.AttributeValue) error {
+			out[stringAttr(it, "id")] = report.Status(stringAttr(it, "status"))
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // MarkDuplicate links a submitted report to its original.
@@ -155,7 +215,7 @@ func (s *Store) MarkDuplicate(ctx context.Context, r report.Report, original str
 		{Update: &types.Update{
 			TableName: &s.table, Key: reportKey(r.ID),
 			// gsi4 DUPOF#<original> lets accrual find an original's duplicates (confirmation awards).
-			UpdateExpression:         aws.String("SET #st = :dup, duplicateOf = :orig, updatedAt = :now, gsi4pk = :dpk, gsi4sk = :dsk"),
+			UpdateExpression:         aws.String("SET #st = :dup, duplicateOf = :orig, updatedAt = :now, gsi4pk = :dpk, gsi4sk = :dsk " + dropLegacyIndexKeys),
 			ConditionExpression:      aws.String("#st = :submitted"),
 			ExpressionAttributeNames: map[string]string{"#st": "status"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -173,7 +233,7 @@ func (s *Store) MarkDuplicate(ctx context.Context, r report.Report, original str
 func (s *Store) Dispatch(ctx context.Context, r report.Report, status report.Status, lead string, as []report.Assignment, entry report.TimelineEntry) error {
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName: &s.table, Key: reportKey(r.ID),
-		UpdateExpression:         aws.String("SET #st = :st, leadDept = :lead, updatedAt = :now"),
+		UpdateExpression:         aws.String("SET #st = :st, leadDept = :lead, updatedAt = :now " + dropLegacyIndexKeys),
 		ConditionExpression:      aws.String("#st = :submitted"),
 		ExpressionAttributeNames: map[string]string{"#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{

@@ -26,13 +26,16 @@ func (s *Store) ReportItem(r report.Report) (Item, error) {
 	return attributevalue.MarshalMap(s.toReportItem(r))
 }
 
-// ResolutionItem is the item recording that r was resolved at `at` by lead, whose deadline was deadline.
-func (s *Store) ResolutionItem(r report.Report, lead string, at, deadline time.Time) (Item, error) {
-	return attributevalue.MarshalMap(map[string]any{
-		"pk": reportPK(r.ID), "sk": "RESOLUTION", "type": "resolution", "reportId": r.ID, "category": r.Category,
-		"leadDept": lead, "createdAt": timeKey(r.CreatedAt), "resolvedAt": timeKey(at), "slaDeadline": timeKey(deadline),
-		"gsi3pk": "RESOLVED#" + s.dayKey(at), "gsi3sk": timeKey(at) + "#" + r.ID,
-	})
+// ResolvedReportItem is the item of report r resolved at `at` by lead, whose deadline was deadline: the
+// report carries its resolution (resolvedAt and the gsi4 RESOLVED#<day> entry casework's Apply writes).
+func (s *Store) ResolvedReportItem(r report.Report, lead string, at, deadline time.Time) (Item, error) {
+	it, err := s.ReportItem(r)
+	if err != nil {
+		return nil, err
+	}
+	it["resolvedAt"] = str(timeKey(at))
+	it["gsi4pk"], it["gsi4sk"] = str(s.resolvedPK(at)), str(resolvedSK(r, lead, at, deadline))
+	return it, nil
 }
 
 // LedgerItem is a ledger entry of sub.

@@ -3,6 +3,8 @@ package dynamostore
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -10,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/civicsnap/civicsnap/shared/kpi"
+	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 // KPIs:
@@ -20,8 +23,15 @@ import (
 //	running totals   pk=KPI#TOTAL  sk=ALL          docz=<gzip JSON>
 //
 // A day's roll-up reads that day's items only, through the date-keyed index partitions: gsi3 CREATED#,
-// RESOLVED#, POINTS#, REDEEMED# and gsi4 REGISTERED#. The open-reports map is read from the queues (gsi2
-// QUEUE#<dept>#<status>) when the dashboard asks for it, a bounded number of items from each.
+// POINTS#, REDEEMED# (and RESOLVED#, the resolution items written before issue 11), gsi4 RESOLVED# and
+// REGISTERED#. The open-reports map is read from the queues (gsi2 QUEUE#<dept>#<status>) when the dashboard
+// asks for it, a bounded number of items from each.
+//
+// gsi3 projects no status: a report's CREATED# entry is written once at intake and once more when dispatch
+// sets its lead, never on a status change. What the roll-up needs of a status is in attributes set once:
+// duplicateOf or rejectReason "duplicate" (a duplicate), rejectReason "invalid" (rejected as invalid; both
+// end the report's life). A redemption's status is read from the redemptions themselves (BatchGetItem),
+// the day's only.
 
 // queryAll runs a Query to the end, decoding each page into out and counting pages and items.
 func queryAll[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, stats *kpi.ReadStats) ([]T, error) {
@@ -65,37 +75,54 @@ func (s *Store) DayInputs(ctx context.Context, date string) (kpi.Inputs, kpi.Rea
 	type created struct {
 		ID          string `dynamodbav:"id"`
 		Category    string `dynamodbav:"category"`
-		Status      string `dynamodbav:"status"`
 		DuplicateOf string `dynamodbav:"duplicateOf"`
 		Reason      string `dynamodbav:"rejectReason"`
 		Reporter    string `dynamodbav:"reporterSub"`
 		Lead        string `dynamodbav:"leadDept"`
 	}
 	cs, err := queryAll[created](ctx, s, dayQuery(s.table, "gsi3", "CREATED#"+date,
-		"id, category, #st, duplicateOf, rejectReason, reporterSub, leadDept", map[string]string{"#st": "status"}), &st)
+		"id, category, duplicateOf, rejectReason, reporterSub, leadDept", nil), &st)
 	if err != nil {
 		return in, st, err
 	}
 	for _, c := range cs {
-		in.Created = append(in.Created, kpi.Created{ID: c.ID, Category: c.Category, Status: c.Status, DuplicateOf: c.DuplicateOf,
-			Reason: c.Reason, ReporterSub: c.Reporter, LeadDept: c.Lead})
+		in.Created = append(in.Created, kpi.Created{ID: c.ID, Category: c.Category, Status: createdStatus(c.DuplicateOf, c.Reason),
+			DuplicateOf: c.DuplicateOf, Reason: c.Reason, ReporterSub: c.Reporter, LeadDept: c.Lead})
 	}
 	type resolution struct {
-		ReportID string `dynamodbav:"reportId"`
-		Category string `dynamodbav:"category"`
-		Lead     string `dynamodbav:"leadDept"`
-		Created  string `dynamodbav:"createdAt"`
-		Resolved string `dynamodbav:"resolvedAt"`
-		Deadline string `dynamodbav:"slaDeadline"`
+		PK      string `dynamodbav:"pk"`
+		SK      string `dynamodbav:"gsi4sk"`
+		Created string `dynamodbav:"createdAt"`
 	}
-	rs, err := queryAll[resolution](ctx, s, dayQuery(s.table, "gsi3", "RESOLVED#"+date,
-		"reportId, category, leadDept, createdAt, resolvedAt, slaDeadline", nil), &st)
+	rs, err := queryAll[resolution](ctx, s, dayQuery(s.table, "gsi4", s.resolvedPKOf(date), "pk, gsi4sk, createdAt", nil), &st)
 	if err != nil {
 		return in, st, err
 	}
 	for _, r := range rs {
+		res, ok := parseResolvedSK(r.SK)
+		if !ok {
+			return in, st, fmt.Errorf("resolution key %q of %s", r.SK, date)
+		}
+		res.ReportID, res.CreatedAt = strings.TrimPrefix(r.PK, "REPORT#"), parseTime(r.Created)
+		in.Resolutions = append(in.Resolutions, res)
+	}
+	type legacyResolution struct {
+		SK       string `dynamodbav:"gsi3sk"`
+		ReportID string `dynamodbav:"reportId"`
+		Category string `dynamodbav:"category"`
+		Lead     string `dynamodbav:"leadDept"`
+		Created  string `dynamodbav:"createdAt"`
+		Deadline string `dynamodbav:"slaDeadline"`
+	}
+	lrs, err := queryAll[legacyResolution](ctx, s, dayQuery(s.table, "gsi3", s.resolvedPKOf(date),
+		"gsi3sk, reportId, category, leadDept, createdAt, slaDeadline", nil), &st)
+	if err != nil {
+		return in, st, err
+	}
+	for _, r := range lrs {
+		resolved, _, _ := strings.Cut(r.SK, "#") // <resolvedAt>#<id>
 		in.Resolutions = append(in.Resolutions, kpi.Resolution{ReportID: r.ReportID, Category: r.Category, LeadDept: r.Lead,
-			CreatedAt: parseTime(r.Created), ResolvedAt: parseTime(r.Resolved), SLADeadline: parseTime(r.Deadline)})
+			CreatedAt: parseTime(r.Created), ResolvedAt: parseTime(resolved), SLADeadline: parseTime(r.Deadline)})
 	}
 	type line struct {
 		Kind  string `dynamodbav:"kind"`
@@ -109,16 +136,24 @@ func (s *Store) DayInputs(ctx context.Context, date string) (kpi.Inputs, kpi.Rea
 		in.Ledger = append(in.Ledger, kpi.LedgerLine{Kind: l.Kind, Delta: l.Delta})
 	}
 	type red struct {
+		ID     string `dynamodbav:"id"`
 		Kind   string `dynamodbav:"kind"`
 		Amount int64  `dynamodbav:"amount"`
-		Status string `dynamodbav:"status"`
 	}
-	reds, err := queryAll[red](ctx, s, dayQuery(s.table, "gsi3", "REDEEMED#"+date, "kind, amount, #st", map[string]string{"#st": "status"}), &st)
+	reds, err := queryAll[red](ctx, s, dayQuery(s.table, "gsi3", "REDEEMED#"+date, "id, kind, amount", nil), &st)
+	if err != nil {
+		return in, st, err
+	}
+	ids := make([]string, len(reds))
+	for i, r := range reds {
+		ids[i] = r.ID
+	}
+	statuses, err := s.redemptionStatuses(ctx, ids, &st)
 	if err != nil {
 		return in, st, err
 	}
 	for _, r := range reds {
-		in.Redemptions = append(in.Redemptions, kpi.RedemptionLine{Kind: r.Kind, Amount: r.Amount, Status: r.Status})
+		in.Redemptions = append(in.Redemptions, kpi.RedemptionLine{Kind: r.Kind, Amount: r.Amount, Status: statuses[r.ID]})
 	}
 	type reg struct {
 		Sub string `dynamodbav:"gsi4sk"`
@@ -129,6 +164,60 @@ func (s *Store) DayInputs(ctx context.Context, date string) (kpi.Inputs, kpi.Rea
 	}
 	in.Registered = len(regs)
 	return in, st, nil
+}
+
+// createdStatus is the status the roll-up distinguishes, from attributes set once: duplicate, rejected (as
+// invalid) or "" (anything else).
+func createdStatus(duplicateOf, reason string) string {
+	switch {
+	case duplicateOf != "" || reason == report.ReasonDuplicate:
+		return string(report.Duplicate)
+	case reason == report.ReasonInvalid:
+		return string(report.Rejected)
+	}
+	return ""
+}
+
+// redemptionStatuses reads the status of each redemption (BatchGetItem, 100 keys a call, counted as
+// Queries are: a day's items, whatever the history).
+func (s *Store) redemptionStatuses(ctx context.Context, ids []string, st *kpi.ReadStats) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	for start := 0; start < len(ids); start += 100 {
+		keys := make([]map[string]types.AttributeValue, 0, 100)
+		for _, id := range ids[start:min(start+100, len(ids))] {
+			keys = append(keys, map[string]types.AttributeValue{"pk": str("REDEMPTION#" + id), "sk": str("REDEMPTION")})
+		}
+		st.BatchGets++
+		err := s.batchGetEach(ctx, keys, "id, #st", map[string]string{"#st": "status"}, func(it map[string]types.AttributeValue) error {
+			st.Items++
+			out[stringAttr(it, "id")] = stringAttr(it, "status")
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// resolvedPK is the gsi4 partition of the reports resolved on at's local day.
+func (s *Store) resolvedPK(at time.Time) string { return s.resolvedPKOf(s.dayKey(at)) }
+
+func (s *Store) resolvedPKOf(day string) string { return "RESOLVED#" + day }
+
+// resolvedSK is a resolved report's gsi4 sort key, <resolvedAt>#<slaDeadline>#<lead>#<category>: what the
+// roll-up reads of a resolution but the report's id (its pk) and createdAt, which every gsi4 entry carries,
+// so gsi4's projection stays as it is. Department ids and category codes hold no '#'.
+func resolvedSK(r report.Report, lead string, at, deadline time.Time) string {
+	return strings.Join([]string{timeKey(at), timeKey(deadline), lead, r.Category}, "#")
+}
+
+func parseResolvedSK(sk string) (kpi.Resolution, bool) {
+	p := strings.Split(sk, "#")
+	if len(p) != 4 {
+		return kpi.Resolution{}, false
+	}
+	return kpi.Resolution{Category: p[3], LeadDept: p[2], ResolvedAt: parseTime(p[0]), SLADeadline: parseTime(p[1])}, true
 }
 
 func snapshotPK(kind kpi.Kind) string { return "KPI#" + string(kind) }
@@ -249,7 +338,7 @@ func (s *Store) OpenReports(ctx context.Context, depts []string, perQueue int) (
 				}
 				seen[it.ReportID] = true
 				out = append(out, kpi.OpenReport{ID: it.ReportID, Lat: it.Location.Lat, Lng: it.Location.Lng,
-					Category: it.Category, Status: it.Status, LeadDept: it.Dept})
+					Category: it.Category, Status: status, LeadDept: it.Dept}) // the queue's key
 			}
 		}
 	}

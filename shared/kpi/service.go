@@ -22,8 +22,9 @@ type OpenReport struct {
 
 // ReadStats counts what a roll-up read: its cost.
 type ReadStats struct {
-	Queries int `json:"queries"`
-	Items   int `json:"items"`
+	Queries   int `json:"queries"`
+	BatchGets int `json:"batchGets"` // the day's redemptions' statuses, 100 a call
+	Items     int `json:"items"`
 }
 
 // Store reads a day's items and keeps snapshots.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -21,15 +22,51 @@ import (
 // are domain tests with an in-memory store and bucket; the intake function's faults_test.go runs the same
 // against moto under injected faults.
 
-// memStore keeps keys and reports in memory; fail decides what CreateReport does.
+// memStore keeps keys and reports in memory; fail decides what InsertReport (and CreateReport) does.
 type memStore struct {
 	mu      sync.Mutex
 	keys    map[string]idem.Record
 	reports map[string]report.Report
+	hashes  map[string]string // report id → the body hash it was filed with
 	// fail: "" succeeds; "unknown-applied" writes and answers ErrOutcomeUnknown (the answer was lost);
 	// "unknown" writes nothing and answers ErrOutcomeUnknown; "contention" writes nothing and answers
 	// apperr.ErrContention.
 	fail string
+	// twin, when set, is filed just before InsertReport writes: another request with the same key that
+	// landed first.
+	twin *report.Filed
+}
+
+func (m *memStore) InsertReport(_ context.Context, r report.Report, hash string) (*report.Filed, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.twin != nil {
+		m.reports[m.twin.Report.ID], m.hashes[m.twin.Report.ID] = m.twin.Report, m.twin.BodyHash
+		m.twin = nil
+	}
+	if old, ok := m.reports[r.ID]; ok {
+		return &report.Filed{Report: old, BodyHash: m.hashes[r.ID]}, nil
+	}
+	switch m.fail {
+	case "contention":
+		return nil, apperr.ErrContention
+	case "unknown":
+		return nil, apperr.ErrOutcomeUnknown.Wrap(context.DeadlineExceeded)
+	}
+	m.reports[r.ID], m.hashes[r.ID] = r, hash
+	if m.fail == "unknown-applied" {
+		return nil, apperr.ErrOutcomeUnknown.Wrap(context.DeadlineExceeded)
+	}
+	return nil, nil
+}
+
+func (m *memStore) FiledReport(_ context.Context, id string) (*report.Filed, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.reports[id]; ok {
+		return &report.Filed{Report: r, BodyHash: m.hashes[id]}, nil
+	}
+	return nil, nil
 }
 
 func (m *memStore) Categories(context.Context) ([]report.Category, error) {
@@ -130,7 +167,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: &memStore{keys: map[string]idem.Record{}, reports: map[string]report.Report{}},
+	f := &fixture{store: &memStore{keys: map[string]idem.Record{}, reports: map[string]report.Report{}, hashes: map[string]string{}},
 		bucket: newMemBucket(), clock: time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC),
 		who: auth.Principal{Sub: "u1", Groups: []auth.Role{auth.Citizen}}}
 	pending := "photos/2026-11-02/u1/00000000-0000-4000-8000-000000000001.jpg"
@@ -162,14 +199,14 @@ func (f *fixture) photosExist(t *testing.T, r report.Report) {
 	}
 }
 
-// The transaction committed but its answer was lost (the deadline): the request learns the outcome from
-// the key and succeeds, and a replay of the key returns a report whose photos exist.
+// The write was applied but its answer was lost (the deadline): the request reads the report back and
+// succeeds, and the same request again returns the same report, whose photos exist.
 func TestCreateAfterUnknownOutcomeThatCommitted(t *testing.T) {
 	f := newFixture(t)
 	f.store.fail = "unknown-applied"
 	r, err := f.create()
 	if err != nil {
-		t.Errorf("create whose transaction committed: %v", err)
+		t.Errorf("create whose write was applied: %v", err)
 	} else {
 		f.photosExist(t, r)
 	}
@@ -181,8 +218,9 @@ func TestCreateAfterUnknownOutcomeThatCommitted(t *testing.T) {
 	f.photosExist(t, again)
 }
 
-// The transaction did not commit but nobody knows: the stripped version and the claim stay; a replay after the
-// lease takes the claim over with the same report id and files the report with its photos.
+// The write was not applied but nobody knows: the stripped version stays (the write may still land), and
+// the same request sent again at once (there is no claim to wait for) files the report under the same id
+// with the photo as it was checked, writing no version.
 func TestCreateAfterUnknownOutcomeThatDidNotCommit(t *testing.T) {
 	f := newFixture(t)
 	f.store.fail = "unknown"
@@ -190,23 +228,14 @@ func TestCreateAfterUnknownOutcomeThatDidNotCommit(t *testing.T) {
 	if !errors.Is(err, apperr.ErrOutcomeUnknown) || apperr.As(err).RetryAfter <= 0 {
 		t.Fatalf("create: %v, want outcome_unknown with a Retry-After", err)
 	}
-	rec, _ := f.store.IdempotencyRecord(context.Background(), "report", "u1", "key-1")
-	if rec == nil || rec.Status != idem.InFlight {
-		t.Fatalf("key after an unknown outcome: %+v, want still claimed", rec)
-	}
 	stored := f.bucket.versions()
 	if vs := stored[f.req.PhotoKeys[0]]; len(vs) != 2 {
 		t.Fatalf("versions of the photo %v, want the upload and its stripped version", vs)
 	}
 	f.store.fail = ""
-	// Within the lease the replay is told to wait.
-	if _, err := f.create(); !errors.Is(err, idem.ErrInFlight) {
-		t.Fatalf("replay within the lease: %v, want request_in_flight", err)
-	}
-	f.clock = f.clock.Add(idem.Lease + time.Second)
 	r, err := f.create()
-	if err != nil || r.ID != rec.ResourceID {
-		t.Fatalf("replay after the lease: %+v, %v; want report %s", r, err, rec.ResourceID)
+	if want := report.ReportID("u1", "key-1"); err != nil || r.ID != want {
+		t.Fatalf("the same request again: %+v, %v; want report %s", r, err, want)
 	}
 	f.photosExist(t, r)
 	if got := f.bucket.versions(); !maps.EqualFunc(got, stored, slices.Equal) {
@@ -214,7 +243,7 @@ func TestCreateAfterUnknownOutcomeThatDidNotCommit(t *testing.T) {
 	}
 }
 
-// A definite refusal (a transaction conflict: nothing written) compensates: no stripped version, no claim.
+// A definite refusal (a conflict: nothing written) compensates: no stripped version, no report.
 func TestCreateRefusedForCertainLeavesNothing(t *testing.T) {
 	f := newFixture(t)
 	before := f.bucket.versions()
@@ -225,8 +254,8 @@ func TestCreateRefusedForCertainLeavesNothing(t *testing.T) {
 	if got := f.bucket.versions(); !maps.EqualFunc(got, before, slices.Equal) {
 		t.Errorf("versions %v, want only the upload %v", got, before)
 	}
-	if rec, _ := f.store.IdempotencyRecord(context.Background(), "report", "u1", "key-1"); rec != nil {
-		t.Errorf("a refused create left its key: %+v", rec)
+	if len(f.store.reports) != 0 {
+		t.Errorf("a refused create left a report: %v", f.store.reports)
 	}
 	f.store.fail = ""
 	r, err := f.create()
@@ -234,6 +263,67 @@ func TestCreateRefusedForCertainLeavesNothing(t *testing.T) {
 		t.Fatalf("the same request again: %v", err)
 	}
 	f.photosExist(t, r)
+}
+
+// The report is its own idempotency record: the same request later gets the very first answer, however
+// the report moved on since; another body with the key is idempotency_key_reused and writes nothing.
+func TestCreateAnswersFromTheReport(t *testing.T) {
+	f := newFixture(t)
+	first, err := f.create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []report.TimelineEntry{report.Filing(first.CreatedAt)}; first.Status != report.Submitted || !slices.Equal(first.Timeline, want) {
+		t.Fatalf("first answer %+v, want submitted with timeline %v", first, want)
+	}
+	moved := f.store.reports[first.ID]
+	moved.Status, moved.LeadDept, moved.UpdatedAt = report.Dispatched, "municipal", first.CreatedAt.Add(time.Minute)
+	f.store.reports[first.ID] = moved
+	f.clock = f.clock.Add(48 * time.Hour)
+	versions := f.bucket.versions()
+	again, err := f.create()
+	if err != nil || !reflect.DeepEqual(again, first) {
+		t.Fatalf("the same request two days later: %+v, %v; want the first answer %+v", again, err, first)
+	}
+	f.body = []byte(`{"another":"body"}`)
+	if _, err := f.create(); !errors.Is(err, idem.ErrKeyReused) {
+		t.Fatalf("another body with the key: %v, want idempotency_key_reused", err)
+	}
+	if got := f.bucket.versions(); !maps.EqualFunc(got, versions, slices.Equal) || len(f.store.reports) != 1 {
+		t.Errorf("answering from the report wrote: versions %v (were %v), %d reports", got, versions, len(f.store.reports))
+	}
+	// Another caller's same key is another report.
+	f.who.Sub = "u2"
+	if report.ReportID("u2", "key-1") == first.ID {
+		t.Fatal("two callers' keys name one report")
+	}
+}
+
+// Two sends of one request at once: the one whose write lands second meets the first's report, answers
+// from it, and deletes the photo version only it wrote (the stored report's photos stay).
+func TestCreateLosingToATwinAnswersFromIt(t *testing.T) {
+	f := newFixture(t)
+	twin, err := f.create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Undo the first create in the store but keep its photos, then let it land during the second's write.
+	delete(f.store.reports, twin.ID)
+	f.store.twin = &report.Filed{Report: twin, BodyHash: idem.Hash(f.body)}
+	// The second send reads the upload as it was: its stripped version is a new one.
+	jpeg, err := base64.StdEncoding.DecodeString(tinyJPEG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.bucket.upload(f.req.PhotoKeys[0], "image/jpeg", withEXIF(jpeg))
+	got, err := f.create()
+	if err != nil || !reflect.DeepEqual(got, report.AsFiled(twin)) {
+		t.Fatalf("the losing send: %+v, %v; want the twin's answer %+v", got, err, twin)
+	}
+	f.photosExist(t, twin)
+	if vs := f.bucket.versions()[f.req.PhotoKeys[0]]; len(vs) != 3 {
+		t.Errorf("versions %v: want the upload, the twin's stripped version and the re-upload (the loser's stripped version deleted)", vs)
+	}
 }
 
 // A photo whose metadata the stripper cannot remove (here an EXIF header inside a JPEG's scan data, which

@@ -23,15 +23,31 @@ type Store interface {
 	// write had an unknown outcome learns it.
 	IdempotencyRecord(ctx context.Context, scope, owner, key string) (*idem.Record, error)
 
-	// CreateReport writes the report, its first timeline entry and the completed key in one transaction.
-	// Its errors say whether it was refused for certain (idem.ErrInFlight: the key is no longer this
-	// request's; apperr.NotApplied) or its outcome is unknown (apperr.ErrOutcomeUnknown, or any other).
+	// InsertReport writes r, which must be new, with the hash of the request that filed it, in one
+	// conditional write (a citizen's report: its id comes from the reporter and the Idempotency-Key). If a
+	// report with r's id exists it writes nothing and returns that one. Its errors say whether nothing was
+	// written for certain (apperr.NotApplied) or the outcome is unknown (apperr.ErrOutcomeUnknown, or any
+	// other).
+	InsertReport(ctx context.Context, r Report, bodyHash string) (existing *Filed, err error)
+	// FiledReport reads a report (consistently) with the hash of the request that filed it; nil if none.
+	FiledReport(ctx context.Context, id string) (*Filed, error)
+	// CreateReport writes the report, its first timeline entry and the completed key in one transaction
+	// (Open311's claimed creation). Its errors say whether it was refused for certain (idem.ErrInFlight: the
+	// key is no longer this request's; apperr.NotApplied) or its outcome is unknown (apperr.ErrOutcomeUnknown,
+	// or any other).
 	CreateReport(ctx context.Context, r Report, key idem.Record) error
 	// GetReport returns the report with its timeline, or ErrNotFound.
 	GetReport(ctx context.Context, id string) (Report, error)
 	// ListByReporter returns a reporter's reports, newest first, and the cursor of the next page ("" at the
 	// end). Timelines are not included.
 	ListByReporter(ctx context.Context, sub string, limit int, cursor string) ([]Report, string, error)
+}
+
+// Filed is a stored report with the hash of the request body that filed it ("" for reports filed under
+// an idempotency claim).
+type Filed struct {
+	Report   Report
+	BodyHash string
 }
 
 // Upload is a presigned POST the client sends a photo with.

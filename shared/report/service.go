@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
 	"github.com/civicsnap/civicsnap/shared/auth"
@@ -103,8 +106,12 @@ func (s *Service) CreateUploadFor(ctx context.Context, owner, contentType string
 }
 
 // Create files a new report for p. body is the raw request (its hash binds the idempotency key) and n its
-// decoded form. A rejected request leaves nothing behind: validation that needs no I/O runs before the key
-// is claimed, and a claim is released when the photos turn out to be bad.
+// decoded form. The report is its own idempotency record: its id is derived from the caller and the key
+// (ReportID), and one conditional write creates it with the body's hash, so a request sent again finds it
+// and gets the first answer back (the same body) or idempotency_key_reused (another body). There is no
+// claim, hence no window in which a second request is told the first is still in flight: the one whose
+// write lands first wins and the other answers from it. A refused request writes nothing (validation that
+// needs no I/O runs first; the versions a refused request's photo checks wrote are deleted).
 func (s *Service) Create(ctx context.Context, p auth.Principal, key string, body []byte, n NewReport) (Report, error) {
 	if err := p.Require(auth.Citizen); err != nil {
 		return Report{}, err
@@ -120,40 +127,102 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, key string, body
 	if err != nil {
 		return Report{}, err
 	}
+	id, hash := ReportID(p.Sub, key), idem.Hash(body)
+	// A request sent again (its answer lost) is answered before its photos are checked again: one
+	// consistent read, a fifth of a write's price.
+	if f, err := s.store.FiledReport(ctx, id); err != nil {
+		return Report{}, fmt.Errorf("read report %s: %w", id, err)
+	} else if f != nil {
+		return answer(*f, p.Sub, hash)
+	}
 
 	now := s.now().UTC().Truncate(time.Millisecond)
-	claim := idem.Record{
-		Scope: "report", Owner: p.Sub, Key: key, BodyHash: idem.Hash(body), Status: idem.InFlight,
-		ResourceID: s.newID(), LockedUntil: now.Add(idem.Lease), ExpiresAt: now.Add(idem.TTL), ClaimedAt: now,
-	}
-	// The resource id is fresh per request, so it names this request too; a take-over below keeps the
-	// name and adopts the earlier request's resource id.
-	claim.Attempt = claim.ResourceID
-	existing, err := s.store.ClaimKey(ctx, claim)
+	photos, err := s.VerifyPhotos(ctx, p.Sub, n.PhotoKeys)
 	if err != nil {
-		return Report{}, fmt.Errorf("claim idempotency key: %w", err)
+		return Report{}, err
 	}
-	if existing != nil {
-		outcome, err := idem.Decide(*existing, claim.BodyHash, now)
-		if err != nil {
-			return Report{}, err
-		}
-		if outcome == idem.Replay {
-			var r Report
-			if err := json.Unmarshal(existing.Result, &r); err != nil {
-				return Report{}, fmt.Errorf("decode stored result: %w", err)
-			}
-			return r, nil
-		}
-		// The earlier attempt died mid-way: carry on under its claim and with its report id, so at most one
-		// report can ever come of this key.
-		claim.ResourceID = existing.ResourceID
-		if err := s.store.TakeOverKey(ctx, claim, existing.LockedUntil); err != nil {
-			return Report{}, err
-		}
+	r := Report{
+		ID: id, Status: Submitted, Category: n.Category, Description: n.Description, Location: loc,
+		Address: n.Address, Photos: photos, Anonymous: n.Anonymous, ReporterSub: p.Sub,
+		CreatedAt: now, UpdatedAt: now,
 	}
+	existing, err := s.store.InsertReport(ctx, r, hash)
+	switch {
+	case err == nil && existing == nil:
+		return AsFiled(r), nil
+	case err == nil:
+		// The report exists: this very write, applied by an earlier send whose answer was lost (the SDK
+		// sent it again), or another request with the same key that landed first. Either way the stored
+		// report is the answer; photo versions only this request wrote are undone.
+		return s.settle(ctx, *existing, r, p.Sub, hash)
+	case apperr.NotApplied(err):
+		return Report{}, errors.Join(fmt.Errorf("create report %s: %w", id, err), s.DeletePhotos(ctx, photos))
+	}
+	// The outcome is unknown: read it back, on a context of its own (the request's may be what ran out).
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	f, rerr := s.store.FiledReport(lctx, id)
+	if rerr == nil && f != nil {
+		return s.settle(lctx, *f, r, p.Sub, hash)
+	}
+	if rerr != nil {
+		err = errors.Join(err, fmt.Errorf("read report after an unknown outcome: %w", rerr))
+	}
+	// Not there (yet): the write may still land, so the photos stay; the client sends the request again
+	// and gets this report or a new one with the same id.
+	return Report{}, apperr.ErrOutcomeUnknown.Wrap(fmt.Errorf("create report %s: %w", id, err))
+}
 
-	return s.create(ctx, p, claim, n, loc, now)
+// settle answers from the stored report f after this request's own write r met it, deleting the photo
+// versions r wrote that f does not point to.
+func (s *Service) settle(ctx context.Context, f Filed, r Report, sub, hash string) (Report, error) {
+	var mine []Photo
+	for _, ph := range r.Photos {
+		if !slices.ContainsFunc(f.Report.Photos, func(o Photo) bool { return o.Key == ph.Key && o.VersionID == ph.VersionID }) {
+			mine = append(mine, ph)
+		}
+	}
+	out, err := answer(f, sub, hash)
+	if derr := s.DeletePhotos(ctx, mine); derr != nil {
+		return out, errors.Join(err, fmt.Errorf("delete photos of a request answered by report %s: %w", f.Report.ID, derr))
+	}
+	return out, err
+}
+
+// answer is what a request with body hash gets for the stored report f: the report as it was filed, the
+// first request's very answer, when the bodies match; idempotency_key_reused when they do not.
+func answer(f Filed, sub, hash string) (Report, error) {
+	if f.BodyHash != hash || f.Report.ReporterSub != sub {
+		return Report{}, idem.ErrKeyReused
+	}
+	return AsFiled(f.Report), nil
+}
+
+// AsFiled is report r as its creation answered it: submitted, with its first timeline entry and none of
+// what happened since (the stored report may have moved on by the time a request is sent again).
+func AsFiled(r Report) Report {
+	return Report{
+		ID: r.ID, Status: Submitted, Category: r.Category, Description: r.Description, Location: r.Location,
+		Address: r.Address, Photos: r.Photos, Anonymous: r.Anonymous, ReporterSub: r.ReporterSub,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.CreatedAt, Timeline: []TimelineEntry{Filing(r.CreatedAt)},
+	}
+}
+
+// Filing is a report's first timeline entry, implied by its creation time (it is not stored).
+func Filing(at time.Time) TimelineEntry {
+	return TimelineEntry{At: at, Status: Submitted, Actor: "citizen"}
+}
+
+// ReportID is the id of the report that caller sub files with Idempotency-Key key: a name-based UUID
+// (version 5, SHA-1, in the namespace below) of both, so every send of one request names the same report
+// and no two callers' keys meet. Open311's ids are version 8 (NewOpen311ID) and cannot collide with these.
+func ReportID(sub, key string) string {
+	return uuid.NewSHA1(reportIDNamespace(), []byte(sub+"\x00"+key)).String()
+}
+
+// reportIDNamespace is fixed forever: changing it would give a request sent again a new report.
+func reportIDNamespace() uuid.UUID {
+	return uuid.UUID{0x6f, 0x0d, 0x2c, 0x1e, 0x9a, 0x44, 0x5b, 0x1e, 0x8c, 0x3d, 0x2a, 0x7b, 0x9e, 0x4f, 0x1c, 0x60}
 }
 
 // create moves the photos and writes the report under claim. What a failure leaves depends on what is

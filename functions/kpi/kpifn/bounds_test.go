@@ -260,8 +260,8 @@ func TestKPIRunOfA50000ReportDay(t *testing.T) {
 		// A resolution today of a report filed up to a year before.
 		filed := dayStart.Add(-time.Duration(rnd.Int64N(int64(365 * 24 * time.Hour)))).UTC().Truncate(time.Second)
 		resolved := dayStart.Add(time.Duration(rnd.Int64N(int64(22 * time.Hour)))).UTC().Truncate(time.Second)
-		old := report.Report{ID: fmt.Sprintf("o%05d", i), Category: cat, CreatedAt: filed}
-		it, err = env.Store.ResolutionItem(old, leads[cat], resolved, filed.Add(72*time.Hour))
+		old := report.Report{ID: fmt.Sprintf("o%05d", i), Status: report.Resolved, Category: cat, ReporterSub: fmt.Sprintf("v%05d", i), CreatedAt: filed}
+		it, err = env.Store.ResolvedReportItem(old, leads[cat], resolved, filed.Add(72*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -92,11 +92,15 @@ func generate(t testing.TB, store *dynamostore.Store, n int) dataset {
 			ds.resolvedAt[r.ID], ds.deadline[r.ID], ds.lead[r.ID] = at, created.Add(72*time.Hour), r.LeadDept
 		}
 		ds.reports = append(ds.reports, r)
-		it, err := store.ReportItem(r)
-		add(it, err, day(created))
-		if at, ok := ds.resolvedAt[r.ID]; ok {
-			it, err := store.ResolutionItem(r, r.LeadDept, at, ds.deadline[r.ID])
-			add(it, err, day(at))
+		if at, ok := ds.resolvedAt[r.ID]; !ok {
+			it, err := store.ReportItem(r)
+			add(it, err, day(created))
+		} else {
+			// A resolved report carries its resolution: one item, read on its creation day and on the
+			// day it was resolved.
+			it, err := store.ResolvedReportItem(r, r.LeadDept, at, ds.deadline[r.ID])
+			add(it, err, day(created))
+			ds.itemsPerDay[day(at)]++
 			it, err = store.LedgerItem(sub, points.Entry{ID: "award-" + r.ID, At: at, Delta: 5, Kind: points.KindAward, ReportID: r.ID})
 			add(it, err, day(at))
 			if i%10 == 0 {
