@@ -2,9 +2,8 @@ package dynamostore
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,9 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/paulmach/orb"
-
-	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/idem"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
@@ -42,12 +38,15 @@ type reportItem struct {
 	RejectReason string         `dynamodbav:"rejectReason,omitempty"`
 	ProofPhotos  []report.Photo `dynamodbav:"proofPhotos,omitempty"`
 	ResolvedAt   string         `dynamodbav:"resolvedAt,omitempty"`
-	GSI1PK       string         `dynamodbav:"gsi1pk"`
-	GSI1SK       string         `dynamodbav:"gsi1sk"`
-	GSI2PK       string         `dynamodbav:"gsi2pk"`
-	GSI2SK       string         `dynamodbav:"gsi2sk"`
-	GSI3PK       string         `dynamodbav:"gsi3pk"`
-	GSI3SK       string         `dynamodbav:"gsi3sk"`
+	// BodyHash is the SHA-256 of the request that filed the report (intake's single write): the report is
+	// its own idempotency record, so a request sent again finds it and answers the same, or 422.
+	BodyHash []byte `dynamodbav:"bodyHash,omitempty"`
+	// No status change rewrites the report's index entries: gsi3 CREATED#<day> projects no attribute a
+	// status change moves (only leadDept, which dispatch sets), gsi5 (a citizen's reports, keyed by
+	// reporterSub and createdAt) projects keys only, and gsi4 is set once, by a resolution (RESOLVED#<day>)
+	// or a duplicate (DUPOF#<original>).
+	GSI3PK string `dynamodbav:"gsi3pk"`
+	GSI3SK string `dynamodbav:"gsi3sk"`
 }
 
 type timelineItem struct {
@@ -80,8 +79,6 @@ func (s *Store) toReportItem(r report.Report) reportItem {
 		PK: reportPK(r.ID), SK: reportSK, Type: "report", ID: r.ID, Status: string(r.Status), Category: r.Category,
 		Description: r.Description, Lat: r.Location.Lat, Lng: r.Location.Lng, Address: r.Address, Photos: r.Photos,
 		Anonymous: r.Anonymous, ReporterSub: r.ReporterSub, CreatedAt: created, UpdatedAt: timeKey(r.UpdatedAt),
-		GSI1PK: "USER#" + r.ReporterSub, GSI1SK: "REPORT#" + created + "#" + r.ID,
-		GSI2PK: nearPK(r.Category, dispatch.Cell(orb.Point{r.Location.Lng, r.Location.Lat})), GSI2SK: created + "#" + r.ID,
 		GSI3PK: "CREATED#" + s.dayKey(r.CreatedAt), GSI3SK: created + "#" + r.ID,
 		LeadDept: r.LeadDept, DuplicateOf: r.DuplicateOf, RejectReason: r.RejectReason, ProofPhotos: r.ProofPhotos,
 	}
@@ -220,6 +217,10 @@ func (s *Store) getReport(ctx context.Context, id string) (report.Report, map[st
 	if !found {
 		return report.Report{}, nil, report.ErrNotFound
 	}
+	if !slices.ContainsFunc(timeline, func(e report.TimelineEntry) bool { return e.Status == report.Submitted }) {
+		// A report filed with intake's single write stores no first entry: its creation implies it.
+		timeline = append([]report.TimelineEntry{report.Filing(r.CreatedAt)}, timeline...)
+	}
 	r.Timeline, r.Assignments = timeline, assignments
 	return r, inbound, nil
 }
@@ -234,87 +235,6 @@ func ReportFromImage(img map[string]types.AttributeValue) (report.Report, error)
 		return report.Report{}, fmt.Errorf("image is a %q, not a report", it.Type)
 	}
 	return it.report(), nil
-}
-
-// cursor is the opaque pagination token: the last evaluated key of gsi1.
-type cursor struct {
-	PK     string `json:"p"`
-	SK     string `json:"s"`
-	GSI1PK string `json:"gp"`
-	GSI1SK string `json:"gs"`
-}
-
-func encodeCursor(lek map[string]types.AttributeValue) string {
-	if lek == nil {
-		return ""
-	}
-	str := func(k string) string {
-		if v, ok := lek[k].(*types.AttributeValueMemberS); ok {
-			return v.Value
-		}
-		return ""
-	}
-	b, _ := json.Marshal(cursor{PK: str("pk"), SK: str("sk"), GSI1PK: str("gsi1pk"), GSI1SK: str("gsi1sk")})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeCursor checks that the cursor is well formed and belongs to partition gsi1pk, so one user's cursor
-// can never page through another's reports.
-func decodeCursor(s, gsi1pk string) (map[string]types.AttributeValue, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, report.ErrInvalidCursor
-	}
-	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.GSI1PK != gsi1pk || !strings.HasPrefix(c.PK, "REPORT#") ||
-		c.SK != reportSK || !strings.HasPrefix(c.GSI1SK, "REPORT#") {
-		return nil, report.ErrInvalidCursor
-	}
-	return map[string]types.AttributeValue{
-		"pk": &types.AttributeValueMemberS{Value: c.PK}, "sk": &types.AttributeValueMemberS{Value: c.SK},
-		"gsi1pk": &types.AttributeValueMemberS{Value: c.GSI1PK}, "gsi1sk": &types.AttributeValueMemberS{Value: c.GSI1SK},
-	}, nil
-}
-
-// ListByReporter queries gsi1 newest first.
-func (s *Store) ListByReporter(ctx context.Context, sub string, limit int, cur string) ([]report.Report, string, error) {
-	pk := "USER#" + sub
-	in := &dynamodb.QueryInput{
-		TableName:              &s.table,
-		IndexName:              aws.String("gsi1"),
-		KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk}, ":prefix": &types.AttributeValueMemberS{Value: "REPORT#"},
-		},
-		ScanIndexForward: aws.Bool(false),
-		Limit:            aws.Int32(int32(limit)),
-	}
-	if cur != "" {
-		start, err := decodeCursor(cur, pk)
-		if err != nil {
-			return nil, "", err
-		}
-		in.ExclusiveStartKey = start
-	}
-	out, err := s.db.Query(ctx, in)
-	if err != nil {
-		return nil, "", translate("list reports", err)
-	}
-	var items []reportItem
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		return nil, "", fmt.Errorf("decode reports: %w", err)
-	}
-	reports := make([]report.Report, len(items))
-	for i, it := range items {
-		reports[i] = it.report()
-	}
-	next := ""
-	// DynamoDB returns a LastEvaluatedKey when a page is exactly full even if nothing follows; the client
-	// then gets one empty page, which is cheaper than a look-ahead read on every page.
-	if out.LastEvaluatedKey != nil {
-		next = encodeCursor(out.LastEvaluatedKey)
-	}
-	return reports, next, nil
 }
 
 type categoryItem struct {
