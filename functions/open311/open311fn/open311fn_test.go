@@ -769,3 +769,67 @@ func jpegWithEXIF(t *testing.T) []byte {
 	out = append(out, payload...)
 	return append(out, raw[2:]...)
 }
+
+// TestCountedCalls pins what each Open311 call costs in AWS calls, caches warm (README "Open311").
+func TestCountedCalls(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.issue(`{"name":"app"}`)
+	calls := h.e.Calls
+	h.do("GET", "/open311/v2/services.json", nil) // warms the configuration cache
+	form := fileForm(c.APIKey)
+	h.do("POST", "/open311/v2/requests.json", form) // warms the report service's categories
+	day := url.QueryEscape(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
+
+	measure := func(name string, want map[string]int, do func() response) response {
+		t.Helper()
+		calls.Reset()
+		resp := do()
+		if resp.Status != 200 {
+			t.Fatalf("%s: %d %s", name, resp.Status, resp.Body)
+		}
+		got := calls.Snapshot()
+		t.Logf("%s: %v", name, got)
+		for op, n := range want {
+			if got[op] != n {
+				t.Errorf("%s: %d %s, want %d (all: %v)", name, got[op], op, n, got)
+			}
+		}
+		total := 0
+		for _, n := range want {
+			total += n
+		}
+		if all := calls.Service("DynamoDB") + calls.Service("S3"); all != total {
+			t.Errorf("%s: %d calls in all, want %d: %v", name, all, total, got)
+		}
+		return resp
+	}
+	form.Set("description", "another lamp")
+	resp := measure("POST requests", map[string]int{"DynamoDB.GetItem": 1, "DynamoDB.UpdateItem": 1, "DynamoDB.PutItem": 1, "DynamoDB.TransactWriteItems": 1},
+		func() response { return h.do("POST", "/open311/v2/requests.json", form) })
+	id := requestIDs(t, "json", resp)[0]
+	measure("POST requests, replayed", map[string]int{"DynamoDB.GetItem": 1, "DynamoDB.UpdateItem": 1, "DynamoDB.PutItem": 1},
+		func() response { return h.do("POST", "/open311/v2/requests.json", form) })
+	measure("GET requests/{id}", map[string]int{"DynamoDB.Query": 1},
+		func() response { return h.do("GET", "/open311/v2/requests/"+id+".json", nil) })
+	// One Query per local day of the window (an hour may span two), one BatchGetItem of the reports (no
+	// lead assignments: nothing dispatched them here).
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	days := 1 + boolInt(time.Now().In(shanghai).Day() != time.Now().Add(-time.Hour).In(shanghai).Day())
+	measure("GET requests, an hour's window", map[string]int{"DynamoDB.Query": days, "DynamoDB.BatchGetItem": 1},
+		func() response { return h.do("GET", "/open311/v2/requests.json?start_date="+day, nil) })
+	measure("GET servicerequestupdates, an hour", map[string]int{"DynamoDB.GetItem": 1, "DynamoDB.UpdateItem": 1, "DynamoDB.Query": 1 + boolInt(time.Now().UTC().Hour() == 0)}, // a Query per UTC day
+		func() response {
+			return h.do("GET", "/open311/v2/servicerequestupdates.json?api_key="+c.APIKey+"&start_date="+day, nil)
+		})
+	measure("POST servicerequestupdates", map[string]int{"DynamoDB.GetItem": 1, "DynamoDB.UpdateItem": 1, "DynamoDB.Query": 1, "DynamoDB.TransactWriteItems": 1},
+		func() response {
+			return h.do("POST", "/open311/v2/servicerequestupdates.json", url.Values{"api_key": {c.APIKey}, "service_request_id": {id}, "update_id": {"u1"}, "description": {"x"}})
+		})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
