@@ -35,15 +35,20 @@ func New(client *s3.Client, bucket string) *Store {
 	return &Store{client: client, presign: s3.NewPresignClient(client), bucket: bucket}
 }
 
-// PresignUpload returns a POST policy that S3 enforces: exactly this key, this Content-Type, a size from 1
-// byte to maxBytes, valid for ttl.
-func (s *Store) PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (report.Upload, error) {
+// ownerMeta is the object metadata naming the uploader (x-amz-meta-owner): the key names no one, so that
+// a photo's key may be shown to departments and on Open311 without telling who took it.
+const ownerMeta = "owner"
+
+// PresignUpload returns a POST policy that S3 enforces: exactly this key, this Content-Type, the owner's
+// x-amz-meta-owner, a size from 1 byte to maxBytes, valid for ttl.
+func (s *Store) PresignUpload(ctx context.Context, key, owner, contentType string, maxBytes int64, ttl time.Duration) (report.Upload, error) {
 	expires := time.Now().Add(ttl).UTC().Truncate(time.Second)
 	req, err := s.presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: &key}, func(o *s3.PresignPostOptions) {
 		o.Expires = ttl
 		o.Conditions = []any{
 			[]any{"content-length-range", 1, maxBytes},
 			map[string]string{"Content-Type": contentType},
+			map[string]string{"x-amz-meta-" + ownerMeta: owner},
 		}
 	})
 	if err != nil {
@@ -54,6 +59,7 @@ func (s *Store) PresignUpload(ctx context.Context, key, contentType string, maxB
 		fields[k] = v
 	}
 	fields["Content-Type"] = contentType
+	fields["x-amz-meta-"+ownerMeta] = owner
 	return report.Upload{Key: key, URL: req.URL, Fields: fields, ExpiresAt: expires}, nil
 }
 
@@ -79,7 +85,8 @@ func (s *Store) Get(ctx context.Context, key string, maxBytes int64) (report.Obj
 	if err != nil {
 		return report.Object{}, apperr.ErrOutcomeUnknown.Wrap(fmt.Errorf("read object %s: %w", key, err))
 	}
-	return report.Object{Data: data, ContentType: aws.ToString(out.ContentType), VersionID: versionID(out.VersionId)}, nil
+	return report.Object{Data: data, ContentType: aws.ToString(out.ContentType), VersionID: versionID(out.VersionId),
+		Owner: out.Metadata[ownerMeta]}, nil
 }
 
 var errTooLarge = errors.New("object larger than allowed")
@@ -116,18 +123,18 @@ func versionID(v *string) string {
 	return ""
 }
 
-// Put stores data at key (a new version).
-func (s *Store) Put(ctx context.Context, key, contentType string, data []byte) error {
-	_, err := s.PutVersion(ctx, key, contentType, data)
+// Put stores data at key as owner's (a new version).
+func (s *Store) Put(ctx context.Context, key, owner, contentType string, data []byte) error {
+	_, err := s.PutVersion(ctx, key, owner, contentType, data)
 	return err
 }
 
-// PutVersion stores data as a new version of key and returns its version id ("" if the bucket keeps
-// no versions).
-func (s *Store) PutVersion(ctx context.Context, key, contentType string, data []byte) (string, error) {
+// PutVersion stores data as a new version of key, owner's, and returns its version id ("" if the bucket
+// keeps no versions).
+func (s *Store) PutVersion(ctx context.Context, key, owner, contentType string, data []byte) (string, error) {
 	out, err := s.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: &s.bucket, Key: &key, Body: bytes.NewReader(data), ContentType: &contentType,
-		ContentLength: aws.Int64(int64(len(data))),
+		ContentLength: aws.Int64(int64(len(data))), Metadata: map[string]string{ownerMeta: owner},
 	})
 	if err != nil {
 		return "", translate(fmt.Sprintf("put object %s", key), err)

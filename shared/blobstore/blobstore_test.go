@@ -67,7 +67,7 @@ func TestGetAllocatesThePhotoOnce(t *testing.T) {
 	got := allocated(func() {
 		for range rounds {
 			var err error
-			if obj, err = store.Get(context.Background(), "photos/2026-11-30/u1/p.jpg", size); err != nil {
+			if obj, err = store.Get(context.Background(), "photos/2026-11-30/p.jpg", size); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -88,7 +88,7 @@ func TestGetAllocatesThePhotoOnce(t *testing.T) {
 
 	// A photo over the limit costs nothing: refused from the header.
 	small := allocated(func() {
-		if _, err := store.Get(context.Background(), "photos/2026-11-30/u1/p.jpg", size-1); !errors.Is(err, report.ErrPhotoTooLarge) {
+		if _, err := store.Get(context.Background(), "photos/2026-11-30/p.jpg", size-1); !errors.Is(err, report.ErrPhotoTooLarge) {
 			t.Errorf("Get over the limit: %v, want photo_too_large", err)
 		}
 	})
@@ -151,22 +151,25 @@ func TestAVerifiedVersionIsWhatReadersGet(t *testing.T) {
 	e := moto.New(t, testenv.Options{CategoriesOnly: true})
 	store := blobstore.New(e.S3, e.Bucket)
 	ctx := context.Background()
-	key := "photos/2026-11-30/u1/0192f3a4-5b6c-7d8e-9f01-23456789abcd.jpg"
-	up, err := store.PresignUpload(ctx, key, "image/jpeg", 1<<20, 10*time.Minute)
+	key := "photos/2026-11-30/0192f3a4-5b6c-7d8e-9f01-23456789abcd.jpg"
+	up, err := store.PresignUpload(ctx, key, "u1", "image/jpeg", 1<<20, 10*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if up.Fields["x-amz-meta-owner"] != "u1" {
+		t.Errorf("form fields %v: want x-amz-meta-owner u1, which the policy fixes", up.Fields)
+	}
 	postForm(t, up, []byte("original, with metadata"))
 	orig, err := store.Get(ctx, key, 1<<20)
-	if err != nil || orig.VersionID == "" || string(orig.Data) != "original, with metadata" || orig.ContentType != "image/jpeg" {
-		t.Fatalf("get the upload: %+v, %v; want its bytes and a version id", orig, err)
+	if err != nil || orig.VersionID == "" || string(orig.Data) != "original, with metadata" || orig.ContentType != "image/jpeg" || orig.Owner != "u1" {
+		t.Fatalf("get the upload: %+v, %v; want its bytes, a version id and its owner u1", orig, err)
 	}
-	verified, err := store.PutVersion(ctx, key, "image/jpeg", []byte("stripped"))
+	verified, err := store.PutVersion(ctx, key, "u1", "image/jpeg", []byte("stripped"))
 	if err != nil || verified == "" || verified == orig.VersionID {
 		t.Fatalf("put the stripped photo: version %q, %v; want a new version (the upload's %q)", verified, err, orig.VersionID)
 	}
 	postForm(t, up, []byte("swapped after the check"))
-	if cur, err := store.Get(ctx, key, 1<<20); err != nil || string(cur.Data) != "swapped after the check" {
+	if cur, err := store.Get(ctx, key, 1<<20); err != nil || string(cur.Data) != "swapped after the check" || cur.Owner != "u1" {
 		t.Fatalf("the re-upload is not the current version: %+v, %v", cur, err)
 	}
 	url, err := store.PresignGet(ctx, key, verified, time.Minute)
@@ -183,7 +186,7 @@ func TestAVerifiedVersionIsWhatReadersGet(t *testing.T) {
 		t.Errorf("the upload's version serves %q", got)
 	}
 	// A photo stored before versions were recorded is read as it is.
-	if err := store.Put(ctx, "reports/r1/1.jpg", "image/jpeg", []byte("a stored report's")); err != nil {
+	if err := store.Put(ctx, "reports/r1/1.jpg", "", "image/jpeg", []byte("a stored report's")); err != nil {
 		t.Fatal(err)
 	}
 	if url, err = store.PresignGet(ctx, "reports/r1/1.jpg", "", time.Minute); err != nil {
@@ -203,20 +206,20 @@ func TestListAndDeleteVersions(t *testing.T) {
 	ctx := context.Background()
 	put := func(key, body string) report.PhotoVersion {
 		t.Helper()
-		v, err := store.PutVersion(ctx, key, "image/jpeg", []byte(body))
+		v, err := store.PutVersion(ctx, key, "u1", "image/jpeg", []byte(body))
 		if err != nil || v == "" {
 			t.Fatalf("put %s: %q, %v", key, v, err)
 		}
 		return report.PhotoVersion{Key: key, VersionID: v}
 	}
 	day := "photos/2026-11-27/"
-	a1, a2 := put(day+"u1/a.jpg", "a1"), put(day+"u1/a.jpg", "a2")
-	b1 := put(day+"u2/b.jpg", "b1")
-	c1 := put(day+"u3/c.jpg", "c1")
-	other := put("photos/2026-11-28/u1/a.jpg", "next day")
+	a1, a2 := put(day+"a.jpg", "a1"), put(day+"a.jpg", "a2")
+	b1 := put(day+"b.jpg", "b1")
+	c1 := put(day+"c.jpg", "c1")
+	other := put("photos/2026-11-28/a.jpg", "next day")
 	legacy := put("reports/r1/1.jpg", "old")
 	// A deletion without a version (nothing in civicsnap makes one) leaves a marker, listed too.
-	if _, err := e.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &e.Bucket, Key: aws.String(day + "u3/c.jpg")}); err != nil {
+	if _, err := e.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &e.Bucket, Key: aws.String(day + "c.jpg")}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -448,8 +448,7 @@ func (s *Service) view(ctx context.Context, cfg *dispatch.Config, r report.Repor
 			sr.ExpectedDatetime = W3C(a.SLADeadline, s.tz)
 		}
 	}
-	// A link shows its photo's key, and a citizen's photo is kept under a key naming the citizen: only
-	// photos whose keys name no person are linked.
+	// A link shows its photo's key: only photos whose keys name no person are linked (report.PublicPhoto).
 	if len(r.Photos) > 0 && report.PublicPhoto(r.Photos[0]) {
 		u, err := s.links.PhotoURL(ctx, r.Photos[0])
 		if err != nil {

@@ -30,22 +30,27 @@ type memVersion struct {
 
 func newMemBucket() *memBucket { return &memBucket{objs: map[string][]memVersion{}} }
 
-func (b *memBucket) add(key, ct string, data []byte) string {
+func (b *memBucket) add(key, owner, ct string, data []byte) string {
 	b.n++
 	id := fmt.Sprintf("v%03d", b.n)
-	b.objs[key] = append(b.objs[key], memVersion{id: id, obj: report.Object{Data: data, ContentType: ct, VersionID: id}})
+	b.objs[key] = append(b.objs[key], memVersion{id: id, obj: report.Object{Data: data, ContentType: ct, VersionID: id, Owner: owner}})
 	return id
 }
 
-// upload is a client's presigned POST: a new version of key.
+// upload is a presigned POST of u1's (the tests' citizen): a new version of key.
 func (b *memBucket) upload(key, ct string, data []byte) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.add(key, ct, data)
+	return b.uploadAs(key, "u1", ct, data)
 }
 
-func (b *memBucket) PresignUpload(_ context.Context, key, _ string, _ int64, ttl time.Duration) (report.Upload, error) {
-	return report.Upload{Key: key, URL: "https://bucket.example/", ExpiresAt: time.Now().Add(ttl)}, nil
+// uploadAs is owner's presigned POST.
+func (b *memBucket) uploadAs(key, owner, ct string, data []byte) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.add(key, owner, ct, data)
+}
+
+func (b *memBucket) PresignUpload(_ context.Context, key, owner, _ string, _ int64, ttl time.Duration) (report.Upload, error) {
+	return report.Upload{Key: key, URL: "https://bucket.example/", Fields: map[string]string{"x-amz-meta-owner": owner}, ExpiresAt: time.Now().Add(ttl)}, nil
 }
 
 func (b *memBucket) Get(_ context.Context, key string, _ int64) (report.Object, error) {
@@ -58,16 +63,16 @@ func (b *memBucket) Get(_ context.Context, key string, _ int64) (report.Object, 
 	return vs[len(vs)-1].obj, nil
 }
 
-func (b *memBucket) Put(ctx context.Context, key, ct string, data []byte) error {
-	_, err := b.PutVersion(ctx, key, ct, data)
+func (b *memBucket) Put(ctx context.Context, key, owner, ct string, data []byte) error {
+	_, err := b.PutVersion(ctx, key, owner, ct, data)
 	return err
 }
 
-func (b *memBucket) PutVersion(_ context.Context, key, ct string, data []byte) (string, error) {
+func (b *memBucket) PutVersion(_ context.Context, key, owner, ct string, data []byte) (string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.puts++
-	return b.add(key, ct, data), nil
+	return b.add(key, owner, ct, data), nil
 }
 
 func (b *memBucket) DeleteVersions(_ context.Context, versions ...report.PhotoVersion) error {

@@ -202,8 +202,8 @@ func (s *Service) CreateOpen311(ctx context.Context, in Open311Report, newID fun
 	if in.Photo != nil {
 		// The fetched photo becomes an upload of the reporter's and then takes the path every upload
 		// takes in create: checked, stripped and stored as the report's photo.
-		key := s.uploadKey(reporter, photo.Ext(typ))
-		if err := s.photos.Put(ctx, key, typ, in.Photo); err != nil {
+		key := s.uploadKey(photo.Ext(typ))
+		if err := s.photos.Put(ctx, key, reporter, typ, in.Photo); err != nil {
 			return Report{}, s.releaseOpen311(ctx, claim, fmt.Errorf("stage media_url photo: %w", err))
 		}
 		n.PhotoKeys = []string{key}
@@ -291,14 +291,13 @@ func checkAttributeValue(a Attribute, v string) (string, error) {
 	return v, nil
 }
 
-// PublicPhoto reports whether a stored photo's key names no person, so that a link to it may be shown to
-// anyone (Open311's media_url): photos stored under a report (reports/<id>/…, before issue 11) and photos
-// a client application uploaded. A citizen's photo stays under a key that names the citizen
-// (photos/<day>/<sub>/…), and a presigned link shows its key.
+// PublicPhoto reports whether a stored photo's key names no person, so that a link to it (which shows
+// the key) may be given to anyone, as Open311's media_url: photos/<day>/<uuid>.<ext> names no one (the
+// uploader is the object's owner metadata), nor do keys under a report (reports/<id>/…, before issue 11).
 func PublicPhoto(p Photo) bool {
 	if strings.HasPrefix(p.Key, "reports/") {
 		return true
 	}
-	owner, ok := uploadKeyOwner(p.Key)
-	return ok && strings.HasPrefix(owner, ApplicationOwnerPrefix)
+	_, ok := parseUploadKey(p.Key)
+	return ok
 }

@@ -170,7 +170,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{store: &memStore{keys: map[string]idem.Record{}, reports: map[string]report.Report{}, hashes: map[string]string{}},
 		bucket: newMemBucket(), clock: time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC),
 		who: auth.Principal{Sub: "u1", Groups: []auth.Role{auth.Citizen}}}
-	pending := "photos/2026-11-02/u1/00000000-0000-4000-8000-000000000001.jpg"
+	pending := "photos/2026-11-02/00000000-0000-4000-8000-000000000001.jpg"
 	// The upload carries metadata, so checking it writes a stripped version (DeletePhotos has something to
 	// undo).
 	f.bucket.upload(pending, "image/jpeg", withEXIF(jpeg))

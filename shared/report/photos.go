@@ -12,7 +12,8 @@ import (
 )
 
 // Photos stay where they were uploaded (issue 11: no CopyObject). A presigned POST puts a photo at
-// photos/<local day>/<owner>/<uuid>.<ext> in a versioned bucket; a report or resolution records the key and
+// photos/<local day>/<uuid>.<ext> in a versioned bucket, with its uploader as the object's owner metadata
+// (the key names no one: keys are shown to departments and on Open311); a report or resolution records the key and
 // the version that was checked — the uploaded version when there was nothing to strip, or the version its
 // stripped bytes were written as — and every reader asks for that version. So a client that posts again to
 // the key while its form is still valid adds a version nobody reads, and a verified clean photo is never
@@ -24,10 +25,10 @@ import (
 // bytes that were checked. The bucket must have versioning enabled.
 var ErrUnversioned = errors.New("photo store returned no version id: is the bucket's versioning enabled?")
 
-// uploadKey is the key a new upload of owner's gets: under the day it is handed out on (the city's local
-// day), which bounds when a report may attach it and when the sweeper may delete it.
-func (s *Service) uploadKey(owner, ext string) string {
-	return uploadKeyPrefix + s.today().Format(dayLayout) + "/" + owner + "/" + s.newID() + ext
+// uploadKey is the key a new upload gets: under the day it is handed out on (the city's local day), which
+// bounds when a report may attach it and when the sweeper may delete it.
+func (s *Service) uploadKey(ext string) string {
+	return uploadKeyPrefix + s.today().Format(dayLayout) + "/" + s.newID() + ext
 }
 
 // today is the local day at s.now() in the city's time zone.
@@ -40,9 +41,10 @@ func (s *Service) today() time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 }
 
-// VerifyPhotos checks that every key is one of owner's uploads of today or yesterday, then reads each
+// VerifyPhotos checks that every key is an upload of today or yesterday, then reads each
 // (movePhotoConcurrency at a time: memory holds that many photos, each read once and stripped once),
-// checks its type, strips its metadata and returns it pinned to a version: the uploaded one if there was
+// checks that it is owner's and of its declared type, strips its metadata and returns it pinned to a
+// version: the uploaded one if there was
 // nothing to strip (nothing is written), else the version the stripped bytes were written as, at the same
 // key. If one is refused, the versions written — and those whose write had an unknown outcome, which the
 // sweeper removes later — are deleted once every check has ended (none is cut short, so none lands after
@@ -50,8 +52,8 @@ func (s *Service) today() time.Time {
 func (s *Service) VerifyPhotos(ctx context.Context, owner string, keys []string) ([]Photo, error) {
 	today := s.today()
 	for _, k := range keys {
-		day, got, ok := parseUploadKey(k)
-		if !ok || got != owner {
+		day, ok := parseUploadKey(k)
+		if !ok {
 			return nil, ErrPhotoKey.With("photo key %q is not one of your uploads", k)
 		}
 		// A key of another day than today or yesterday is refused: the sweeper deletes the unattached
@@ -68,7 +70,7 @@ func (s *Service) VerifyPhotos(ctx context.Context, owner string, keys []string)
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			verified[i], errs[i] = s.verifyPhoto(ctx, k)
+			verified[i], errs[i] = s.verifyPhoto(ctx, owner, k)
 		})
 	}
 	wg.Wait()
@@ -116,10 +118,13 @@ func (s *Service) DeletePhotos(ctx context.Context, photos []Photo) error {
 // neither sent back nor copied; a stripped one is written to the same key and recorded as the new version
 // (the original, now an older version, is the sweeper's). A write whose answer was lost may have left a
 // version nobody records: the sweeper's too.
-func (s *Service) verifyPhoto(ctx context.Context, key string) (Photo, error) {
+func (s *Service) verifyPhoto(ctx context.Context, owner, key string) (Photo, error) {
 	obj, err := s.photos.Get(ctx, key, s.cfg.MaxUploadBytes)
 	if err != nil {
 		return Photo{}, err
+	}
+	if obj.Owner != owner {
+		return Photo{}, ErrPhotoKey.With("photo key %q is not one of your uploads", key)
 	}
 	if obj.VersionID == "" {
 		return Photo{}, fmt.Errorf("photo %s: %w", key, ErrUnversioned)
@@ -139,7 +144,7 @@ func (s *Service) verifyPhoto(ctx context.Context, key string) (Photo, error) {
 	if bytes.Equal(data, obj.Data) {
 		return ph, nil
 	}
-	v, err := s.photos.PutVersion(ctx, key, typ, data)
+	v, err := s.photos.PutVersion(ctx, key, owner, typ, data)
 	if err != nil {
 		return Photo{}, fmt.Errorf("store stripped photo %s: %w", key, err)
 	}

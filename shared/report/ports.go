@@ -63,6 +63,7 @@ type Object struct {
 	Data        []byte
 	ContentType string
 	VersionID   string // the version that was read: what a report records when nothing is stripped
+	Owner       string // who uploaded it (the object's owner metadata, which the upload's policy fixed)
 }
 
 // PhotoVersion names one stored version of a photo.
@@ -73,15 +74,16 @@ type PhotoVersion struct {
 
 // PhotoStore holds uploaded photos, in versions: a write to a key adds a version and keeps the others.
 type PhotoStore interface {
-	// PresignUpload returns a POST policy bound to exactly key, contentType and sizes up to maxBytes.
-	PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (Upload, error)
+	// PresignUpload returns a POST policy bound to exactly key, owner (the object's owner metadata),
+	// contentType and sizes up to maxBytes.
+	PresignUpload(ctx context.Context, key, owner, contentType string, maxBytes int64, ttl time.Duration) (Upload, error)
 	// Get reads the current version of an object of at most maxBytes: ErrPhotoNotFound, ErrPhotoTooLarge
 	// otherwise.
 	Get(ctx context.Context, key string, maxBytes int64) (Object, error)
-	// Put stores data as a new version of key.
-	Put(ctx context.Context, key, contentType string, data []byte) error
-	// PutVersion stores data as a new version of key and returns its version id.
-	PutVersion(ctx context.Context, key, contentType string, data []byte) (versionID string, err error)
+	// Put stores data as a new version of key, owner's.
+	Put(ctx context.Context, key, owner, contentType string, data []byte) error
+	// PutVersion stores data as a new version of key, owner's, and returns its version id.
+	PutVersion(ctx context.Context, key, owner, contentType string, data []byte) (versionID string, err error)
 	// DeleteVersions removes the named versions (a version id "" names an unversioned object); missing ones
 	// are not an error.
 	DeleteVersions(ctx context.Context, versions ...PhotoVersion) error

@@ -97,8 +97,8 @@ func (s *Service) CreateUploadFor(ctx context.Context, owner, contentType string
 	if size < 1 || size > s.cfg.MaxUploadBytes {
 		return Upload{}, ErrUploadSize.With("size must be between 1 and %d bytes", s.cfg.MaxUploadBytes)
 	}
-	key := s.uploadKey(owner, photo.Ext(contentType))
-	up, err := s.photos.PresignUpload(ctx, key, contentType, s.cfg.MaxUploadBytes, s.cfg.UploadTTL)
+	key := s.uploadKey(photo.Ext(contentType))
+	up, err := s.photos.PresignUpload(ctx, key, owner, contentType, s.cfg.MaxUploadBytes, s.cfg.UploadTTL)
 	if err != nil {
 		return Upload{}, fmt.Errorf("presign upload: %w", err)
 	}

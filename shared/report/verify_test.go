@@ -44,7 +44,7 @@ func shanghai(t *testing.T) *time.Location {
 }
 
 func uploadKey(day string, i int) string {
-	return fmt.Sprintf("photos/%s/u1/00000000-0000-4000-8000-%012d.jpg", day, i)
+	return fmt.Sprintf("photos/%s/00000000-0000-4000-8000-%012d.jpg", day, i)
 }
 
 func TestVerifyPhotos(t *testing.T) {
@@ -140,7 +140,7 @@ func TestVerifyPhotosRefusesKeys(t *testing.T) {
 		{"two days old: the sweeper's", uploadKey("2026-11-28", 1), report.ErrPhotoNotFound},
 		{"tomorrow's", uploadKey("2026-12-01", 1), report.ErrPhotoNotFound},
 		{"not a date", uploadKey("2026-13-01", 1), report.ErrPhotoNotFound},
-		{"another owner's", strings.Replace(uploadKey("2026-11-30", 1), "/u1/", "/u2/", 1), report.ErrPhotoKey},
+		{"a key with an owner in it", strings.Replace(uploadKey("2026-11-30", 1), "30/", "30/u1/", 1), report.ErrPhotoKey},
 		{"the shape before issue 11", "uploads/pending/u1/00000000-0000-4000-8000-000000000001.jpg", report.ErrPhotoKey},
 		{"a stored report's", "reports/00000000-0000-4000-8000-000000000001/1.jpg", report.ErrPhotoKey},
 	} {
@@ -157,6 +157,22 @@ func TestVerifyPhotosRefusesKeys(t *testing.T) {
 				t.Errorf("versions %v, want %v", got, before)
 			}
 		})
+	}
+}
+
+// Another user's upload is refused as not the caller's, and checking it writes nothing (its metadata
+// would be stripped otherwise).
+func TestVerifyPhotosRefusesAnotherUsersUpload(t *testing.T) {
+	b := newMemBucket()
+	k := uploadKey("2026-11-30", 1)
+	b.uploadAs(k, "u2", "image/jpeg", withEXIF(cleanJPEG(t)))
+	before := b.versions()
+	svc := report.NewService(&memStore{}, b, report.Config{MaxUploadBytes: 1 << 20, TZ: shanghai(t)}, func() time.Time { return verifyAt }, nil)
+	if _, err := svc.VerifyPhotos(context.Background(), "u1", []string{k}); !errors.Is(err, report.ErrPhotoKey) {
+		t.Fatalf("VerifyPhotos of u2's upload as u1 = %v, want invalid_photo_key", err)
+	}
+	if got := b.versions(); !maps.EqualFunc(got, before, slices.Equal) || b.puts != 0 {
+		t.Errorf("versions %v (%d written), want %v", got, b.puts, before)
 	}
 }
 
@@ -179,7 +195,8 @@ func (u *unversioned) Get(ctx context.Context, key string, max int64) (report.Ob
 	return o, err
 }
 
-// An upload's key names the city's local day it was handed out on.
+// An upload's key names the city's local day it was handed out on, and no one: the uploader is the
+// object's owner metadata, which the POST policy fixes.
 func TestUploadKeyNamesTheLocalDay(t *testing.T) {
 	at := time.Date(2026, 11, 30, 17, 30, 0, 0, time.UTC) // 01:30 on 1 December in Mengzi
 	svc := report.NewService(&memStore{}, newMemBucket(), report.Config{MaxUploadBytes: 1 << 20, TZ: shanghai(t)},
@@ -188,7 +205,10 @@ func TestUploadKeyNamesTheLocalDay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "photos/2026-12-01/dept-municipal/0192f3a4-5b6c-7d8e-9f01-23456789abcd.png"; up.Key != want {
-		t.Errorf("key %q, want %q", up.Key, want)
+	if want := "photos/2026-12-01/0192f3a4-5b6c-7d8e-9f01-23456789abcd.png"; up.Key != want {
+		t.Errorf("key %q, want %q (the day, no owner)", up.Key, want)
+	}
+	if up.Fields["x-amz-meta-owner"] != "dept-municipal" {
+		t.Errorf("fields %v, want the owner's x-amz-meta-owner", up.Fields)
 	}
 }

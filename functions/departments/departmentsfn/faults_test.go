@@ -135,11 +135,7 @@ func TestCaseworkExactlyOnceUnderFaults(t *testing.T) {
 		signed("municipal", event("report.accepted", r.ID, nil))
 		staffTo(r.ID, report.InProgress)
 		signed("traffic_police", event("report.progress", r.ID, map[string]any{"note": fmt.Sprintf("交通疏导 %d", i)}))
-		key := f.uploadKey("municipal", fmt.Sprintf("0190a2b4-1c2d-7e3f-8a9b-%012d.jpg", i))
-		ct := "image/jpeg"
-		if _, err := f.S3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &f.Bucket, Key: &key, Body: bytes.NewReader(photo), ContentType: &ct}); err != nil {
-			t.Fatal(err)
-		}
+		key := f.putUpload("dept-municipal", fmt.Sprintf("0190a2b4-1c2d-7e3f-8a9b-%012d.jpg", i), photo)
 		resolve := event("report.resolved", r.ID, map[string]any{"note": "已修复 fixed", "proofPhotoKeys": []string{key}})
 		// Refused: the assisting department cannot resolve. It writes nothing, faults or not.
 		before, versions := f.Partition(r.ID), f.versions(key)

@@ -48,13 +48,13 @@ func TestPresignedPostPolicy(t *testing.T) {
 	}
 	var up report.Upload
 	r.json(t, &up)
-	if !strings.HasPrefix(up.Key, h.uploadKey("alice", "")) || !strings.HasSuffix(up.Key, ".png") {
+	if !strings.HasPrefix(up.Key, h.uploadKey("")) || strings.Contains(up.Key, "alice") || !strings.HasSuffix(up.Key, ".png") {
 		t.Errorf("key = %q", up.Key)
 	}
 	if d := up.ExpiresAt.Sub(before); d < 9*time.Minute || d > 11*time.Minute {
 		t.Errorf("expiresAt in %v, want 10 minutes", d)
 	}
-	if up.Fields["key"] != up.Key || up.Fields["Content-Type"] != "image/png" || up.Fields["X-Amz-Signature"] == "" {
+	if up.Fields["key"] != up.Key || up.Fields["Content-Type"] != "image/png" || up.Fields["x-amz-meta-owner"] != "alice" || up.Fields["X-Amz-Signature"] == "" {
 		t.Errorf("fields = %v", up.Fields)
 	}
 	raw, err := base64.StdEncoding.DecodeString(up.Fields["policy"])
@@ -71,7 +71,7 @@ func TestPresignedPostPolicy(t *testing.T) {
 	if d := policy.Expiration.Sub(before); d < 9*time.Minute || d > 11*time.Minute {
 		t.Errorf("policy expires in %v", d)
 	}
-	var sawKey, sawType, sawRange bool
+	var sawKey, sawType, sawRange, sawOwner bool
 	for _, c := range policy.Conditions {
 		switch c := c.(type) {
 		case map[string]any:
@@ -80,6 +80,9 @@ func TestPresignedPostPolicy(t *testing.T) {
 			}
 			if c["Content-Type"] == "image/png" {
 				sawType = true
+			}
+			if c["x-amz-meta-owner"] == "alice" {
+				sawOwner = true // the uploader, which the key does not name
 			}
 		case []any:
 			if len(c) == 3 && c[0] == "content-length-range" && c[1] == float64(1) && c[2] == float64(maxUpload) {
@@ -90,8 +93,8 @@ func TestPresignedPostPolicy(t *testing.T) {
 			}
 		}
 	}
-	if !sawKey || !sawType || !sawRange {
-		t.Errorf("policy conditions %v: exact key %v, content type %v, length range %v", policy.Conditions, sawKey, sawType, sawRange)
+	if !sawKey || !sawType || !sawRange || !sawOwner {
+		t.Errorf("policy conditions %v: exact key %v, content type %v, length range %v, owner %v", policy.Conditions, sawKey, sawType, sawRange, sawOwner)
 	}
 	h.assertNothingWritten()
 }
@@ -252,10 +255,11 @@ func TestCreateReportRejections(t *testing.T) {
 	wrongType := h.putPending("alice", "0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a5d.png", "image/png", jpegBytes(t, false))
 	huge := h.putPending("alice", "0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a5e.jpg", "image/jpeg", append(jpegBytes(t, false), make([]byte, maxUpload)...))
 	bobs := h.putPending("bob", "0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a5f.jpg", "image/jpeg", jpegBytes(t, false))
-	missing := h.uploadKey("alice", "0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a60.jpg")
+	missing := h.uploadKey("0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a60.jpg")
 	// Uploaded two days ago: the photo sweeper's to delete by now, so no report may attach it.
-	stale := "photos/" + time.Now().In(h.e.TZ).AddDate(0, 0, -2).Format("2006-01-02") + "/alice/0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a61.jpg"
-	if out, err := h.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: &h.bucket, Key: &stale, Body: bytes.NewReader(jpegBytes(t, false)), ContentType: aws.String("image/jpeg")}); err != nil {
+	stale := "photos/" + time.Now().In(h.e.TZ).AddDate(0, 0, -2).Format("2006-01-02") + "/0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a61.jpg"
+	if out, err := h.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: &h.bucket, Key: &stale, Body: bytes.NewReader(jpegBytes(t, false)), ContentType: aws.String("image/jpeg"),
+		Metadata: map[string]string{"owner": "alice"}}); err != nil {
 		t.Fatal(err)
 	} else {
 		h.upload(stale, aws.ToString(out.VersionId))
@@ -291,7 +295,7 @@ func TestCreateReportRejections(t *testing.T) {
 		{"ten photos", alice, withBody(func(m map[string]any) {
 			var ks []string
 			for i := range 10 {
-				ks = append(ks, h.uploadKey("alice", fmt.Sprintf("0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a%02d.jpg", i)))
+				ks = append(ks, h.uploadKey(fmt.Sprintf("0190a2b4-1c2d-7e3f-8a9b-0c1d2e3f4a%02d.jpg", i)))
 			}
 			m["photoKeys"] = ks
 		}), idemKey, 400, "invalid_photo_count"},

@@ -208,16 +208,18 @@ func (h *harness) upload(key, version string) {
 	h.uploaded[key+" "+version] = true
 }
 
-// uploadKey is where an upload of sub's named name, handed out today (the city's day), lives.
-func (h *harness) uploadKey(sub, name string) string {
-	return "photos/" + time.Now().In(h.e.TZ).Format("2006-01-02") + "/" + sub + "/" + name
+// uploadKey is where an upload named name, handed out today (the city's day), lives.
+func (h *harness) uploadKey(name string) string {
+	return "photos/" + time.Now().In(h.e.TZ).Format("2006-01-02") + "/" + name
 }
 
-// putPending puts an object straight at an upload key of today's (a faster stand-in for presign).
+// putPending puts an object of sub's straight at an upload key of today's, with the owner metadata the
+// presigned POST's policy fixes (a faster stand-in for presign).
 func (h *harness) putPending(sub, name, contentType string, data []byte) string {
 	h.t.Helper()
-	key := h.uploadKey(sub, name)
-	out, err := h.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &h.bucket, Key: &key, Body: bytes.NewReader(data), ContentType: &contentType})
+	key := h.uploadKey(name)
+	out, err := h.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &h.bucket, Key: &key, Body: bytes.NewReader(data), ContentType: &contentType,
+		Metadata: map[string]string{"owner": sub}})
 	if err != nil {
 		h.t.Fatal(err)
 	}
