@@ -27,6 +27,7 @@ type Handler struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	routes []Route
+	base   func(*http.Request) string
 }
 
 // NewHandler routes GeoReport's resources, each in both formats, to svc.
@@ -170,8 +171,23 @@ func validValues(v url.Values) bool {
 	return true
 }
 
-// baseURL is the API's address as the client reached it.
-func baseURL(r *http.Request) string {
+// WithBaseURL sets how the API's public address is found (the discovery document, the next page's Link):
+// the function knows its stage or a configured URL. Without it, the request's scheme and host.
+func (h *Handler) WithBaseURL(f func(*http.Request) string) *Handler {
+	h.base = f
+	return h
+}
+
+func (h *Handler) baseURL(r *http.Request) string {
+	if h.base != nil {
+		return h.base(r)
+	}
+	return RequestBase(r, "")
+}
+
+// RequestBase is the API's address as the client reached it: the scheme API Gateway forwards (http for a
+// loopback host without one), the host, prefix (a stage, "/dev") and BasePath.
+func RequestBase(r *http.Request, prefix string) string {
 	scheme := r.Header.Get("X-Forwarded-Proto")
 	if scheme != "http" && scheme != "https" {
 		scheme = "https"
@@ -179,7 +195,7 @@ func baseURL(r *http.Request) string {
 			scheme = "http"
 		}
 	}
-	return scheme + "://" + r.Host + BasePath
+	return scheme + "://" + r.Host + prefix + BasePath
 }
 
 func (h *Handler) discovery(w http.ResponseWriter, r *http.Request, f Format) {
@@ -187,7 +203,7 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request, f Format) {
 		h.fail(w, r, f, err)
 		return
 	}
-	h.write(w, r, f, http.StatusOK, h.svc.Discovery(baseURL(r)))
+	h.write(w, r, f, http.StatusOK, h.svc.Discovery(h.baseURL(r)))
 }
 
 func (h *Handler) services(w http.ResponseWriter, r *http.Request, f Format) {
@@ -246,10 +262,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, f Format) {
 		h.fail(w, r, f, err)
 		return
 	}
-	if next != "" {
+	if next != nil {
 		// GeoReport has no paging: the next page's address is a Link header, as RFC 8288 writes it.
-		q.Set("page", next)
-		w.Header().Set("Link", "<"+baseURL(r)+"requests."+string(f)+"?"+q.Encode()+`>; rel="next"`)
+		w.Header().Set("Link", "<"+h.baseURL(r)+"requests."+string(f)+"?"+next.Encode()+`>; rel="next"`)
 	}
 	h.write(w, r, f, http.StatusOK, out)
 }

@@ -258,16 +258,17 @@ func (s *Service) Token(ctx context.Context, token string) (ServiceRequests, err
 }
 
 // Requests answers GET requests: the listed ids, or the window's reports newest first, one page; next is
-// the cursor of the following page ("" at the end).
-func (s *Service) Requests(ctx context.Context, q url.Values) (out ServiceRequests, next string, err error) {
+// the query of the following page (nil at the end): q with its window pinned (a default window moves with
+// the clock) and the page cursor.
+func (s *Service) Requests(ctx context.Context, q url.Values) (out ServiceRequests, next url.Values, err error) {
 	cfg, err := s.config.Get(ctx)
 	if err != nil {
-		return ServiceRequests{}, "", err
+		return ServiceRequests{}, nil, err
 	}
 	if ids := q.Get("service_request_id"); ids != "" {
 		list := strings.Split(ids, ",")
 		if len(list) > MaxIDs {
-			return ServiceRequests{}, "", ErrParam.With("at most %d service_request_id values", MaxIDs)
+			return ServiceRequests{}, nil, ErrParam.With("at most %d service_request_id values", MaxIDs)
 		}
 		var valid []string
 		for _, id := range list {
@@ -276,11 +277,11 @@ func (s *Service) Requests(ctx context.Context, q url.Values) (out ServiceReques
 			}
 		}
 		items, err := s.views(ctx, cfg, valid)
-		return ServiceRequests{Items: items}, "", err
+		return ServiceRequests{Items: items}, nil, err
 	}
 	dq, cur, err := s.listQuery(cfg, q)
 	if err != nil {
-		return ServiceRequests{}, "", err
+		return ServiceRequests{}, nil, err
 	}
 	pageSize := dq.Limit
 	var reports []report.Report
@@ -289,7 +290,7 @@ func (s *Service) Requests(ctx context.Context, q url.Values) (out ServiceReques
 		dq.Limit, dq.After = pageSize-len(reports), after
 		got, more, err := s.store.CreatedOn(ctx, day, dq)
 		if err != nil {
-			return ServiceRequests{}, "", err
+			return ServiceRequests{}, nil, err
 		}
 		reports = append(reports, got...)
 		switch {
@@ -308,12 +309,18 @@ func (s *Service) Requests(ctx context.Context, q url.Values) (out ServiceReques
 	for _, r := range reports {
 		sr, err := s.view(ctx, cfg, r)
 		if err != nil {
-			return ServiceRequests{}, "", err
+			return ServiceRequests{}, nil, err
 		}
 		items = append(items, sr)
 	}
 	if day != "" {
-		next = encodeCursor(listCursor{day: day, after: after, firstDay: cur.firstDay})
+		next = url.Values{}
+		for k, v := range q {
+			next[k] = slices.Clone(v)
+		}
+		next.Set("start_date", dq.From.UTC().Format(time.RFC3339Nano))
+		next.Set("end_date", dq.To.UTC().Format(time.RFC3339Nano))
+		next.Set("page", encodeCursor(listCursor{day: day, after: after, firstDay: cur.firstDay}))
 	}
 	return ServiceRequests{Items: items}, next, nil
 }

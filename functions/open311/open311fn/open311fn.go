@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/platform/photos"
@@ -40,7 +41,9 @@ const MediaTimeout = 10 * time.Second
 
 // New builds the function from a Base (TABLE_NAME, BUCKET_NAME, CITY_BBOX, MAX_UPLOAD_BYTES, CITY_TZ,
 // S3_PATH_STYLE, JURISDICTION_ID: the city's jurisdiction_id, "mengzi" by default; OPEN311_CONTACT: the
-// discovery document's contact; ALLOW_LOOPBACK_WEBHOOKS only in the local stack, for loopback media_urls).
+// discovery document's contact; OPEN311_BASE_URL: the public base URL when a custom domain maps the API
+// (else the request's host and stage); ALLOW_LOOPBACK_WEBHOOKS only in the local stack, for loopback
+// media_urls).
 func New(b *platform.Base) (*Function, error) {
 	reports, err := photos.Reports(b)
 	if err != nil {
@@ -58,7 +61,17 @@ func New(b *platform.Base) (*Function, error) {
 	media := fetcher{client: b.Egress().Client(MediaTimeout)}
 	svc := open311.NewService(b.Store, reports, b.Dir, links, media,
 		open311.Settings{Jurisdiction: jurisdiction, Contact: b.Env("OPEN311_CONTACT")}, b.TZ, b.Now, platform.NewID)
-	h := open311.NewHandler(svc, b.Log)
+	public := b.Env("OPEN311_BASE_URL")
+	h := open311.NewHandler(svc, b.Log).WithBaseURL(func(r *http.Request) string {
+		if public != "" {
+			return public
+		}
+		// A named stage prefixes the public path (the Lambda adapter removed it from the route's).
+		if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && rc.Stage != "" && rc.Stage != "$default" {
+			return open311.RequestBase(r, "/"+rc.Stage)
+		}
+		return open311.RequestBase(r, "")
+	})
 	var routes []httpapi.Route
 	for _, r := range h.Routes() {
 		routes = append(routes, httpapi.Route{Method: r.Method, Path: r.Path})

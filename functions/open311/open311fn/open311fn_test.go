@@ -833,3 +833,31 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// TestDiscoveryNamesThePublicBaseURL: behind a named stage the public path starts with it (the Lambda
+// adapter removes it before routing).
+func TestDiscoveryNamesThePublicBaseURL(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, tc := range []struct {
+		stage, proto, want string
+	}{
+		{"$default", "https", "https://api.example.com/open311/v2/"},
+		{"dev", "https", "https://api.example.com/dev/open311/v2/"},
+	} {
+		req := httptest.NewRequest("GET", "/open311/v2/discovery.json", nil)
+		req.Host = "api.example.com"
+		req.Header.Set("X-Forwarded-Proto", tc.proto)
+		ev := gateway.Event(req, nil, "GET /open311/v2/discovery.json", nil)
+		ev.RequestContext.Stage = tc.stage
+		if tc.stage != "$default" {
+			ev.RawPath = "/" + tc.stage + ev.RawPath
+		}
+		resp := h.send(h.fn.Handle, ev)
+		var d open311.Discovery
+		mustJSON(t, resp.Body, &d)
+		if resp.Status != 200 || len(d.Endpoints) != 1 || d.Endpoints[0].URL != tc.want ||
+			!slices.Equal(d.Endpoints[0].Formats, []string{"text/xml", "application/json"}) {
+			t.Errorf("stage %s: %d %s, want %s", tc.stage, resp.Status, resp.Body, tc.want)
+		}
+	}
+}
