@@ -25,12 +25,18 @@ type Store interface {
 	Nearby(ctx context.Context, category, cell string, since time.Time) ([]report.Report, error)
 	// Statuses returns the current status of each report that exists.
 	Statuses(ctx context.Context, ids []string) (map[string]report.Status, error)
-	// MarkDuplicate moves a submitted report to duplicate, linked to original. ErrAlreadyHandled if it
-	// is no longer submitted.
+	// MarkDuplicate moves a submitted report to duplicate, linked to original, and then adds the timeline
+	// entry. ErrAlreadyHandled if it is no longer submitted.
 	MarkDuplicate(ctx context.Context, r report.Report, original string, entry report.TimelineEntry) error
-	// Dispatch moves a submitted report to status with its assignments, in one transaction.
-	// ErrAlreadyHandled if it is no longer submitted.
+	// Dispatch moves a submitted report to status with lead (the commit: one conditional write) and then
+	// writes its timeline entry and assignments as CompleteDispatch does. ErrAlreadyHandled if it is no
+	// longer submitted.
 	Dispatch(ctx context.Context, r report.Report, status report.Status, lead string, as []report.Assignment, entry report.TimelineEntry) error
+	// CompleteDispatch writes a dispatched report's timeline entry, its assistants' assignments and then its
+	// lead's, each only if absent: safe to repeat, and the lead's assignment present means all are.
+	CompleteDispatch(ctx context.Context, r report.Report, as []report.Assignment, entry report.TimelineEntry) error
+	// AddTimelineEntry writes a timeline entry unless it exists.
+	AddTimelineEntry(ctx context.Context, id string, entry report.TimelineEntry) error
 	// GetReport returns the report with its timeline and assignments.
 	GetReport(ctx context.Context, id string) (report.Report, error)
 	// Overdue returns a page of open, not yet overdue assignments whose deadline is before now, from an
@@ -125,38 +131,11 @@ func (s *Service) Dispatch(ctx context.Context, r report.Report) (Outcome, error
 		return Duplicated, nil
 	}
 
-	cat := cfg.Categories[r.Category]
-	slaHours := cat.SLAHours
-	status, lead, outcome := report.Dispatched, CommandCenter, Dispatched
-	var assists []string
-	escalation := CommandCenter
-	pt := orb.Point{r.Location.Lng, r.Location.Lat}
-	if rule, ok := cfg.Engine.Match(Input{Category: r.Category, Location: pt, Description: r.Description, At: r.CreatedAt}); ok {
-		lead, assists = rule.Lead, rule.Assists
-		if rule.SLAHours > 0 {
-			slaHours = rule.SLAHours
-		}
-		if rule.Escalation != "" {
-			escalation = rule.Escalation
-		}
-	} else {
-		status, outcome = report.NeedsTriage, Triage
-	}
-	if slaHours <= 0 {
-		slaHours = 72
-	}
-	deadline := now.Add(time.Duration(slaHours) * time.Hour)
-	as := []report.Assignment{{Dept: lead, Role: report.Lead, Status: status, AssignedAt: now, SLADeadline: deadline, Escalation: escalation}}
-	for _, d := range assists {
-		if d != lead && !slices.ContainsFunc(as, func(a report.Assignment) bool { return a.Dept == d }) {
-			as = append(as, report.Assignment{Dept: d, Role: report.Assist, Status: status, AssignedAt: now, SLADeadline: deadline, Escalation: escalation})
-		}
-	}
-	note := "assigned to " + lead
+	status, lead, as, entry := plan(cfg, r, now)
+	outcome := Dispatched
 	if status == report.NeedsTriage {
-		note = "no rule matched: the command center will assign it"
+		outcome = Triage
 	}
-	entry := report.TimelineEntry{At: now, Status: status, Actor: "system", Note: note}
 	err = s.store.Dispatch(ctx, r, status, lead, as, entry)
 	if errors.Is(err, ErrAlreadyHandled) {
 		return s.redeliver(ctx, r.ID, cfg)
@@ -186,16 +165,72 @@ func notices(r report.Report, as []report.Assignment, cfg *Config, now time.Time
 	return ns
 }
 
-// redeliver re-enqueues the notifications of a report dispatched by an earlier delivery of the same record
-// (whose enqueue may have failed after the write).
+// plan is the dispatch of report r at now: the best rule's lead and assistants (or the command center, when
+// no rule matches), their assignments and the timeline entry.
+func plan(cfg *Config, r report.Report, now time.Time) (report.Status, string, []report.Assignment, report.TimelineEntry) {
+	cat := cfg.Categories[r.Category]
+	slaHours := cat.SLAHours
+	status, lead := report.Dispatched, CommandCenter
+	var assists []string
+	escalation := CommandCenter
+	pt := orb.Point{r.Location.Lng, r.Location.Lat}
+	if rule, ok := cfg.Engine.Match(Input{Category: r.Category, Location: pt, Description: r.Description, At: r.CreatedAt}); ok {
+		lead, assists = rule.Lead, rule.Assists
+		if rule.SLAHours > 0 {
+			slaHours = rule.SLAHours
+		}
+		if rule.Escalation != "" {
+			escalation = rule.Escalation
+		}
+	} else {
+		status = report.NeedsTriage
+	}
+	if slaHours <= 0 {
+		slaHours = 72
+	}
+	deadline := now.Add(time.Duration(slaHours) * time.Hour)
+	as := []report.Assignment{{Dept: lead, Role: report.Lead, Status: status, AssignedAt: now, SLADeadline: deadline, Escalation: escalation}}
+	for _, d := range assists {
+		if d != lead && !slices.ContainsFunc(as, func(a report.Assignment) bool { return a.Dept == d }) {
+			as = append(as, report.Assignment{Dept: d, Role: report.Assist, Status: status, AssignedAt: now, SLADeadline: deadline, Escalation: escalation})
+		}
+	}
+	note := "assigned to " + lead
+	if status == report.NeedsTriage {
+		note = "no rule matched: the command center will assign it"
+	}
+	return status, lead, as, report.TimelineEntry{At: now, Status: status, Actor: "system", Note: note}
+}
+
+// redeliver handles a record whose report was handled already (a redelivered stream record, or a retry
+// after a failure): it completes a dispatch or a duplicate link whose later writes did not all happen (the
+// report's write is the commit; the function may have stopped after it) and re-enqueues the notifications
+// (whose enqueue may have failed after the writes; their ids are stable).
 func (s *Service) redeliver(ctx context.Context, id string, cfg *Config) (Outcome, error) {
 	r, err := s.store.GetReport(ctx, id)
 	if err != nil {
 		return "", fmt.Errorf("reload %s: %w", id, err)
 	}
-	if r.Status == report.Dispatched || r.Status == report.NeedsTriage {
+	switch r.Status {
+	case report.Dispatched, report.NeedsTriage:
+		if _, ok := r.Assignment(r.LeadDept); !ok {
+			// The lead's assignment is written last, and nobody can act on the report before it exists, so
+			// the report is as its dispatch left it: plan it again as of then and write what is missing.
+			as, entry := replan(cfg, r)
+			if err := s.store.CompleteDispatch(ctx, r, as, entry); err != nil {
+				return "", fmt.Errorf("complete the dispatch of %s: %w", id, err)
+			}
+			r.Assignments = as
+		}
 		if err := s.outbox.Enqueue(ctx, notices(r, r.Assignments, cfg, s.now())); err != nil {
 			return "", fmt.Errorf("re-enqueue notifications for %s: %w", id, err)
+		}
+	case report.Duplicate:
+		if r.DuplicateOf != "" && !slices.ContainsFunc(r.Timeline, func(e report.TimelineEntry) bool { return e.Status == report.Duplicate }) {
+			entry := report.TimelineEntry{At: r.UpdatedAt, Status: report.Duplicate, Actor: "system", Note: "duplicate of " + r.DuplicateOf}
+			if err := s.store.AddTimelineEntry(ctx, r.ID, entry); err != nil {
+				return "", fmt.Errorf("complete the duplicate link of %s: %w", id, err)
+			}
 		}
 	}
 	return Redelivered, nil
@@ -243,6 +278,24 @@ func (s *Service) findOriginal(ctx context.Context, r report.Report) (string, er
 		return "", nil
 	}
 	return best.ID, nil
+}
+
+// replan is the plan of dispatched report r as of its dispatch (its updatedAt, which nothing moves before
+// its lead's assignment exists), held to the status and lead the dispatch committed: when the rules changed
+// since, the committed lead alone, on the category's deadline.
+func replan(cfg *Config, r report.Report) ([]report.Assignment, report.TimelineEntry) {
+	status, lead, as, entry := plan(cfg, r, r.UpdatedAt)
+	if status == r.Status && lead == r.LeadDept {
+		return as, entry
+	}
+	hours := cfg.Categories[r.Category].SLAHours
+	if hours <= 0 {
+		hours = 72
+	}
+	as = []report.Assignment{{Dept: r.LeadDept, Role: report.Lead, Status: r.Status, AssignedAt: r.UpdatedAt,
+		SLADeadline: r.UpdatedAt.Add(time.Duration(hours) * time.Hour), Escalation: CommandCenter}}
+	entry.Status, entry.Note = r.Status, "assigned to "+r.LeadDept
+	return as, entry
 }
 
 // earlier orders reports by creation, ties by id, so two reports can never be each other's duplicate.

@@ -1,6 +1,7 @@
 package dynamostore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -205,54 +206,117 @@ func (s *Store) Statuses(ctx context.Context, ids []string) (map[string]report.S
 	return out, nil
 }
 
-// MarkDuplicate links a submitted report to its original.
-func (s *Store) MarkDuplicate(ctx context.Context, r report.Report, original string, entry report.TimelineEntry) error {
-	tl, err := s.putItem(timelineEntryItem(r.ID, 0, entry), "")
-	if err != nil {
-		return err
-	}
-	return s.transact(ctx, "mark duplicate", []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: reportKey(r.ID),
-			// gsi4 DUPOF#<original> lets accrual find an original's duplicates (confirmation awards).
-			UpdateExpression:         aws.String("SET #st = :dup, duplicateOf = :orig, updatedAt = :now, gsi4pk = :dpk, gsi4sk = :dsk " + dropLegacyIndexKeys),
-			ConditionExpression:      aws.String("#st = :submitted"),
-			ExpressionAttributeNames: map[string]string{"#st": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":dup": str(string(report.Duplicate)), ":orig": str(original), ":now": str(timeKey(entry.At)),
-				":dpk": str("DUPOF#" + original), ":dsk": str(timeKey(r.CreatedAt) + "#" + r.ID),
-				":submitted": str(string(report.Submitted)),
-			},
-		}},
-		tl,
+// Dispatch and duplicate links are not transactions (a transaction's writes cost twice): the report's
+// conditional UpdateItem (still submitted) is the commit, and what follows it — the timeline entry, the
+// assignments — are PutItems only if absent, which the dispatch service writes again when a record comes
+// back and finds them missing (CompleteDispatch, AddTimelineEntry). The lead's assignment is written last:
+// until it exists nobody can act on the report, so the report stays as the commit left it, and once it
+// exists everything does.
+
+// commitReport applies a dispatch's update to a report that must still be submitted. A refused condition
+// is this very update when the report already carries it (the SDK re-sent it after its answer was lost, or
+// an earlier delivery of the record committed the same decision at the same instant), else
+// ErrAlreadyHandled.
+func (s *Store) commitReport(ctx context.Context, id, update string, vals map[string]types.AttributeValue, same func(old map[string]types.AttributeValue) bool) error {
+	vals[":submitted"] = str(string(report.Submitted))
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: reportKey(id),
+		UpdateExpression:                    aws.String(update + " " + dropLegacyIndexKeys),
+		ConditionExpression:                 aws.String("#st = :submitted"),
+		ExpressionAttributeNames:            map[string]string{"#st": "status"},
+		ExpressionAttributeValues:           vals,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
+	if ccf, ok := conditionFailed(err); ok {
+		if ccf.Item != nil && same(ccf.Item) {
+			return nil
+		}
+		return dispatch.ErrAlreadyHandled
+	}
+	if err != nil {
+		return translate("update report "+id, err)
+	}
+	return nil
 }
 
-// Dispatch writes the report's new status and lead, its assignments and a timeline entry in one
-// transaction, only if the report is still submitted.
-func (s *Store) Dispatch(ctx context.Context, r report.Report, status report.Status, lead string, as []report.Assignment, entry report.TimelineEntry) error {
-	items := []types.TransactWriteItem{{Update: &types.Update{
-		TableName: &s.table, Key: reportKey(r.ID),
-		UpdateExpression:         aws.String("SET #st = :st, leadDept = :lead, updatedAt = :now " + dropLegacyIndexKeys),
-		ConditionExpression:      aws.String("#st = :submitted"),
-		ExpressionAttributeNames: map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":st": str(string(status)), ":lead": str(lead), ":now": str(timeKey(entry.At)), ":submitted": str(string(report.Submitted)),
-		},
-	}}}
-	tl, err := s.putItem(timelineEntryItem(r.ID, 0, entry), "")
+// putIfAbsent writes v unless an item with its key exists.
+func (s *Store) putIfAbsent(ctx context.Context, op string, v any) error {
+	item, err := attributevalue.MarshalMap(v)
 	if err != nil {
 		return err
 	}
-	items = append(items, tl)
-	for _, a := range as {
-		it, err := s.putItem(toAssignmentItem(r, a), "")
-		if err != nil {
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	if _, ok := conditionFailed(err); ok {
+		return nil
+	}
+	if err != nil {
+		return translate(op, err)
+	}
+	return nil
+}
+
+// MarkDuplicate links a submitted report to its original, then adds its timeline entry.
+func (s *Store) MarkDuplicate(ctx context.Context, r report.Report, original string, entry report.TimelineEntry) error {
+	at := timeKey(entry.At)
+	err := s.commitReport(ctx, r.ID,
+		// gsi4 DUPOF#<original> lets accrual find an original's duplicates (confirmation awards).
+		"SET #st = :dup, duplicateOf = :orig, updatedAt = :now, gsi4pk = :dpk, gsi4sk = :dsk",
+		map[string]types.AttributeValue{
+			":dup": str(string(report.Duplicate)), ":orig": str(original), ":now": str(at),
+			":dpk": str("DUPOF#" + original), ":dsk": str(timeKey(r.CreatedAt) + "#" + r.ID),
+		},
+		func(old map[string]types.AttributeValue) bool {
+			return stringAttr(old, "status") == string(report.Duplicate) && stringAttr(old, "duplicateOf") == original && stringAttr(old, "updatedAt") == at
+		})
+	if err != nil {
+		return err
+	}
+	return s.AddTimelineEntry(ctx, r.ID, entry)
+}
+
+// Dispatch moves a submitted report to status with its lead (the commit), then writes its timeline entry
+// and assignments (CompleteDispatch).
+func (s *Store) Dispatch(ctx context.Context, r report.Report, status report.Status, lead string, as []report.Assignment, entry report.TimelineEntry) error {
+	at := timeKey(entry.At)
+	err := s.commitReport(ctx, r.ID, "SET #st = :st, leadDept = :lead, updatedAt = :now",
+		map[string]types.AttributeValue{":st": str(string(status)), ":lead": str(lead), ":now": str(at)},
+		func(old map[string]types.AttributeValue) bool {
+			return stringAttr(old, "status") == string(status) && stringAttr(old, "leadDept") == lead && stringAttr(old, "updatedAt") == at
+		})
+	if err != nil {
+		return err
+	}
+	return s.CompleteDispatch(ctx, r, as, entry)
+}
+
+// CompleteDispatch writes a dispatched report's timeline entry, then its assistants' assignments, then its
+// lead's, each only if absent.
+func (s *Store) CompleteDispatch(ctx context.Context, r report.Report, as []report.Assignment, entry report.TimelineEntry) error {
+	if err := s.AddTimelineEntry(ctx, r.ID, entry); err != nil {
+		return err
+	}
+	ordered := slices.SortedStableFunc(slices.Values(as), func(a, b report.Assignment) int {
+		return cmp.Compare(roleOrder(a.Role), roleOrder(b.Role))
+	})
+	for _, a := range ordered {
+		if err := s.putIfAbsent(ctx, "put assignment "+a.Dept+" of "+r.ID, toAssignmentItem(r, a)); err != nil {
 			return err
 		}
-		items = append(items, it)
 	}
-	return s.transact(ctx, "dispatch report", items)
+	return nil
+}
+
+// roleOrder puts assistants before the lead.
+func roleOrder(r report.Role) int {
+	if r == report.Lead {
+		return 1
+	}
+	return 0
+}
+
+// AddTimelineEntry writes a timeline entry unless it exists (its key is its time, actor and number).
+func (s *Store) AddTimelineEntry(ctx context.Context, id string, entry report.TimelineEntry) error {
+	return s.putIfAbsent(ctx, "add timeline entry of "+id, timelineEntryItem(id, 0, entry))
 }
 
 // Overdue reads a page of the SLA index: open assignments whose deadline has passed, earliest first,

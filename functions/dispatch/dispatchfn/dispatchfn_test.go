@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/civicsnap/civicsnap/functions/dispatch/dispatchfn"
@@ -322,6 +323,51 @@ func TestRedeliveredBatch(t *testing.T) {
 	}
 }
 
+// A dispatch is not a transaction: the report's conditional write commits it, then its timeline entry,
+// the assistants' and last the lead's assignments are written. When the function stops after the commit
+// (here: those items deleted again, as if never written), Lambda delivers the record again and dispatch
+// writes exactly what is missing, the same items as the first time, and enqueues the notifications; a
+// duplicate link that lost its timeline entry gets it back.
+func TestDispatchStoppedAfterItsCommitIsCompleted(t *testing.T) {
+	f := newFixture(t)
+	a, recA := f.submit(report.Report{Category: "damaged_road", Location: outskirts})
+	dup, recDup := f.submit(report.Report{Category: "damaged_road", Location: offset(outskirts, 20, 0), CreatedAt: a.CreatedAt.Add(time.Second)})
+	if failed := testenv.Failed(f.handle(recA, recDup)); len(failed) > 0 {
+		t.Fatalf("first delivery: failures %v", failed)
+	}
+	f.Drain(f.OutboxURL)
+	full := map[string][]map[string]types.AttributeValue{a.ID: f.Partition(a.ID), dup.ID: f.Partition(dup.ID)}
+	deleted := 0
+	for _, items := range full {
+		for _, it := range items {
+			sk := it["sk"].(*types.AttributeValueMemberS).Value
+			if strings.HasPrefix(sk, "ASSIGN#") || strings.HasPrefix(sk, "TL#") && strings.Contains(sk, "#system#") {
+				if _, err := f.DB.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{TableName: &f.Table,
+					Key: map[string]types.AttributeValue{"pk": it["pk"], "sk": it["sk"]}}); err != nil {
+					t.Fatal(err)
+				}
+				deleted++
+			}
+		}
+	}
+	if deleted != 4 { // a's entry and two assignments, dup's entry
+		t.Fatalf("deleted %d items, want 4", deleted)
+	}
+	if _, ok := f.get(a.ID).Assignment("municipal"); ok {
+		t.Fatal("the lead's assignment is still there")
+	}
+	if failed := testenv.Failed(f.handle(recA, recDup)); len(failed) > 0 {
+		t.Fatalf("redelivery: failures %v", failed)
+	}
+	for id, before := range full {
+		f.SamePartition(id, before, "completing the dispatch (want exactly the first delivery's items)")
+	}
+	want := []string{"msg_" + a.ID + "_municipal_dispatched", "msg_" + a.ID + "_traffic_police_dispatched"}
+	if got := ids(f.Drain(f.OutboxURL)); !slices.Equal(got, want) {
+		t.Errorf("completion enqueued %v, want %v", got, want)
+	}
+}
+
 func ids(ns []dispatch.Notification) []string {
 	out := make([]string, len(ns))
 	for i, n := range ns {
@@ -390,12 +436,13 @@ func TestDispatchCallCounts(t *testing.T) {
 		maxDB    int
 		sqs      int
 	}{
-		// At most four geohash cells cover the 50 m circle: ≤ 4 Queries, then one TransactWriteItems; a
-		// report with a candidate original within the radius reads its status too (one BatchGetItem: the
-		// NEAR entries carry no status, so no status change rewrites them).
-		{name: "dispatched (lead + assist)", category: "damaged_road", at: outskirts, maxDB: 5, sqs: 1},
-		{name: "needs triage", category: "other", at: offset(outskirts, 2000, 0), maxDB: 5, sqs: 1},
-		{name: "duplicate", category: "damaged_road", at: offset(outskirts, 10, 0), maxDB: 6, sqs: 0},
+		// At most four geohash cells cover the 50 m circle: ≤ 4 Queries; then the report's UpdateItem, its
+		// timeline entry's PutItem and one PutItem per assignment (no transaction: the report's write is the
+		// commit); a report with a candidate original within the radius reads its status too (one
+		// BatchGetItem: the NEAR entries carry no status, so no status change rewrites them).
+		{name: "dispatched (lead + assist)", category: "damaged_road", at: outskirts, maxDB: 4 + 4, sqs: 1},
+		{name: "needs triage", category: "other", at: offset(outskirts, 2000, 0), maxDB: 4 + 3, sqs: 1},
+		{name: "duplicate", category: "damaged_road", at: offset(outskirts, 10, 0), maxDB: 4 + 1 + 2, sqs: 0},
 	}
 	for _, tc := range cases {
 		_, rec := f.submit(report.Report{Category: tc.category, Location: tc.at})
