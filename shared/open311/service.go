@@ -518,11 +518,13 @@ func (s *Service) Updates(ctx context.Context, q url.Values) (Updates, error) {
 }
 
 // PostUpdate stores a citizen's public update (mySociety's POST servicerequestupdates) as a note on the
-// report's timeline, once per update_id. The posted status is the citizen's view (FIXED, OPEN …): it is
+// timeline of a report filed through Open311, once per update_id. The posted status is the citizen's view (FIXED, OPEN …): it is
 // kept in the note's words, never applied — only the departments change a report's status.
 func (s *Service) PostUpdate(ctx context.Context, c Client, form url.Values) (Updates, error) {
+	// Only reports filed through Open311 take updates from clients: a citizen's report filed in the app is
+	// followed there.
 	id := form.Get("service_request_id")
-	if !validReportID(id) {
+	if !report.IsOpen311ID(id) {
 		return Updates{}, ErrRequestID
 	}
 	upd := form.Get("update_id")

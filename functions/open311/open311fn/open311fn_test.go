@@ -32,6 +32,7 @@ import (
 	"github.com/civicsnap/civicsnap/infra/testenv"
 	"github.com/civicsnap/civicsnap/shared/open311"
 	"github.com/civicsnap/civicsnap/shared/photo"
+	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 var moto *testenv.Moto
@@ -462,14 +463,27 @@ func TestBadInputWritesNothing(t *testing.T) {
 	if got := h.objects(); !slices.Equal(got, objects) {
 		t.Errorf("refused requests stored objects %v (before %v)", got, objects)
 	}
-	for _, bad := range []url.Values{
-		{"api_key": {c.APIKey}, "service_request_id": {"00000000-0000-7000-8000-000000000000"}, "update_id": {"1"}, "description": {"x"}},
-		{"api_key": {c.APIKey}, "service_request_id": {"junk"}, "update_id": {"1"}, "description": {"x"}},
-		{"api_key": {revoked.APIKey}, "service_request_id": {"00000000-0000-7000-8000-000000000000"}, "update_id": {"1"}, "description": {"x"}},
+	// A citizen's report filed in the app, and an Open311 report, to post updates on.
+	citizens := h.e.CreateReport(report.Report{Category: "rubbish"})
+	filed := requestIDs(t, "json", h.do("POST", "/open311/v2/requests.json", fileForm(c.APIKey)))[0]
+	before = h.items()
+	for _, bad := range []struct {
+		form   url.Values
+		status int
+	}{
+		{url.Values{"api_key": {c.APIKey}, "service_request_id": {"00000000-0000-8000-8000-000000000000"}, "update_id": {"1"}, "description": {"x"}}, 404},
+		{url.Values{"api_key": {c.APIKey}, "service_request_id": {citizens.ID}, "update_id": {"1"}, "description": {"x"}}, 404},
+		{url.Values{"api_key": {c.APIKey}, "service_request_id": {"junk"}, "update_id": {"1"}, "description": {"x"}}, 404},
+		{url.Values{"api_key": {revoked.APIKey}, "service_request_id": {filed}, "update_id": {"1"}, "description": {"x"}}, 403},
+		{url.Values{"api_key": {c.APIKey}, "service_request_id": {filed}, "update_id": {"a b"}, "description": {"x"}}, 400},
+		{url.Values{"api_key": {c.APIKey}, "service_request_id": {filed}, "update_id": {"1"}, "description": {" "}}, 400},
+		{url.Values{"api_key": {c.APIKey}, "service_request_id": {filed}, "update_id": {"1"}, "description": {"x"}, "jurisdiction_id": {"kunming"}}, 404},
 	} {
-		if resp := h.do("POST", "/open311/v2/servicerequestupdates.xml", bad); resp.Status/100 != 4 {
-			t.Errorf("update %v: %d %s", bad, resp.Status, resp.Body)
+		resp := h.do("POST", "/open311/v2/servicerequestupdates.xml", bad.form)
+		if resp.Status != bad.status {
+			t.Errorf("update %v: %d %s, want %d", bad.form, resp.Status, resp.Body, bad.status)
 		}
+		errorShape(t, "xml", resp)
 	}
 	if got := changed(before, h.items()); len(got) != 0 {
 		t.Errorf("refused updates wrote %v", got)
