@@ -280,11 +280,16 @@ func (s *Service) findOriginal(ctx context.Context, r report.Report) (string, er
 	return best.ID, nil
 }
 
-// replan is the plan of dispatched report r as of its dispatch (its updatedAt, which nothing moves before
-// its lead's assignment exists), held to the status and lead the dispatch committed: when the rules changed
-// since, the committed lead alone, on the category's deadline.
+// replan is the plan of dispatched report r as of its dispatch, held to the status and lead the dispatch
+// committed (when the rules changed since: the committed lead alone, on the category's deadline). The
+// dispatch's instant is its assignments' (an assistant's may exist, and may have added a note since) or,
+// when none was written, the report's updatedAt, which nothing else can have moved.
 func replan(cfg *Config, r report.Report) ([]report.Assignment, report.TimelineEntry) {
-	status, lead, as, entry := plan(cfg, r, r.UpdatedAt)
+	at := r.UpdatedAt
+	if len(r.Assignments) > 0 {
+		at = r.Assignments[0].AssignedAt
+	}
+	status, lead, as, entry := plan(cfg, r, at)
 	if status == r.Status && lead == r.LeadDept {
 		return as, entry
 	}
@@ -292,8 +297,8 @@ func replan(cfg *Config, r report.Report) ([]report.Assignment, report.TimelineE
 	if hours <= 0 {
 		hours = 72
 	}
-	as = []report.Assignment{{Dept: r.LeadDept, Role: report.Lead, Status: r.Status, AssignedAt: r.UpdatedAt,
-		SLADeadline: r.UpdatedAt.Add(time.Duration(hours) * time.Hour), Escalation: CommandCenter}}
+	as = []report.Assignment{{Dept: r.LeadDept, Role: report.Lead, Status: r.Status, AssignedAt: at,
+		SLADeadline: at.Add(time.Duration(hours) * time.Hour), Escalation: CommandCenter}}
 	entry.Status, entry.Note = r.Status, "assigned to "+r.LeadDept
 	return as, entry
 }
