@@ -13,9 +13,9 @@ import (
 
 // Photos stay where they were uploaded (issue 11: no CopyObject). A presigned POST puts a photo at
 // photos/<local day>/<uuid>.<ext> in a versioned bucket, with its uploader as the object's owner metadata
-// (the key names no one: keys are shown to departments and on Open311); a report or resolution records the key and
-// the version that was checked — the uploaded version when there was nothing to strip, or the version its
-// stripped bytes were written as — and every reader asks for that version. So a client that posts again to
+// (the key names no one: keys are shown to departments and on Open311); a report or resolution records
+// the key and the version that was checked — the uploaded version when there was nothing to strip, or the
+// version its stripped bytes were written as — and every reader asks for that version. So a client that posts again to
 // the key while its form is still valid adds a version nobody reads, and a verified clean photo is never
 // written again. What no report points to (an abandoned upload, a stripped original, a re-upload) is
 // deleted by the photo sweeper (PhotoSweeper) once its day is two days old; that is why a key is accepted
@@ -42,13 +42,13 @@ func (s *Service) today() time.Time {
 }
 
 // VerifyPhotos checks that every key is an upload of today or yesterday, then reads each
-// (movePhotoConcurrency at a time: memory holds that many photos, each read once and stripped once),
-// checks that it is owner's and of its declared type, strips its metadata and returns it pinned to a
-// version: the uploaded one if there was
-// nothing to strip (nothing is written), else the version the stripped bytes were written as, at the same
-// key. If one is refused, the versions written — and those whose write had an unknown outcome, which the
-// sweeper removes later — are deleted once every check has ended (none is cut short, so none lands after
-// the cleanup), leaving the uploads as they were; the error is the lowest-numbered refused photo's.
+// (photoConcurrency at a time: memory holds that many photos, each read once and stripped once), checks
+// that it is owner's and of its declared type, strips its metadata and returns it pinned to a version: the
+// uploaded one if there was nothing to strip (nothing is written), else the version the stripped bytes
+// were written as, at the same key. If one is refused, the versions written are deleted once every check
+// has ended (none is cut short, so none lands after the cleanup), leaving the uploads as they were; a
+// write whose answer was lost may have left a version, which the sweeper removes. The error is the
+// lowest-numbered refused photo's.
 func (s *Service) VerifyPhotos(ctx context.Context, owner string, keys []string) ([]Photo, error) {
 	today := s.today()
 	for _, k := range keys {
@@ -64,7 +64,7 @@ func (s *Service) VerifyPhotos(ctx context.Context, owner string, keys []string)
 	}
 	verified := make([]Photo, len(keys))
 	errs := make([]error, len(keys))
-	sem := make(chan struct{}, movePhotoConcurrency)
+	sem := make(chan struct{}, photoConcurrency)
 	var wg sync.WaitGroup
 	for i, k := range keys {
 		sem <- struct{}{}
@@ -89,9 +89,9 @@ func firstError(errs []error) error {
 	return nil
 }
 
-// movePhotoConcurrency bounds the photos checked at once: a report's nine photos in three rounds, with at
+// photoConcurrency bounds the photos checked at once: a report's nine photos in three rounds, with at
 // most three photos (and their stripped copies) in memory.
-const movePhotoConcurrency = 3
+const photoConcurrency = 3
 
 // DeletePhotos undoes VerifyPhotos when the write that needed its photos failed: the versions it wrote
 // (stripped photos) are deleted, so the uploads are as they were and the same request may be sent again.
