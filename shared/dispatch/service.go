@@ -29,12 +29,13 @@ type Store interface {
 	// entry. ErrAlreadyHandled if it is no longer submitted.
 	MarkDuplicate(ctx context.Context, r report.Report, original string, entry report.TimelineEntry) error
 	// Dispatch moves a submitted report to status with lead (the commit: one conditional write) and then
-	// writes its timeline entry and assignments as CompleteDispatch does. ErrAlreadyHandled if it is no
+	// writes its assignments as CompleteDispatch does. ErrAlreadyHandled if it is no
 	// longer submitted.
 	Dispatch(ctx context.Context, r report.Report, status report.Status, lead string, as []report.Assignment, entry report.TimelineEntry) error
-	// CompleteDispatch writes a dispatched report's timeline entry, its assistants' assignments and then its
-	// lead's, each only if absent: safe to repeat, and the lead's assignment present means all are.
-	CompleteDispatch(ctx context.Context, r report.Report, as []report.Assignment, entry report.TimelineEntry) error
+	// CompleteDispatch writes a dispatched report's assistants' assignments and then its lead's (which
+	// implies the dispatch's timeline entry), each only if absent: safe to repeat, and the lead's assignment
+	// present means all are.
+	CompleteDispatch(ctx context.Context, r report.Report, as []report.Assignment) error
 	// AddTimelineEntry writes a timeline entry unless it exists.
 	AddTimelineEntry(ctx context.Context, id string, entry report.TimelineEntry) error
 	// GetReport returns the report with its timeline and assignments.
@@ -195,11 +196,9 @@ func plan(cfg *Config, r report.Report, now time.Time) (report.Status, string, [
 			as = append(as, report.Assignment{Dept: d, Role: report.Assist, Status: status, AssignedAt: now, SLADeadline: deadline, Escalation: escalation})
 		}
 	}
-	note := "assigned to " + lead
-	if status == report.NeedsTriage {
-		note = "no rule matched: the command center will assign it"
-	}
-	return status, lead, as, report.TimelineEntry{At: now, Status: status, Actor: "system", Note: note}
+	// The dispatch's timeline entry is implied by the lead's assignment (report.DispatchEntry), not stored.
+	as[0].DispatchedAt, as[0].DispatchedAs = now, status
+	return status, lead, as, report.DispatchEntry(now, status, lead)
 }
 
 // redeliver handles a record whose report was handled already (a redelivered stream record, or a retry
@@ -216,8 +215,8 @@ func (s *Service) redeliver(ctx context.Context, id string, cfg *Config) (Outcom
 		if _, ok := r.Assignment(r.LeadDept); !ok {
 			// The lead's assignment is written last, and nobody can act on the report before it exists, so
 			// the report is as its dispatch left it: plan it again as of then and write what is missing.
-			as, entry := replan(cfg, r)
-			if err := s.store.CompleteDispatch(ctx, r, as, entry); err != nil {
+			as := replan(cfg, r)
+			if err := s.store.CompleteDispatch(ctx, r, as); err != nil {
 				return "", fmt.Errorf("complete the dispatch of %s: %w", id, err)
 			}
 			r.Assignments = as
@@ -284,23 +283,22 @@ func (s *Service) findOriginal(ctx context.Context, r report.Report) (string, er
 // committed (when the rules changed since: the committed lead alone, on the category's deadline). The
 // dispatch's instant is its assignments' (an assistant's may exist, and may have added a note since) or,
 // when none was written, the report's updatedAt, which nothing else can have moved.
-func replan(cfg *Config, r report.Report) ([]report.Assignment, report.TimelineEntry) {
+func replan(cfg *Config, r report.Report) []report.Assignment {
 	at := r.UpdatedAt
 	if len(r.Assignments) > 0 {
 		at = r.Assignments[0].AssignedAt
 	}
-	status, lead, as, entry := plan(cfg, r, at)
+	status, lead, as, _ := plan(cfg, r, at)
 	if status == r.Status && lead == r.LeadDept {
-		return as, entry
+		return as
 	}
 	hours := cfg.Categories[r.Category].SLAHours
 	if hours <= 0 {
 		hours = 72
 	}
 	as = []report.Assignment{{Dept: r.LeadDept, Role: report.Lead, Status: r.Status, AssignedAt: at,
-		SLADeadline: at.Add(time.Duration(hours) * time.Hour), Escalation: CommandCenter}}
-	entry.Status, entry.Note = r.Status, "assigned to "+r.LeadDept
-	return as, entry
+		SLADeadline: at.Add(time.Duration(hours) * time.Hour), Escalation: CommandCenter, DispatchedAt: at, DispatchedAs: r.Status}}
+	return as
 }
 
 // earlier orders reports by creation, ties by id, so two reports can never be each other's duplicate.

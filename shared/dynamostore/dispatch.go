@@ -41,19 +41,22 @@ const (
 // assignmentItem is an assignment, with the report's immutable facts copied in so a department's queue is
 // one Query.
 type assignmentItem struct {
-	PK          string          `dynamodbav:"pk"`
-	SK          string          `dynamodbav:"sk"`
-	Type        string          `dynamodbav:"type"`
-	ReportID    string          `dynamodbav:"reportId"`
-	Dept        string          `dynamodbav:"dept"`
-	Role        string          `dynamodbav:"role"`
-	Status      string          `dynamodbav:"astatus"`
-	OldStatus   string          `dynamodbav:"status,omitempty"` // assignments written before astatus
-	AssignedAt  string          `dynamodbav:"assignedAt"`
-	SLADeadline string          `dynamodbav:"slaDeadline"`
-	Overdue     bool            `dynamodbav:"overdue"`
-	Escalation  string          `dynamodbav:"escalation,omitempty"`
-	Closed      bool            `dynamodbav:"closed"`
+	PK          string `dynamodbav:"pk"`
+	SK          string `dynamodbav:"sk"`
+	Type        string `dynamodbav:"type"`
+	ReportID    string `dynamodbav:"reportId"`
+	Dept        string `dynamodbav:"dept"`
+	Role        string `dynamodbav:"role"`
+	Status      string `dynamodbav:"astatus"`
+	OldStatus   string `dynamodbav:"status,omitempty"` // assignments written before astatus
+	AssignedAt  string `dynamodbav:"assignedAt"`
+	SLADeadline string `dynamodbav:"slaDeadline"`
+	Overdue     bool   `dynamodbav:"overdue"`
+	Escalation  string `dynamodbav:"escalation,omitempty"`
+	Closed      bool   `dynamodbav:"closed"`
+	// Dispatched is "<at>#<status>" of the dispatch that made this (lead) assignment: the dispatch's
+	// timeline entry is implied by it, not stored.
+	Dispatched  string          `dynamodbav:"dispatched,omitempty"`
 	Category    string          `dynamodbav:"category"`
 	Description string          `dynamodbav:"description"`
 	Location    report.Location `dynamodbav:"location"`
@@ -72,7 +75,7 @@ func toAssignmentItem(r report.Report, a report.Assignment) assignmentItem {
 	it := assignmentItem{
 		PK: reportPK(r.ID), SK: assignPrefix + a.Dept, Type: "assignment", ReportID: r.ID, Dept: a.Dept,
 		Role: string(a.Role), Status: string(a.Status), AssignedAt: timeKey(a.AssignedAt), SLADeadline: deadline,
-		Overdue: a.Overdue, Escalation: a.Escalation, Closed: a.Closed, Category: r.Category,
+		Overdue: a.Overdue, Escalation: a.Escalation, Closed: a.Closed, Category: r.Category, Dispatched: dispatchedAttr(a),
 		Description: r.Description, Location: r.Location, Address: r.Address, CreatedAt: timeKey(r.CreatedAt),
 	}
 	if a.Role == report.Lead {
@@ -90,12 +93,24 @@ func toAssignmentItem(r report.Report, a report.Assignment) assignmentItem {
 	return it
 }
 
+func dispatchedAttr(a report.Assignment) string {
+	if a.DispatchedAt.IsZero() {
+		return ""
+	}
+	return timeKey(a.DispatchedAt) + "#" + string(a.DispatchedAs)
+}
+
 func (it assignmentItem) assignment() report.Assignment {
 	status := it.Status
 	if status == "" {
 		status = it.OldStatus
 	}
-	return report.Assignment{
+	var dispatchedAt time.Time
+	at, as, _ := strings.Cut(it.Dispatched, "#")
+	if at != "" {
+		dispatchedAt = parseTime(at)
+	}
+	return report.Assignment{DispatchedAt: dispatchedAt, DispatchedAs: report.Status(as),
 		Dept: it.Dept, Role: report.Role(it.Role), Status: report.Status(status), AssignedAt: parseTime(it.AssignedAt),
 		SLADeadline: parseTime(it.SLADeadline), Overdue: it.Overdue, Escalation: it.Escalation, Closed: it.Closed,
 	}
@@ -207,11 +222,12 @@ func (s *Store) Statuses(ctx context.Context, ids []string) (map[string]report.S
 }
 
 // Dispatch and duplicate links are not transactions (a transaction's writes cost twice): the report's
-// conditional UpdateItem (still submitted) is the commit, and what follows it — the timeline entry, the
-// assignments — are PutItems only if absent, which the dispatch service writes again when a record comes
-// back and finds them missing (CompleteDispatch, AddTimelineEntry). The lead's assignment is written last:
-// until it exists nobody can act on the report, so the report stays as the commit left it, and once it
-// exists everything does.
+// conditional UpdateItem (still submitted) is the commit, and what follows it — the assignments, or a
+// duplicate's timeline entry — are PutItems only if absent, which the dispatch service writes again when a
+// record comes back and finds them missing (CompleteDispatch, AddTimelineEntry). The lead's assignment is
+// written last: until it exists nobody can act on the report, so the report stays as the commit left it,
+// and once it exists everything does. It carries the dispatch's instant and status, which imply the
+// dispatch's timeline entry (getReport), so no entry is stored for it.
 
 // commitReport applies a dispatch's update to a report that must still be submitted. A refused condition
 // is this very update when the report already carries it (the SDK re-sent it after its answer was lost, or
@@ -274,8 +290,8 @@ func (s *Store) MarkDuplicate(ctx context.Context, r report.Report, original str
 	return s.AddTimelineEntry(ctx, r.ID, entry)
 }
 
-// Dispatch moves a submitted report to status with its lead (the commit), then writes its timeline entry
-// and assignments (CompleteDispatch).
+// Dispatch moves a submitted report to status with its lead (the commit), then writes its assignments
+// (CompleteDispatch).
 func (s *Store) Dispatch(ctx context.Context, r report.Report, status report.Status, lead string, as []report.Assignment, entry report.TimelineEntry) error {
 	at := timeKey(entry.At)
 	err := s.commitReport(ctx, r.ID, "SET #st = :st, leadDept = :lead, updatedAt = :now",
@@ -286,15 +302,12 @@ func (s *Store) Dispatch(ctx context.Context, r report.Report, status report.Sta
 	if err != nil {
 		return err
 	}
-	return s.CompleteDispatch(ctx, r, as, entry)
+	return s.CompleteDispatch(ctx, r, as)
 }
 
-// CompleteDispatch writes a dispatched report's timeline entry, then its assistants' assignments, then its
-// lead's, each only if absent.
-func (s *Store) CompleteDispatch(ctx context.Context, r report.Report, as []report.Assignment, entry report.TimelineEntry) error {
-	if err := s.AddTimelineEntry(ctx, r.ID, entry); err != nil {
-		return err
-	}
+// CompleteDispatch writes a dispatched report's assistants' assignments, then its lead's (which implies the
+// dispatch's timeline entry), each only if absent.
+func (s *Store) CompleteDispatch(ctx context.Context, r report.Report, as []report.Assignment) error {
 	ordered := slices.SortedStableFunc(slices.Values(as), func(a, b report.Assignment) int {
 		return cmp.Compare(roleOrder(a.Role), roleOrder(b.Role))
 	})

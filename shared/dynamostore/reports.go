@@ -221,6 +221,13 @@ func (s *Store) getReport(ctx context.Context, id string) (report.Report, map[st
 		// A report filed with intake's single write stores no first entry: its creation implies it.
 		timeline = append([]report.TimelineEntry{report.Filing(r.CreatedAt)}, timeline...)
 	}
+	for _, a := range assignments {
+		// Nor is a dispatch's entry stored: the lead's assignment it made implies it.
+		if !a.DispatchedAt.IsZero() {
+			timeline = append(timeline, report.DispatchEntry(a.DispatchedAt, a.DispatchedAs, a.Dept))
+		}
+	}
+	slices.SortStableFunc(timeline, func(a, b report.TimelineEntry) int { return a.At.Compare(b.At) })
 	r.Timeline, r.Assignments = timeline, assignments
 	return r, inbound, nil
 }

@@ -27,6 +27,19 @@ type Assignment struct {
 	Overdue     bool      `json:"overdue"`
 	Escalation  string    `json:"escalation,omitempty"`
 	Closed      bool      `json:"closed,omitempty"` // no longer this department's (rejected as not ours, reassigned)
+	// DispatchedAt and DispatchedAs are set on the lead's assignment by dispatch: its timeline entry is
+	// implied by them (DispatchEntry), not stored. A rewrite of the assignment keeps them.
+	DispatchedAt time.Time `json:"-"`
+	DispatchedAs Status    `json:"-"`
+}
+
+// DispatchEntry is the timeline entry of a dispatch at `at` that moved the report to status with lead.
+func DispatchEntry(at time.Time, status Status, lead string) TimelineEntry {
+	note := "assigned to " + lead
+	if status == NeedsTriage {
+		note = "no rule matched: the command center will assign it"
+	}
+	return TimelineEntry{At: at, Status: status, Actor: "system", Note: note}
 }
 
 // Open reports whether a report in status s still needs work.
