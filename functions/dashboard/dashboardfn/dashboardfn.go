@@ -1,5 +1,5 @@
-// Package dashboardfn builds the dashboard function: the KPI API for staff, the public stats, and the
-// command-center console's static files (embedded).
+// Package dashboardfn builds the dashboard function: the KPI API for staff, the public stats, the
+// command-center console's static files and the API's OpenAPI document (both embedded).
 package dashboardfn
 
 import (
@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/shared/apidoc"
 	"github.com/civicsnap/civicsnap/shared/httpapi"
 )
 
@@ -40,6 +41,7 @@ func New(b *platform.Base) (*Function, error) {
 		return httpapi.MapLayer{Areas: out, BBox: [4]float64{bbox.MinLat, bbox.MinLng, bbox.MaxLat, bbox.MaxLng}}, nil
 	}
 	router := httpapi.Dashboard(svc, consoleHandler(), layer, b.Log)
+	router.Handle("GET /v1/openapi.json", apidoc.Handler()) // public and static, like the console
 	return &Function{lambda: httpapi.LambdaHandler(router), routes: router.Routes()}, nil
 }
 
