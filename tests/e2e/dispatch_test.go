@@ -103,7 +103,7 @@ func signed(t *testing.T, dept, path, msgID string, body any, at time.Time) (int
 	req, _ := http.NewRequest("POST", api+path, bytes.NewReader(raw))
 	req.Header = h
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

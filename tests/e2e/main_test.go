@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -23,7 +24,10 @@ import (
 	"github.com/civicsnap/civicsnap/infra/motoserver"
 )
 
-var api string
+var (
+	api         string
+	apiContract *contract // the OpenAPI document's validator (validate_test.go)
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -32,6 +36,10 @@ func TestMain(m *testing.M) {
 func run(m *testing.M) int {
 	root, err := motoserver.ModuleRoot()
 	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if apiContract, err = newContract(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -92,6 +100,10 @@ func run(m *testing.M) int {
 	}
 	api = fmt.Sprintf("http://127.0.0.1:%d", port)
 	code := m.Run()
+	if rest := apiContract.unexercised(); len(rest) > 0 && flag.Lookup("test.run").Value.String() == "" {
+		fmt.Fprintf(os.Stderr, "OpenAPI contract: %d of %d operations not exercised by this run: %s\n",
+			len(rest), len(apiContract.routes), strings.Join(rest, ", "))
+	}
 	if code != 0 {
 		b, _ := os.ReadFile(filepath.Join(dir, "stack.log"))
 		fmt.Fprintf(os.Stderr, "--- local stack log (last 4 KiB) ---\n%s\n", tail(b, 4096))
@@ -136,7 +148,8 @@ func login(t *testing.T, sub string, groups []string, dept string) *client {
 	return &client{t: t, token: out.Token}
 }
 
-// call sends a JSON request and decodes a JSON response into out (when non-nil); it returns the status.
+// call sends a JSON request and decodes a JSON response into out (when non-nil); it returns the status. The
+// exchange is checked against the OpenAPI document.
 func (c *client) call(method, path string, body any, headers map[string]string, out any) int {
 	c.t.Helper()
 	var rd io.Reader
@@ -152,7 +165,7 @@ func (c *client) call(method, path string, body any, headers map[string]string, 
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient(c.t).Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 	}
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "API="+api)
+	cmd.Env = append(os.Environ(), "API="+checkedProxy(t)) // curl's /v1 exchanges are checked against the OpenAPI document
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("walk-through failed: %v\n%s", err, out)
