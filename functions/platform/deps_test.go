@@ -20,7 +20,8 @@ var linked = map[string][]string{
 	"account": nil, "accrual": nil, "dashboard": nil, "kpi": nil, "reconciler": nil, "redeem": nil,
 	"admin":       {"service/sqs"},
 	"dispatch":    {"service/sqs"},
-	"sweeper":     {"service/s3", "service/sqs"}, // the daily photo sweep lists and deletes versions
+	"sweeper":     {"service/sqs"},
+	"photosweep":  {"service/s3"},
 	"intake":      {"service/s3"},
 	"open311":     {"service/s3"}, // media_url photos go through intake's checks; answers link them presigned
 	"notify":      {"service/secretsmanager", "service/sqs"},

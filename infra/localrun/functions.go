@@ -18,6 +18,7 @@ import (
 	"github.com/civicsnap/civicsnap/functions/kpi/kpifn"
 	"github.com/civicsnap/civicsnap/functions/notify/notifyfn"
 	"github.com/civicsnap/civicsnap/functions/open311/open311fn"
+	"github.com/civicsnap/civicsnap/functions/photosweep/photosweepfn"
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/reconciler/reconcilerfn"
 	"github.com/civicsnap/civicsnap/functions/redeem/redeemfn"
@@ -122,6 +123,17 @@ func (st *Stack) constructors() map[string]constructor {
 				return Handler{}, err
 			}
 			fn, err := sweeperfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{Schedule: fn.Handle}, nil
+		},
+		"PhotoSweepFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "photosweep")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := photosweepfn.New(b)
 			if err != nil {
 				return Handler{}, err
 			}

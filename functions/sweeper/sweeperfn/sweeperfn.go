@@ -1,6 +1,5 @@
 // Package sweeperfn builds the sweeper: a scheduled function that escalates assignments past their SLA
-// deadline (督办) and expires goods not picked up in time (refund and restock); once a day (input
-// {"job":"photos"}) it deletes the uploaded photos no report points to (photos.go).
+// deadline (督办) and expires goods not picked up in time (refund and restock).
 package sweeperfn
 
 import (
@@ -8,32 +7,25 @@ import (
 	"encoding/json"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
-	"github.com/civicsnap/civicsnap/functions/platform/photos"
 	"github.com/civicsnap/civicsnap/functions/platform/queues"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/market"
-	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 // Function is the built sweeper.
 type Function struct {
 	svc    *dispatch.Service
 	market *market.Service
-	photos *report.PhotoSweeper
 	b      *platform.Base
 }
 
-// New builds the function (TABLE_NAME, OUTBOX_QUEUE_URL, CITY_TZ, BUCKET_NAME).
+// New builds the function (TABLE_NAME, OUTBOX_QUEUE_URL, CITY_TZ).
 func New(b *platform.Base) (*Function, error) {
 	outbox, err := queues.Outbox(b, queues.Client(b))
 	if err != nil {
 		return nil, err
 	}
-	sweeper, err := photos.Sweeper(b)
-	if err != nil {
-		return nil, err
-	}
-	return &Function{svc: dispatch.NewService(b.Store, b.Dir, outbox, dispatch.Settings{}, b.Now), market: b.Market(), photos: sweeper, b: b}, nil
+	return &Function{svc: dispatch.NewService(b.Store, b.Dir, outbox, dispatch.Settings{}, b.Now), market: b.Market(), b: b}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.
@@ -45,16 +37,8 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 	return New(b)
 }
 
-// Handle runs one sweep: the photo sweep when the schedule's input says {"job":"photos"}, else escalation
-// and expiry. An error makes the scheduler retry.
-func (f *Function) Handle(ctx context.Context, in json.RawMessage) error {
-	var job struct {
-		Job string `json:"job"`
-	}
-	// Any other payload (EventBridge's scheduled event, none) is the 15-minute sweep.
-	if json.Unmarshal(in, &job) == nil && job.Job == "photos" {
-		return f.sweepPhotos(ctx)
-	}
+// Handle runs one sweep. An error makes the scheduler retry.
+func (f *Function) Handle(ctx context.Context, _ json.RawMessage) error {
 	n, err := f.svc.Escalate(ctx)
 	if err != nil {
 		return err

@@ -87,7 +87,7 @@ var triggers = map[string]trigger{
 	"intake": httpAPI, "departments": httpAPI, "admin": httpAPI, "account": httpAPI, "redeem": httpAPI, "dashboard": httpAPI,
 	"open311":  httpAPI,
 	"dispatch": batch, "accrual": batch, "notify": batch,
-	"kpi": scheduled, "reconciler": scheduled, "sweeper": scheduled,
+	"kpi": scheduled, "reconciler": scheduled, "sweeper": scheduled, "photosweep": scheduled,
 }
 
 // floors are the builds of infra/cmd/coldstart/floor, by name: the build tag that selects their clients.

@@ -1,4 +1,4 @@
-package sweeperfn_test
+package photosweepfn_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -24,13 +25,26 @@ import (
 
 	"github.com/civicsnap/civicsnap/functions/departments/departmentsfn"
 	"github.com/civicsnap/civicsnap/functions/dispatch/dispatchfn"
+	"github.com/civicsnap/civicsnap/functions/photosweep/photosweepfn"
 	"github.com/civicsnap/civicsnap/functions/platform/photos"
-	"github.com/civicsnap/civicsnap/functions/sweeper/sweeperfn"
 	"github.com/civicsnap/civicsnap/infra/gateway"
 	"github.com/civicsnap/civicsnap/infra/testenv"
 	"github.com/civicsnap/civicsnap/shared/auth"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
+
+var moto *testenv.Moto
+
+func TestMain(m *testing.M) {
+	var err error
+	if moto, err = testenv.Start(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = moto.Stop()
+	os.Exit(code)
+}
 
 // photo is a small JPEG; with exif it carries a location, which checking it strips (a new version).
 func photo(t *testing.T, exif bool) []byte {
@@ -189,18 +203,21 @@ func TestPhotoSweep(t *testing.T) {
 	// The sweep at 03:00 on D+2.
 	d := time.Now().In(e.TZ)
 	at := time.Date(d.Year(), d.Month(), d.Day()+2, 3, 0, 0, 0, e.TZ)
-	var log logs
-	base := e.Base("SweeperFunction", nil, slog.New(slog.NewJSONHandler(&log, nil)))
+	var log bytes.Buffer
+	base := e.Base("PhotoSweepFunction", nil, slog.New(slog.NewJSONHandler(&log, nil)))
 	base.Now = func() time.Time { return at }
-	fn, err := sweeperfn.New(base)
+	fn, err := photosweepfn.New(base)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Calls.Reset()
-	if err := fn.Handle(ctx, json.RawMessage(`{"job":"photos"}`)); err != nil {
+	if err := fn.Handle(ctx, json.RawMessage(`{}`)); err != nil {
 		t.Fatal(err)
 	}
 	calls := e.Calls.Snapshot()
+	if n := strings.Count(log.String(), `"msg":"photos swept"`); n != 3 {
+		t.Errorf("%d days logged as swept, want 3: %s", n, log.String())
+	}
 	t.Logf("photo sweep of 3 days (%d photos attached): %v", len(keep), calls)
 
 	versions := versionsOf(t, e)
@@ -225,7 +242,7 @@ func TestPhotoSweep(t *testing.T) {
 
 	// Again: nothing more to delete.
 	e.Calls.Reset()
-	if err := fn.Handle(ctx, json.RawMessage(`{"job":"photos"}`)); err != nil {
+	if err := fn.Handle(ctx, json.RawMessage(`{}`)); err != nil {
 		t.Fatal(err)
 	}
 	if again := e.Calls.Snapshot(); again["S3.DeleteObjects"] != 0 {
