@@ -364,13 +364,11 @@ func (s *Store) UpdatesOn(ctx context.Context, day string, from, to time.Time, l
 			return nil, translate("list open311 updates of "+day, err)
 		}
 		for _, raw := range page.Items {
-			var it timelineItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, fmt.Errorf("decode timeline entry: %w", err)
+			u, err := open311UpdateOf(raw)
+			if err != nil {
+				return nil, err
 			}
-			id := strings.TrimPrefix(it.PK, "REPORT#")
-			out = append(out, open311.TimelineUpdate{UpdateID: open311UpdateID(id, it.SK), ReportID: id,
-				Entry: report.TimelineEntry{At: parseTime(it.At), Status: report.Status(it.Status), Actor: it.Actor, Note: it.Note}})
+			out = append(out, u)
 		}
 		if page.LastEvaluatedKey == nil {
 			break
@@ -378,6 +376,17 @@ func (s *Store) UpdatesOn(ctx context.Context, day string, from, to time.Time, l
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
 	return out, nil
+}
+
+// open311UpdateOf decodes an entry of the updates index: a timeline entry of an Open311 report.
+func open311UpdateOf(raw map[string]types.AttributeValue) (open311.TimelineUpdate, error) {
+	var it timelineItem
+	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		return open311.TimelineUpdate{}, fmt.Errorf("decode timeline entry: %w", err)
+	}
+	id := strings.TrimPrefix(it.PK, "REPORT#")
+	return open311.TimelineUpdate{UpdateID: open311UpdateID(id, it.SK), ReportID: id,
+		Entry: report.TimelineEntry{At: parseTime(it.At), Status: report.Status(it.Status), Actor: it.Actor, Note: it.Note}}, nil
 }
 
 // AddNote writes the marker of (client, update id) and the timeline entry in one transaction, the

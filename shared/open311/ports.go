@@ -66,7 +66,7 @@ type Note struct {
 
 // Reports files reports (report.Service).
 type Reports interface {
-	CreateOpen311(ctx context.Context, in report.Open311Report, newID func() string) (report.Report, error)
+	CreateOpen311(ctx context.Context, in report.Open311Report) (report.Report, error)
 	MaxUploadBytes() int64
 }
 

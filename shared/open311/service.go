@@ -198,7 +198,7 @@ func (s *Service) Submit(ctx context.Context, c Client, form url.Values, body []
 			return ServiceRequests{}, err
 		}
 	}
-	r, err := s.reports.CreateOpen311(ctx, in, s.newID)
+	r, err := s.reports.CreateOpen311(ctx, in)
 	if err != nil {
 		return ServiceRequests{}, err
 	}

@@ -2,7 +2,7 @@ package report
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
-	"github.com/civicsnap/civicsnap/shared/auth"
 	"github.com/civicsnap/civicsnap/shared/idem"
 	"github.com/civicsnap/civicsnap/shared/photo"
 )
@@ -116,9 +115,10 @@ type Open311Report struct {
 // MaxUploadBytes is the largest photo accepted (the media_url fetch cap).
 func (s *Service) MaxUploadBytes() int64 { return s.cfg.MaxUploadBytes }
 
-// CreateOpen311 files an Open311 report. Like Create, a refused request leaves nothing: every check that
-// needs no I/O runs before the idempotency key is claimed, and a refused photo releases the claim.
-func (s *Service) CreateOpen311(ctx context.Context, in Open311Report, newID func() string) (Report, error) {
+// CreateOpen311 files an Open311 report the way Create files a citizen's: every check that needs no I/O
+// first, a request sent again answered from the stored report, the photo verified, then one conditional
+// write of the report; a refused request leaves nothing (a staged photo a refusal leaves is the sweeper's).
+func (s *Service) CreateOpen311(ctx context.Context, in Open311Report) (Report, error) {
 	cats, _, err := s.categories(ctx)
 	if err != nil {
 		return Report{}, err
@@ -169,60 +169,56 @@ func (s *Service) CreateOpen311(ctx context.Context, in Open311Report, newID fun
 		}
 	}
 
-	now := s.now().UTC().Truncate(time.Millisecond)
-	owner := ApplicationOwner(in.ClientID)
-	claim := idem.Record{
-		Scope: "open311", Owner: owner, Key: idem.Hash(in.Body), BodyHash: idem.Hash(in.Body), Status: idem.InFlight,
-		ResourceID: NewOpen311ID(newID()), LockedUntil: now.Add(idem.Lease), ExpiresAt: now.Add(idem.TTL), ClaimedAt: now,
-	}
-	claim.Attempt = claim.ResourceID
-	existing, err := s.store.ClaimKey(ctx, claim)
-	if err != nil {
-		return Report{}, fmt.Errorf("claim idempotency key: %w", err)
-	}
-	if existing != nil {
-		outcome, err := idem.Decide(*existing, claim.BodyHash, now)
-		if err != nil {
-			return Report{}, err
-		}
-		if outcome == idem.Replay {
-			var r Report
-			if err := json.Unmarshal(existing.Result, &r); err != nil {
-				return Report{}, fmt.Errorf("decode stored result: %w", err)
-			}
-			return r, nil
-		}
-		claim.ResourceID = existing.ResourceID
-		if err := s.store.TakeOverKey(ctx, claim, existing.LockedUntil); err != nil {
-			return Report{}, err
-		}
+	// The report is its own idempotency record, as intake's are: its id is a name-based UUID of the client
+	// and the request's body (version 8, so it is known for an Open311 report), so every send of one request
+	// names the same report.
+	hash := idem.Hash(in.Body)
+	id := NewOpen311ID(ReportID(ApplicationOwner(in.ClientID), hash))
+	if f, err := s.store.FiledReport(ctx, id); err != nil {
+		return Report{}, fmt.Errorf("read report %s: %w", id, err)
+	} else if f != nil {
+		return answer(*f, reporter, hash)
 	}
 
-	n := NewReport{Category: in.Category, Description: desc, Address: in.Address}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	var keys []string
 	if in.Photo != nil {
-		// The fetched photo becomes an upload of the reporter's and then takes the path every upload
-		// takes in create: checked, stripped and stored as the report's photo.
+		// The fetched photo becomes an upload of the reporter's and then takes the path every upload takes:
+		// checked, stripped and stored as the report's photo. If the report is never written, the sweeper
+		// deletes it with the day's other unused uploads.
 		key := s.uploadKey(photo.Ext(typ))
 		if err := s.photos.Put(ctx, key, reporter, typ, in.Photo); err != nil {
-			return Report{}, s.releaseOpen311(ctx, claim, fmt.Errorf("stage media_url photo: %w", err))
+			return Report{}, fmt.Errorf("stage media_url photo: %w", err)
 		}
-		n.PhotoKeys = []string{key}
+		keys = []string{key}
 	}
-	return s.create(ctx, auth.Principal{Sub: reporter}, claim, n, loc, now)
-}
-
-// releaseOpen311 forgets a claim after a refusal that came before create (which releases its own).
-func (s *Service) releaseOpen311(ctx context.Context, claim idem.Record, err error) error {
-	var relErr error
-	for range 3 {
-		if relErr = s.store.ReleaseKey(context.WithoutCancel(ctx), claim); !apperr.NotApplied(relErr) {
-			break
-		}
+	photos, err := s.VerifyPhotos(ctx, reporter, keys)
+	if err != nil {
+		return Report{}, err
 	}
-	if relErr != nil {
-		return fmt.Errorf("%w (and release idempotency key: %v)", err, relErr)
+	r := Report{
+		ID: id, Status: Submitted, Category: in.Category, Description: desc, Location: loc, Address: in.Address,
+		Photos: photos, ReporterSub: reporter, CreatedAt: now, UpdatedAt: now,
 	}
-	return err
+	existing, err := s.store.InsertReport(ctx, r, hash)
+	switch {
+	case err == nil && existing == nil:
+		return AsFiled(r), nil
+	case err == nil:
+		return s.settle(ctx, *existing, r, reporter, hash)
+	case apperr.NotApplied(err):
+		return Report{}, errors.Join(fmt.Errorf("create report %s: %w", id, err), s.DeletePhotos(ctx, photos))
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	f, rerr := s.store.FiledReport(lctx, id)
+	if rerr == nil && f != nil {
+		return s.settle(lctx, *f, r, reporter, hash)
+	}
+	if rerr != nil {
+		err = errors.Join(err, fmt.Errorf("read report after an unknown outcome: %w", rerr))
+	}
+	return Report{}, apperr.ErrOutcomeUnknown.Wrap(fmt.Errorf("create report %s: %w", id, err))
 }
 
 // AttributeLines checks the posted attribute values against the category's attributes and returns them
