@@ -306,11 +306,21 @@ func (s *Store) Dispatch(ctx context.Context, r report.Report, status report.Sta
 }
 
 // CompleteDispatch writes a dispatched report's assistants' assignments, then its lead's (which implies the
-// dispatch's timeline entry), each only if absent.
+// dispatch's timeline entry), each only if absent. An Open311 report's entry is stored as well: Open311's
+// updates feed reads its reports' timeline items (their gsi1 O311UPD# entries).
 func (s *Store) CompleteDispatch(ctx context.Context, r report.Report, as []report.Assignment) error {
 	ordered := slices.SortedStableFunc(slices.Values(as), func(a, b report.Assignment) int {
 		return cmp.Compare(roleOrder(a.Role), roleOrder(b.Role))
 	})
+	if report.IsOpen311ID(r.ID) {
+		for _, a := range ordered {
+			if !a.DispatchedAt.IsZero() {
+				if err := s.AddTimelineEntry(ctx, r.ID, report.DispatchEntry(a.DispatchedAt, a.DispatchedAs, a.Dept)); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	for _, a := range ordered {
 		if err := s.putIfAbsent(ctx, "put assignment "+a.Dept+" of "+r.ID, toAssignmentItem(r, a)); err != nil {
 			return err

@@ -222,9 +222,12 @@ func (s *Store) getReport(ctx context.Context, id string) (report.Report, map[st
 		timeline = append([]report.TimelineEntry{report.Filing(r.CreatedAt)}, timeline...)
 	}
 	for _, a := range assignments {
-		// Nor is a dispatch's entry stored: the lead's assignment it made implies it.
-		if !a.DispatchedAt.IsZero() {
-			timeline = append(timeline, report.DispatchEntry(a.DispatchedAt, a.DispatchedAs, a.Dept))
+		// Nor is a dispatch's entry stored (but for Open311 reports): the lead's assignment it made implies it.
+		e := report.DispatchEntry(a.DispatchedAt, a.DispatchedAs, a.Dept)
+		if !a.DispatchedAt.IsZero() && !slices.ContainsFunc(timeline, func(o report.TimelineEntry) bool {
+			return o.At.Equal(e.At) && o.Status == e.Status && o.Actor == e.Actor
+		}) {
+			timeline = append(timeline, e)
 		}
 	}
 	slices.SortStableFunc(timeline, func(a, b report.TimelineEntry) int { return a.At.Compare(b.At) })
