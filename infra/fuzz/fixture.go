@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -43,8 +44,9 @@ type fixture struct {
 	cursors      []string
 	configs      map[string]map[string]any // "departments/<id>", "point-rules", … → the document as read
 	idemKeysUsed []string
-	// Open311: an api_key to file with (a high limit) and a client the revoke route may revoke.
-	open311Key, open311Revocable string
+	// Open311: an api_key to file with (a high limit), a client the revoke route may revoke, and a report
+	// filed with the key (clients post updates on those).
+	open311Key, open311Revocable, open311Report string
 }
 
 type reportRef struct{ ID, Dept string }
@@ -96,6 +98,16 @@ func setup(ctx context.Context, c *client) (*fixture, error) {
 			f.open311Revocable = cl.ID
 		}
 	}
+	form := url.Values{"api_key": {f.open311Key}, "service_code": {"noise"}, "lat": {"23.31"}, "long": {"103.31"}, "description": {"fuzz fixture"}}
+	st, data, err := c.send(ctx, Request{Method: "POST", Path: "/open311/v2/requests.json",
+		Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, Body: []byte(form.Encode())})
+	var filed []struct {
+		ID string `json:"service_request_id"`
+	}
+	if err != nil || st != 200 || json.Unmarshal(data, &filed) != nil || len(filed) != 1 {
+		return nil, fmt.Errorf("POST /open311/v2/requests.json: %d %s %v", st, data, err)
+	}
+	f.open311Report = filed[0].ID
 
 	key, err := f.uploadAs(ctx, c, citizenA)
 	if err != nil {

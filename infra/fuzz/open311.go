@@ -47,6 +47,9 @@ func open311Request(path string) func(g *gen, f *fixture) (Request, map[string]a
 			// Refused by the egress guard before any connection (or, on loopback, by a closed port).
 			form.Set("media_url", pick(g, []string{"https://169.254.169.254/latest", "http://127.0.0.1:1/a.jpg", "ftp://x/y", g.str()}))
 		}
+		if g.chance(0.1) { // a citizen's report: not an Open311 client's to update
+			form.Set("service_request_id", pick(g, f.snapshotReports()).ID)
+		}
 		return Request{Method: "POST", Path: path, Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
 			Body: open311Form(g, f, form)}, nil
 	}
@@ -55,8 +58,11 @@ func open311Request(path string) func(g *gen, f *fixture) (Request, map[string]a
 func open311Update(path string) func(g *gen, f *fixture) (Request, map[string]any) {
 	return func(g *gen, f *fixture) (Request, map[string]any) {
 		form := url.Values{
-			"service_request_id": {pick(g, f.snapshotReports()).ID}, "update_id": {"fuzz-" + strconv.Itoa(g.intn(1000))},
+			"service_request_id": {f.open311Report}, "update_id": {"fuzz-" + strconv.Itoa(g.intn(1000))},
 			"status": {"OPEN"}, "description": {"fuzz update"}, "email": {"fuzz@example.org"},
+		}
+		if g.chance(0.1) { // a citizen's report: not an Open311 client's to update
+			form.Set("service_request_id", pick(g, f.snapshotReports()).ID)
 		}
 		return Request{Method: "POST", Path: path, Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
 			Body: open311Form(g, f, form)}, nil
