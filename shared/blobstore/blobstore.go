@@ -36,8 +36,12 @@ func New(client *s3.Client, bucket string) *Store {
 }
 
 // ownerMeta is the object metadata naming the uploader (x-amz-meta-owner): the key names no one, so that
-// a photo's key may be shown to departments and on Open311 without telling who took it.
-const ownerMeta = "owner"
+// a photo's key may be shown to departments and on Open311 without telling who took it. checkedMeta
+// (x-amz-meta-checked: "true") marks a version a photo check wrote (report.Object.Checked).
+const (
+	ownerMeta   = "owner"
+	checkedMeta = "checked"
+)
 
 // PresignUpload returns a POST policy that S3 enforces: exactly this key, this Content-Type, the owner's
 // x-amz-meta-owner, a size from 1 byte to maxBytes, valid for ttl.
@@ -86,7 +90,7 @@ func (s *Store) Get(ctx context.Context, key string, maxBytes int64) (report.Obj
 		return report.Object{}, apperr.ErrOutcomeUnknown.Wrap(fmt.Errorf("read object %s: %w", key, err))
 	}
 	return report.Object{Data: data, ContentType: aws.ToString(out.ContentType), VersionID: versionID(out.VersionId),
-		Owner: out.Metadata[ownerMeta]}, nil
+		Owner: out.Metadata[ownerMeta], Checked: out.Metadata[checkedMeta] == "true"}, nil
 }
 
 var errTooLarge = errors.New("object larger than allowed")
@@ -123,18 +127,22 @@ func versionID(v *string) string {
 	return ""
 }
 
-// Put stores data at key as owner's (a new version).
+// Put stores data at key as owner's (a new version), as an uploader would.
 func (s *Store) Put(ctx context.Context, key, owner, contentType string, data []byte) error {
-	_, err := s.PutVersion(ctx, key, owner, contentType, data)
+	_, err := s.put(ctx, key, contentType, data, map[string]string{ownerMeta: owner})
 	return err
 }
 
-// PutVersion stores data as a new version of key, owner's, and returns its version id ("" if the bucket
-// keeps no versions).
+// PutVersion stores a photo check's bytes as a new version of key, owner's and marked checked, and returns
+// its version id ("" if the bucket keeps no versions).
 func (s *Store) PutVersion(ctx context.Context, key, owner, contentType string, data []byte) (string, error) {
+	return s.put(ctx, key, contentType, data, map[string]string{ownerMeta: owner, checkedMeta: "true"})
+}
+
+func (s *Store) put(ctx context.Context, key, contentType string, data []byte, meta map[string]string) (string, error) {
 	out, err := s.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: &s.bucket, Key: &key, Body: bytes.NewReader(data), ContentType: &contentType,
-		ContentLength: aws.Int64(int64(len(data))), Metadata: map[string]string{ownerMeta: owner},
+		ContentLength: aws.Int64(int64(len(data))), Metadata: meta,
 	})
 	if err != nil {
 		return "", translate(fmt.Sprintf("put object %s", key), err)

@@ -161,15 +161,18 @@ func TestAVerifiedVersionIsWhatReadersGet(t *testing.T) {
 	}
 	postForm(t, up, []byte("original, with metadata"))
 	orig, err := store.Get(ctx, key, 1<<20)
-	if err != nil || orig.VersionID == "" || string(orig.Data) != "original, with metadata" || orig.ContentType != "image/jpeg" || orig.Owner != "u1" {
-		t.Fatalf("get the upload: %+v, %v; want its bytes, a version id and its owner u1", orig, err)
+	if err != nil || orig.VersionID == "" || string(orig.Data) != "original, with metadata" || orig.ContentType != "image/jpeg" || orig.Owner != "u1" || orig.Checked {
+		t.Fatalf("get the upload: %+v, %v; want its bytes, a version id, its owner u1 and not checked", orig, err)
 	}
 	verified, err := store.PutVersion(ctx, key, "u1", "image/jpeg", []byte("stripped"))
 	if err != nil || verified == "" || verified == orig.VersionID {
 		t.Fatalf("put the stripped photo: version %q, %v; want a new version (the upload's %q)", verified, err, orig.VersionID)
 	}
+	if cur, err := store.Get(ctx, key, 1<<20); err != nil || cur.VersionID != verified || !cur.Checked || cur.Owner != "u1" {
+		t.Fatalf("the stripped version: %+v, %v; want it current, checked, u1's", cur, err)
+	}
 	postForm(t, up, []byte("swapped after the check"))
-	if cur, err := store.Get(ctx, key, 1<<20); err != nil || string(cur.Data) != "swapped after the check" || cur.Owner != "u1" {
+	if cur, err := store.Get(ctx, key, 1<<20); err != nil || string(cur.Data) != "swapped after the check" || cur.Owner != "u1" || cur.Checked {
 		t.Fatalf("the re-upload is not the current version: %+v, %v", cur, err)
 	}
 	url, err := store.PresignGet(ctx, key, verified, time.Minute)

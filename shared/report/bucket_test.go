@@ -30,10 +30,10 @@ type memVersion struct {
 
 func newMemBucket() *memBucket { return &memBucket{objs: map[string][]memVersion{}} }
 
-func (b *memBucket) add(key, owner, ct string, data []byte) string {
+func (b *memBucket) add(key, owner, ct string, data []byte, checked bool) string {
 	b.n++
 	id := fmt.Sprintf("v%03d", b.n)
-	b.objs[key] = append(b.objs[key], memVersion{id: id, obj: report.Object{Data: data, ContentType: ct, VersionID: id, Owner: owner}})
+	b.objs[key] = append(b.objs[key], memVersion{id: id, obj: report.Object{Data: data, ContentType: ct, VersionID: id, Owner: owner, Checked: checked}})
 	return id
 }
 
@@ -46,7 +46,7 @@ func (b *memBucket) upload(key, ct string, data []byte) string {
 func (b *memBucket) uploadAs(key, owner, ct string, data []byte) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.add(key, owner, ct, data)
+	return b.add(key, owner, ct, data, false)
 }
 
 func (b *memBucket) PresignUpload(_ context.Context, key, owner, _ string, _ int64, ttl time.Duration) (report.Upload, error) {
@@ -63,16 +63,19 @@ func (b *memBucket) Get(_ context.Context, key string, _ int64) (report.Object, 
 	return vs[len(vs)-1].obj, nil
 }
 
-func (b *memBucket) Put(ctx context.Context, key, owner, ct string, data []byte) error {
-	_, err := b.PutVersion(ctx, key, owner, ct, data)
-	return err
+func (b *memBucket) Put(_ context.Context, key, owner, ct string, data []byte) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.puts++
+	b.add(key, owner, ct, data, false)
+	return nil
 }
 
 func (b *memBucket) PutVersion(_ context.Context, key, owner, ct string, data []byte) (string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.puts++
-	return b.add(key, owner, ct, data), nil
+	return b.add(key, owner, ct, data, true), nil
 }
 
 func (b *memBucket) DeleteVersions(_ context.Context, versions ...report.PhotoVersion) error {

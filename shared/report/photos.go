@@ -114,10 +114,10 @@ func (s *Service) DeletePhotos(ctx context.Context, photos []Photo) error {
 }
 
 // verifyPhoto checks an uploaded object (size, magic bytes matching its declared type) and strips its
-// metadata. A photo with nothing to strip is recorded as the version that was read, so its bytes are
-// neither sent back nor copied; a stripped one is written to the same key and recorded as the new version
-// (the original, now an older version, is the sweeper's). A write whose answer was lost may have left a
-// version nobody records: the sweeper's too.
+// metadata. An uploaded photo with nothing to strip is recorded as the version that was read, so its
+// bytes are neither sent back nor copied; a stripped one is written to the same key and recorded as the
+// new version (the original, now an older version, is the sweeper's). A write whose answer was lost may
+// have left a version nobody records: the sweeper's too.
 func (s *Service) verifyPhoto(ctx context.Context, owner, key string) (Photo, error) {
 	obj, err := s.photos.Get(ctx, key, s.cfg.MaxUploadBytes)
 	if err != nil {
@@ -141,7 +141,10 @@ func (s *Service) verifyPhoto(ctx context.Context, owner, key string) (Photo, er
 		return Photo{}, ErrPhotoNotImage.With("photo %q is not a readable %s image", key, typ)
 	}
 	ph := Photo{Key: key, ContentType: typ, Size: int64(len(data)), MetadataStripped: stripped, VersionID: obj.VersionID}
-	if bytes.Equal(data, obj.Data) {
+	// An uploader's version with nothing to strip is recorded as it is. A version another check wrote is
+	// not (it is that request's to delete if it is refused: two requests with one photo, or a retry racing
+	// the first attempt): this request writes the bytes again as a version of its own.
+	if bytes.Equal(data, obj.Data) && !obj.Checked {
 		return ph, nil
 	}
 	v, err := s.photos.PutVersion(ctx, key, owner, typ, data)

@@ -64,6 +64,10 @@ type Object struct {
 	ContentType string
 	VersionID   string // the version that was read: what a report records when nothing is stripped
 	Owner       string // who uploaded it (the object's owner metadata, which the upload's policy fixed)
+	// Checked: the version was written by a photo check (PutVersion: stripped bytes), not by an uploader.
+	// Such a version belongs to the request that wrote it, which deletes it if that request is refused, so
+	// no other request may record it: it writes a version of its own.
+	Checked bool
 }
 
 // PhotoVersion names one stored version of a photo.
@@ -80,9 +84,10 @@ type PhotoStore interface {
 	// Get reads the current version of an object of at most maxBytes: ErrPhotoNotFound, ErrPhotoTooLarge
 	// otherwise.
 	Get(ctx context.Context, key string, maxBytes int64) (Object, error)
-	// Put stores data as a new version of key, owner's.
+	// Put stores data as a new version of key, owner's, as an uploader would.
 	Put(ctx context.Context, key, owner, contentType string, data []byte) error
-	// PutVersion stores data as a new version of key, owner's, and returns its version id.
+	// PutVersion stores a photo check's bytes as a new version of key, owner's and marked Checked, and
+	// returns its version id.
 	PutVersion(ctx context.Context, key, owner, contentType string, data []byte) (versionID string, err error)
 	// DeleteVersions removes the named versions (a version id "" names an unversioned object); missing ones
 	// are not an error.

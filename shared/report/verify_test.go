@@ -160,6 +160,39 @@ func TestVerifyPhotosRefusesKeys(t *testing.T) {
 	}
 }
 
+// Two requests check one photo (a retry racing its first attempt, two reports with one photo): the second
+// finds the first's stripped version current and writes a version of its own instead of recording it, so
+// when the first is refused and deletes what it wrote, the second's photo is still there.
+func TestARefusedCheckNeverDeletesAnothersPhoto(t *testing.T) {
+	b := newMemBucket()
+	k := uploadKey("2026-11-30", 1)
+	upload := b.upload(k, "image/jpeg", withEXIF(cleanJPEG(t)))
+	svc := report.NewService(&memStore{}, b, report.Config{MaxUploadBytes: 1 << 20, TZ: shanghai(t)}, func() time.Time { return verifyAt }, nil)
+	first, err := svc.VerifyPhotos(context.Background(), "u1", []string{k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := svc.VerifyPhotos(context.Background(), "u1", []string{k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second[0].VersionID == first[0].VersionID || second[0].VersionID == upload {
+		t.Fatalf("the second check recorded %s (the first wrote %s, the upload is %s): want a version of its own", second[0].VersionID, first[0].VersionID, upload)
+	}
+	if err := svc.DeletePhotos(context.Background(), first); err != nil { // the first request is refused
+		t.Fatal(err)
+	}
+	if data, ok := b.version(k, second[0].VersionID); !ok || !bytes.Equal(data, cleanJPEG(t)) {
+		t.Errorf("the second request's photo is gone (%v) after the first's undo", ok)
+	}
+	if _, ok := b.version(k, first[0].VersionID); ok {
+		t.Errorf("the first request's version survived its undo")
+	}
+	if _, ok := b.version(k, upload); !ok {
+		t.Errorf("the upload was deleted")
+	}
+}
+
 // Another user's upload is refused as not the caller's, and checking it writes nothing (its metadata
 // would be stripped otherwise).
 func TestVerifyPhotosRefusesAnotherUsersUpload(t *testing.T) {

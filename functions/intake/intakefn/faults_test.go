@@ -170,16 +170,26 @@ func TestIdempotentCreateUnderFaults(t *testing.T) {
 			t.Errorf("refused %s left its report: %+v (%v)", key, f, err)
 		}
 	}
-	// Every version a request wrote (a stripped photo) is a report's: a refused request removed its own,
-	// and a replay after an unknown outcome read the stripped version back rather than writing another.
+	// Every version a request wrote (a stripped photo) is a report's, but for those of attempts whose write
+	// had an unknown outcome: the request sent again wrote a version of its own (a version a check wrote is
+	// that request's to delete if refused, so no other records it), and the earlier one is left to the
+	// photo sweeper — always at a key a report records. A refused request removed its own.
+	recordedKeys := map[string]bool{}
+	for o := range recorded {
+		recordedKeys[strings.Fields(o)[0]] = true
+	}
+	stray := 0
 	for _, o := range objects {
 		if !recorded[o] {
-			t.Errorf("version %s belongs to no report", o)
+			stray++
+			if !recordedKeys[strings.Fields(o)[0]] {
+				t.Errorf("version %s belongs to no report, nor is it of a photo a report records", o)
+			}
 		}
 	}
 	st := inj.Stats()
 	if st.Calls < 100 || st.Faulted() < st.Calls/10 {
 		t.Errorf("faults: %v; want ≥ 100 calls and ≥ 1 in 10 faulted", st)
 	}
-	t.Logf("%d reports filed, %d refused, %d sends", len(made), len(refused), sends)
+	t.Logf("%d reports filed, %d refused, %d sends; %d versions left to the photo sweeper", len(made), len(refused), sends, stray)
 }
