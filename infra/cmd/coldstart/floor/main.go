@@ -3,11 +3,11 @@
 // cannot go under while it uses the AWS SDK's clients, whatever its own code does. Each client is built the
 // way the functions build theirs (the configuration from Lambda's variables, as platform.AWSConfig builds
 // it; importing platform would link the app's packages) and one of its operations is reachable
-// from the handler (GET /v1/floor), so the client's operation machinery is linked as in a function; the
-// first invocation (GET /v1/health) makes no call, as the HTTP functions' does not.
+// from the handler (GET /v1/floor makes one call per client), so the client's operation machinery is linked
+// as in a function; GET /v1/health makes no call, as the HTTP functions' first invocation does not.
 //
-// Tags (one binary each): floor_dynamodb (every function's client); floor_photos (DynamoDB and S3: intake);
-// floor_departments (DynamoDB, S3, SQS and Secrets Manager: the departments function).
+// Builds (one binary each): no tag, DynamoDB only (every function's client); tag floor_photos, DynamoDB and
+// S3 (intake, open311, photosweep); tag floor_departments, DynamoDB, S3, SQS and Secrets Manager (departments).
 package main
 
 import (
@@ -37,10 +37,10 @@ func main() {
 	calls := clients(cfg)
 	lambda.Start(func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		if ev.RawPath == "/v1/floor" {
+			// What the call answers is not the point (coldstart's stub refuses every call): that it was
+			// made, through the client's whole request path, is. coldstart counts the calls.
 			for _, c := range calls {
-				if err := c(ctx); err != nil {
-					return events.APIGatewayV2HTTPResponse{StatusCode: 502, Body: err.Error()}, nil
-				}
+				_ = c(ctx)
 			}
 		}
 		return events.APIGatewayV2HTTPResponse{
