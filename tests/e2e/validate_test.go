@@ -273,3 +273,47 @@ func TestServedDocument(t *testing.T) {
 		t.Errorf("categories = %d with %d items", st, len(cats.Items))
 	}
 }
+
+// TestAdminWritesRoundTrip reaches the admin operations no other test does, so every operation of the
+// document is exercised against it: an area and a catalog item (inactive, so no other test sees it) are
+// created and read back as sent, the item's redemptions listed, the Open311 client applications listed.
+func TestAdminWritesRoundTrip(t *testing.T) {
+	adm := login(t, "e2e-contract-admin", []string{"admin"}, "")
+	var e struct{ Error struct{ Code string } }
+
+	var area map[string]any
+	if st := adm.call("GET", "/v1/admin/areas/university_town", nil, nil, &area); st != 200 {
+		t.Fatalf("GET area = %d", st)
+	}
+	area["id"], area["name"] = "e2e-contract-area", "合同测试区 Contract test area"
+	var put, got map[string]any
+	if st := adm.call("PUT", "/v1/admin/areas/e2e-contract-area", area, nil, &put); st != 200 || put["name"] != area["name"] {
+		t.Errorf("PUT area = %d %v", st, put)
+	}
+	if st := adm.call("GET", "/v1/admin/areas/e2e-contract-area", nil, nil, &got); st != 200 || got["name"] != area["name"] || got["geometry"] == nil {
+		t.Errorf("GET the new area = %d %v", st, got)
+	}
+
+	item := map[string]any{"id": "e2e-contract-cause", "kind": "charity", "nameZh": "合同测试", "nameEn": "Contract test cause",
+		"minAmount": 5, "active": false}
+	if st := adm.call("PUT", "/v1/admin/catalog/e2e-contract-cause", item, nil, &put); st != 200 || put["minAmount"] != float64(5) {
+		t.Errorf("PUT item = %d %v", st, put)
+	}
+	if st := adm.call("GET", "/v1/admin/catalog/e2e-contract-cause", nil, nil, &got); st != 200 || got["kind"] != "charity" || got["active"] != false {
+		t.Errorf("GET the new item = %d %v", st, got)
+	}
+	if st := adm.call("PUT", "/v1/admin/catalog/e2e-contract-cause", map[string]any{"kind": "charity", "nameEn": "no minimum"}, nil, &e); st != 400 || e.Error.Code != "invalid_item" {
+		t.Errorf("PUT an invalid item = %d %s, want 400 invalid_item", st, e.Error.Code)
+	}
+	var reds struct {
+		Items      []any
+		NextCursor *string
+	}
+	if st := adm.call("GET", "/v1/admin/redemptions?itemId=e2e-contract-cause&limit=5", nil, nil, &reds); st != 200 || len(reds.Items) != 0 || reds.NextCursor == nil {
+		t.Errorf("redemptions of a new item = %d %+v", st, reds)
+	}
+	var clients struct{ Items []struct{ ID string } }
+	if st := adm.call("GET", "/v1/admin/open311/clients", nil, nil, &clients); st != 200 || clients.Items == nil {
+		t.Errorf("Open311 clients = %d %+v", st, clients)
+	}
+}
