@@ -100,9 +100,14 @@ func run(m *testing.M) int {
 	}
 	api = fmt.Sprintf("http://127.0.0.1:%d", port)
 	code := m.Run()
-	if rest := apiContract.unexercised(); len(rest) > 0 && flag.Lookup("test.run").Value.String() == "" {
-		fmt.Fprintf(os.Stderr, "OpenAPI contract: %d of %d operations not exercised by this run: %s\n",
+	// The whole suite reaches every operation of the OpenAPI document, so each is checked against it: a
+	// new route needs a test here as well as its place in the document.
+	if rest := apiContract.unexercised(); len(rest) > 0 && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" {
+		fmt.Fprintf(os.Stderr, "OpenAPI contract: %d of %d operations not exercised by the suite: %s\n",
 			len(rest), len(apiContract.routes), strings.Join(rest, ", "))
+		if code == 0 {
+			code = 1
+		}
 	}
 	if code != 0 {
 		b, _ := os.ReadFile(filepath.Join(dir, "stack.log"))
