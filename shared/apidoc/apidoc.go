@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 //go:embed openapi.json
@@ -18,11 +19,14 @@ var document string
 func Document() []byte { return []byte(document) }
 
 // Handler serves the document: public, cacheable, with a strong ETag so a client's revalidation costs no
-// body.
+// body. The tag is computed on the first request, not in the function's cold start.
 func Handler() http.Handler {
-	sum := sha256.Sum256([]byte(document))
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	etag := sync.OnceValue(func() string {
+		sum := sha256.Sum256([]byte(document))
+		return `"` + hex.EncodeToString(sum[:16]) + `"`
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		etag := etag()
 		h := w.Header()
 		h.Set("Cache-Control", "public, max-age=300")
 		h.Set("ETag", etag)
