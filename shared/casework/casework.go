@@ -360,12 +360,12 @@ func closeAll(as []report.Assignment, to report.Status) []report.Assignment {
 	return out
 }
 
-// upsert puts a in place of dept's assignment (keeping what dispatch recorded on it, which implies its
-// timeline entry) or adds it.
+// upsert puts a in place of dept's assignment (keeping the timeline entries recorded on it: its dispatch's
+// and its log) or adds it.
 func upsert(as []report.Assignment, a report.Assignment) []report.Assignment {
 	for i := range as {
 		if as[i].Dept == a.Dept {
-			a.DispatchedAt, a.DispatchedAs = as[i].DispatchedAt, as[i].DispatchedAs
+			a.DispatchedAt, a.DispatchedAs, a.Log = as[i].DispatchedAt, as[i].DispatchedAs, as[i].Log
 			as[i] = a
 			return as
 		}

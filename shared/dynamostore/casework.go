@@ -70,19 +70,35 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 	// A signed event that changes the status cannot be applied twice (the report's condition above), so
 	// its webhook-id is recorded on its timeline entry, which getReport reads as "seen"; only an event that
 	// leaves the status as it was needs an item of its own to be refused a second time.
-	entry := timelineEntryItem(r.ID, 0, c.Entry)
 	inboundItem := c.InboundID != "" && c.To == r.Status
+	e := c.Entry
 	if c.InboundID != "" && !inboundItem {
-		entry.Inbound = c.InboundDept + "#" + c.InboundID
+		e.Inbound = c.InboundDept + "#" + c.InboundID
 	}
-	tl, err := s.putItem(entry, "")
-	if err != nil {
-		return err
+	// The entry of a department's status change rides on that department's assignment, which the change
+	// rewrites anyway (a transaction's item costs twice): no timeline item, within the log's bounds. Open311
+	// reports keep items, which its updates feed reads.
+	logOn := -1
+	if !report.IsOpen311ID(r.ID) && len(e.Note) <= report.MaxLoggedNote {
+		logOn = slices.IndexFunc(c.Assignments, func(a report.Assignment) bool {
+			return a.Dept == c.InboundDept && len(a.Log) < report.MaxLog && !unchanged(r.Assignments, a)
+		})
 	}
-	items = append(items, tl)
-	for _, a := range c.Assignments {
+	if logOn < 0 {
+		entry := timelineEntryItem(r.ID, 0, c.Entry)
+		entry.Inbound = e.Inbound
+		tl, err := s.putItem(entry, "")
+		if err != nil {
+			return err
+		}
+		items = append(items, tl)
+	}
+	for i, a := range c.Assignments {
 		if unchanged(r.Assignments, a) {
 			continue // a transaction touches only what changes
+		}
+		if i == logOn {
+			a.Log = append(slices.Clone(a.Log), e)
 		}
 		it, err := s.putItem(toAssignmentItem(r, a), "")
 		if err != nil {
@@ -101,7 +117,7 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 		items = append(items, it)
 	}
 	var watch attempts
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}, watch.option)
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}, watch.option)
 	reasons := cancellationReasons(err)
 	if len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
 		// The report already carries this very change (its attempt id): an earlier send of the same

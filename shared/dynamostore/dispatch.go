@@ -56,7 +56,10 @@ type assignmentItem struct {
 	Closed      bool   `dynamodbav:"closed"`
 	// Dispatched is "<at>#<status>" of the dispatch that made this (lead) assignment: the dispatch's
 	// timeline entry is implied by it, not stored.
-	Dispatched  string          `dynamodbav:"dispatched,omitempty"`
+	Dispatched string `dynamodbav:"dispatched,omitempty"`
+	// Log: timeline entries of the department's own status changes (casework's Apply), bounded by
+	// report.MaxLog and report.MaxLoggedNote.
+	Log         []logEntry      `dynamodbav:"log,omitempty"`
 	Category    string          `dynamodbav:"category"`
 	Description string          `dynamodbav:"description"`
 	Location    report.Location `dynamodbav:"location"`
@@ -75,7 +78,7 @@ func toAssignmentItem(r report.Report, a report.Assignment) assignmentItem {
 	it := assignmentItem{
 		PK: reportPK(r.ID), SK: assignPrefix + a.Dept, Type: "assignment", ReportID: r.ID, Dept: a.Dept,
 		Role: string(a.Role), Status: string(a.Status), AssignedAt: timeKey(a.AssignedAt), SLADeadline: deadline,
-		Overdue: a.Overdue, Escalation: a.Escalation, Closed: a.Closed, Category: r.Category, Dispatched: dispatchedAttr(a),
+		Overdue: a.Overdue, Escalation: a.Escalation, Closed: a.Closed, Category: r.Category, Dispatched: dispatchedAttr(a), Log: toLog(a.Log),
 		Description: r.Description, Location: r.Location, Address: r.Address, CreatedAt: timeKey(r.CreatedAt),
 	}
 	if a.Role == report.Lead {
@@ -91,6 +94,34 @@ func toAssignmentItem(r report.Report, a report.Assignment) assignmentItem {
 		}
 	}
 	return it
+}
+
+// logEntry is a timeline entry on an assignment (short names: it is stored with every rewrite).
+type logEntry struct {
+	At      string `dynamodbav:"at"`
+	Status  string `dynamodbav:"st"`
+	Actor   string `dynamodbav:"by"`
+	Note    string `dynamodbav:"n,omitempty"`
+	Inbound string `dynamodbav:"in,omitempty"`
+}
+
+func toLog(es []report.TimelineEntry) []logEntry {
+	out := make([]logEntry, len(es))
+	for i, e := range es {
+		out[i] = logEntry{At: timeKey(e.At), Status: string(e.Status), Actor: e.Actor, Note: e.Note, Inbound: e.Inbound}
+	}
+	return out
+}
+
+func fromLog(es []logEntry) []report.TimelineEntry {
+	if len(es) == 0 {
+		return nil
+	}
+	out := make([]report.TimelineEntry, len(es))
+	for i, e := range es {
+		out[i] = report.TimelineEntry{At: parseTime(e.At), Status: report.Status(e.Status), Actor: e.Actor, Note: e.Note, Inbound: e.Inbound}
+	}
+	return out
 }
 
 func dispatchedAttr(a report.Assignment) string {
@@ -110,7 +141,7 @@ func (it assignmentItem) assignment() report.Assignment {
 	if at != "" {
 		dispatchedAt = parseTime(at)
 	}
-	return report.Assignment{DispatchedAt: dispatchedAt, DispatchedAs: report.Status(as),
+	return report.Assignment{DispatchedAt: dispatchedAt, DispatchedAs: report.Status(as), Log: fromLog(it.Log),
 		Dept: it.Dept, Role: report.Role(it.Role), Status: report.Status(status), AssignedAt: parseTime(it.AssignedAt),
 		SLADeadline: parseTime(it.SLADeadline), Overdue: it.Overdue, Escalation: it.Escalation, Closed: it.Closed,
 	}

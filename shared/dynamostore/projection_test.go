@@ -63,8 +63,9 @@ func TestIndexProjectionsCarryWhatTheirReadersDecode(t *testing.T) {
 		index string
 		attrs []string
 	}{
-		{"gsi3", []string{"status", "astatus", "updatedAt", "resolvedAt", "proofPhotos", "lastChange", "overdue", "closed"}},
-		{"gsi4", []string{"astatus", "updatedAt", "resolvedAt", "proofPhotos", "lastChange", "leadDept"}},
+		{"gsi2", []string{"log"}},
+		{"gsi3", []string{"status", "astatus", "updatedAt", "resolvedAt", "proofPhotos", "lastChange", "overdue", "closed", "log"}},
+		{"gsi4", []string{"astatus", "updatedAt", "resolvedAt", "proofPhotos", "lastChange", "leadDept", "log"}},
 		{"gsi5", []string{"status", "updatedAt", "leadDept"}},
 	} {
 		for _, a := range c.attrs {
@@ -79,8 +80,8 @@ func TestIndexProjectionsCarryWhatTheirReadersDecode(t *testing.T) {
 		attrs         []string
 	}{
 		// Queue and OpenReports take an assignment's status from the queue's key (astatus is in no index) and
-		// read no dispatch marker.
-		{"gsi2", "Queue, OpenReports (assignments)", without(attrs(assignmentItem{}), "astatus", "status", "dispatched")},
+		// read no dispatch marker or log.
+		{"gsi2", "Queue, OpenReports (assignments)", without(attrs(assignmentItem{}), "astatus", "status", "dispatched", "log")},
 		{"gsi2", "ByItem (redemptions)", attrs(redemptionItem{})},
 		{"gsi2", "TouchedUsers", []string{"gsi2sk"}},
 		{"gsi3", "Nearby (lead assignments' NEAR entries)", attrs(nearItem{})},

@@ -222,6 +222,13 @@ func (s *Store) getReport(ctx context.Context, id string) (report.Report, map[st
 		timeline = append([]report.TimelineEntry{report.Filing(r.CreatedAt)}, timeline...)
 	}
 	for _, a := range assignments {
+		// Entries of a department's status changes may be on its assignment (casework's Apply).
+		for _, e := range a.Log {
+			timeline = append(timeline, report.TimelineEntry{At: e.At, Status: e.Status, Actor: e.Actor, Note: e.Note})
+			if e.Inbound != "" {
+				inbound[e.Inbound] = true
+			}
+		}
 		// Nor is a dispatch's entry stored (but for Open311 reports): the lead's assignment it made implies it.
 		e := report.DispatchEntry(a.DispatchedAt, a.DispatchedAs, a.Dept)
 		if !a.DispatchedAt.IsZero() && !slices.ContainsFunc(timeline, func(o report.TimelineEntry) bool {

@@ -31,7 +31,17 @@ type Assignment struct {
 	// implied by them (DispatchEntry), not stored. A rewrite of the assignment keeps them.
 	DispatchedAt time.Time `json:"-"`
 	DispatchedAs Status    `json:"-"`
+	// Log holds timeline entries of this department's status changes, kept on the assignment each one
+	// rewrites anyway instead of in items of their own (the store decides which, within MaxLog). A rewrite
+	// of the assignment keeps it.
+	Log []TimelineEntry `json:"-"`
 }
+
+// Bounds of an assignment's Log: its entries and the note of each. Other entries are stored on their own.
+const (
+	MaxLog        = 4
+	MaxLoggedNote = 160 // bytes
+)
 
 // DispatchEntry is the timeline entry of a dispatch at `at` that moved the report to status with lead.
 func DispatchEntry(at time.Time, status Status, lead string) TimelineEntry {

@@ -53,6 +53,9 @@ type TimelineEntry struct {
 	Status Status    `json:"status"`
 	Actor  string    `json:"actor"` // "citizen", "system", or a department id
 	Note   string    `json:"note,omitempty"`
+	// Inbound is "<dept>#<webhook-id>" of the signed event that made the change (stored with it, so a
+	// replay is recognised); not shown.
+	Inbound string `json:"-"`
 }
 
 // Report is a citizen's report. ReporterSub is private: it is shown only to the reporter and admins.
