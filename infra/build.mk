@@ -72,8 +72,9 @@ $(RIE_STAMP):
 rie: $(RIE) ## the Lambda Runtime Interface Emulator, bin/aws-lambda-rie
 
 # Cold start against a hello-world Go function under the RIE (issue 11): PAIRS interleaved pairs per
-# function, the medians of the ratios of total and init, and the linux/arm64 binary sizes (README
-# "Performance"). About 3 minutes on 2 cores at 30 pairs, so not part of make test (make smoke runs 3).
+# function and per SDK floor (infra/cmd/coldstart/floor), the medians of the ratios of total and init, the
+# package inits' CPU time (GODEBUG=inittrace=1) and the linux/arm64 binary sizes (README "Performance").
+# About 2 minutes on 2 cores at 30 pairs, so not part of make test (make smoke runs intake once).
 PAIRS ?= 30
 .PHONY: coldstart
 coldstart: $(RIE) ## cold start and binary size of every function against hello-world (PAIRS=30)
