@@ -376,9 +376,9 @@ func upsert(as []report.Assignment, a report.Assignment) []report.Assignment {
 // Queue lists dept's queue in one status.
 func (s *Service) Queue(ctx context.Context, dept string, status report.Status, limit int, cursor string) ([]QueueItem, string, error) {
 	switch status {
-	case report.Dispatched, report.Accepted, report.InProgress, report.NeedsTriage, report.Resolved, report.Rejected, report.Duplicate:
+	case report.Dispatched, report.Accepted, report.InProgress, report.NeedsTriage, report.Reopened, report.Resolved, report.Rejected, report.Duplicate:
 	default:
-		return nil, "", apperr.New(apperr.Invalid, "invalid_status", "status must be dispatched, accepted, in_progress, needs_triage, resolved, rejected or duplicate")
+		return nil, "", apperr.New(apperr.Invalid, "invalid_status", "status must be dispatched, accepted, in_progress, needs_triage, reopened, resolved, rejected or duplicate")
 	}
 	if limit == 0 {
 		limit = 20

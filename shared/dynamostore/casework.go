@@ -52,7 +52,10 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 		// The resolution rides on the report's own gsi4 entry, RESOLVED#<local day>, its sort key carrying
 		// what the KPI roll-up reads (a report is resolved once; only a revocation rewrites the entry).
 		lead, _ := r.Assignment(c.LeadDept)
-		set = append(set, "resolvedAt = :now", "gsi4pk = :rpk", "gsi4sk = :rsk")
+		// resolvedAt stays the first resolution's: a report resolved again after its reporter contested it
+		// (report.Reopened) keeps its award's identity (accrual keys it by resolvedAt), so the award stays
+		// and is not granted twice; its gsi4 entry moves to the new resolution.
+		set = append(set, "resolvedAt = if_not_exists(resolvedAt, :now)", "gsi4pk = :rpk", "gsi4sk = :rsk")
 		vals[":rpk"], vals[":rsk"] = str(s.resolvedPK(c.Entry.At)), str(resolvedSK(r, c.LeadDept, c.Entry.At, lead.SLADeadline))
 	}
 	if c.Attempt != "" {

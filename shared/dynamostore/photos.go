@@ -26,7 +26,8 @@ func (s *Store) PhotosOfDays(ctx context.Context, days []string) ([]report.Photo
 	for _, day := range days {
 		// A report's resolution is indexed on gsi4 RESOLVED#<day> (the report item's own entry) or, for
 		// resolutions made before that, on gsi3 RESOLVED#<day> (a resolution item): both are read.
-		for _, q := range [][2]string{{"gsi3", "CREATED#" + day}, {"gsi4", "RESOLVED#" + day}, {"gsi3", "RESOLVED#" + day}} {
+		// A contest's photos are on its answer (FEEDBACK#<day>, feedback.go).
+		for _, q := range [][2]string{{"gsi3", "CREATED#" + day}, {"gsi4", "RESOLVED#" + day}, {"gsi3", "RESOLVED#" + day}, {"gsi3", feedbackPKOf(day)}} {
 			index, pk := q[0], q[1]
 			in := dayQuery(s.table, index, pk, "pk", nil)
 			for {
@@ -36,11 +37,15 @@ func (s *Store) PhotosOfDays(ctx context.Context, days []string) ([]report.Photo
 				}
 				for _, it := range page.Items {
 					v, ok := it["pk"].(*types.AttributeValueMemberS)
-					if !ok || !strings.HasPrefix(v.Value, "REPORT#") || seen[v.Value] {
+					sk := reportSK
+					if index == "gsi3" && strings.HasPrefix(pk, "FEEDBACK#") {
+						sk = feedbackSK
+					}
+					if !ok || !strings.HasPrefix(v.Value, "REPORT#") || seen[v.Value+"#"+sk] {
 						continue
 					}
-					seen[v.Value] = true
-					keys = append(keys, map[string]types.AttributeValue{"pk": str(v.Value), "sk": str("REPORT")})
+					seen[v.Value+"#"+sk] = true
+					keys = append(keys, map[string]types.AttributeValue{"pk": str(v.Value), "sk": str(sk)})
 				}
 				if page.LastEvaluatedKey == nil {
 					break

@@ -184,6 +184,7 @@ func (s *Store) getReport(ctx context.Context, id string) (report.Report, map[st
 	var r report.Report
 	var timeline []report.TimelineEntry
 	var assignments []report.Assignment
+	var feedback *report.Feedback
 	inbound := map[string]bool{}
 	found := false
 	for _, raw := range out.Items {
@@ -212,6 +213,12 @@ func (s *Store) getReport(ctx context.Context, id string) (report.Report, map[st
 			assignments = append(assignments, it.assignment())
 		case strings.HasPrefix(sk, inboundPrefix):
 			inbound[strings.TrimPrefix(sk, inboundPrefix)] = true
+		case sk == feedbackSK:
+			// The reporter's answer (feedback.go) implies its timeline entry.
+			if feedback, err = decodeFeedback(raw); err != nil {
+				return report.Report{}, nil, fmt.Errorf("decode answer of %s: %w", id, err)
+			}
+			timeline = append(timeline, feedback.Entry())
 		}
 	}
 	if !found {
@@ -238,7 +245,7 @@ func (s *Store) getReport(ctx context.Context, id string) (report.Report, map[st
 		}
 	}
 	slices.SortStableFunc(timeline, func(a, b report.TimelineEntry) int { return a.At.Compare(b.At) })
-	r.Timeline, r.Assignments = timeline, assignments
+	r.Timeline, r.Assignments, r.Feedback = timeline, assignments, feedback
 	return r, inbound, nil
 }
 

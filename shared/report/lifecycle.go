@@ -52,10 +52,15 @@ func DispatchEntry(at time.Time, status Status, lead string) TimelineEntry {
 	return TimelineEntry{At: at, Status: status, Actor: "system", Note: note}
 }
 
+// Reopened: the reporter contested a resolution ("not fixed", confirm.go); the report is back with its lead
+// department under a new SLA deadline, which accepts it again, reports progress on it or rejects it, as
+// after a dispatch.
+const Reopened Status = "reopened"
+
 // Open reports whether a report in status s still needs work.
 func (s Status) Open() bool {
 	switch s {
-	case Submitted, Dispatched, Accepted, InProgress, NeedsTriage:
+	case Submitted, Dispatched, Accepted, InProgress, NeedsTriage, Reopened:
 		return true
 	}
 	return false
@@ -120,11 +125,11 @@ func Next(current Status, role Role, commandCenter bool, c Change) (Status, erro
 	}
 	switch c.Action {
 	case Accept:
-		if current == Dispatched {
+		if current == Dispatched || current == Reopened {
 			return Accepted, nil
 		}
 	case Progress:
-		if slices.Contains([]Status{Dispatched, Accepted, InProgress}, current) {
+		if slices.Contains([]Status{Dispatched, Accepted, InProgress, Reopened}, current) {
 			return InProgress, nil
 		}
 		if current == NeedsTriage && c.Note != "" {
@@ -160,4 +165,31 @@ func Next(current Status, role Role, commandCenter bool, c Change) (Status, erro
 		return "", ErrUnknownAction
 	}
 	return "", ErrInvalidTransition.With("a %s report cannot be %s", current, c.Action)
+}
+
+// Answer is the reporter's answer to a resolution (confirm.go): a confirmation, a contest, or the
+// confirmation the window's end implies.
+type Answer string
+
+// Answers.
+const (
+	Confirmed     Answer = "confirmed"
+	Contested     Answer = "contested"
+	AutoConfirmed Answer = "auto_confirmed"
+)
+
+// AfterAnswer returns the status a report in status current moves to when its reporter answers a: only a
+// resolved report is answered; a contest reopens it to its lead department, a confirmation leaves it
+// resolved (an admin may still revoke it).
+func AfterAnswer(current Status, a Answer) (Status, error) {
+	if current != Resolved {
+		return "", ErrNotResolved.With("the report is %s", current)
+	}
+	switch a {
+	case Confirmed, AutoConfirmed:
+		return Resolved, nil
+	case Contested:
+		return Reopened, nil
+	}
+	return "", ErrInvalidTransition.With("unknown answer %q", a)
 }

@@ -38,11 +38,44 @@ func TestNext(t *testing.T) {
 		{"command center rejects invalid", NeedsTriage, Lead, true, Change{Action: Reject, Reason: ReasonInvalid}, Rejected, nil},
 		{"anything on a submitted report", Submitted, Lead, false, Change{Action: Accept}, "", ErrInvalidTransition},
 		{"anything on a revoked report", Revoked, Lead, false, Change{Action: Progress, Note: "x"}, "", ErrInvalidTransition},
+		{"accept reopened", Reopened, Lead, false, Change{Action: Accept}, Accepted, nil},
+		{"progress on reopened", Reopened, Lead, false, Change{Action: Progress, Note: "back on site"}, InProgress, nil},
+		{"resolve reopened before accepting", Reopened, Lead, false, Change{Action: Resolve, ProofPhotoKeys: proof}, "", ErrInvalidTransition},
+		{"reject reopened as invalid", Reopened, Lead, false, Change{Action: Reject, Reason: ReasonInvalid}, Rejected, nil},
 		{"unknown action", Dispatched, Lead, false, Change{Action: "teleport"}, "", ErrUnknownAction},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Next(tt.from, tt.role, tt.cc, tt.c)
+			if !errors.Is(err, tt.wantErr) && !(err == nil && tt.wantErr == nil) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Errorf("status = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAfterAnswer(t *testing.T) {
+	tests := []struct {
+		name    string
+		from    Status
+		a       Answer
+		want    Status
+		wantErr error
+	}{
+		{"confirm resolved", Resolved, Confirmed, Resolved, nil},
+		{"window ends", Resolved, AutoConfirmed, Resolved, nil},
+		{"contest resolved", Resolved, Contested, Reopened, nil},
+		{"contest reopened", Reopened, Contested, "", ErrNotResolved},
+		{"confirm in progress", InProgress, Confirmed, "", ErrNotResolved},
+		{"confirm revoked", Revoked, Confirmed, "", ErrNotResolved},
+		{"unknown answer", Resolved, "maybe", "", ErrInvalidTransition},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := AfterAnswer(tt.from, tt.a)
 			if !errors.Is(err, tt.wantErr) && !(err == nil && tt.wantErr == nil) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}

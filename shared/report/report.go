@@ -80,6 +80,9 @@ type Report struct {
 	ProofPhotos  []Photo      `json:"proofPhotos,omitempty"`
 	ResolvedAt   *time.Time   `json:"resolvedAt,omitempty"`
 	Assignments  []Assignment `json:"assignments,omitempty"`
+
+	// Feedback is the reporter's answer to the resolution (confirm.go), once there is one.
+	Feedback *Feedback `json:"feedback,omitempty"`
 }
 
 // Assignment returns dept's assignment, if it has an open one.
