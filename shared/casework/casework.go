@@ -60,6 +60,8 @@ type QueueItem struct {
 	CreatedAt   time.Time       `json:"createdAt"`
 	SLADeadline time.Time       `json:"slaDeadline"`
 	Overdue     bool            `json:"overdue"`
+	// MeToo: citizens who added "me too" to the report (a priority hint).
+	MeToo int `json:"meToo"`
 }
 
 // PhotoMover checks proof-of-fix photos where they were uploaded and pins each to the version checked

@@ -200,11 +200,22 @@ func (s *Store) Queue(ctx context.Context, dept string, status report.Status, li
 	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
 		return nil, "", fmt.Errorf("decode queue: %w", err)
 	}
+	// Citizens' me too counts are on the reports (public.go), not on the assignments, which casework
+	// rewrites whole on every change: one BatchGetItem of the page's reports, none for an empty page.
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.ReportID
+	}
+	meToo, err := s.meTooCounts(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
 	res := make([]casework.QueueItem, len(items))
 	for i, it := range items {
 		res[i] = casework.QueueItem{ReportID: it.ReportID, Role: report.Role(it.Role), Status: status, // the queue's key
 			Category: it.Category, Description: it.Description, Location: it.Location, Address: it.Address,
-			CreatedAt: parseTime(it.CreatedAt), SLADeadline: parseTime(it.SLADeadline), Overdue: it.Overdue}
+			CreatedAt: parseTime(it.CreatedAt), SLADeadline: parseTime(it.SLADeadline), Overdue: it.Overdue,
+			MeToo: meToo[it.ReportID]}
 	}
 	next := ""
 	if lek := out.LastEvaluatedKey; lek != nil {

@@ -47,6 +47,9 @@ type reportItem struct {
 	// or a duplicate (DUPOF#<original>).
 	GSI3PK string `dynamodbav:"gsi3pk"`
 	GSI3SK string `dynamodbav:"gsi3sk"`
+	// The public map's index (gsi6, public.go): keyed by the location's geohashes, set once here.
+	MapCell string `dynamodbav:"mapCell,omitempty"`
+	MapKey  string `dynamodbav:"mapKey,omitempty"`
 }
 
 type timelineItem struct {
@@ -75,7 +78,8 @@ func reportPK(id string) string { return "REPORT#" + id }
 
 func (s *Store) toReportItem(r report.Report) reportItem {
 	created := timeKey(r.CreatedAt)
-	return reportItem{
+	mapCell, mapKey := report.MapKeys(r.Location, created)
+	return reportItem{MapCell: mapCell, MapKey: mapKey,
 		PK: reportPK(r.ID), SK: reportSK, Type: "report", ID: r.ID, Status: string(r.Status), Category: r.Category,
 		Description: r.Description, Lat: r.Location.Lat, Lng: r.Location.Lng, Address: r.Address, Photos: r.Photos,
 		Anonymous: r.Anonymous, ReporterSub: r.ReporterSub, CreatedAt: created, UpdatedAt: timeKey(r.UpdatedAt),
