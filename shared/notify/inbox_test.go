@@ -95,8 +95,8 @@ func (m *memStore) Settings(_ context.Context, sub string) (notify.UserSettings,
 	return m.settings[sub], nil
 }
 func (m *memStore) PutPreferences(context.Context, string, notify.Preferences) error { return nil }
-func (m *memStore) PutDevice(context.Context, string, notify.Device) error          { return nil }
-func (m *memStore) DeleteDevice(context.Context, string, string) error              { return nil }
+func (m *memStore) PutDevice(context.Context, string, notify.Device) error           { return nil }
+func (m *memStore) DeleteDevice(context.Context, string, string) error               { return nil }
 func (m *memStore) ClaimPush(_ context.Context, sub, id string, _ time.Time) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
