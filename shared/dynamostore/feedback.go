@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
+	"github.com/civicsnap/civicsnap/shared/kpi"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
 
@@ -51,6 +52,19 @@ func (s *Store) toFeedbackItem(r report.Report, f report.Feedback) feedbackItem 
 }
 
 func feedbackPKOf(day string) string { return "FEEDBACK#" + day }
+
+// parseFeedbackSK reads what the KPI roll-up counts from an answer's gsi3 sort key.
+func parseFeedbackSK(sk string) (kpi.AnswerLine, bool) {
+	p := strings.Split(sk, "#")
+	if len(p) != 5 {
+		return kpi.AnswerLine{}, false
+	}
+	rating, err := strconv.Atoi(p[2])
+	if err != nil {
+		return kpi.AnswerLine{}, false
+	}
+	return kpi.AnswerLine{Answer: p[1], Rating: rating, LeadDept: p[3]}, true
+}
 
 func (it feedbackItem) feedback() report.Feedback {
 	return report.Feedback{Answer: report.Answer(it.Answer), Rating: it.Rating, Comment: it.Comment, Photos: it.Photos,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/civicsnap/civicsnap/shared/casework"
 	"github.com/civicsnap/civicsnap/shared/idem"
+	"github.com/civicsnap/civicsnap/shared/kpi"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
 
@@ -174,5 +175,18 @@ func TestAnswersConfirmContestAndTheWindowsEnd(t *testing.T) {
 	}
 	if got, err := st.GetReport(ctx, "c"); err != nil || got.Feedback == nil || got.Feedback.Answer != report.AutoConfirmed {
 		t.Fatalf("c after its window: %+v %v", got.Feedback, err)
+	}
+
+	// The KPI roll-up reads each day's answers: a and b on the 30th (Asia/Shanghai), c a week on.
+	in, _, err := st.DayInputs(ctx, "2026-11-30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[kpi.AnswerLine]bool{{Answer: "confirmed", Rating: 5, LeadDept: "municipal"}: true, {Answer: "contested", LeadDept: "municipal"}: true}
+	if len(in.Answers) != 2 || !want[in.Answers[0]] || !want[in.Answers[1]] {
+		t.Errorf("answers of the day = %+v, want %v", in.Answers, want)
+	}
+	if in, _, err := st.DayInputs(ctx, "2026-12-07"); err != nil || len(in.Answers) != 1 || in.Answers[0] != (kpi.AnswerLine{Answer: "auto_confirmed", LeadDept: "municipal"}) {
+		t.Errorf("answers a week on = %+v %v, want c's", in.Answers, err)
 	}
 }

@@ -68,7 +68,8 @@ func dayQuery(table, index, pk, projection string, names map[string]string) *dyn
 	return in
 }
 
-// DayInputs reads one local day's reports, resolutions, ledger entries, redemptions and registrations.
+// DayInputs reads one local day's reports, resolutions, ledger entries, redemptions, registrations and
+// reporters' answers (seven Queries and a BatchGetItem per hundred redemptions).
 func (s *Store) DayInputs(ctx context.Context, date string) (kpi.Inputs, kpi.ReadStats, error) {
 	var in kpi.Inputs
 	var st kpi.ReadStats
@@ -163,6 +164,20 @@ func (s *Store) DayInputs(ctx context.Context, date string) (kpi.Inputs, kpi.Rea
 		return in, st, err
 	}
 	in.Registered = len(regs)
+	type answer struct {
+		SK string `dynamodbav:"gsi3sk"`
+	}
+	as, err := queryAll[answer](ctx, s, dayQuery(s.table, "gsi3", feedbackPKOf(date), "gsi3sk", nil), &st)
+	if err != nil {
+		return in, st, err
+	}
+	for _, a := range as {
+		l, ok := parseFeedbackSK(a.SK)
+		if !ok {
+			return in, st, fmt.Errorf("answer key %q of %s", a.SK, date)
+		}
+		in.Answers = append(in.Answers, l)
+	}
 	return in, st, nil
 }
 

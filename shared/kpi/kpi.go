@@ -10,6 +10,7 @@
 //     (received − duplicates − invalid).
 //   - on-time rate = resolutions before the lead's SLA deadline ÷ resolutions; median and p90 hours from
 //     submission to resolution, over the range's resolutions.
+//   - answers, satisfaction rate (满意率), average rating and reopen rate: answers.go.
 //   - points issued (awards), redeemed (redemptions net of refunds), reversed (revocations); redemptions by
 //     kind; registered users (profiles created); active reporters (distinct reporters with a report).
 package kpi
@@ -66,6 +67,7 @@ type Inputs struct {
 	Ledger      []LedgerLine
 	Redemptions []RedemptionLine
 	Registered  int
+	Answers     []AnswerLine // answers given that day (answers.go)
 }
 
 // Count is a count and its points.
@@ -82,11 +84,12 @@ type CategoryStat struct {
 
 // DeptStat is a department's day (as lead).
 type DeptStat struct {
-	Assigned             int       `json:"assigned"` // reports received that day with this lead
-	Resolved             int       `json:"resolved"` // resolutions that day
-	OnTime               int       `json:"onTime"`
-	Durations            Histogram `json:"durations"`            // submit→resolve, minutes
-	ResolvedByCreatedDay DayCounts `json:"resolvedByCreatedDay"` // for completion over a range
+	Assigned             int        `json:"assigned"` // reports received that day with this lead
+	Resolved             int        `json:"resolved"` // resolutions that day
+	OnTime               int        `json:"onTime"`
+	Durations            Histogram  `json:"durations"`            // submit→resolve, minutes
+	ResolvedByCreatedDay DayCounts  `json:"resolvedByCreatedDay"` // for completion over a range
+	Answers              AnswerStat `json:"answers"`              // to this department's resolutions
 
 	LegacyMinutes []int `json:"minutes,omitempty"` // read from snapshots stored before Durations, then folded in
 }
@@ -111,6 +114,7 @@ type Snapshot struct {
 	Reporters            Distinct                 `json:"reporterSet"` // pseudonymous: hashes of the reporters
 	ByCategory           map[string]*CategoryStat `json:"byCategory"`
 	ByDept               map[string]*DeptStat     `json:"byDept"`
+	Answers              AnswerStat               `json:"answers"` // reporters' answers given that day
 	ComputedAt           time.Time                `json:"computedAt"`
 
 	// Snapshots stored before the bounded sketches kept every resolution's minutes and every reporter's
@@ -210,6 +214,12 @@ func Compute(date string, in Inputs, tz *time.Location, now time.Time) Snapshot 
 			s.PointsRedeemed -= l.Delta
 		case "reversal":
 			s.PointsReversed -= l.Delta
+		}
+	}
+	for _, a := range in.Answers {
+		s.Answers.add(a)
+		if a.LeadDept != "" {
+			dept(a.LeadDept).Answers.add(a)
 		}
 	}
 	for _, r := range in.Redemptions {

@@ -46,6 +46,7 @@ func Merge(key string, parts []Snapshot) Snapshot {
 		out.PointsReversed += p.PointsReversed
 		out.Registered += p.Registered
 		out.Reporters.Merge(p.Reporters)
+		out.Answers.merge(p.Answers)
 		if p.ComputedAt.After(out.ComputedAt) {
 			out.ComputedAt = p.ComputedAt
 		}
@@ -82,6 +83,7 @@ func Merge(key string, parts []Snapshot) Snapshot {
 			t.OnTime += st.OnTime
 			t.Durations.Merge(st.Durations)
 			mergeDays(t.ResolvedByCreatedDay, st.ResolvedByCreatedDay)
+			t.Answers.merge(st.Answers)
 		}
 	}
 	return out

@@ -34,6 +34,7 @@ func TestSnapshotSizeBound(t *testing.T) {
 		in.Resolutions = append(in.Resolutions, Resolution{ReportID: longID("r", i), Category: cat, LeadDept: dept,
 			CreatedAt: created, ResolvedAt: ref, SLADeadline: created.Add(72 * time.Hour)})
 		in.Ledger = append(in.Ledger, LedgerLine{Kind: "award", Delta: 5})
+		in.Answers = append(in.Answers, AnswerLine{Answer: []string{"confirmed", "contested", "auto_confirmed"}[i%3], Rating: 1 + i%5, LeadDept: dept})
 		in.Redemptions = append(in.Redemptions, RedemptionLine{Kind: []string{"goods", "honor", "charity", "credit"}[i%4], Amount: 10, Status: "reserved"})
 	}
 	in.Registered = 50_000

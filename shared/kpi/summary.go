@@ -26,6 +26,9 @@ type Summary struct {
 	RegisteredUsers    int              `json:"registeredUsers"`
 	ActiveReporters    int              `json:"activeReporters"`
 	ByCategory         []CategoryRow    `json:"byCategory"`
+	// Reporters' answers to resolutions in the range (answers.go): counts and rates.
+	Answers AnswerStat `json:"answers"`
+	Rates
 }
 
 // CategoryRow is a category's range.
@@ -78,6 +81,7 @@ func Summarize(from, to string, snaps []Snapshot) Summary {
 			s.Redemptions[k] = t
 		}
 		reporters.Merge(sn.Reporters)
+		s.Answers.merge(sn.Answers)
 		for c, st := range sn.ByCategory {
 			row := cats[c]
 			if row == nil {
@@ -92,6 +96,7 @@ func Summarize(from, to string, snaps []Snapshot) Summary {
 	s.CompletionRate = ratio(s.ResolvedOfReceived, s.Received-s.Duplicates-s.Invalid)
 	s.OnTimeRate = ratio(s.OnTime, s.Resolved)
 	s.MedianHours, s.P90Hours = percentile(durations, 50), percentile(durations, 90)
+	s.Rates = s.Answers.rates()
 	for _, row := range cats {
 		s.ByCategory = append(s.ByCategory, *row)
 	}
@@ -152,6 +157,9 @@ type DeptRow struct {
 	CompletionRate *float64 `json:"completionRate"`
 	MedianHours    *float64 `json:"medianHours"`
 	Rank           *int     `json:"rank"`
+	// Reporters' answers to the department's resolutions (answers.go).
+	Answers AnswerStat `json:"answers"`
+	Rates
 }
 
 // League ranks departments over [from, to] by completion rate, then on-time rate, then median hours.
@@ -185,6 +193,7 @@ func League(from, to string, snaps []Snapshot, names map[string][2]string, minCa
 			a.row.Assigned += st.Assigned
 			a.row.Resolved += st.Resolved
 			a.row.OnTime += st.OnTime
+			a.row.Answers.merge(st.Answers)
 			a.durations.Merge(st.Durations)
 		}
 	}
@@ -194,6 +203,7 @@ func League(from, to string, snaps []Snapshot, names map[string][2]string, minCa
 		r.OnTimeRate = ratio(r.OnTime, r.Resolved)
 		r.CompletionRate = ratio(a.resolvedR, r.Assigned)
 		r.MedianHours = percentile(a.durations, 50)
+		r.Rates = r.Answers.rates()
 		if r.Assigned >= minCases && r.Assigned > 0 {
 			ranked = append(ranked, r)
 		} else {
