@@ -102,6 +102,10 @@ var models = map[string]model{
 		r := pick(g, f.snapshotReports())
 		return Request{Method: "POST", Path: "/v1/admin/reports/" + r.ID + "/revoke", As: &admin}, map[string]any{"reason": "fuzz"}
 	}},
+	"POST /v1/reports/{id}/metoo": {build: func(g *gen, f *fixture) (Request, map[string]any) {
+		r := pick(g, f.snapshotReports())
+		return Request{Method: "POST", Path: "/v1/reports/" + r.ID + "/metoo", As: pick(g, []*Caller{&citizenA, &citizenB})}, nil
+	}},
 	"POST /v1/admin/open311/clients": {build: func(g *gen, f *fixture) (Request, map[string]any) {
 		return Request{Method: "POST", Path: "/v1/admin/open311/clients", As: &admin},
 			map[string]any{"name": "fuzz client", "trusted": g.chance(0.5), "requestsPerMinute": float64(g.intn(100))}

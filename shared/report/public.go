@@ -303,6 +303,16 @@ func (s *PublicService) Limit(ctx context.Context, addr, requestID string) (time
 	return window.Add(time.Minute).Sub(now), nil
 }
 
+// Check refuses a query Map would refuse before it reads anything (a bbox too large, a cursor of another
+// query), so that the edge can refuse it before it counts the request, which is a write.
+func (q MapQuery) Check() error {
+	cells, err := Cover(q.BBox)
+	if err == nil && q.Cursor != "" {
+		_, err = decodeMapCursor(q.Cursor, q, len(cells))
+	}
+	return err
+}
+
 // Map returns one page of the public map for q.
 func (s *PublicService) Map(ctx context.Context, q MapQuery) (MapPage, error) {
 	cells, err := Cover(q.BBox)

@@ -25,7 +25,12 @@ func New(b *platform.Base) (*Function, error) {
 	if err != nil {
 		return nil, err
 	}
+	public, err := publicMap(b)
+	if err != nil {
+		return nil, err
+	}
 	router := httpapi.Intake(reports, b.Log)
+	httpapi.PublicMap(router, public, b.Now, b.Log)
 	return &Function{lambda: httpapi.LambdaHandler(router), routes: router.Routes()}, nil
 }
 
