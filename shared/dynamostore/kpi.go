@@ -178,6 +178,14 @@ func (s *Store) DayInputs(ctx context.Context, date string) (kpi.Inputs, kpi.Rea
 		}
 		in.Answers = append(in.Answers, l)
 	}
+	type meToo struct {
+		SK string `dynamodbav:"gsi3sk"`
+	}
+	mts, err := queryAll[meToo](ctx, s, dayQuery(s.table, "gsi3", meTooPrefix+date, "gsi3sk", nil), &st)
+	if err != nil {
+		return in, st, err
+	}
+	in.MeToos = len(mts)
 	return in, st, nil
 }
 

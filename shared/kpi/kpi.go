@@ -68,6 +68,7 @@ type Inputs struct {
 	Redemptions []RedemptionLine
 	Registered  int
 	Answers     []AnswerLine // answers given that day (answers.go)
+	MeToos      int          // citizens' "me too"s added that day (citizens affected)
 }
 
 // Count is a count and its points.
@@ -111,6 +112,7 @@ type Snapshot struct {
 	PointsReversed       int64                    `json:"pointsReversed"`
 	Redemptions          map[string]Count         `json:"redemptions"`
 	Registered           int                      `json:"registered"`
+	MeToos               int                      `json:"meToos,omitempty"`
 	Reporters            Distinct                 `json:"reporterSet"` // pseudonymous: hashes of the reporters
 	ByCategory           map[string]*CategoryStat `json:"byCategory"`
 	ByDept               map[string]*DeptStat     `json:"byDept"`
@@ -159,7 +161,7 @@ func pseudonym(sub string) uint64 {
 // Compute turns one day's inputs into its snapshot. Days are local days in tz.
 func Compute(date string, in Inputs, tz *time.Location, now time.Time) Snapshot {
 	s := Snapshot{Date: date, ResolvedByCreatedDay: DayCounts{}, Redemptions: map[string]Count{},
-		ByCategory: map[string]*CategoryStat{}, ByDept: map[string]*DeptStat{}, Registered: in.Registered, ComputedAt: now.UTC()}
+		ByCategory: map[string]*CategoryStat{}, ByDept: map[string]*DeptStat{}, Registered: in.Registered, MeToos: in.MeToos, ComputedAt: now.UTC()}
 	cat := func(c string) *CategoryStat {
 		if s.ByCategory[c] == nil {
 			s.ByCategory[c] = &CategoryStat{}

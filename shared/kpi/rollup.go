@@ -45,6 +45,7 @@ func Merge(key string, parts []Snapshot) Snapshot {
 		out.PointsRedeemed += p.PointsRedeemed
 		out.PointsReversed += p.PointsReversed
 		out.Registered += p.Registered
+		out.MeToos += p.MeToos
 		out.Reporters.Merge(p.Reporters)
 		out.Answers.merge(p.Answers)
 		if p.ComputedAt.After(out.ComputedAt) {

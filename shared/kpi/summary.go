@@ -25,6 +25,8 @@ type Summary struct {
 	Redemptions        map[string]Count `json:"redemptions"`
 	RegisteredUsers    int              `json:"registeredUsers"`
 	ActiveReporters    int              `json:"activeReporters"`
+	MeToos             int              `json:"meToos"`           // citizens' "me too"s added in the window
+	CitizensAffected   int              `json:"citizensAffected"` // received + meToos
 	ByCategory         []CategoryRow    `json:"byCategory"`
 	// Reporters' answers to resolutions in the range (answers.go): counts and rates.
 	Answers AnswerStat `json:"answers"`
@@ -65,6 +67,7 @@ func Summarize(from, to string, snaps []Snapshot) Summary {
 			continue
 		}
 		s.Received += sn.Received
+		s.MeToos += sn.MeToos
 		s.Duplicates += sn.Duplicates
 		s.Invalid += sn.Invalid
 		s.Resolved += sn.Resolved
@@ -93,6 +96,7 @@ func Summarize(from, to string, snaps []Snapshot) Summary {
 		}
 	}
 	s.ActiveReporters = reporters.Count()
+	s.CitizensAffected = s.Received + s.MeToos
 	s.CompletionRate = ratio(s.ResolvedOfReceived, s.Received-s.Duplicates-s.Invalid)
 	s.OnTimeRate = ratio(s.OnTime, s.Resolved)
 	s.MedianHours, s.P90Hours = percentile(durations, 50), percentile(durations, 90)
