@@ -13,18 +13,19 @@ const sdkPrefix = "github.com/aws/aws-sdk-go-v2/"
 
 // optional are the SDK packages a function links only if it uses them; config and the SSO, SSO-OIDC, STS
 // and sign-in clients are the config loader's, which no function uses (AWSConfig reads the environment).
-var optional = []string{"config", "service/s3", "service/sqs", "service/secretsmanager", "service/sso", "service/ssooidc", "service/sts", "service/signin"}
+var optional = []string{"config", "service/s3", "service/sqs", "service/sns", "service/secretsmanager", "service/sso", "service/ssooidc", "service/sts", "service/signin"}
 
 // linked is what each function may link of optional (issue 11, cold start): a new function belongs here.
 var linked = map[string][]string{
-	"account": nil, "accrual": nil, "dashboard": nil, "kpi": nil, "reconciler": nil, "redeem": nil,
+	"account": nil, "dashboard": nil, "kpi": nil, "reconciler": nil, "redeem": nil,
 	"admin":       {"service/sqs"},
 	"dispatch":    {"service/sqs"},
+	"accrual":     {"service/sqs"}, // pushes of the resolution notices (only for users with devices)
 	"sweeper":     {"service/sqs"},
 	"photosweep":  {"service/s3"},
 	"intake":      {"service/s3"},
 	"open311":     {"service/s3"}, // media_url photos go through intake's checks; answers link them presigned
-	"notify":      {"service/secretsmanager", "service/sqs"},
+	"notify":      {"service/secretsmanager", "service/sns", "service/sqs"},
 	"departments": {"service/s3", "service/secretsmanager", "service/sqs"},
 }
 

@@ -99,15 +99,15 @@ func (s *Store) PutNotice(ctx context.Context, n notify.Notice, expires time.Tim
 	return true, false, nil
 }
 
-// Notices returns a page of sub's notices, newest first (one Query; notices past their TTL that DynamoDB
-// has not yet deleted are left out). The cursor is the last notice's id.
-func (s *Store) Notices(ctx context.Context, sub string, limit int, cursor string) ([]notify.Notice, string, error) {
+// Notices returns a page of sub's notices, newest first (one Query; notices past their TTL at now that
+// DynamoDB has not yet deleted are left out). The cursor is the last notice's id.
+func (s *Store) Notices(ctx context.Context, sub string, limit int, cursor string, now time.Time) ([]notify.Notice, string, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :p)"),
 		FilterExpression:          aws.String("#ttl > :now"),
 		ExpressionAttributeNames:  map[string]string{"#ttl": "ttl"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userPK(sub)), ":p": str(noticePrefix), ":now": num(time.Now().Unix())},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userPK(sub)), ":p": str(noticePrefix), ":now": num(now.Unix())},
 		ScanIndexForward:          aws.Bool(false), Limit: aws.Int32(int32(limit)),
 	}
 	if cursor != "" {
@@ -140,7 +140,7 @@ func (s *Store) Notices(ctx context.Context, sub string, limit int, cursor strin
 
 // UnreadCount counts sub's notices after readThrough that are not marked read, reading at most max of
 // them (one Query, Select COUNT: the items are read, and charged, but not returned).
-func (s *Store) UnreadCount(ctx context.Context, sub, readThrough string, max int) (int, error) {
+func (s *Store) UnreadCount(ctx context.Context, sub, readThrough string, max int, now time.Time) (int, error) {
 	lo := noticePrefix
 	if readThrough != "" {
 		lo = noticePrefix + readThrough + "~" // after the watermark itself
@@ -150,7 +150,7 @@ func (s *Store) UnreadCount(ctx context.Context, sub, readThrough string, max in
 		KeyConditionExpression:    aws.String("pk = :pk AND sk BETWEEN :lo AND :hi"),
 		FilterExpression:          aws.String("attribute_not_exists(readAt) AND #ttl > :now"),
 		ExpressionAttributeNames:  map[string]string{"#ttl": "ttl"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userPK(sub)), ":lo": str(lo), ":hi": str(noticePrefix + "~"), ":now": num(time.Now().Unix())},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userPK(sub)), ":lo": str(lo), ":hi": str(noticePrefix + "~"), ":now": num(now.Unix())},
 		ScanIndexForward:          aws.Bool(false), Limit: aws.Int32(int32(max)), Select: types.SelectCount,
 	})
 	if err != nil {
@@ -310,14 +310,14 @@ func (s *Store) DeleteDevice(ctx context.Context, sub, id string) error {
 	return nil
 }
 
-// ClaimPush marks a notice pushed at at unless it already is. The same claim sent again (the SDK's re-send
-// of a claim whose answer was lost) succeeds again, since it sets the same time.
-func (s *Store) ClaimPush(ctx context.Context, sub, id string, at time.Time) (bool, error) {
+// ClaimPush marks a notice pushed by claim unless another claim has. The same claim sent again (the SDK's
+// re-send of a claim whose answer was lost) succeeds again, since it sets the same value.
+func (s *Store) ClaimPush(ctx context.Context, sub, id, claim string) (bool, error) {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: noticeKey(sub, id),
 		UpdateExpression:          aws.String("SET pushedAt = :at"),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND (attribute_not_exists(pushedAt) OR pushedAt = :at)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":at": str(timeKey(at))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": str(claim)},
 	})
 	if _, ok := conditionFailed(err); ok {
 		return false, nil

@@ -42,18 +42,18 @@ func TestInboxStoresEachNoticeOnceNewestFirstAndPrivately(t *testing.T) {
 		t.Fatalf("second put: created %v err %v", created, err)
 	}
 
-	page, next, err := st.Notices(ctx, "u1", 2, "")
+	page, next, err := st.Notices(ctx, "u1", 2, "", t0)
 	if err != nil || len(page) != 2 || next == "" {
 		t.Fatalf("page 1: %d items, next %q, err %v", len(page), next, err)
 	}
 	if page[0].ID != mine[2].ID || page[1].ID != mine[1].ID {
 		t.Fatalf("page 1 = %s, %s; want the newest first", page[0].Kind, page[1].Kind)
 	}
-	rest, next2, err := st.Notices(ctx, "u1", 2, next)
+	rest, next2, err := st.Notices(ctx, "u1", 2, next, t0)
 	if err != nil || len(rest) != 1 || rest[0].ID != mine[0].ID || rest[0].Points != 0 {
 		t.Fatalf("page 2: %+v next %q err %v", rest, next2, err)
 	}
-	if _, _, err := st.Notices(ctx, "u1", 2, "bm90LWFuLWlk"); !errors.Is(err, report.ErrInvalidCursor) {
+	if _, _, err := st.Notices(ctx, "u1", 2, "bm90LWFuLWlk", t0); !errors.Is(err, report.ErrInvalidCursor) {
 		t.Fatalf("forged cursor: %v", err)
 	}
 
@@ -61,7 +61,7 @@ func TestInboxStoresEachNoticeOnceNewestFirstAndPrivately(t *testing.T) {
 	if err := st.MarkRead(ctx, "u2", mine[0].ID, t0); !errors.Is(err, notify.ErrNoticeNotFound) {
 		t.Fatalf("u2 marks u1's notice: %v", err)
 	}
-	if n, err := st.UnreadCount(ctx, "u1", "", 100); err != nil || n != 3 {
+	if n, err := st.UnreadCount(ctx, "u1", "", 100, t0); err != nil || n != 3 {
 		t.Fatalf("unread = %d, %v; want 3", n, err)
 	}
 	if err := st.MarkRead(ctx, "u1", mine[0].ID, t0); err != nil {
@@ -70,7 +70,7 @@ func TestInboxStoresEachNoticeOnceNewestFirstAndPrivately(t *testing.T) {
 	if err := st.MarkRead(ctx, "u1", mine[0].ID, t0.Add(time.Hour)); err != nil { // again: no change
 		t.Fatal(err)
 	}
-	if n, err := st.UnreadCount(ctx, "u1", "", 100); err != nil || n != 2 {
+	if n, err := st.UnreadCount(ctx, "u1", "", 100, t0); err != nil || n != 2 {
 		t.Fatalf("unread after one read = %d, %v; want 2", n, err)
 	}
 	// Mark up to the second: only the newest stays unread, and an older mark does not move it back.
@@ -85,13 +85,13 @@ func TestInboxStoresEachNoticeOnceNewestFirstAndPrivately(t *testing.T) {
 	if err != nil || s.ReadThrough != mark {
 		t.Fatalf("watermark = %q, %v; want %q", s.ReadThrough, err, mark)
 	}
-	if n, err := st.UnreadCount(ctx, "u1", s.ReadThrough, 100); err != nil || n != 1 {
+	if n, err := st.UnreadCount(ctx, "u1", s.ReadThrough, 100, t0); err != nil || n != 1 {
 		t.Fatalf("unread after the mark = %d, %v; want 1", n, err)
 	}
 	if s2, _ := st.Settings(ctx, "u2"); s2.ReadThrough != "" {
 		t.Fatalf("u1's mark reached u2: %q", s2.ReadThrough)
 	}
-	if n, err := st.UnreadCount(ctx, "u2", "", 100); err != nil || n != 1 {
+	if n, err := st.UnreadCount(ctx, "u2", "", 100, t0); err != nil || n != 1 {
 		t.Fatalf("u2 unread = %d, %v; want 1", n, err)
 	}
 }
@@ -161,12 +161,12 @@ func TestPushClaimSurvivesALostAnswer(t *testing.T) {
 	if _, _, err := e.plain.PutNotice(ctx, n, at.Add(notify.Retention)); err != nil {
 		t.Fatal(err)
 	}
-	ok, err := e.store.ClaimPush(ctx, "u1", n.ID, at)
+	ok, err := e.store.ClaimPush(ctx, "u1", n.ID, "claim-a")
 	if err != nil || !ok {
 		t.Fatalf("claim with a lost answer: %v %v", ok, err)
 	}
 	e.lost(t)
-	if ok, err := e.plain.ClaimPush(ctx, "u1", n.ID, at.Add(time.Second)); err != nil || ok {
+	if ok, err := e.plain.ClaimPush(ctx, "u1", n.ID, "claim-b"); err != nil || ok {
 		t.Fatalf("second claim: %v %v", ok, err)
 	}
 	if _, pushed, err := e.plain.PutNotice(ctx, n, at.Add(notify.Retention)); err != nil || !pushed {
@@ -175,10 +175,10 @@ func TestPushClaimSurvivesALostAnswer(t *testing.T) {
 	if err := e.plain.ReleasePush(ctx, "u1", n.ID); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := e.plain.ClaimPush(ctx, "u1", n.ID, at.Add(time.Second)); err != nil || !ok {
+	if ok, err := e.plain.ClaimPush(ctx, "u1", n.ID, "claim-b"); err != nil || !ok {
 		t.Fatalf("claim after release: %v %v", ok, err)
 	}
-	if ok, err := e.plain.ClaimPush(ctx, "u2", n.ID, at); err != nil || ok {
+	if ok, err := e.plain.ClaimPush(ctx, "u2", n.ID, "claim-a"); err != nil || ok {
 		t.Fatalf("claim of a notice u2 does not have: %v %v", ok, err)
 	}
 }

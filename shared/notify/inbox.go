@@ -12,6 +12,8 @@ package notify
 import (
 	"context"
 	"crypto/sha256"
+	"math/rand/v2"
+	"strconv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -238,18 +240,20 @@ type InboxStore interface {
 	// PutNotice writes n unless its id is taken; created says whether it wrote, pushed whether the stored
 	// notice (this or the earlier one) has been pushed.
 	PutNotice(ctx context.Context, n Notice, expires time.Time) (created, pushed bool, err error)
-	// Notices returns a page of sub's notices, newest first.
-	Notices(ctx context.Context, sub string, limit int, cursor string) ([]Notice, string, error)
-	// UnreadCount counts sub's unread notices newer than readThrough, looking at most at max of them.
-	UnreadCount(ctx context.Context, sub, readThrough string, max int) (int, error)
+	// Notices returns a page of sub's notices, newest first, leaving out those expired at now.
+	Notices(ctx context.Context, sub string, limit int, cursor string, now time.Time) ([]Notice, string, error)
+	// UnreadCount counts sub's unread notices newer than readThrough and not expired at now, looking at
+	// most at max of them.
+	UnreadCount(ctx context.Context, sub, readThrough string, max int, now time.Time) (int, error)
 	MarkRead(ctx context.Context, sub, id string, at time.Time) error
 	MarkReadThrough(ctx context.Context, sub, id string) error
 	Settings(ctx context.Context, sub string) (UserSettings, error)
 	PutPreferences(ctx context.Context, sub string, p Preferences) error
 	PutDevice(ctx context.Context, sub string, d Device) error
 	DeleteDevice(ctx context.Context, sub, id string) error
-	// ClaimPush marks the notice pushed unless it already is; false when it was (or is gone).
-	ClaimPush(ctx context.Context, sub, id string, at time.Time) (bool, error)
+	// ClaimPush marks the notice pushed by claim unless another claim has; false when one has (or the
+	// notice is gone). The same claim again (a re-sent request) succeeds again.
+	ClaimPush(ctx context.Context, sub, id, claim string) (bool, error)
 	// ReleasePush undoes a claim whose pushes all failed, so a retry may push.
 	ReleasePush(ctx context.Context, sub, id string) error
 }
@@ -323,7 +327,10 @@ func (in *Inbox) Push(ctx context.Context, m PushMessage) (Decision, error) {
 	if wait := m.NotBefore.Sub(now); wait > 0 {
 		return Decision{Retry: true, After: wait}, nil
 	}
-	ok, err := in.store.ClaimPush(ctx, m.Sub, m.Notice.ID, now)
+	// The claim names this attempt (time and 64 random bits): concurrent deliveries of two messages for
+	// one notice claim with different names, so exactly one wins, while an SDK re-send of this claim
+	// carries the same name and is not taken for another's.
+	ok, err := in.store.ClaimPush(ctx, m.Sub, m.Notice.ID, now.UTC().Format(time.RFC3339Nano)+"#"+strconv.FormatUint(rand.Uint64(), 16))
 	if err != nil || !ok {
 		return Decision{}, err
 	}
@@ -359,11 +366,12 @@ func (in *Inbox) List(ctx context.Context, sub string, limit int, cursor string)
 	if err != nil {
 		return Page{}, err
 	}
-	items, next, err := in.store.Notices(ctx, sub, limit, cursor)
+	now := in.now()
+	items, next, err := in.store.Notices(ctx, sub, limit, cursor, now)
 	if err != nil {
 		return Page{}, err
 	}
-	unread, err := in.store.UnreadCount(ctx, sub, s.ReadThrough, MaxUnreadCounted)
+	unread, err := in.store.UnreadCount(ctx, sub, s.ReadThrough, MaxUnreadCounted, now)
 	if err != nil {
 		return Page{}, err
 	}

@@ -83,12 +83,14 @@ func (m *memStore) PutNotice(_ context.Context, n notify.Notice, _ time.Time) (b
 	m.notices[k] = n
 	return true, false, nil
 }
-func (m *memStore) Notices(context.Context, string, int, string) ([]notify.Notice, string, error) {
+func (m *memStore) Notices(context.Context, string, int, string, time.Time) ([]notify.Notice, string, error) {
 	return nil, "", nil
 }
-func (m *memStore) UnreadCount(context.Context, string, string, int) (int, error) { return 0, nil }
-func (m *memStore) MarkRead(context.Context, string, string, time.Time) error     { return nil }
-func (m *memStore) MarkReadThrough(context.Context, string, string) error         { return nil }
+func (m *memStore) UnreadCount(context.Context, string, string, int, time.Time) (int, error) {
+	return 0, nil
+}
+func (m *memStore) MarkRead(context.Context, string, string, time.Time) error { return nil }
+func (m *memStore) MarkReadThrough(context.Context, string, string) error     { return nil }
 func (m *memStore) Settings(_ context.Context, sub string) (notify.UserSettings, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -97,7 +99,7 @@ func (m *memStore) Settings(_ context.Context, sub string) (notify.UserSettings,
 func (m *memStore) PutPreferences(context.Context, string, notify.Preferences) error { return nil }
 func (m *memStore) PutDevice(context.Context, string, notify.Device) error           { return nil }
 func (m *memStore) DeleteDevice(context.Context, string, string) error               { return nil }
-func (m *memStore) ClaimPush(_ context.Context, sub, id string, _ time.Time) (bool, error) {
+func (m *memStore) ClaimPush(_ context.Context, sub, id, _ string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := sub + "/" + id

@@ -1,4 +1,5 @@
-// Package accountfn builds the account function: a citizen's profile (balance, merit, honors) and ledger.
+// Package accountfn builds the account function: a citizen's profile (balance, merit, honors) and ledger,
+// and the caller's notifications, push devices and notification preferences.
 package accountfn
 
 import (
@@ -8,6 +9,7 @@ import (
 
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/shared/httpapi"
+	"github.com/civicsnap/civicsnap/shared/notify"
 )
 
 // Function is the built account function.
@@ -19,6 +21,7 @@ type Function struct {
 // New builds the function (TABLE_NAME, CITY_TZ).
 func New(b *platform.Base) (*Function, error) {
 	router := httpapi.Account(b.Points(), b.Log)
+	addInboxRoutes(router, notify.NewInbox(b.Store, nil, nil, b.TZ, b.Now), b.Log)
 	return &Function{lambda: httpapi.LambdaHandler(router), routes: router.Routes()}, nil
 }
 

@@ -1,5 +1,5 @@
 // Package accrualfn builds the accrual function, the table stream's second consumer: points, merit and
-// honors when a report is resolved, their reversal when it is revoked.
+// honors when a report is resolved (and the reporter's notice of it), their reversal when it is revoked.
 package accrualfn
 
 import (
@@ -10,7 +10,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
+	"github.com/civicsnap/civicsnap/functions/platform/queues"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
+	"github.com/civicsnap/civicsnap/shared/notify"
 	"github.com/civicsnap/civicsnap/shared/points"
 	"github.com/civicsnap/civicsnap/shared/report"
 	"github.com/civicsnap/civicsnap/shared/streamfn"
@@ -18,13 +20,20 @@ import (
 
 // Function is the built accrual function.
 type Function struct {
-	svc *points.Service
-	log *slog.Logger
+	svc   *points.Service
+	store noticeStore
+	inbox *notify.Inbox
+	log   *slog.Logger
 }
 
-// New builds the function (TABLE_NAME, CITY_TZ).
+// New builds the function (TABLE_NAME, CITY_TZ, OUTBOX_QUEUE_URL: pushes of the resolution notices).
 func New(b *platform.Base) (*Function, error) {
-	return &Function{svc: b.Points(), log: b.Log}, nil
+	outbox, err := queues.Outbox(b, queues.Client(b))
+	if err != nil {
+		return nil, err
+	}
+	inbox := notify.NewInbox(b.Store, notify.PushOutbox{Outbox: outbox}, nil, b.TZ, b.Now)
+	return &Function{svc: b.Points(), store: b.Store, inbox: inbox, log: b.Log}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.
@@ -54,6 +63,9 @@ func (f *Function) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.
 				return err
 			}
 			f.log.InfoContext(ctx, "points awarded", "reportId", r.ID)
+			if err := f.resolvedNotices(ctx, r, at); err != nil {
+				return err
+			}
 		case report.Revoked:
 			rev := points.Revoked{ID: r.ID, ReporterSub: r.ReporterSub, At: r.UpdatedAt}
 			if r.ResolvedAt != nil {

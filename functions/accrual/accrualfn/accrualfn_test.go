@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/civicsnap/civicsnap/shared/notify"
 	"github.com/civicsnap/civicsnap/shared/points"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
@@ -262,12 +263,21 @@ func TestDuplicateConfirmationAward(t *testing.T) {
 					t.Errorf("%s = %+v ledger %+v, want %d once as a duplicate_award for %s", sub, p, l, award, orig.ID)
 				}
 			}
-			wantQueries := 0
+			// One Query of the reporter's notification settings per notice posted (notices.go): alice's
+			// resolution, and bob's and carol's confirmation awards.
+			wantQueries, wantNotices := 1, map[string]notify.Kind{"alice": notify.ReportResolved}
 			if award > 0 {
-				wantQueries = 1 // gsi4 DUPOF#<original>
+				wantQueries = 3 + 2 // + gsi4 DUPOF#<original>: the awards', then the notices'
+				wantNotices["bob"], wantNotices["carol"] = notify.PointsAwarded, notify.PointsAwarded
 			}
 			if calls["DynamoDB.Query"] != wantQueries {
 				t.Errorf("queries = %d, want %d (%v)", calls["DynamoDB.Query"], wantQueries, calls)
+			}
+			for _, sub := range []string{"alice", "bob", "carol"} {
+				got := h.notices(sub)
+				if want, ok := wantNotices[sub]; !ok && len(got) != 0 || ok && (len(got) != 1 || got[0].Kind != want) {
+					t.Errorf("%s's inbox: %+v, want %q once", sub, got, want)
+				}
 			}
 		})
 	}
@@ -365,7 +375,8 @@ func TestPoisonRecordIsolated(t *testing.T) {
 
 // TestAwardCalls counts the DynamoDB calls of one award: with the rules and categories cached, one
 // GetItem (the profile) and one TransactWriteItems of two items (profile, and the ledger entry whose key
-// is the award's identity).
+// is the award's identity); then the reporter's notice (notices.go): the award read back (BatchGetItem),
+// the profile's honors (GetItem), the notice's conditional PutItem and the notification settings' Query.
 func TestAwardCalls(t *testing.T) {
 	h := newHarness(t, nil)
 	at := local(2026, 5, 14, 10, 0)
@@ -386,7 +397,8 @@ func TestAwardCalls(t *testing.T) {
 			t.Errorf("%s: calls %v transactions %v, want %v and %v", what, got, tx, want, wantTx)
 		}
 	}
-	one := map[string]int{"DynamoDB.GetItem": 1, "DynamoDB.TransactWriteItems": 1}
+	one := map[string]int{"DynamoDB.GetItem": 2, "DynamoDB.TransactWriteItems": 1,
+		"DynamoDB.BatchGetItem": 1, "DynamoDB.PutItem": 1, "DynamoDB.Query": 1}
 	check("award", plain, one, []int{2})
 	check("award to a citizen without a profile", newUser, one, []int{2})
 	check("redelivered award", plain, one, []int{2}) // the transaction is cancelled by the award's identity

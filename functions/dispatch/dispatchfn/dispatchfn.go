@@ -1,5 +1,6 @@
-// Package dispatchfn builds the dispatch function: it consumes the table's stream (new reports only, by
-// FilterCriteria) and routes each report to departments.
+// Package dispatchfn builds the dispatch function: it consumes the table's stream (by FilterCriteria: new reports,
+// which it routes to departments; credit conversions; and the status changes and goods redemptions
+// citizens are notified of) and routes each report to departments.
 package dispatchfn
 
 import (
@@ -15,6 +16,7 @@ import (
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/market"
+	"github.com/civicsnap/civicsnap/shared/notify"
 	"github.com/civicsnap/civicsnap/shared/streamfn"
 )
 
@@ -22,6 +24,7 @@ import (
 type Function struct {
 	svc    *dispatch.Service
 	outbox dispatch.Outbox
+	inbox  *notify.Inbox
 	log    *slog.Logger
 	now    func() time.Time
 }
@@ -44,7 +47,8 @@ func New(b *platform.Base) (*Function, error) {
 	svc := dispatch.NewService(b.Store, b.Dir, outbox, dispatch.Settings{
 		DuplicateRadius: float64(radius), DuplicateWindow: time.Duration(window) * time.Hour,
 	}, b.Now)
-	return &Function{svc: svc, outbox: outbox, log: b.Log, now: b.Now}, nil
+	inbox := notify.NewInbox(b.Store, notify.PushOutbox{Outbox: outbox}, nil, b.TZ, b.Now)
+	return &Function{svc: svc, outbox: outbox, inbox: inbox, log: b.Log, now: b.Now}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.
@@ -59,13 +63,19 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 // Handle processes a stream batch; a failing record is reported by its SequenceNumber.
 func (f *Function) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	return streamfn.Process(ctx, f.log, ev, func(ctx context.Context, rec events.DynamoDBEventRecord) error {
+		if rec.EventName == string(events.DynamoDBOperationTypeModify) {
+			return f.reportChanged(ctx, rec) // a status change the reporter hears of (notices.go)
+		}
 		img := streamfn.Image(rec.Change.NewImage)
 		if t, ok := rec.Change.NewImage["type"]; ok && t.DataType() == events.DataTypeString && t.String() == "redemption" {
-			// A credit conversion: tell the city credit platform (signed webhook through the outbox).
 			red, err := dynamostore.RedemptionFromImage(img)
 			if err != nil {
 				return fmt.Errorf("record %s: %w", rec.EventID, err)
 			}
+			if red.Kind != market.Credit {
+				return f.redemptionMade(ctx, red) // goods reserved for pickup (notices.go)
+			}
+			// A credit conversion: tell the city credit platform (signed webhook through the outbox).
 			return f.outbox.Enqueue(ctx, []dispatch.Notification{market.CreditNotice(red, f.now())})
 		}
 		r, err := dynamostore.ReportFromImage(img)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
@@ -27,6 +28,8 @@ import (
 // Function is the built notify function.
 type Function struct {
 	svc      *notify.Service
+	inbox    *notify.Inbox
+	pusher   *snsPusher
 	sqs      *sqs.Client
 	queueURL string
 	log      *slog.Logger
@@ -34,7 +37,8 @@ type Function struct {
 
 // New builds the function (OUTBOX_QUEUE_URL, NOTIFY_MAX_ATTEMPTS = the queue's maxReceiveCount,
 // NOTIFY_BASE_DELAY_SECONDS = the first retry's backoff ceiling, ALLOW_LOOPBACK_WEBHOOKS for the local stack
-// only).
+// only; PUSH_FCM_APPLICATION_ARN and PUSH_APNS_APPLICATION_ARN, the SNS platform applications citizens'
+// pushes go through — a platform without one pushes nothing, and its notices stay in the inbox).
 func New(b *platform.Base) (*Function, error) {
 	url, err := b.Env.Required("OUTBOX_QUEUE_URL")
 	if err != nil {
@@ -61,8 +65,16 @@ func New(b *platform.Base) (*Function, error) {
 	svc := notify.NewService(b.Dir, secrets.Store(b), b.Store, send, notify.Settings{
 		MaxAttempts: int(attempts), BaseDelay: time.Duration(baseDelay) * time.Second, Margin: deadlineMargin,
 	}, b.Now, nil)
-	return &Function{svc: svc, sqs: queues.Client(b), queueURL: url, log: b.Log}, nil
+	pusher := &snsPusher{client: sns.NewFromConfig(b.AWS), apps: map[notify.Platform]string{
+		notify.FCM: b.Env("PUSH_FCM_APPLICATION_ARN"), notify.APNs: b.Env("PUSH_APNS_APPLICATION_ARN"),
+	}}
+	inbox := notify.NewInbox(b.Store, nil, pusher, b.TZ, b.Now)
+	return &Function{svc: svc, inbox: inbox, pusher: pusher, sqs: queues.Client(b), queueURL: url, log: b.Log}, nil
 }
+
+// ObservePushes calls fn with every push SNS accepted (the local stack's push sink). Call it before the
+// function handles events.
+func (f *Function) ObservePushes(fn func(Published)) { f.pusher.observe = fn }
 
 // FromEnv builds the function as Lambda runs it.
 func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
@@ -121,14 +133,20 @@ func (e errRetry) Error() string { return fmt.Sprintf("retry in %d s", e.seconds
 
 func (f *Function) one(ctx context.Context, m events.SQSMessage) error {
 	var n dispatch.Notification
-	if err := json.Unmarshal([]byte(m.Body), &n); err != nil || n.ID == "" || n.Dept == "" {
+	if err := json.Unmarshal([]byte(m.Body), &n); err != nil || n.ID == "" || n.Dept == "" && n.Type != notify.PushType {
 		return fmt.Errorf("malformed notification: %v", err) // left to the dead-letter queue
 	}
 	attempt, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
 	if attempt < 1 {
 		attempt = 1
 	}
-	d, err := f.svc.Deliver(ctx, n, attempt)
+	var d notify.Decision
+	var err error
+	if n.Type == notify.PushType {
+		d, err = f.push(ctx, n, attempt)
+	} else {
+		d, err = f.svc.Deliver(ctx, n, attempt)
+	}
 	if err != nil {
 		return err
 	}
@@ -143,4 +161,23 @@ func (f *Function) one(ctx context.Context, m events.SQSMessage) error {
 		f.log.WarnContext(ctx, "could not delay retry", "webhookId", n.ID, "err", err.Error())
 	}
 	return errRetry{secs}
+}
+
+// push handles a citizen's push message: held until its quiet hours end (the message hidden until then;
+// SQS counts the receive, so a hold is one of NotifyMaxAttempts), pushed once, and retried with backoff
+// when every device failed.
+func (f *Function) push(ctx context.Context, n dispatch.Notification, attempt int) (notify.Decision, error) {
+	m, err := notify.DecodePush(n)
+	if err != nil {
+		return notify.Decision{}, err
+	}
+	d, err := f.inbox.Push(ctx, m)
+	if err != nil && !d.Retry {
+		return d, err
+	}
+	if err != nil {
+		f.log.WarnContext(ctx, "push failed", "notificationId", m.Notice.ID, "attempt", attempt, "err", err.Error())
+		d.After = webhook.Backoff(attempt-1, 10*time.Second, 15*time.Minute, nil)
+	}
+	return d, nil
 }
