@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/civicsnap/civicsnap/shared/webhook"
 )
@@ -18,6 +19,9 @@ type model struct {
 	// query lists the route's query parameters and a valid value of each.
 	query func(g *gen, f *fixture) url.Values
 }
+
+// fuzzEpoch anchors the times the models make, so a seed repeats its requests.
+var fuzzEpoch = time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 
 // models by route key as template.yaml writes it.
 var models = map[string]model{
@@ -146,9 +150,31 @@ var models = map[string]model{
 		return Request{Method: "POST", Path: "/v1/redemptions/" + r.ID + "/cancel", As: &citizenA}, nil
 	}},
 
-	"GET /v1/me/reports":     {query: pageQuery, build: getAs(citizenA, "/v1/me/reports")},
-	"GET /v1/me/ledger":      {query: pageQuery, build: getAs(citizenA, "/v1/me/ledger")},
-	"GET /v1/me/redemptions": {query: pageQuery, build: getAs(citizenA, "/v1/me/redemptions")},
+	"POST /v1/me/notifications/read": {build: func(g *gen, f *fixture) (Request, map[string]any) {
+		return Request{Method: "POST", Path: "/v1/me/notifications/read", As: pick(g, []*Caller{&citizenA, &citizenB})},
+			map[string]any{"before": fuzzEpoch.Add(time.Duration(g.intn(1<<20)) * time.Minute).Format(time.RFC3339Nano)}
+	}},
+	"POST /v1/me/notifications/{id}/read": {build: func(g *gen, f *fixture) (Request, map[string]any) {
+		// A notification id's shape (most are no one's: 404), the fuzzer damages it from there.
+		id := fmt.Sprintf("%013d-%020x", fuzzEpoch.UnixMilli()+int64(g.intn(1<<30)), g.r.Uint64())
+		return Request{Method: "POST", Path: "/v1/me/notifications/" + id + "/read", As: &citizenA}, nil
+	}},
+	"PUT /v1/me/notification-preferences": {build: func(g *gen, f *fixture) (Request, map[string]any) {
+		body := map[string]any{"push": map[string]any{pick(g, []string{"report.dispatched", "report.accepted", "report.resolved", "redemption.ready"}): g.chance(0.5)}}
+		if g.chance(0.5) {
+			body["quietHours"] = map[string]any{"start": fmt.Sprintf("%02d:00", g.intn(24)), "end": fmt.Sprintf("%02d:30", g.intn(24))}
+		}
+		return Request{Method: "PUT", Path: "/v1/me/notification-preferences", As: pick(g, []*Caller{&citizenA, &citizenB})}, body
+	}},
+	"PUT /v1/me/devices/{id}": {build: func(g *gen, f *fixture) (Request, map[string]any) {
+		return Request{Method: "PUT", Path: "/v1/me/devices/fuzz-" + strconv.Itoa(g.intn(12)), As: pick(g, []*Caller{&citizenA, &citizenB})},
+			map[string]any{"platform": pick(g, []string{"fcm", "apns"}), "token": "fuzz-token-" + strconv.Itoa(g.intn(1<<20))}
+	}},
+
+	"GET /v1/me/notifications": {query: pageQuery, build: getAs(citizenA, "/v1/me/notifications")},
+	"GET /v1/me/reports":       {query: pageQuery, build: getAs(citizenA, "/v1/me/reports")},
+	"GET /v1/me/ledger":        {query: pageQuery, build: getAs(citizenA, "/v1/me/ledger")},
+	"GET /v1/me/redemptions":   {query: pageQuery, build: getAs(citizenA, "/v1/me/redemptions")},
 	"GET /v1/dept/reports": {query: func(g *gen, f *fixture) url.Values {
 		q := pageQuery(g, f)
 		q.Set("status", pick(g, []string{"dispatched", "accepted", "in_progress", "needs_triage", "resolved", "rejected", "duplicate"}))
