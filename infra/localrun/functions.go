@@ -115,6 +115,7 @@ func (st *Stack) constructors() map[string]constructor {
 			if err != nil {
 				return Handler{}, err
 			}
+			fn.ObservePushes(st.push.record) // the push sink (push.go)
 			return Handler{Queue: fn.Handle}, nil
 		},
 		"SweeperFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {

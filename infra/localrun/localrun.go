@@ -62,6 +62,8 @@ type Stack struct {
 	handlers map[string]Handler
 	pumps    *pump.Set
 	sink     *sink.Sink
+	push     pushSink
+	streams  streamLog
 	cancel   context.CancelFunc
 	clock    clock
 
@@ -119,6 +121,9 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	if st.Names, err = tpl.Create(ctx, st.AWS, opts.Prefix, motoserver.S3Options); err != nil {
 		return nil, err
 	}
+	if err := st.createPushApps(ctx); err != nil { // push.go
+		return nil, err
+	}
 	if opts.StateDir != "" {
 		if err := st.loadState(ctx); err != nil {
 			return nil, err
@@ -139,6 +144,7 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	st.keepStreams() // redeliver.go
 	routes := st.routes(tpl)
 	if st.pumps, err = st.startPumps(tpl); err != nil {
 		return nil, err
@@ -151,6 +157,8 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	extra["GET /_local/clock"] = http.HandlerFunc(st.serveClock)
 	extra["POST /_local/clock"] = http.HandlerFunc(st.serveClock)
 	extra["POST /_local/drain"] = http.HandlerFunc(st.serveDrain)
+	extra["GET /_local/push"] = http.HandlerFunc(st.servePushes)
+	extra["POST /_local/streams/{function}/redeliver"] = http.HandlerFunc(st.serveRedeliver)
 	if opts.StateDir != "" {
 		extra["POST /_local/state/save"] = http.HandlerFunc(st.serveSave)
 	}
@@ -181,6 +189,7 @@ func (st *Stack) env(fn stack.Function) fnconfig.Env {
 	vars["AWS_REGION"] = st.AWS.Region
 	vars["ALLOW_LOOPBACK_WEBHOOKS"] = "true" // the seeded departments' sink is on loopback
 	vars["CONFIG_TTL_SECONDS"] = "2"         // admin edits show within two seconds locally
+	st.pushEnv(vars)
 	return func(k string) string { return vars[k] }
 }
 
