@@ -8,14 +8,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/platform/photos"
 	"github.com/civicsnap/civicsnap/functions/platform/queues"
 	"github.com/civicsnap/civicsnap/functions/platform/secrets"
 	"github.com/civicsnap/civicsnap/infra/testenv"
+	"github.com/civicsnap/civicsnap/shared/blobstore"
+	"github.com/civicsnap/civicsnap/shared/queue"
+	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 var moto *testenv.Moto
@@ -56,10 +57,15 @@ func TestFromEnvAgainstMoto(t *testing.T) {
 	if _, err := b.DB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(b.Table)}); err != nil {
 		t.Errorf("DynamoDB: %v", err)
 	}
-	if _, err := queues.Client(b).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(e.OutboxURL)}); err != nil {
-		t.Errorf("SQS: %v", err)
+	// An empty dead-letter queue: one ReceiveMessage, nothing moved.
+	if moved, err := queue.Redrive(ctx, queues.Client(b), e.DLQURL, e.OutboxURL, 10); err != nil || moved != 0 {
+		t.Errorf("SQS: moved %d, %v", moved, err)
 	}
-	if _, err := s3.NewFromConfig(b.AWS, photos.PathStyle(env)).HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(e.Bucket)}); err != nil {
+	store, err := blobstore.New(b.AWS, e.Bucket, env("S3_PATH_STYLE") == "true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.ListVersions(ctx, "nothing/", func([]report.PhotoVersion) error { return nil }); err != nil {
 		t.Errorf("S3: %v", err)
 	}
 	if len(e.DeptSecrets) == 0 {

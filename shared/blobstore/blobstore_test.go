@@ -37,6 +37,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// testCreds are the keys the httptest servers ignore.
+var testCreds = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+	return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
+})
+
+// newStore is the photo bucket's store over the test's moto, as photos.Reports builds it (path style).
+func newStore(t *testing.T, e *testenv.Env) *blobstore.Store {
+	t.Helper()
+	store, err := blobstore.New(e.AWS, e.Bucket, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
 // allocated returns the bytes the process allocated while f ran.
 func allocated(f func()) uint64 {
 	var before, after runtime.MemStats
@@ -59,8 +74,10 @@ func TestGetAllocatesThePhotoOnce(t *testing.T) {
 		_, _ = w.Write(photo)
 	}))
 	defer srv.Close()
-	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true, Credentials: aws.AnonymousCredentials{}})
-	store := blobstore.New(client, "photos")
+	store, err := blobstore.New(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: testCreds}, "photos", true)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	const rounds = 5
 	var obj report.Object
@@ -149,7 +166,7 @@ func fetch(t *testing.T, url string) []byte {
 // bytes that were checked.
 func TestAVerifiedVersionIsWhatReadersGet(t *testing.T) {
 	e := moto.New(t, testenv.Options{CategoriesOnly: true})
-	store := blobstore.New(e.S3, e.Bucket)
+	store := newStore(t, e)
 	ctx := context.Background()
 	key := "photos/2026-11-30/0192f3a4-5b6c-7d8e-9f01-23456789abcd.jpg"
 	up, err := store.PresignUpload(ctx, key, "u1", "image/jpeg", 1<<20, 10*time.Minute)
@@ -205,7 +222,7 @@ func TestAVerifiedVersionIsWhatReadersGet(t *testing.T) {
 // an error.
 func TestListAndDeleteVersions(t *testing.T) {
 	e := moto.New(t, testenv.Options{CategoriesOnly: true})
-	store := blobstore.WithPageSize(blobstore.New(e.S3, e.Bucket), 2)
+	store := blobstore.WithPageSize(newStore(t, e), 2)
 	ctx := context.Background()
 	put := func(key, body string) report.PhotoVersion {
 		t.Helper()

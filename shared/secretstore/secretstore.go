@@ -11,15 +11,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
 )
 
-// API is the part of the Secrets Manager client used here.
+// API reads a secret's string value (Client; a fake in tests).
 type API interface {
-	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	SecretString(ctx context.Context, ref string) (string, error)
 }
 
 // TTL is how long a container keeps a secret when nothing says it changed. A rotated secret is picked up
@@ -80,17 +79,14 @@ func (s *Store) Refresh(ctx context.Context, ref string) (value string, changed 
 }
 
 func (s *Store) read(ctx context.Context, ref string) (string, error) {
-	out, err := s.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &ref})
+	v, err := s.client.SecretString(ctx, ref)
 	if err != nil {
 		return "", translate(fmt.Errorf("get secret %s: %w", ref, err))
 	}
-	if out.SecretString == nil {
-		return "", fmt.Errorf("secret %s has no string value", ref)
-	}
 	s.mu.Lock()
-	s.cache[ref] = entry{value: *out.SecretString, at: s.now()}
+	s.cache[ref] = entry{value: v, at: s.now()}
 	s.mu.Unlock()
-	return *out.SecretString, nil
+	return v, nil
 }
 
 // translate maps the failures a caller can wait out to domain errors, keeping the cause: throttling to

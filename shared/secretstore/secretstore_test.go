@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/civicsnap/civicsnap/functions/platform/awsrest"
 	"github.com/civicsnap/civicsnap/shared/apperr"
 )
 
@@ -21,12 +20,12 @@ type fakeAPI struct {
 	value string
 }
 
-func (f *fakeAPI) GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (f *fakeAPI) SecretString(context.Context, string) (string, error) {
 	f.calls++
 	if f.err != nil {
-		return nil, f.err
+		return "", f.err
 	}
-	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(f.value)}, nil
+	return f.value, nil
 }
 
 // A failure the caller can wait out answers a retryable 503 (with Retry-After), not a 500; a missing
@@ -38,10 +37,12 @@ func TestSecretTranslatesTransientFailures(t *testing.T) {
 		want *apperr.Error // nil: not a domain error
 	}{
 		{"throttled", &smithy.GenericAPIError{Code: "ThrottlingException"}, apperr.ErrThrottled},
-		{"service failure", &smtypes.InternalServiceError{Message: aws.String("boom")}, apperr.ErrUnavailable},
+		{"throttled (JSON answer)", &awsrest.Error{StatusCode: 400, Code: "ThrottlingException"}, apperr.ErrThrottled},
+		{"service failure", &awsrest.Error{StatusCode: 500, Code: "InternalServiceError", Message: "boom"}, apperr.ErrUnavailable},
 		{"unanswered", &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}, apperr.ErrUnavailable},
+		{"unanswered (awsrest)", &smithyhttp.RequestSendError{Err: errors.New("connection reset by peer")}, apperr.ErrUnavailable},
 		{"deadline", context.DeadlineExceeded, apperr.ErrUnavailable},
-		{"no such secret", &smtypes.ResourceNotFoundException{Message: aws.String("no")}, nil},
+		{"no such secret", &awsrest.Error{StatusCode: 400, Code: "ResourceNotFoundException", Message: "no"}, nil},
 		{"access denied", &smithy.GenericAPIError{Code: "AccessDeniedException"}, nil},
 	}
 	for _, tc := range cases {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/platform/queues"
@@ -30,7 +29,7 @@ type Function struct {
 	svc      *notify.Service
 	inbox    *notify.Inbox
 	pusher   *snsPusher
-	sqs      *sqs.Client
+	sqs      *queue.Client
 	queueURL string
 	log      *slog.Logger
 }

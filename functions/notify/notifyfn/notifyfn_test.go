@@ -144,7 +144,7 @@ func (f *fixture) enqueue(dept string) dispatch.Notification {
 		Category: "damaged_road", Location: report.Location{Lat: 23.37, Lng: 103.38}, ReporterSub: "citizen1", CreatedAt: now}
 	a := report.Assignment{Dept: dept, Role: report.Lead, Status: report.Dispatched, AssignedAt: now, SLADeadline: now.Add(120 * time.Hour)}
 	n := dispatch.AssignmentNotice("dispatched", "", r, a, dispatch.Department{ID: dept}, "", now)
-	if err := queue.NewOutbox(f.SQS, f.OutboxURL).Enqueue(context.Background(), []dispatch.Notification{n}); err != nil {
+	if err := queue.NewOutbox(queue.NewClient(f.AWS), f.OutboxURL).Enqueue(context.Background(), []dispatch.Notification{n}); err != nil {
 		f.T.Fatal(err)
 	}
 	return n
@@ -381,7 +381,7 @@ func TestDeadLetteredThenRedriven(t *testing.T) {
 		t.Errorf("outbox still holds %d messages", depth)
 	}
 
-	moved, err := queue.Redrive(context.Background(), f.SQS, f.DLQURL, f.OutboxURL, 10)
+	moved, err := queue.Redrive(context.Background(), queue.NewClient(f.AWS), f.DLQURL, f.OutboxURL, 10)
 	if err != nil || moved != 1 {
 		t.Fatalf("redrive moved %d (%v), want 1", moved, err)
 	}

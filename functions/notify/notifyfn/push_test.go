@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/civicsnap/civicsnap/functions/notify/notifyfn"
 	"github.com/civicsnap/civicsnap/infra/testenv"
@@ -50,7 +49,7 @@ func newPushFixture(t *testing.T, now func() time.Time) *pushFixture {
 		defer f.mu.Unlock()
 		f.published = append(f.published, p)
 	})
-	f.inbox = notify.NewInbox(e.Store, notify.PushOutbox{Outbox: queue.NewOutbox(sqs.NewFromConfig(e.AWS), e.OutboxURL)}, nil, b.TZ, b.Now)
+	f.inbox = notify.NewInbox(e.Store, notify.PushOutbox{Outbox: queue.NewOutbox(queue.NewClient(e.AWS), e.OutboxURL)}, nil, b.TZ, b.Now)
 	return f
 }
 

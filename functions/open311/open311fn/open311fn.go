@@ -5,13 +5,11 @@ package open311fn
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
@@ -49,15 +47,14 @@ func New(b *platform.Base) (*Function, error) {
 	if err != nil {
 		return nil, err
 	}
-	bucket, err := b.Env.Required("BUCKET_NAME")
-	if err != nil {
-		return nil, err
-	}
 	jurisdiction := b.Env("JURISDICTION_ID")
 	if jurisdiction == "" {
 		jurisdiction = "mengzi"
 	}
-	links := presigner{client: s3.NewPresignClient(s3.NewFromConfig(b.AWS, photos.PathStyle(b.Env))), bucket: bucket}
+	links, err := photos.Links(b, PhotoLinkTTL)
+	if err != nil {
+		return nil, err
+	}
 	media := fetcher{client: b.Egress().Client(MediaTimeout)}
 	svc := open311.NewService(b.Store, reports, b.Dir, links, media,
 		open311.Settings{Jurisdiction: jurisdiction, Contact: b.Env("OPEN311_CONTACT")}, b.TZ, b.Now, platform.NewID)
@@ -95,24 +92,6 @@ func (f *Function) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest
 
 // Routes lists the routes the function serves; tests/arch checks them against template.yaml.
 func (f *Function) Routes() []httpapi.Route { return f.routes }
-
-// presigner links a report's photo: a presigned GET of the version the report records.
-type presigner struct {
-	client *s3.PresignClient
-	bucket string
-}
-
-func (p presigner) PhotoURL(ctx context.Context, ph report.Photo) (string, error) {
-	in := &s3.GetObjectInput{Bucket: &p.bucket, Key: &ph.Key}
-	if ph.VersionID != "" {
-		in.VersionId = &ph.VersionID
-	}
-	req, err := p.client.PresignGetObject(ctx, in, s3.WithPresignExpires(PhotoLinkTTL))
-	if err != nil {
-		return "", fmt.Errorf("presign get %s: %w", ph.Key, err)
-	}
-	return req.URL, nil
-}
 
 // fetcher reads a media_url through the egress guard: https to a public address only (loopback in the
 // local stack), no redirects followed, at most max bytes (a larger Content-Length is refused before the

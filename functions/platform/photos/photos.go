@@ -1,9 +1,10 @@
 // Package photos builds the services over the photo bucket. Only the functions that handle photos import
-// it, so the others do not link the S3 client (issue 11, cold start).
+// it, so the others do not link the S3 adapter (issue 11, cold start).
 package photos
 
 import (
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"context"
+	"time"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/shared/blobstore"
@@ -37,18 +38,33 @@ func Sweeper(b *platform.Base) (*report.PhotoSweeper, error) {
 	return report.NewPhotoSweeper(b.Store, store, b.TZ, b.Now), nil
 }
 
-// bucket is the photo bucket's store, with its S3 client built once per container.
+// Links returns presigned GETs of a report's photos valid for ttl, each of the version the report records
+// (BUCKET_NAME, S3_PATH_STYLE).
+func Links(b *platform.Base, ttl time.Duration) (*Linker, error) {
+	store, err := bucket(b)
+	if err != nil {
+		return nil, err
+	}
+	return &Linker{store: store, ttl: ttl}, nil
+}
+
+// Linker links a report's photos (open311.PhotoLinker).
+type Linker struct {
+	store *blobstore.Store
+	ttl   time.Duration
+}
+
+// PhotoURL is a presigned GET of the photo's recorded version.
+func (l *Linker) PhotoURL(ctx context.Context, ph report.Photo) (string, error) {
+	return l.store.PresignGet(ctx, ph.Key, ph.VersionID, l.ttl)
+}
+
+// bucket is the photo bucket's store, built once per container; S3_PATH_STYLE=true addresses the bucket in
+// the path, which moto needs (in AWS the bucket is the host name's first label).
 func bucket(b *platform.Base) (*blobstore.Store, error) {
 	name, err := b.Env.Required("BUCKET_NAME")
 	if err != nil {
 		return nil, err
 	}
-	return blobstore.New(s3.NewFromConfig(b.AWS, PathStyle(b.Env)), name), nil
-}
-
-// PathStyle returns the S3 client option for path-style addressing, which moto needs; set by
-// S3_PATH_STYLE=true. In AWS virtual-hosted style is used.
-func PathStyle(env func(string) string) func(*s3.Options) {
-	style := env("S3_PATH_STYLE") == "true"
-	return func(o *s3.Options) { o.UsePathStyle = style }
+	return blobstore.New(b.AWS, name, b.Env("S3_PATH_STYLE") == "true")
 }
