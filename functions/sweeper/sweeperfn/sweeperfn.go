@@ -1,15 +1,18 @@
 // Package sweeperfn builds the sweeper: a scheduled function that escalates assignments past their SLA
-// deadline (督办) and expires goods not picked up in time (refund and restock).
+// deadline (督办), expires goods not picked up in time (refund and restock) and confirms the resolutions whose
+// reporters did not answer within the window (report.AutoConfirmDue).
 package sweeperfn
 
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/platform/queues"
 	"github.com/civicsnap/civicsnap/shared/dispatch"
 	"github.com/civicsnap/civicsnap/shared/market"
+	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 // Function is the built sweeper.
@@ -17,15 +20,21 @@ type Function struct {
 	svc    *dispatch.Service
 	market *market.Service
 	b      *platform.Base
+	window time.Duration // how long a reporter may answer a resolution
 }
 
-// New builds the function (TABLE_NAME, OUTBOX_QUEUE_URL, CITY_TZ).
+// New builds the function (TABLE_NAME, OUTBOX_QUEUE_URL, CITY_TZ, ANSWER_WINDOW_HOURS as intake's).
 func New(b *platform.Base) (*Function, error) {
 	outbox, err := queues.Outbox(b, queues.Client(b))
 	if err != nil {
 		return nil, err
 	}
-	return &Function{svc: dispatch.NewService(b.Store, b.Dir, outbox, dispatch.Settings{}, b.Now), market: b.Market(), b: b}, nil
+	hours, err := b.Env.Int64("ANSWER_WINDOW_HOURS", int64(report.DefaultAnswerWindow/time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	return &Function{svc: dispatch.NewService(b.Store, b.Dir, outbox, dispatch.Settings{}, b.Now), market: b.Market(), b: b,
+		window: time.Duration(hours) * time.Hour}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.
@@ -47,6 +56,10 @@ func (f *Function) Handle(ctx context.Context, _ json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	f.b.Log.InfoContext(ctx, "sweep done", "escalated", n, "expired", expired)
+	confirmed, err := report.AutoConfirmDue(ctx, f.b.Store, f.window, f.b.Now())
+	if err != nil {
+		return err
+	}
+	f.b.Log.InfoContext(ctx, "sweep done", "escalated", n, "expired", expired, "autoConfirmed", confirmed)
 	return nil
 }
