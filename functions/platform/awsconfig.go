@@ -2,6 +2,8 @@ package platform
 
 import (
 	"errors"
+	"fmt"
+	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -15,6 +17,9 @@ var ErrNoCredentials = errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY a
 
 // ErrNoRegion is returned when the environment names no region.
 var ErrNoRegion = errors.New("AWS_REGION is not set (Lambda and sam local set it)")
+
+// ErrBadEndpoint is returned when AWS_ENDPOINT_URL is not an http(s) URL.
+var ErrBadEndpoint = errors.New("AWS_ENDPOINT_URL is not an http(s) URL")
 
 // AWSConfig builds the SDK configuration from what Lambda puts in a function's environment: AWS_REGION and
 // the execution role's credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), which
@@ -41,6 +46,10 @@ func AWSConfig(env fnconfig.Env) (aws.Config, error) {
 		}}),
 	}
 	if u := env("AWS_ENDPOINT_URL"); u != "" {
+		// Checked here, at start, since functions/platform/awsrest's clients would fail every call with it.
+		if p, err := url.Parse(u); err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https") {
+			return aws.Config{}, fmt.Errorf("%w: %q", ErrBadEndpoint, u)
+		}
 		cfg.BaseEndpoint = aws.String(u)
 	}
 	return cfg, nil

@@ -34,6 +34,7 @@ func TestAWSConfig(t *testing.T) {
 		{name: "no session token (sam local with long-term keys)", env: with("AWS_SESSION_TOKEN", ""), region: "ap-east-1"},
 		{name: "AWS_DEFAULT_REGION", env: with("AWS_REGION", "", "AWS_DEFAULT_REGION", "us-west-2"), region: "us-west-2", token: "token"},
 		{name: "AWS_ENDPOINT_URL (moto)", env: with("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"), region: "ap-east-1", token: "token", endpoint: "http://127.0.0.1:5000"},
+		{name: "AWS_ENDPOINT_URL without a scheme", env: with("AWS_ENDPOINT_URL", "127.0.0.1:5000"), err: ErrBadEndpoint},
 		{name: "no region", env: with("AWS_REGION", ""), err: ErrNoRegion},
 		{name: "no key id", env: with("AWS_ACCESS_KEY_ID", ""), err: ErrNoCredentials},
 		{name: "no secret", env: with("AWS_SECRET_ACCESS_KEY", ""), err: ErrNoCredentials},

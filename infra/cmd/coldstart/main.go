@@ -24,10 +24,12 @@
 // SDK request over loopback. Calls the stub answered are printed per function.
 //
 // With -floors (the default) it measures, the same way, builds of infra/cmd/coldstart/floor: a
-// hello-world that links only the AWS clients a function uses (DynamoDB; DynamoDB and S3 as intake;
-// the four of departments), and the DynamoDB one once more with a first invocation that makes one call, as
-// a scheduled function's does. They are the cold start and size no function can go under while it uses the
-// SDK's clients, so a function's figures can be read against its floor as well as against hello.
+// hello-world that links only the AWS plumbing a function uses (the SDK's DynamoDB client; with it
+// functions/platform/awsrest for S3 as intake, or for S3, SQS and Secrets Manager as departments — the
+// functions call those three through awsrest, not the SDK's clients), and the DynamoDB one once more with
+// a first invocation that makes one call, as a scheduled function's does. They are the cold start and size
+// no function can go under with the AWS code it links, so a function's figures can be read against its
+// floor as well as against hello.
 package main
 
 import (

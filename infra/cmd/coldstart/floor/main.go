@@ -8,6 +8,8 @@
 //
 // Builds (one binary each): no tag, DynamoDB only (every function's client); tag floor_photos, DynamoDB and
 // S3 (intake, open311, photosweep); tag floor_departments, DynamoDB, S3, SQS and Secrets Manager (departments).
+// S3, SQS and Secrets Manager are called as the functions call them, through functions/platform/awsrest
+// (the SDK's signer and retryer; not the SDK's generated clients, issue 11).
 package main
 
 import (
