@@ -193,6 +193,23 @@ var models = map[string]model{
 		q.Set("itemId", pick(g, f.items))
 		return q
 	}, build: getAs(admin, "/v1/admin/redemptions")},
+	"GET /v1/public/reports": {query: func(g *gen, f *fixture) url.Values {
+		q := url.Values{"limit": {strconv.Itoa(1 + g.intn(100))}} // other routes' cursors are another query's
+		lat, lng, d := 23.2+0.4*float64(g.intn(1000))/1000, 103.15+0.45*float64(g.intn(1000))/1000, []float64{0.001, 0.01, 0.1, 0.5}[g.intn(4)]
+		q.Set("bbox", fmt.Sprintf("%.5f,%.5f,%.5f,%.5f", lat-d, lng-d, lat+d, lng+d))
+		if g.chance(0.5) {
+			q.Set("status", pick(g, []string{"open", "resolved", "dispatched,accepted", "in_progress"}))
+		}
+		if g.chance(0.3) {
+			q.Set("category", pick(g, []string{"street_light", "rubbish", "other"}))
+		}
+		if g.chance(0.3) {
+			q.Set("since", fuzzEpoch.Add(-time.Duration(g.intn(72))*time.Hour).Format(time.RFC3339))
+		}
+		return q
+	}, build: func(*gen, *fixture) (Request, map[string]any) {
+		return Request{Method: "GET", Path: "/v1/public/reports"}, nil
+	}},
 	"GET /v1/kpi/summary":     {query: rangeQuery, build: getAs(admin, "/v1/kpi/summary")},
 	"GET /v1/kpi/daily":       {query: rangeQuery, build: getAs(admin, "/v1/kpi/daily")},
 	"GET /v1/kpi/departments": {query: rangeQuery, build: getAs(admin, "/v1/kpi/departments")},
