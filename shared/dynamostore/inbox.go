@@ -210,13 +210,13 @@ type deviceItem struct {
 	UpdatedAt string `dynamodbav:"updatedAt"`
 }
 
-// Settings reads sub's settings and devices: one consistent Query (zero values when there are none).
-func (s *Store) Settings(ctx context.Context, sub string) (notify.UserSettings, error) {
+// Settings reads sub's settings and devices: one Query (zero values when there are none).
+func (s *Store) Settings(ctx context.Context, sub string, consistent bool) (notify.UserSettings, error) {
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userPK(sub)), ":p": str(settingsSK)},
-		ConsistentRead:            aws.Bool(true),
+		ConsistentRead:            aws.Bool(consistent),
 	})
 	if err != nil {
 		return notify.UserSettings{}, translate("query notification settings", err)
@@ -274,7 +274,7 @@ func (s *Store) PutPreferences(ctx context.Context, sub string, p notify.Prefere
 // PutDevice registers (or updates) a device: one PutItem. A new device beyond notify.MaxDevices is
 // too_many_devices (the count is read first; two registrations at once may pass it by one).
 func (s *Store) PutDevice(ctx context.Context, sub string, d notify.Device) error {
-	cur, err := s.Settings(ctx, sub)
+	cur, err := s.Settings(ctx, sub, true)
 	if err != nil {
 		return err
 	}

@@ -81,14 +81,14 @@ func TestInboxStoresEachNoticeOnceNewestFirstAndPrivately(t *testing.T) {
 	if err := st.MarkReadThrough(ctx, "u1", fmt.Sprintf("%013d-ffffffffffffffffffff", t0.Add(-time.Hour).UnixMilli())); err != nil {
 		t.Fatal(err)
 	}
-	s, err := st.Settings(ctx, "u1")
+	s, err := st.Settings(ctx, "u1", true)
 	if err != nil || s.ReadThrough != mark {
 		t.Fatalf("watermark = %q, %v; want %q", s.ReadThrough, err, mark)
 	}
 	if n, err := st.UnreadCount(ctx, "u1", s.ReadThrough, 100, t0); err != nil || n != 1 {
 		t.Fatalf("unread after the mark = %d, %v; want 1", n, err)
 	}
-	if s2, _ := st.Settings(ctx, "u2"); s2.ReadThrough != "" {
+	if s2, _ := st.Settings(ctx, "u2", true); s2.ReadThrough != "" {
 		t.Fatalf("u1's mark reached u2: %q", s2.ReadThrough)
 	}
 	if n, err := st.UnreadCount(ctx, "u2", "", 100, t0); err != nil || n != 1 {
@@ -113,7 +113,7 @@ func TestDevicesAndPreferencesArePerUser(t *testing.T) {
 	if err := st.PutPreferences(ctx, "u1", prefs); err != nil {
 		t.Fatal(err)
 	}
-	s, err := st.Settings(ctx, "u1")
+	s, err := st.Settings(ctx, "u1", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestDevicesAndPreferencesArePerUser(t *testing.T) {
 	if err := st.DeleteDevice(ctx, "u2", "phone"); !errors.Is(err, notify.ErrDeviceNotFound) {
 		t.Fatalf("u2 deletes u1's device: %v", err)
 	}
-	if s2, _ := st.Settings(ctx, "u2"); len(s2.Devices) != 0 || s2.Preferences.QuietHours != nil {
+	if s2, _ := st.Settings(ctx, "u2", true); len(s2.Devices) != 0 || s2.Preferences.QuietHours != nil {
 		t.Fatalf("u2 sees %+v", s2)
 	}
 	for i := range notify.MaxDevices - 1 {
@@ -146,7 +146,7 @@ func TestDevicesAndPreferencesArePerUser(t *testing.T) {
 	if err := st.PutPreferences(ctx, "u1", notify.Preferences{}); err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := st.Settings(ctx, "u1"); s.Preferences.QuietHours != nil || !s.Preferences.Wants(notify.ReportAccepted) || len(s.Devices) != notify.MaxDevices-1 {
+	if s, _ := st.Settings(ctx, "u1", true); s.Preferences.QuietHours != nil || !s.Preferences.Wants(notify.ReportAccepted) || len(s.Devices) != notify.MaxDevices-1 {
 		t.Fatalf("after reset: %+v", s)
 	}
 }

@@ -247,7 +247,10 @@ type InboxStore interface {
 	UnreadCount(ctx context.Context, sub, readThrough string, max int, now time.Time) (int, error)
 	MarkRead(ctx context.Context, sub, id string, at time.Time) error
 	MarkReadThrough(ctx context.Context, sub, id string) error
-	Settings(ctx context.Context, sub string) (UserSettings, error)
+	// Settings reads sub's settings and devices; consistent reads what was just written (the routes),
+	// an eventually consistent read costs half (posting: a device registered within the last second may
+	// miss one push).
+	Settings(ctx context.Context, sub string, consistent bool) (UserSettings, error)
 	PutPreferences(ctx context.Context, sub string, p Preferences) error
 	PutDevice(ctx context.Context, sub string, d Device) error
 	DeleteDevice(ctx context.Context, sub, id string) error
@@ -304,7 +307,7 @@ func (in *Inbox) Post(ctx context.Context, n Notice) error {
 	if pushed {
 		return nil
 	}
-	s, err := in.store.Settings(ctx, n.Sub)
+	s, err := in.store.Settings(ctx, n.Sub, false)
 	if err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
@@ -362,7 +365,7 @@ type Page struct {
 // List returns a page of sub's notices, newest first, with the number of unread notices (at most
 // MaxUnreadCounted): the settings (the read watermark), the page and the count, three Queries.
 func (in *Inbox) List(ctx context.Context, sub string, limit int, cursor string) (Page, error) {
-	s, err := in.store.Settings(ctx, sub)
+	s, err := in.store.Settings(ctx, sub, true)
 	if err != nil {
 		return Page{}, err
 	}
@@ -402,7 +405,7 @@ func (in *Inbox) MarkAllRead(ctx context.Context, sub string, through time.Time)
 
 // Preferences returns sub's preferences, every kind listed (those never set as pushed).
 func (in *Inbox) Preferences(ctx context.Context, sub string) (Preferences, error) {
-	s, err := in.store.Settings(ctx, sub)
+	s, err := in.store.Settings(ctx, sub, true)
 	if err != nil {
 		return Preferences{}, err
 	}

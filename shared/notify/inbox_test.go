@@ -91,7 +91,7 @@ func (m *memStore) UnreadCount(context.Context, string, string, int, time.Time) 
 }
 func (m *memStore) MarkRead(context.Context, string, string, time.Time) error { return nil }
 func (m *memStore) MarkReadThrough(context.Context, string, string) error     { return nil }
-func (m *memStore) Settings(_ context.Context, sub string) (notify.UserSettings, error) {
+func (m *memStore) Settings(_ context.Context, sub string, _ bool) (notify.UserSettings, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.settings[sub], nil

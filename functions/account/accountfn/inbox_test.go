@@ -147,7 +147,7 @@ func TestNotificationRoutesArePrivate(t *testing.T) {
 			t.Fatalf("device %s: %d %s", bad, r.status, r.raw)
 		}
 	}
-	if s, _ := e.Store.Settings(ctx, "alice"); len(s.Devices) != 0 {
+	if s, _ := e.Store.Settings(ctx, "alice", true); len(s.Devices) != 0 {
 		t.Fatalf("a refused device was written: %+v", s.Devices)
 	}
 	if r := device("alice", "PUT", "phone", `{"platform":"fcm","token":"fcm-token-0001"}`); r.status != 200 || r.body["id"] != "phone" || r.body["token"] != nil {
@@ -156,7 +156,7 @@ func TestNotificationRoutesArePrivate(t *testing.T) {
 	if r := device("bob", "DELETE", "phone", ""); r.status != 404 || code(r) != "device_not_found" {
 		t.Fatalf("bob deletes alice's device: %d %s", r.status, r.raw)
 	}
-	if s, _ := e.Store.Settings(ctx, "alice"); len(s.Devices) != 1 {
+	if s, _ := e.Store.Settings(ctx, "alice", true); len(s.Devices) != 1 {
 		t.Fatalf("alice's devices after bob's delete: %+v", s.Devices)
 	}
 	if r := device("alice", "DELETE", "phone", ""); r.status != 204 {

@@ -49,7 +49,7 @@ func TestResolutionNoticeOnce(t *testing.T) {
 			t.Fatalf("an earlier notice names honors: %+v", older)
 		}
 	}
-	if s, err := h.store.Settings(ctx, "alice"); err != nil || len(s.Devices) != 0 {
+	if s, err := h.store.Settings(ctx, "alice", true); err != nil || len(s.Devices) != 0 {
 		t.Fatalf("settings %+v %v", s, err)
 	}
 	_, rev := h.revoke(last, at.Add(time.Hour))
