@@ -12,11 +12,11 @@ package notify
 import (
 	"context"
 	"crypto/sha256"
-	"math/rand/v2"
-	"strconv"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
