@@ -1,10 +1,7 @@
 package intakefn
 
 import (
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/civicsnap/civicsnap/functions/platform"
-	"github.com/civicsnap/civicsnap/functions/platform/photos"
 	"github.com/civicsnap/civicsnap/shared/blobstore"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
@@ -17,6 +14,9 @@ func publicMap(b *platform.Base) (*report.PublicService, error) {
 	if err != nil {
 		return nil, err
 	}
-	links := blobstore.New(s3.NewFromConfig(b.AWS, photos.PathStyle(b.Env)), name)
+	links, err := blobstore.New(b.AWS, name, b.Env("S3_PATH_STYLE") == "true")
+	if err != nil {
+		return nil, err
+	}
 	return report.NewPublicService(b.Store, links, b.Now), nil
 }
