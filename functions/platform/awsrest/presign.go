@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,16 +28,31 @@ func (c *Client) ObjectURL(bucket, key string, pathStyle bool) *url.URL {
 	return u
 }
 
-// BucketURL is the bucket's URL, without a trailing slash (see ObjectURL).
+// BucketURL is the bucket's URL, without a trailing slash (see ObjectURL). As the SDK does, it falls back
+// to path style when the bucket cannot be a host name's label or the endpoint's host is an IP address.
 func (c *Client) BucketURL(bucket string, pathStyle bool) *url.URL {
 	u := c.Endpoint()
-	if pathStyle {
+	if pathStyle || !hostLabel(bucket) || net.ParseIP(u.Hostname()) != nil {
 		u.Path += "/" + bucket
 	} else {
 		u.Host = bucket + "." + u.Host
 	}
 	u.RawPath = httpbinding.EscapePath(u.Path, false)
 	return u
+}
+
+// hostLabel says whether bucket can be the first label of a host name (S3's DNS-compatible bucket names,
+// without dots, which a TLS wildcard certificate would not cover).
+func hostLabel(bucket string) bool {
+	if len(bucket) < 3 || len(bucket) > 63 || bucket[0] == '-' || bucket[len(bucket)-1] == '-' {
+		return false
+	}
+	for _, r := range bucket {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // Presign returns req's URL signed in its query string for expires (SigV4 query signing, X-Amz-Expires),
