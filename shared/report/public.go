@@ -14,7 +14,6 @@ import (
 	"github.com/mmcloughlin/geohash"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
-	"github.com/civicsnap/civicsnap/shared/auth"
 )
 
 // The public map (GET /v1/public/reports) and "me too" (metoo.go).
@@ -50,8 +49,6 @@ var (
 	ErrPublicStatus = apperr.New(apperr.Invalid, "invalid_status", "status must be open or a public status")
 	ErrSince        = apperr.New(apperr.Invalid, "invalid_since", "since must be an RFC 3339 time")
 	ErrPublicFilter = apperr.New(apperr.Invalid, "invalid_category", "category must be a category code")
-	ErrMeTooOwn     = apperr.New(apperr.Conflict, "own_report", "you filed this report: a me too is for other citizens")
-	ErrMeTooClosed  = apperr.New(apperr.Conflict, "report_closed", "the report is no longer open")
 )
 
 // PublicStatus reports whether a report in status s is on the public map: open or resolved; never one that
@@ -406,49 +403,4 @@ func (s *PublicService) link(ctx context.Context, photos []Photo) ([]MapPhoto, e
 		out = append(out, MapPhoto{URL: u, ContentType: p.ContentType})
 	}
 	return out, nil
-}
-
-// MeTooTarget is what a me too checks on a report.
-type MeTooTarget struct {
-	ID          string
-	Status      Status
-	ReporterSub string
-	LeadDept    string
-	Category    string
-	MeToo       int
-}
-
-// MeTooResult is the answer to a me too: the same whether it was added now or before.
-type MeTooResult struct {
-	ReportID string `json:"reportId"`
-	MeToo    bool   `json:"meToo"`
-	Count    int    `json:"count"`
-}
-
-// MeToo adds p's "me too" to report id, once: a second one writes nothing and answers the same. Only
-// citizens; not on their own reports, nor on closed or non-public ones (those are report_not_found).
-func (s *PublicService) MeToo(ctx context.Context, p auth.Principal, id string) (MeTooResult, error) {
-	if err := p.Require(auth.Citizen); err != nil {
-		return MeTooResult{}, err
-	}
-	t, err := s.store.MeTooTarget(ctx, id)
-	if err != nil {
-		return MeTooResult{}, err
-	}
-	switch {
-	case !PublicStatus(t.Status):
-		return MeTooResult{}, ErrNotFound
-	case t.ReporterSub == p.Sub:
-		return MeTooResult{}, ErrMeTooOwn
-	case !t.Status.Open():
-		return MeTooResult{}, ErrMeTooClosed
-	}
-	added, err := s.store.AddMeToo(ctx, t, p.Sub, s.now())
-	if err != nil {
-		return MeTooResult{}, err
-	}
-	if added {
-		t.MeToo++
-	}
-	return MeTooResult{ReportID: id, MeToo: true, Count: t.MeToo}, nil
 }
