@@ -261,6 +261,13 @@
     if (note) $(note).textContent = noteText;
   }
 
+  // rateCell is a league cell of a rate, its API value in data-value (null: "").
+  function rateCell(v, kind) {
+    const td = cell(fmtPct(v), "num " + kind);
+    td.dataset.value = v === null || v === undefined ? "" : String(v);
+    return td;
+  }
+
   function tiles(s) {
     const valid = s.received - s.duplicates - s.invalid;
     setTile("tile-received", fmtInt(s.received), s.received, "note-received", `重复 Duplicates ${fmtInt(s.duplicates)} · 无效 Invalid ${fmtInt(s.invalid)}`);
@@ -268,6 +275,12 @@
     setTile("tile-completion", fmtPct(s.completionRate), s.completionRate, "note-completion", `${fmtInt(s.resolvedOfReceived)} / ${fmtInt(valid)} 有效受理 valid reports`);
     setTile("tile-ontime", fmtPct(s.onTimeRate), s.onTimeRate, "note-ontime", `${fmtInt(s.onTime)} / ${fmtInt(s.resolved)} 按时 on time`);
     setTile("tile-median", s.medianHours === null ? "—" : `${s.medianHours.toFixed(1)} h`, s.medianHours, "note-median", s.p90Hours === null ? "" : `P90 ${s.p90Hours.toFixed(1)} h`);
+    // Reporters' answers to resolutions (README "KPI definitions"): satisfaction over those who rated or
+    // contested, reopen rate over every answer (the window's silent confirmations included).
+    const a = s.answers || { answers: 0, rated: 0, satisfied: 0, contested: 0 };
+    setTile("tile-satisfaction", fmtPct(s.satisfactionRate), s.satisfactionRate, "note-satisfaction",
+      `${fmtInt(a.satisfied)} / ${fmtInt(a.rated + a.contested)} 满意 satisfied · 平均 Avg ${s.averageRating === null || s.averageRating === undefined ? "—" : s.averageRating.toFixed(2)} ★`);
+    setTile("tile-reopen", fmtPct(s.reopenRate), s.reopenRate, "note-reopen", `${fmtInt(a.contested)} / ${fmtInt(a.answers)} 答复 answers`);
     setTile("tile-issued", fmtInt(s.pointsIssued), s.pointsIssued);
     setTile("tile-redeemed", fmtInt(s.pointsRedeemed), s.pointsRedeemed, "note-points",
       `兑换率 Redeemed ${s.pointsIssued ? fmtPct(s.pointsRedeemed / s.pointsIssued) : "—"} · 冲正 Reversed ${fmtInt(s.pointsReversed)}`);
@@ -349,7 +362,8 @@
       bar.append(track, pct);
       rate.append(bar);
       tr.append(rank, name, cell(fmtInt(d.assigned), "num"), cell(fmtInt(d.resolved), "num"), rate,
-        cell(fmtPct(d.onTimeRate), "num"), cell(d.medianHours === null ? "—" : d.medianHours.toFixed(1), "num"));
+        cell(fmtPct(d.onTimeRate), "num"), cell(d.medianHours === null ? "—" : d.medianHours.toFixed(1), "num"),
+        rateCell(d.satisfactionRate, "satisfaction"), rateCell(d.reopenRate, "reopen"));
       return tr;
     }));
     $("league-note").textContent = `按 KPI 接口排名；少于 ${depts.minCases} 件的部门列出但不排名（—）。 ` +
