@@ -28,6 +28,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -78,7 +79,9 @@ func New(cfg aws.Config, svc Service) *Client {
 	}
 	c.endpoint, c.endpointErr = endpoint(cfg, svc)
 	if c.http == nil {
-		c.http = &http.Client{}
+		// The SDK clients' default (its dial and TLS timeouts, 10 idle connections a host), which the DynamoDB
+		// client links anyway.
+		c.http = awshttp.NewBuildableClient()
 	}
 	if cfg.Retryer != nil {
 		c.retryer = cfg.Retryer()
