@@ -20,6 +20,7 @@ type answeredReport struct {
 		SLADeadline        time.Time
 	}
 	Feedback *struct {
+		At      time.Time
 		Answer  string
 		Rating  int
 		Comment string
@@ -129,6 +130,21 @@ func TestConfirmContestAndTheWindowsEnd(t *testing.T) {
 			t.Errorf("municipal's assignment after the contest = %+v (contested at %v)", a, before)
 		}
 	}
+	// municipal is told through its webhook, as of a dispatch (report.reopened, the new deadline).
+	msg := fmt.Sprintf("msg_%s_municipal_reopened_%d", r.ID, reopened.Feedback.At.UnixMilli())
+	var sent sinkDelivery
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		var ok bool
+		if sent, ok = sinkFor(t, "municipal", msg); ok || time.Now().After(deadline) {
+			if !ok {
+				t.Errorf("municipal's sink never got %s", msg)
+			}
+			break
+		}
+	}
+	if sent.Body != "" && (!strings.Contains(sent.Body, `"type":"report.reopened"`) || !strings.Contains(sent.Body, "still loose")) {
+		t.Errorf("the reopen notice = %s", sent.Body)
+	}
 	var q struct{ Items []struct{ ReportID string } }
 	if st := municipal.call("GET", "/v1/dept/reports?status=reopened&limit=100", nil, nil, &q); st != 200 || !containsReport(q.Items, r.ID) {
 		t.Errorf("municipal's reopened queue = %d %+v, want %s", st, q, r.ID)
@@ -155,13 +171,48 @@ func TestConfirmContestAndTheWindowsEnd(t *testing.T) {
 	if st := citizen.call("POST", "/v1/reports/"+c.ID+"/confirm", map[string]any{"rating": 1}, k, &e); st != 422 || e.Error.Code != "idempotency_key_reused" {
 		t.Errorf("its key with another body = %d %s", st, e.Error.Code)
 	}
+	// The rating and the contest are in today's KPIs once rolled up, overall and for municipal.
+	resp, err := http.Post(api+"/_local/schedules/KpiFunction", "application/json", strings.NewReader(`{"day":"today"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	type answers struct{ Answers, Rated, Satisfied, RatingSum, Contested int }
+	var sum struct {
+		Answers          answers
+		SatisfactionRate *float64
+		AverageRating    *float64
+		ReopenRate       *float64
+	}
+	if st := municipal.call("GET", "/v1/kpi/summary?from="+today+"&to="+today, nil, nil, &sum); st != 200 ||
+		sum.Answers.Rated < 1 || sum.Answers.Satisfied < 1 || sum.Answers.Contested < 1 || sum.SatisfactionRate == nil || sum.AverageRating == nil || sum.ReopenRate == nil {
+		t.Errorf("today's summary = %d %+v", st, sum)
+	}
+	var league struct {
+		Items []struct {
+			Dept             string
+			Answers          answers
+			SatisfactionRate *float64
+		}
+	}
+	municipal.call("GET", "/v1/kpi/departments?from="+today+"&to="+today, nil, nil, &league)
+	found := false
+	for _, d := range league.Items {
+		if d.Dept == "municipal" {
+			found = d.Answers.Rated >= 1 && d.Answers.Contested >= 1 && d.SatisfactionRate != nil
+		}
+	}
+	if !found {
+		t.Errorf("municipal's answers are not in today's league: %+v", league.Items)
+	}
 
 	// The window's end: the sweeper confirms an unanswered resolution; then no answer is taken.
 	w := resolvedReport(t, citizen, municipal, "井盖修好了 fixed, no answer", 23.3633, 103.3833)
 	late := citizen.uploadPhoto("image/jpeg", photoJPEG(t))
 	setClock(t, w.ResolvedAt.Add(7*24*time.Hour+time.Minute))
 	defer setClock(t, time.Time{})
-	resp, err := http.Post(api+"/_local/schedules/SweeperFunction", "application/json", nil)
+	resp, err = http.Post(api+"/_local/schedules/SweeperFunction", "application/json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,12 @@ func (f *Function) reportChanged(ctx context.Context, rec events.DynamoDBEventRe
 	if v, ok := rec.Change.OldImage["status"]; ok && v.DataType() == events.DataTypeString {
 		from = report.Status(v.String())
 	}
+	if r.Status == report.Reopened && from == report.Resolved {
+		// The reporter contested the resolution: the lead department hears of it as of a dispatch.
+		if err := f.svc.NotifyReopened(ctx, r.ID); err != nil {
+			return err
+		}
+	}
 	n, ok := notify.ReportChanged(r, from)
 	if !ok {
 		return nil
