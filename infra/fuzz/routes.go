@@ -110,6 +110,19 @@ var models = map[string]model{
 		r := pick(g, f.snapshotReports())
 		return Request{Method: "POST", Path: "/v1/reports/" + r.ID + "/metoo", As: pick(g, []*Caller{&citizenA, &citizenB})}, nil
 	}},
+	"POST /v1/reports/{id}/confirm": {build: func(g *gen, f *fixture) (Request, map[string]any) {
+		r := pick(g, f.snapshotReports())
+		return Request{Method: "POST", Path: "/v1/reports/" + r.ID + "/confirm", As: pick(g, []*Caller{&citizenA, &citizenB}),
+			Header: map[string]string{"Idempotency-Key": idemKey(g, f)}}, map[string]any{"rating": float64(g.intn(7)), "comment": "fuzz"}
+	}},
+	"POST /v1/reports/{id}/contest": {build: func(g *gen, f *fixture) (Request, map[string]any) {
+		r := pick(g, f.snapshotReports())
+		f.mu.Lock()
+		keys := append([]string(nil), f.citizenKeys...)
+		f.mu.Unlock()
+		return Request{Method: "POST", Path: "/v1/reports/" + r.ID + "/contest", As: pick(g, []*Caller{&citizenA, &citizenB}),
+			Header: map[string]string{"Idempotency-Key": idemKey(g, f)}}, map[string]any{"photoKeys": []any{pick(g, keys)}, "comment": "fuzz"}
+	}},
 	"POST /v1/admin/open311/clients": {build: func(g *gen, f *fixture) (Request, map[string]any) {
 		return Request{Method: "POST", Path: "/v1/admin/open311/clients", As: &admin},
 			map[string]any{"name": "fuzz client", "trusted": g.chance(0.5), "requestsPerMinute": float64(g.intn(100))}
