@@ -75,7 +75,7 @@ func TestCreateRepoTemplate(t *testing.T) {
 				want["gsi1"].ProjectionType, want["gsi3"].ProjectionType, want["gsi5"].ProjectionType)
 		}
 		slices.Sort(gsis)
-		if want := []string{"gsi1", "gsi2", "gsi3", "gsi4", "gsi5"}; !slices.Equal(gsis, want) {
+		if want := []string{"gsi1", "gsi2", "gsi3", "gsi4", "gsi5", "gsi6"}; !slices.Equal(gsis, want) {
 			t.Errorf("GSIs = %v, want %v", gsis, want)
 		}
 		if s := desc.Table.StreamSpecification; s == nil || !aws.ToBool(s.StreamEnabled) || s.StreamViewType != ddbtypes.StreamViewTypeNewAndOldImages {

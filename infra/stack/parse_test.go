@@ -144,11 +144,12 @@ func TestLoadRepoTemplate(t *testing.T) {
 			t.Fatalf("no IntakeFunction; functions: %v", slices.Sorted(maps.Keys(tmpl.Functions)))
 		}
 		wantEnv := map[string]Value{
-			"TABLE_NAME":       {Ref: "Table"},
-			"CITY_TZ":          {Ref: "CityTimeZone"},
-			"BUCKET_NAME":      {Ref: "PhotoBucket"},
-			"CITY_BBOX":        {Ref: "CityBoundingBox"},
-			"MAX_UPLOAD_BYTES": {Ref: "MaxUploadBytes"},
+			"TABLE_NAME":          {Ref: "Table"},
+			"CITY_TZ":             {Ref: "CityTimeZone"},
+			"BUCKET_NAME":         {Ref: "PhotoBucket"},
+			"CITY_BBOX":           {Ref: "CityBoundingBox"},
+			"MAX_UPLOAD_BYTES":    {Ref: "MaxUploadBytes"},
+			"ANSWER_WINDOW_HOURS": {Ref: "AnswerWindowHours"},
 		}
 		if !reflect.DeepEqual(fn.Environment, wantEnv) {
 			t.Errorf("Environment = %v, want %v", fn.Environment, wantEnv)
@@ -174,6 +175,10 @@ func TestLoadRepoTemplate(t *testing.T) {
 			{"CreateReport", "POST", "/v1/reports", "CognitoJwt"},
 			{"GetReport", "GET", "/v1/reports/{id}", "CognitoJwt"},
 			{"MyReports", "GET", "/v1/me/reports", "CognitoJwt"},
+			{"ConfirmReport", "POST", "/v1/reports/{id}/confirm", "CognitoJwt"},
+			{"ContestReport", "POST", "/v1/reports/{id}/contest", "CognitoJwt"},
+			{"PublicReports", "GET", "/v1/public/reports", "NONE"},
+			{"MeToo", "POST", "/v1/reports/{id}/metoo", "CognitoJwt"},
 		}
 		if len(fn.HTTPAPIEvents) != len(tests) {
 			t.Fatalf("%d HttpApi events, want %d: %+v", len(fn.HTTPAPIEvents), len(tests), fn.HTTPAPIEvents)
@@ -206,9 +211,10 @@ func TestLoadRepoTemplate(t *testing.T) {
 
 	t.Run("table", func(t *testing.T) {
 		tbl := tmpl.Tables["Table"]
-		// gsi1-4 on generic gsiNpk/gsiNsk, gsi5 on the reports' own reporterSub and createdAt.
-		if len(tbl.AttributeDefinitions) != 12 || len(tbl.GlobalSecondaryIndexes) != 5 {
-			t.Errorf("%d attribute definitions, %d GSIs; want 12, 5", len(tbl.AttributeDefinitions), len(tbl.GlobalSecondaryIndexes))
+		// gsi1-4 on generic gsiNpk/gsiNsk, gsi5 on the reports' own reporterSub and createdAt, gsi6 on their
+		// map cell and key (the public map).
+		if len(tbl.AttributeDefinitions) != 14 || len(tbl.GlobalSecondaryIndexes) != 6 {
+			t.Errorf("%d attribute definitions, %d GSIs; want 14, 6", len(tbl.AttributeDefinitions), len(tbl.GlobalSecondaryIndexes))
 		}
 		want := []KeyElement{{"pk", "HASH"}, {"sk", "RANGE"}}
 		if !reflect.DeepEqual(tbl.KeySchema, want) {
