@@ -339,7 +339,7 @@ func (s *Store) OpenReports(ctx context.Context, depts []string, perQueue int) (
 	seen := map[string]bool{}
 	truncated := false
 	for _, d := range depts {
-		for _, status := range []string{"dispatched", "accepted", "in_progress", "needs_triage"} {
+		for _, status := range []string{"dispatched", "accepted", "in_progress", "needs_triage", "reopened"} {
 			page, err := s.db.Query(ctx, &dynamodb.QueryInput{
 				TableName: &s.table, IndexName: aws.String("gsi2"), KeyConditionExpression: aws.String("gsi2pk = :pk"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("QUEUE#" + d + "#" + status)},

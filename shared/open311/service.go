@@ -385,7 +385,7 @@ func (s *Service) listQuery(cfg *dispatch.Config, q url.Values) (DayQuery, listC
 	switch q.Get("status") {
 	case "":
 	case Open:
-		dq.Statuses = []report.Status{report.Submitted, report.Dispatched, report.Accepted, report.InProgress, report.NeedsTriage}
+		dq.Statuses = []report.Status{report.Submitted, report.Dispatched, report.Accepted, report.InProgress, report.NeedsTriage, report.Reopened}
 	case Closed:
 		dq.Statuses = []report.Status{report.Resolved, report.Duplicate, report.Rejected, report.Revoked}
 	default:

@@ -95,7 +95,8 @@ type Answers struct {
 }
 
 // NewAnswers returns Answers over store; window is how long after a resolution its reporter may answer
-// (DefaultAnswerWindow if 0); notify may be nil (no department notice).
+// (DefaultAnswerWindow if 0); notify may be nil: intake passes nil, since the department hears of a reopen
+// from the table's stream (dispatch.NotifyReopened), which a lost reply cannot skip.
 func NewAnswers(store AnswerStore, reports *Service, notify ReopenNotifier, window time.Duration, now func() time.Time) *Answers {
 	if window <= 0 {
 		window = DefaultAnswerWindow

@@ -163,7 +163,7 @@ func TestKPIRunIgnoresTheOpenBacklog(t *testing.T) {
 	}
 	slices.Sort(depts)
 	rnd := rand.New(rand.NewPCG(11, 12))
-	statuses := []report.Status{report.Dispatched, report.Accepted, report.InProgress, report.NeedsTriage}
+	statuses := []report.Status{report.Dispatched, report.Accepted, report.InProgress, report.NeedsTriage, report.Reopened}
 	perQueue := map[string]int{}
 	open := map[string]bool{}
 	var backlog []dynamostore.Item

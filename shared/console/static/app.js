@@ -21,6 +21,7 @@
     accepted: { zh: "已受理", en: "Accepted", color: "#0e9aa7" },
     in_progress: { zh: "处理中", en: "In progress", color: "#d08a1c" },
     needs_triage: { zh: "待研判", en: "Needs triage", color: "#c8443a" },
+    reopened: { zh: "已重开", en: "Reopened", color: "#8e44ad" },
   };
   const KINDS = [
     ["goods", "兑奖品", "Goods"], ["honor", "兑荣誉", "Honors"], ["charity", "兑爱心", "Charity"], ["credit", "兑信用", "Credit"],
