@@ -156,6 +156,31 @@ func TestConfirmContestAndTheWindowsEnd(t *testing.T) {
 	if st := municipal.call("POST", "/v1/dept/reports/"+r.ID+"/transitions", map[string]any{"to": "accepted"}, nil, nil); st != 200 {
 		t.Errorf("accept the reopened report = %d", st)
 	}
+	// Resolved again, it keeps its first resolvedAt and its one award (accrual keys the award by it).
+	proof := municipal.uploadPhoto("image/jpeg", photoJPEG(t))
+	if st := municipal.call("POST", "/v1/dept/reports/"+r.ID+"/transitions", map[string]any{"to": "resolved", "note": "fixed again", "proofPhotoKeys": []string{proof}}, nil, nil); st != 200 {
+		t.Fatalf("resolve the reopened report = %d", st)
+	}
+	waitFor(t, citizen, r.ID, func(f fullReport) bool { return f.Status == "resolved" })
+	if resp, err := http.Post(api+"/_local/drain?scope=streams", "application/json", nil); err == nil {
+		resp.Body.Close()
+	}
+	var again2 answeredReport
+	citizen.call("GET", "/v1/reports/"+r.ID, nil, nil, &again2)
+	if !again2.ResolvedAt.Equal(r.ResolvedAt) {
+		t.Errorf("resolvedAt after the second resolution = %v, want the first %v", again2.ResolvedAt, r.ResolvedAt)
+	}
+	var ledger ledgerPage
+	citizen.call("GET", "/v1/me/ledger?limit=100", nil, nil, &ledger)
+	awards := 0
+	for _, e := range ledger.Items {
+		if e.ReportID == r.ID && e.Delta > 0 {
+			awards++
+		}
+	}
+	if awards != 1 {
+		t.Errorf("%d awards for the report resolved twice, want 1: %+v", awards, ledger.Items)
+	}
 
 	// Confirm: the rating is on the report; the same request again answers the same.
 	c := resolvedReport(t, citizen, municipal, "井盖已修好 cover fixed", 23.3622, 103.3822)
