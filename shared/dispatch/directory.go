@@ -57,8 +57,11 @@ func NewDirectory(store ConfigStore, ttl time.Duration, tz *time.Location, now f
 func (d *Directory) Get(ctx context.Context) (*Config, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.cfg != nil && d.now().Sub(d.cfg.Loaded) < d.ttl {
-		return d.cfg, nil
+	// A negative age (the clock went back, as the local stack's moved clock does) is stale too.
+	if d.cfg != nil {
+		if age := d.now().Sub(d.cfg.Loaded); age >= 0 && age < d.ttl {
+			return d.cfg, nil
+		}
 	}
 	var version string
 	if vs, ok := d.store.(VersionedStore); ok {
