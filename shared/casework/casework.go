@@ -176,7 +176,7 @@ func (s *Service) Apply(ctx context.Context, req Request) (Result, error) {
 		return Result{Report: r, Replayed: true}, nil
 	}
 	mine, ok := r.Assignment(req.Dept)
-	if !ok {
+	if !ok || mine.Pending { // a dispatch not complete yet: nothing of it to rewrite
 		return Result{}, report.ErrNotAssigned
 	}
 	cc := req.Dept == dispatch.CommandCenter

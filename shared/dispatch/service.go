@@ -212,7 +212,7 @@ func (s *Service) redeliver(ctx context.Context, id string, cfg *Config) (Outcom
 	}
 	switch r.Status {
 	case report.Dispatched, report.NeedsTriage:
-		if _, ok := r.Assignment(r.LeadDept); !ok {
+		if a, ok := r.Assignment(r.LeadDept); !ok || a.Pending {
 			// The lead's assignment is written last, and nobody can act on the report before it exists, so
 			// the report is as its dispatch left it: plan it again as of then and write what is missing.
 			as := replan(cfg, r)

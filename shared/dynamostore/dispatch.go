@@ -321,12 +321,48 @@ func (s *Store) MarkDuplicate(ctx context.Context, r report.Report, original str
 	return s.AddTimelineEntry(ctx, r.ID, entry)
 }
 
-// Dispatch moves a submitted report to status with its lead (the commit), then writes its assignments
-// (CompleteDispatch).
+// committedLead is the lead's assignment as dispatch's commit decided it, kept on the report item: the
+// assignment item is written after the commit (CompleteDispatch), and until it exists readers take the
+// lead's status, SLA deadline and dispatch entry from here (withCommittedLead), not a dispatched report
+// without a deadline. Only what the assignment item would say at its creation.
+type committedLead struct {
+	Dept        string `dynamodbav:"dept"`
+	Status      string `dynamodbav:"astatus"`
+	AssignedAt  string `dynamodbav:"assignedAt"`
+	SLADeadline string `dynamodbav:"slaDeadline"`
+	Dispatched  string `dynamodbav:"dispatched,omitempty"`
+}
+
+// withCommittedLead adds the committed lead's assignment when its item is not written yet (a read between
+// dispatch's commit and its assignments' writes, or after a dispatch stopped there until its record is
+// delivered again). An assignment item of the lead, once written, is what counts.
+func withCommittedLead(as []report.Assignment, it reportItem) []report.Assignment {
+	c := it.DispatchedLead
+	if c == nil || c.Dept != it.LeadDept || slices.ContainsFunc(as, func(a report.Assignment) bool { return a.Dept == c.Dept }) {
+		return as
+	}
+	a := assignmentItem{Dept: c.Dept, Role: string(report.Lead), Status: c.Status, AssignedAt: c.AssignedAt,
+		SLADeadline: c.SLADeadline, Dispatched: c.Dispatched}.assignment()
+	a.Pending = true
+	return append(as, a)
+}
+
+// Dispatch moves a submitted report to status with its lead (the commit, which carries the lead's
+// assignment as committedLead), then writes its assignments (CompleteDispatch).
 func (s *Store) Dispatch(ctx context.Context, r report.Report, status report.Status, lead string, as []report.Assignment, entry report.TimelineEntry) error {
 	at := timeKey(entry.At)
-	err := s.commitReport(ctx, r.ID, "SET #st = :st, leadDept = :lead, updatedAt = :now",
-		map[string]types.AttributeValue{":st": str(string(status)), ":lead": str(lead), ":now": str(at)},
+	update := "SET #st = :st, leadDept = :lead, updatedAt = :now"
+	vals := map[string]types.AttributeValue{":st": str(string(status)), ":lead": str(lead), ":now": str(at)}
+	if i := slices.IndexFunc(as, func(a report.Assignment) bool { return a.Role == report.Lead && a.Dept == lead }); i >= 0 {
+		a := as[i]
+		c, err := attributevalue.Marshal(committedLead{Dept: a.Dept, Status: string(a.Status), AssignedAt: timeKey(a.AssignedAt),
+			SLADeadline: timeKey(a.SLADeadline), Dispatched: dispatchedAttr(a)})
+		if err != nil {
+			return err
+		}
+		update, vals[":dl"] = update+", dispatchedLead = :dl", c
+	}
+	err := s.commitReport(ctx, r.ID, update, vals,
 		func(old map[string]types.AttributeValue) bool {
 			return stringAttr(old, "status") == string(status) && stringAttr(old, "leadDept") == lead && stringAttr(old, "updatedAt") == at
 		})

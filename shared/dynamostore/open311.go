@@ -287,13 +287,14 @@ func (s *Store) ReportsByID(ctx context.Context, ids []string) ([]report.Report,
 		return nil, err
 	}
 	var reports []report.Report
+	var items []reportItem
 	var assignKeys []map[string]types.AttributeValue
 	for _, item := range raw {
 		var it reportItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return nil, fmt.Errorf("decode report: %w", err)
 		}
-		reports = append(reports, it.report())
+		reports, items = append(reports, it.report()), append(items, it)
 		if it.LeadDept != "" {
 			assignKeys = append(assignKeys, map[string]types.AttributeValue{
 				"pk": &types.AttributeValueMemberS{Value: reportPK(it.ID)}, "sk": &types.AttributeValueMemberS{Value: assignPrefix + it.LeadDept}})
@@ -312,7 +313,7 @@ func (s *Store) ReportsByID(ctx context.Context, ids []string) ([]report.Report,
 		byReport[it.ReportID] = append(byReport[it.ReportID], it.assignment())
 	}
 	for i := range reports {
-		reports[i].Assignments = byReport[reports[i].ID]
+		reports[i].Assignments = withCommittedLead(byReport[reports[i].ID], items[i])
 	}
 	return reports, nil
 }

@@ -18,26 +18,29 @@ import (
 
 // reportItem is a report as stored. Times are strings in timeKey form.
 type reportItem struct {
-	PK           string         `dynamodbav:"pk"`
-	SK           string         `dynamodbav:"sk"`
-	Type         string         `dynamodbav:"type"`
-	ID           string         `dynamodbav:"id"`
-	Status       string         `dynamodbav:"status"`
-	Category     string         `dynamodbav:"category"`
-	Description  string         `dynamodbav:"description"`
-	Lat          float64        `dynamodbav:"lat"`
-	Lng          float64        `dynamodbav:"lng"`
-	Address      string         `dynamodbav:"address,omitempty"`
-	Photos       []report.Photo `dynamodbav:"photos"`
-	Anonymous    bool           `dynamodbav:"anonymous"`
-	ReporterSub  string         `dynamodbav:"reporterSub"`
-	CreatedAt    string         `dynamodbav:"createdAt"`
-	UpdatedAt    string         `dynamodbav:"updatedAt"`
-	LeadDept     string         `dynamodbav:"leadDept,omitempty"`
-	DuplicateOf  string         `dynamodbav:"duplicateOf,omitempty"`
-	RejectReason string         `dynamodbav:"rejectReason,omitempty"`
-	ProofPhotos  []report.Photo `dynamodbav:"proofPhotos,omitempty"`
-	ResolvedAt   string         `dynamodbav:"resolvedAt,omitempty"`
+	PK          string         `dynamodbav:"pk"`
+	SK          string         `dynamodbav:"sk"`
+	Type        string         `dynamodbav:"type"`
+	ID          string         `dynamodbav:"id"`
+	Status      string         `dynamodbav:"status"`
+	Category    string         `dynamodbav:"category"`
+	Description string         `dynamodbav:"description"`
+	Lat         float64        `dynamodbav:"lat"`
+	Lng         float64        `dynamodbav:"lng"`
+	Address     string         `dynamodbav:"address,omitempty"`
+	Photos      []report.Photo `dynamodbav:"photos"`
+	Anonymous   bool           `dynamodbav:"anonymous"`
+	ReporterSub string         `dynamodbav:"reporterSub"`
+	CreatedAt   string         `dynamodbav:"createdAt"`
+	UpdatedAt   string         `dynamodbav:"updatedAt"`
+	LeadDept    string         `dynamodbav:"leadDept,omitempty"`
+	// DispatchedLead is the lead assignment dispatch's commit decided (dispatch.go), so a reader between
+	// the commit and the assignment's write sees the dispatched report with its lead and SLA deadline.
+	DispatchedLead *committedLead `dynamodbav:"dispatchedLead,omitempty"`
+	DuplicateOf    string         `dynamodbav:"duplicateOf,omitempty"`
+	RejectReason   string         `dynamodbav:"rejectReason,omitempty"`
+	ProofPhotos    []report.Photo `dynamodbav:"proofPhotos,omitempty"`
+	ResolvedAt     string         `dynamodbav:"resolvedAt,omitempty"`
 	// BodyHash is the SHA-256 of the request that filed the report (intake's single write): the report is
 	// its own idempotency record, so a request sent again finds it and answers the same, or 422.
 	BodyHash []byte `dynamodbav:"bodyHash,omitempty"`
@@ -189,6 +192,7 @@ func (s *Store) getReport(ctx context.Context, id string) (report.Report, map[st
 	var timeline []report.TimelineEntry
 	var assignments []report.Assignment
 	var feedback *report.Feedback
+	var it0 reportItem
 	inbound := map[string]bool{}
 	found := false
 	for _, raw := range out.Items {
@@ -199,7 +203,7 @@ func (s *Store) getReport(ctx context.Context, id string) (report.Report, map[st
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return report.Report{}, nil, fmt.Errorf("decode report %s: %w", id, err)
 			}
-			r, found = it.report(), true
+			r, found, it0 = it.report(), true, it
 		case strings.HasPrefix(sk, timelinePrefix):
 			var it timelineItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
@@ -232,6 +236,7 @@ func (s *Store) getReport(ctx context.Context, id string) (report.Report, map[st
 		// A report filed with intake's single write stores no first entry: its creation implies it.
 		timeline = append([]report.TimelineEntry{report.Filing(r.CreatedAt)}, timeline...)
 	}
+	assignments = withCommittedLead(assignments, it0)
 	for _, a := range assignments {
 		// Entries of a department's status changes may be on its assignment (casework's Apply).
 		for _, e := range a.Log {

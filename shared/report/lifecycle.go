@@ -35,6 +35,10 @@ type Assignment struct {
 	// rewrites anyway instead of in items of their own (the store decides which, within MaxLog). A rewrite
 	// of the assignment keeps it.
 	Log []TimelineEntry `json:"-"`
+	// Pending: the lead's assignment as dispatch's commit decided it, its item not written yet (the store
+	// reads it from the report between the commit and the write). Readers show it; writers act only on
+	// written assignments, and dispatch's redelivery completes it.
+	Pending bool `json:"-"`
 }
 
 // Bounds of an assignment's Log: its entries and the note of each. Other entries are stored on their own.

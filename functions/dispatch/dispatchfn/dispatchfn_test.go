@@ -336,6 +336,7 @@ func TestDispatchStoppedAfterItsCommitIsCompleted(t *testing.T) {
 		t.Fatalf("first delivery: failures %v", failed)
 	}
 	f.Drain(f.OutboxURL)
+	done := f.get(a.ID)
 	full := map[string][]map[string]types.AttributeValue{a.ID: f.Partition(a.ID), dup.ID: f.Partition(dup.ID)}
 	deleted := 0
 	for _, items := range full {
@@ -353,8 +354,25 @@ func TestDispatchStoppedAfterItsCommitIsCompleted(t *testing.T) {
 	if deleted != 3 { // a's two assignments (its dispatch entry is implied by the lead's), dup's entry
 		t.Fatalf("deleted %d items, want 3", deleted)
 	}
-	if _, ok := f.get(a.ID).Assignment("municipal"); ok {
-		t.Fatal("the lead's assignment is still there")
+	for _, it := range f.Partition(a.ID) {
+		if strings.HasPrefix(it["sk"].(*types.AttributeValueMemberS).Value, "ASSIGN#") {
+			t.Fatal("an assignment is still there")
+		}
+	}
+	// Stopped between the commit and the lead's assignment (or a read in between, e2e
+	// TestOpen311LikeFixMyStreet's empty expected_datetime): a reader still sees the lead, its SLA
+	// deadline and the dispatch entry, from the commit.
+	mid := f.get(a.ID)
+	lead, ok := mid.Assignment("municipal")
+	written, _ := done.Assignment("municipal")
+	if mid.Status != report.Dispatched || !ok || lead.SLADeadline.IsZero() || !lead.SLADeadline.Equal(written.SLADeadline) ||
+		lead.Status != written.Status || lead.Role != report.Lead || !lead.AssignedAt.Equal(written.AssignedAt) {
+		t.Errorf("between commit and assignment: %s, lead %+v (%v); want the written %+v", mid.Status, lead, ok, written)
+	}
+	if !slices.EqualFunc(mid.Timeline, done.Timeline, func(x, y report.TimelineEntry) bool {
+		return x.At.Equal(y.At) && x.Status == y.Status && x.Note == y.Note
+	}) {
+		t.Errorf("timeline between commit and assignment = %+v, want %+v", mid.Timeline, done.Timeline)
 	}
 	if failed := testenv.Failed(f.handle(recA, recDup)); len(failed) > 0 {
 		t.Fatalf("redelivery: failures %v", failed)
