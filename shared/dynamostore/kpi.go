@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/civicsnap/civicsnap/shared/kpi"
+	"github.com/civicsnap/civicsnap/shared/points"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
 
@@ -23,15 +24,17 @@ import (
 //	running totals   pk=KPI#TOTAL  sk=ALL          docz=<gzip JSON>
 //
 // A day's roll-up reads that day's items only, through the date-keyed index partitions: gsi3 CREATED#,
-// POINTS#, REDEEMED# (and RESOLVED#, the resolution items written before issue 11), gsi4 RESOLVED# and
+// POINTS# (and RESOLVED#, the resolution items written before issue 11), gsi4 RESOLVED# and
 // REGISTERED#. The open-reports map is read from the queues (gsi2 QUEUE#<dept>#<status>) when the dashboard
 // asks for it, a bounded number of items from each.
 //
 // gsi3 projects no status: a report's CREATED# entry is written once at intake and once more when dispatch
 // sets its lead, never on a status change. What the roll-up needs of a status is in attributes set once:
 // duplicateOf or rejectReason "duplicate" (a duplicate), rejectReason "invalid" (rejected as invalid; both
-// end the report's life). A redemption's status is read from the redemptions themselves (BatchGetItem),
-// the day's only.
+// end the report's life). A day's redemptions are its ledger's redemption entries (one each, timed at the
+// redemption, id redemption-<id>); their kind, points and status are read from the redemptions themselves
+// (BatchGetItem), the day's only, which write no KPI index entry of their own (gsi3 REDEEMED#, before:
+// one index write unit per redemption).
 
 // queryAll runs a Query to the end, decoding each page into out and counting pages and items.
 func queryAll[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, stats *kpi.ReadStats) ([]T, error) {
@@ -126,35 +129,23 @@ func (s *Store) DayInputs(ctx context.Context, date string) (kpi.Inputs, kpi.Rea
 			CreatedAt: parseTime(r.Created), ResolvedAt: parseTime(resolved), SLADeadline: parseTime(r.Deadline)})
 	}
 	type line struct {
+		ID    string `dynamodbav:"id"`
 		Kind  string `dynamodbav:"kind"`
 		Delta int64  `dynamodbav:"delta"`
 	}
-	ls, err := queryAll[line](ctx, s, dayQuery(s.table, "gsi3", "POINTS#"+date, "kind, delta", nil), &st)
+	ls, err := queryAll[line](ctx, s, dayQuery(s.table, "gsi3", "POINTS#"+date, "id, kind, delta", nil), &st)
 	if err != nil {
 		return in, st, err
 	}
+	var ids []string
 	for _, l := range ls {
 		in.Ledger = append(in.Ledger, kpi.LedgerLine{Kind: l.Kind, Delta: l.Delta})
+		if rid, ok := strings.CutPrefix(l.ID, "redemption-"); ok && l.Kind == points.KindRedemption {
+			ids = append(ids, rid)
+		}
 	}
-	type red struct {
-		ID     string `dynamodbav:"id"`
-		Kind   string `dynamodbav:"kind"`
-		Amount int64  `dynamodbav:"amount"`
-	}
-	reds, err := queryAll[red](ctx, s, dayQuery(s.table, "gsi3", "REDEEMED#"+date, "id, kind, amount", nil), &st)
-	if err != nil {
+	if in.Redemptions, err = s.redemptionLines(ctx, ids, &st); err != nil {
 		return in, st, err
-	}
-	ids := make([]string, len(reds))
-	for i, r := range reds {
-		ids[i] = r.ID
-	}
-	statuses, err := s.redemptionStatuses(ctx, ids, &st)
-	if err != nil {
-		return in, st, err
-	}
-	for _, r := range reds {
-		in.Redemptions = append(in.Redemptions, kpi.RedemptionLine{Kind: r.Kind, Amount: r.Amount, Status: statuses[r.ID]})
 	}
 	type reg struct {
 		Sub string `dynamodbav:"gsi4sk"`
@@ -201,19 +192,27 @@ func createdStatus(duplicateOf, reason string) string {
 	return ""
 }
 
-// redemptionStatuses reads the status of each redemption (BatchGetItem, 100 keys a call, counted as
-// Queries are: a day's items, whatever the history).
-func (s *Store) redemptionStatuses(ctx context.Context, ids []string, st *kpi.ReadStats) (map[string]string, error) {
-	out := make(map[string]string, len(ids))
+// redemptionLines reads the kind, points and status of each redemption (BatchGetItem, 100 keys a call,
+// counted as Queries are: a day's items, whatever the history).
+func (s *Store) redemptionLines(ctx context.Context, ids []string, st *kpi.ReadStats) ([]kpi.RedemptionLine, error) {
+	out := make([]kpi.RedemptionLine, 0, len(ids))
 	for start := 0; start < len(ids); start += 100 {
 		keys := make([]map[string]types.AttributeValue, 0, 100)
 		for _, id := range ids[start:min(start+100, len(ids))] {
 			keys = append(keys, map[string]types.AttributeValue{"pk": str("REDEMPTION#" + id), "sk": str("REDEMPTION")})
 		}
 		st.BatchGets++
-		err := s.batchGetEach(ctx, keys, "id, #st", map[string]string{"#st": "status"}, func(it map[string]types.AttributeValue) error {
+		err := s.batchGetEach(ctx, keys, "kind, amount, #st", map[string]string{"#st": "status"}, func(it map[string]types.AttributeValue) error {
 			st.Items++
-			out[stringAttr(it, "id")] = stringAttr(it, "status")
+			var r struct {
+				Kind   string `dynamodbav:"kind"`
+				Amount int64  `dynamodbav:"amount"`
+				Status string `dynamodbav:"status"`
+			}
+			if err := attributevalue.UnmarshalMap(it, &r); err != nil {
+				return fmt.Errorf("decode redemption: %w", err)
+			}
+			out = append(out, kpi.RedemptionLine{Kind: r.Kind, Amount: r.Amount, Status: r.Status})
 			return nil
 		})
 		if err != nil {

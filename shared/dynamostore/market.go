@@ -33,7 +33,8 @@ import (
 //	redemption      pk=REDEMPTION#<id> sk=REDEMPTION   (id from (sub, Idempotency-Key); bodyHash)
 //	  gsi1 REDEEMER#<sub> / <createdAt>#<id>   (mine)
 //	  gsi2 ITEMRED#<item> / <createdAt>#<id>   (admins, by item; the expiry sweep, oldest first)
-//	  gsi3 REDEEMED#<local day> / <at>#<id>     (KPI: redemptions by kind)
+//	  (no KPI entry: the roll-up finds a day's redemptions by their ledger entries, gsi3 POINTS#<day>, and
+//	  reads them; redemptions made before keep a gsi3 REDEEMED#<day> entry nobody reads)
 //	  (redemptions made before the sweep walked gsi2 may still carry gsi4 PICKUP#OPEN keys while reserved;
 //	  closing one removes them)
 //	sweep checkpoint pk=ITEM#<id> sk=PICKUPSWEPT  through (a gsi2sk: every redemption up to it is closed)
@@ -269,8 +270,6 @@ type redemptionItem struct {
 	GSI1SK      string `dynamodbav:"gsi1sk"`
 	GSI2PK      string `dynamodbav:"gsi2pk"`
 	GSI2SK      string `dynamodbav:"gsi2sk"`
-	GSI3PK      string `dynamodbav:"gsi3pk"`
-	GSI3SK      string `dynamodbav:"gsi3sk"`
 }
 
 func (s *Store) toRedemptionItem(r market.Redemption) redemptionItem {
@@ -280,7 +279,6 @@ func (s *Store) toRedemptionItem(r market.Redemption) redemptionItem {
 		Quantity: r.Quantity, Amount: r.Amount, CreditUnits: r.CreditUnits, Title: r.Title, Status: string(r.Status),
 		PickupCode: r.PickupCode, PickupAt: r.PickupAt, Shard: r.Shard, Month: r.Month, Counted: r.LimitCounted, CreatedAt: created,
 		GSI1PK: "REDEEMER#" + r.Sub, GSI1SK: created + "#" + r.ID, GSI2PK: "ITEMRED#" + r.ItemID, GSI2SK: created + "#" + r.ID,
-		GSI3PK: "REDEEMED#" + s.dayKey(r.CreatedAt), GSI3SK: created + "#" + r.ID,
 	}
 	if r.ExpiresAt != nil {
 		it.ExpiresAt = timeKey(*r.ExpiresAt)

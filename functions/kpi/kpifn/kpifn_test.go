@@ -15,6 +15,7 @@ import (
 	"github.com/civicsnap/civicsnap/infra/testenv"
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/kpi"
+	"github.com/civicsnap/civicsnap/shared/market"
 	"github.com/civicsnap/civicsnap/shared/points"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
@@ -104,8 +105,14 @@ func generate(t testing.TB, store *dynamostore.Store, n int) dataset {
 			it, err = store.LedgerItem(sub, points.Entry{ID: "award-" + r.ID, At: at, Delta: 5, Kind: points.KindAward, ReportID: r.ID})
 			add(it, err, day(at))
 			if i%10 == 0 {
-				it, err = store.LedgerItem(sub, points.Entry{ID: "redemption-" + r.ID, At: at.Add(time.Hour), Delta: -3, Kind: points.KindRedemption})
-				add(it, err, day(at.Add(time.Hour)))
+				// The ledger line and the redemption it records, as the market writes them: the roll-up
+				// finds the day's redemptions by their lines and reads each one's kind, points and status.
+				red := market.Redemption{ID: r.ID, Sub: sub, ItemID: "umbrella", Kind: market.Goods, Quantity: 1, Amount: 3,
+					Status: market.Reserved, CreatedAt: at.Add(time.Hour)}
+				it, err = store.LedgerItem(sub, points.Entry{ID: "redemption-" + r.ID, At: red.CreatedAt, Delta: -3, Kind: points.KindRedemption, RedemptionID: r.ID})
+				add(it, err, day(red.CreatedAt))
+				it, err = store.RedemptionItem(red)
+				add(it, err, day(red.CreatedAt))
 			}
 		}
 		if !registered[sub] {
@@ -208,8 +215,8 @@ func TestKPIsOfAGeneratedMonth(t *testing.T) {
 	if stats.Items != ds.itemsPerDay["2026-10-15"] {
 		t.Errorf("roll-up of 2026-10-15 read %d items, want exactly that day's %d", stats.Items, ds.itemsPerDay["2026-10-15"])
 	}
-	if q := calls.Snapshot()["DynamoDB.Query"]; q != stats.Queries || q > 13 || calls.Snapshot()["DynamoDB.PutItem"] != 4 || calls.Service("DynamoDB") != q+4 {
-		t.Errorf("calls for one day: %v (stats %+v), want the day's Queries, 3 roll-up Queries and 4 PutItems", calls.Snapshot(), stats)
+	if q := calls.Snapshot()["DynamoDB.Query"]; q != stats.Queries || q > 13 || calls.Snapshot()["DynamoDB.PutItem"] != 4 || calls.Service("DynamoDB") != q+4+1 || stats.BatchGets != 1 {
+		t.Errorf("calls for one day: %v (stats %+v), want the day's Queries, 3 roll-up Queries, one BatchGetItem of the day's redemptions and 4 PutItems", calls.Snapshot(), stats)
 	}
 	t.Logf("one day (2026-10-15): %d items read with %d Queries; calls %v", stats.Items, stats.Queries, calls.Snapshot())
 
