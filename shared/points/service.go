@@ -147,50 +147,80 @@ const (
 // OnResolved awards the reporter of a resolved report, and (if the rules say so) the reporters of its
 // duplicates. Exactly once per (report, user, rule): a redelivery finds the award record and does nothing.
 func (s *Service) OnResolved(ctx context.Context, r Resolved) error {
+	_, err := s.Resolve(ctx, r)
+	return err
+}
+
+// Granted is what a resolution's awards wrote in one call of Resolve. Complete says it is the whole
+// answer: every award was applied by this call (or its citizen earns no points), so Own, Honors and
+// Confirmations are what a read would find. It is false when some award had been applied before (a
+// redelivery, a revocation's placeholder) and the readers must read the awards.
+type Granted struct {
+	Complete      bool
+	Own           *Award        // the reporter's award; nil when the reporter earns no points
+	Honors        []EarnedHonor // the reporter's honors after the award (with Own)
+	Confirmations []Award       // the duplicates' reporters' awards (when confirmation awards are on)
+}
+
+// Resolve is OnResolved, returning what it granted, so that the resolution's notices need no reads when
+// it is Complete.
+func (s *Service) Resolve(ctx context.Context, r Resolved) (Granted, error) {
+	var g Granted
 	rules, err := s.Rules(ctx)
 	if err != nil {
-		return err
+		return g, err
 	}
 	pts, ok := rules.CategoryPoints[r.Category]
 	if !ok {
 		if pts, err = s.catPts(ctx, r.Category); err != nil {
-			return err
+			return g, err
 		}
 	}
-	applied, err := s.grant(ctx, r.ReporterSub, r.ID, RuleReport, pts, rules.MeritPerReport, rules, r.At)
+	applied, own, p, err := s.grant(ctx, r.ReporterSub, r.ID, RuleReport, pts, rules.MeritPerReport, rules, r.At)
 	if err != nil {
-		return err
+		return g, err
+	}
+	g.Complete = applied || !EarnsPoints(r.ReporterSub)
+	if applied {
+		g.Own, g.Honors = &own, p.Honors
 	}
 	if rules.DuplicateAward <= 0 {
-		return nil // no confirmation awards: not even the query
+		return g, nil // no confirmation awards: not even the query
 	}
 	if !applied {
 		// A redelivery, or the revocation was delivered first and its placeholder holds the award's
 		// identity: a revoked report confirms nothing, so its duplicates' reporters earn nothing either.
 		awards, err := s.store.Awards(ctx, []Award{AwardKey(r.ID, r.ReporterSub, RuleReport, r.At)})
 		if err != nil {
-			return err
+			return g, err
 		}
 		if slices.ContainsFunc(awards, func(a Award) bool { return a.Sub == r.ReporterSub && a.Rule == RuleReport && a.Reversed }) {
-			return nil
+			return g, nil
 		}
 	}
 	dups, err := s.store.DuplicateReporters(ctx, r.ID)
 	if err != nil {
-		return err
+		return g, err
 	}
 	for _, d := range dups {
-		if _, err := s.grant(ctx, d.ReporterSub, r.ID, RuleConfirm, rules.DuplicateAward, 0, rules, r.At); err != nil {
-			return err
+		applied, a, _, err := s.grant(ctx, d.ReporterSub, r.ID, RuleConfirm, rules.DuplicateAward, 0, rules, r.At)
+		if err != nil {
+			return g, err
+		}
+		if applied {
+			g.Confirmations = append(g.Confirmations, a)
+		} else if EarnsPoints(d.ReporterSub) {
+			g.Complete = false
 		}
 	}
-	return nil
+	return g, nil
 }
 
 // grant applies one award; applied is false when its identity was already taken (nothing was written).
-func (s *Service) grant(ctx context.Context, sub, reportID, rule string, pts, merit int64, rules Rules, at time.Time) (applied bool, err error) {
+// When applied, award and profile are what it wrote.
+func (s *Service) grant(ctx context.Context, sub, reportID, rule string, pts, merit int64, rules Rules, at time.Time) (applied bool, award Award, profile Profile, err error) {
 	if !EarnsPoints(sub) {
-		return false, nil // nothing written: as for an award already applied, a revocation's placeholder still counts
+		return false, Award{}, Profile{}, nil // nothing written: as for an award already applied, a revocation's placeholder still counts
 	}
 	applied = true
 	err = s.retry(ctx, func() error {
@@ -203,9 +233,10 @@ func (s *Service) grant(ctx context.Context, sub, reportID, rule string, pts, me
 		if errors.Is(err, ErrAlreadyApplied) {
 			applied = false
 		}
+		award, profile = a, n
 		return err
 	})
-	return applied, err
+	return applied, award, profile, err
 }
 
 // Revoked is a resolved report that an admin revoked.

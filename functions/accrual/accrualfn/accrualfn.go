@@ -59,11 +59,12 @@ func (f *Function) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.
 			if r.ResolvedAt != nil {
 				at = *r.ResolvedAt
 			}
-			if err := f.svc.OnResolved(ctx, points.Resolved{ID: r.ID, ReporterSub: r.ReporterSub, Category: r.Category, At: at}); err != nil {
+			g, err := f.svc.Resolve(ctx, points.Resolved{ID: r.ID, ReporterSub: r.ReporterSub, Category: r.Category, At: at})
+			if err != nil {
 				return err
 			}
 			f.log.InfoContext(ctx, "points awarded", "reportId", r.ID)
-			if err := f.resolvedNotices(ctx, r, at); err != nil {
+			if err := f.resolvedNotices(ctx, r, at, g); err != nil {
 				return err
 			}
 		case report.Revoked:

@@ -20,9 +20,13 @@ type noticeStore interface {
 // resolvedNotices posts, once the awards are made, the reporter's resolution notice (the proof photo,
 // the points it earned and the honors they brought: one notice, not three) and each duplicate reporter's
 // confirmation award. A redelivered record awards nothing again and posts the same notices, which the
-// inbox keeps once. Reads: 1 BatchGetItem of the awards, + 1 GetItem of the profile when points were
-// granted, + the duplicates' Query when confirmation awards are on (as OnResolved made it already).
-func (f *Function) resolvedNotices(ctx context.Context, r report.Report, at time.Time) error {
+// inbox keeps once. When this call made every award (g.Complete, the first delivery) the notices are
+// built from what it wrote: no reads. Otherwise (a redelivery): 1 BatchGetItem of the awards, + 1 GetItem
+// of the profile when points were granted, + the duplicates' Query when confirmation awards are on.
+func (f *Function) resolvedNotices(ctx context.Context, r report.Report, at time.Time, g points.Granted) error {
+	if g.Complete {
+		return f.post(ctx, r, g.Own, g.Honors, g.Confirmations)
+	}
 	rules, err := f.svc.Rules(ctx)
 	if err != nil {
 		return err
@@ -42,12 +46,12 @@ func (f *Function) resolvedNotices(ctx context.Context, r report.Report, at time
 		return err
 	}
 	var own *points.Award
-	var notices []notify.Notice
+	var confirmations []points.Award
 	for i, a := range awards {
 		if a.Rule == points.RuleReport && a.Sub == r.ReporterSub {
 			own = &awards[i]
-		} else if n, ok := notify.Confirmed(a); ok {
-			notices = append(notices, n)
+		} else {
+			confirmations = append(confirmations, a)
 		}
 	}
 	var honors []points.EarnedHonor
@@ -57,6 +61,17 @@ func (f *Function) resolvedNotices(ctx context.Context, r report.Report, at time
 			return err
 		}
 		honors = p.Honors
+	}
+	return f.post(ctx, r, own, honors, confirmations)
+}
+
+// post posts the resolution's notice and the confirmation awards' notices.
+func (f *Function) post(ctx context.Context, r report.Report, own *points.Award, honors []points.EarnedHonor, confirmations []points.Award) error {
+	var notices []notify.Notice
+	for _, a := range confirmations {
+		if n, ok := notify.Confirmed(a); ok {
+			notices = append(notices, n)
+		}
 	}
 	if n, ok := notify.Resolved(r, own, honors); ok {
 		notices = append([]notify.Notice{n}, notices...)
