@@ -62,9 +62,16 @@ func (s *Store) Apply(ctx context.Context, c casework.ChangeSet) error {
 		set = append(set, "lastChange = :attempt")
 		vals[":attempt"] = str(c.Attempt)
 	}
+	remove := dropLegacyIndexKeys
+	if lead, ok := r.Assignment(r.LeadDept); ok && !lead.Pending {
+		// The lead's assignment item is written: dispatch's committed copy of it (dispatchedLead, which
+		// readers ignore once the item exists) goes, keeping the report under 1 KB (issue 11: a resolution's
+		// transaction writes it at 2 units, not 4).
+		remove += ", dispatchedLead"
+	}
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName: &s.table, Key: reportKey(r.ID),
-		UpdateExpression:                    aws.String("SET " + strings.Join(set, ", ") + " " + dropLegacyIndexKeys),
+		UpdateExpression:                    aws.String("SET " + strings.Join(set, ", ") + " " + remove),
 		ConditionExpression:                 aws.String("#st = :from"),
 		ExpressionAttributeNames:            map[string]string{"#st": "status"},
 		ExpressionAttributeValues:           vals,
