@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/civicsnap/civicsnap/shared/report"
+	"github.com/civicsnap/civicsnap/shared/ttl"
 )
 
 // ConfigStore reads the city's configuration.
@@ -57,11 +58,8 @@ func NewDirectory(store ConfigStore, ttl time.Duration, tz *time.Location, now f
 func (d *Directory) Get(ctx context.Context) (*Config, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	// A negative age (the clock went back, as the local stack's moved clock does) is stale too.
-	if d.cfg != nil {
-		if age := d.now().Sub(d.cfg.Loaded); age >= 0 && age < d.ttl {
-			return d.cfg, nil
-		}
+	if d.cfg != nil && ttl.Fresh(d.cfg.Loaded, d.now(), d.ttl) {
+		return d.cfg, nil
 	}
 	var version string
 	if vs, ok := d.store.(VersionedStore); ok {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/civicsnap/civicsnap/shared/ttl"
 )
 
 // OpenReport is an open report for the map.
@@ -367,7 +369,7 @@ type OpenMap struct {
 // status, each at most MapPerQueue items) and cached per container for mapTTL.
 func (s *Service) OpenReports(ctx context.Context) ([]OpenReport, time.Time, error) {
 	s.mu.Lock()
-	if s.open != nil && s.now().Sub(s.open.At) < mapTTL {
+	if s.open != nil && ttl.Fresh(s.open.At, s.now(), mapTTL) {
 		m := *s.open
 		s.mu.Unlock()
 		return m.Items, m.At, nil
@@ -410,7 +412,7 @@ type PublicStats struct {
 // cached per container for five minutes.
 func (s *Service) Public(ctx context.Context) (PublicStats, error) {
 	s.mu.Lock()
-	if s.public != nil && s.now().Sub(s.publicAt) < 5*time.Minute {
+	if s.public != nil && ttl.Fresh(s.publicAt, s.now(), 5*time.Minute) {
 		p := *s.public
 		s.mu.Unlock()
 		return p, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/civicsnap/civicsnap/shared/auth"
 	"github.com/civicsnap/civicsnap/shared/idem"
 	"github.com/civicsnap/civicsnap/shared/points"
+	"github.com/civicsnap/civicsnap/shared/ttl"
 )
 
 // Plan is everything one redemption writes, in one TransactWriteItems.
@@ -133,7 +134,7 @@ func NewService(store Store, tz *time.Location, now func() time.Time, newID func
 // still on sale, so a stale cache cannot sell a retired item).
 func (s *Service) item(ctx context.Context, id string) (Item, error) {
 	s.mu.Lock()
-	fresh := s.catalog != nil && s.now().Sub(s.catalogAt) < s.settings.CatalogTTL
+	fresh := s.catalog != nil && ttl.Fresh(s.catalogAt, s.now(), s.settings.CatalogTTL)
 	it, ok := s.catalog[id]
 	s.mu.Unlock()
 	if fresh && ok {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
+	"github.com/civicsnap/civicsnap/shared/ttl"
 )
 
 // Store errors the service reacts to.
@@ -101,9 +102,7 @@ func (s *Service) WithRulesTTL(ttl time.Duration) *Service {
 func (s *Service) Rules(ctx context.Context) (Rules, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// A clock that went back (the local stack's moved clock returning to wall time) makes the age
-	// negative: that copy is stale too, or it would be kept until the clock caught up again.
-	if age := s.now().Sub(s.rulesAt); s.rulesSet && age >= 0 && age < s.rulesTTL {
+	if s.rulesSet && ttl.Fresh(s.rulesAt, s.now(), s.rulesTTL) {
 		return s.rules, nil
 	}
 	r, ok, err := s.store.PointRules(ctx)

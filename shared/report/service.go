@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/civicsnap/civicsnap/shared/ttl"
 	"github.com/google/uuid"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
@@ -62,7 +63,7 @@ func (s *Service) Categories(ctx context.Context) ([]Category, error) {
 func (s *Service) categories(ctx context.Context) (map[string]Category, []Category, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cats != nil && s.now().Sub(s.catsLoaded) < s.cfg.CategoryTTL {
+	if s.cats != nil && ttl.Fresh(s.catsLoaded, s.now(), s.cfg.CategoryTTL) {
 		return s.cats, s.catsList, nil
 	}
 	list, err := s.store.Categories(ctx)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go"
+	"github.com/civicsnap/civicsnap/shared/ttl"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
 )
@@ -55,7 +56,7 @@ func (s *Store) Secret(ctx context.Context, ref string) (string, error) {
 	s.mu.Lock()
 	e, ok := s.cache[ref]
 	s.mu.Unlock()
-	if ok && s.now().Sub(e.at) < s.ttl {
+	if ok && ttl.Fresh(e.at, s.now(), s.ttl) {
 		return e.value, nil
 	}
 	return s.read(ctx, ref)
@@ -68,7 +69,7 @@ func (s *Store) Refresh(ctx context.Context, ref string) (value string, changed 
 	s.mu.Lock()
 	e, ok := s.cache[ref]
 	s.mu.Unlock()
-	if ok && s.now().Sub(e.at) < MinRefresh {
+	if ok && ttl.Fresh(e.at, s.now(), MinRefresh) {
 		return e.value, false, nil
 	}
 	v, err := s.read(ctx, ref)
