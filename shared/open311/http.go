@@ -1,6 +1,7 @@
 package open311
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"mime"
@@ -207,29 +208,11 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request, f Format) {
 }
 
 func (h *Handler) services(w http.ResponseWriter, r *http.Request, f Format) {
-	if _, err := h.query(r); err != nil {
-		h.fail(w, r, f, err)
-		return
-	}
-	out, err := h.svc.Services(r.Context())
-	if err != nil {
-		h.fail(w, r, f, err)
-		return
-	}
-	h.write(w, r, f, http.StatusOK, out)
+	h.read(w, r, f, func(ctx context.Context) (any, error) { return h.svc.Services(ctx) })
 }
 
 func (h *Handler) definition(w http.ResponseWriter, r *http.Request, code string, f Format) {
-	if _, err := h.query(r); err != nil {
-		h.fail(w, r, f, err)
-		return
-	}
-	out, err := h.svc.Definition(r.Context(), code)
-	if err != nil {
-		h.fail(w, r, f, err)
-		return
-	}
-	h.write(w, r, f, http.StatusOK, out)
+	h.read(w, r, f, func(ctx context.Context) (any, error) { return h.svc.Definition(ctx, code) })
 }
 
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request, f Format) {
@@ -270,24 +253,21 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, f Format) {
 }
 
 func (h *Handler) request(w http.ResponseWriter, r *http.Request, id string, f Format) {
-	if _, err := h.query(r); err != nil {
-		h.fail(w, r, f, err)
-		return
-	}
-	out, err := h.svc.Request(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, f, err)
-		return
-	}
-	h.write(w, r, f, http.StatusOK, out)
+	h.read(w, r, f, func(ctx context.Context) (any, error) { return h.svc.Request(ctx, id) })
 }
 
 func (h *Handler) token(w http.ResponseWriter, r *http.Request, token string, f Format) {
+	h.read(w, r, f, func(ctx context.Context) (any, error) { return h.svc.Token(ctx, token) })
+}
+
+// read answers a keyless GET: the query's common parameters checked (jurisdiction_id), then get's answer
+// or its error in the spec's shape.
+func (h *Handler) read(w http.ResponseWriter, r *http.Request, f Format, get func(context.Context) (any, error)) {
 	if _, err := h.query(r); err != nil {
 		h.fail(w, r, f, err)
 		return
 	}
-	out, err := h.svc.Token(r.Context(), token)
+	out, err := get(r.Context())
 	if err != nil {
 		h.fail(w, r, f, err)
 		return
