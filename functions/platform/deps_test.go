@@ -39,6 +39,7 @@ const (
 // No function links the SDK's S3, SQS or Secrets Manager client.
 var linked = map[string][]string{
 	"account": nil, "dashboard": nil, "kpi": nil, "reconciler": nil, "redeem": nil,
+	"web":         nil, // static files: no AWS SDK package at all (webfn TestLinksNoAWSSDK)
 	"admin":       {awsrestPkg, sqsPkg},
 	"dispatch":    {awsrestPkg, sqsPkg},
 	"accrual":     {awsrestPkg, sqsPkg}, // pushes of the resolution notices (only for users with devices)

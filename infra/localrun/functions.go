@@ -23,6 +23,7 @@ import (
 	"github.com/civicsnap/civicsnap/functions/reconciler/reconcilerfn"
 	"github.com/civicsnap/civicsnap/functions/redeem/redeemfn"
 	"github.com/civicsnap/civicsnap/functions/sweeper/sweeperfn"
+	"github.com/civicsnap/civicsnap/functions/web/webfn"
 	"github.com/civicsnap/civicsnap/infra/gateway"
 	"github.com/civicsnap/civicsnap/shared/fnconfig"
 )
@@ -205,6 +206,13 @@ func (st *Stack) constructors() map[string]constructor {
 				return Handler{}, err
 			}
 			return Handler{HTTP: fn.Handle}, nil
+		},
+		"WebFunction": func(_ context.Context, env fnconfig.Env, _ aws.Config, log *slog.Logger) (Handler, error) {
+			cfg, err := webfn.ConfigFromEnv(env) // no AWS client: static files and config.json
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{HTTP: webfn.New(cfg, log.With("function", "web")).Handle}, nil
 		},
 	}
 }

@@ -190,6 +190,9 @@ func (st *Stack) env(fn stack.Function) fnconfig.Env {
 	vars["ALLOW_LOOPBACK_WEBHOOKS"] = "true" // the seeded departments' sink is on loopback
 	vars["CONFIG_TTL_SECONDS"] = "2"         // admin edits show within two seconds locally
 	st.pushEnv(vars)
+	if _, ok := fn.Environment["PHOTO_ORIGIN"]; ok {
+		vars["PHOTO_ORIGIN"] = st.Moto.Endpoint() // presigned photo links and upload forms point at moto
+	}
 	return func(k string) string { return vars[k] }
 }
 

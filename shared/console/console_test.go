@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/civicsnap/civicsnap/shared/webclient/assets"
 )
 
 func serve(h http.Handler, method, target string, header map[string]string) *httptest.ResponseRecorder {
@@ -66,7 +68,7 @@ func TestHandler(t *testing.T) {
 func TestVersionedAssets(t *testing.T) {
 	h := Handler("/console/")
 	page := serve(h, "GET", "/console/", nil)
-	if strings.Contains(page.Body.String(), versionMark) {
+	if strings.Contains(page.Body.String(), assets.VersionMark) {
 		t.Fatal("index.html still holds the version mark")
 	}
 	if csp := page.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self'") || !strings.Contains(csp, "script-src 'self'") {

@@ -16,6 +16,7 @@ import (
 	"github.com/civicsnap/civicsnap/functions/open311/open311fn"
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/redeem/redeemfn"
+	"github.com/civicsnap/civicsnap/functions/web/webfn"
 	"github.com/civicsnap/civicsnap/infra/stack"
 	"github.com/civicsnap/civicsnap/shared/httpapi"
 )
@@ -33,6 +34,13 @@ var httpFunctions = map[string]func(*platform.Base) (routed, error){
 	"RedeemFunction":      func(b *platform.Base) (routed, error) { return redeemfn.New(b) },
 	"DashboardFunction":   func(b *platform.Base) (routed, error) { return dashboardfn.New(b) },
 	"Open311Function":     func(b *platform.Base) (routed, error) { return open311fn.New(b) },
+	"WebFunction": func(b *platform.Base) (routed, error) {
+		cfg, err := webfn.ConfigFromEnv(b.Env)
+		if err != nil {
+			return nil, err
+		}
+		return webfn.New(cfg, b.Log), nil
+	},
 }
 
 // Routes are declared twice, as HttpApi events in template.yaml (what API Gateway sends to a function) and
