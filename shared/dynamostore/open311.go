@@ -194,7 +194,7 @@ func (s *Store) CountRequest(ctx context.Context, clientID, window, requestID st
 
 // CreatedOn reads the reports created on a local day within [q.From, q.To], newest first, from the KPI
 // index's CREATED#<day> partition (its keys only: the id is in the sort key), then the reports and their
-// lead assignments with BatchGetItem, and keeps those of q.Category and q.Statuses. It stops at q.Limit
+// lead assignments with BatchGetItem, and keeps the public ones of q.Category and q.Statuses. It stops at q.Limit
 // reports or the day's end; next is the last index key read when the day has more.
 func (s *Store) CreatedOn(ctx context.Context, day string, q open311.DayQuery) ([]report.Report, string, error) {
 	in := &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String("gsi3"),
@@ -243,7 +243,8 @@ func (s *Store) CreatedOn(ctx context.Context, day string, q open311.DayQuery) (
 		}
 		for _, id := range ids {
 			r, ok := byID[id]
-			if ok && (q.Category == "" || r.Category == q.Category) && (q.Statuses == nil || slices.Contains(q.Statuses, r.Status)) {
+			// A report filed as not public is listed to no one here (GeoReport's lists are keyless).
+			if ok && !r.Private() && (q.Category == "" || r.Category == q.Category) && (q.Statuses == nil || slices.Contains(q.Statuses, r.Status)) {
 				out = append(out, r)
 			}
 		}

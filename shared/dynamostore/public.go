@@ -116,9 +116,12 @@ type publicReportItem struct {
 	ProofPhotos []report.Photo `dynamodbav:"proofPhotos"`
 	ResolvedAt  string         `dynamodbav:"resolvedAt"`
 	MeToo       int            `dynamodbav:"meToo"`
+	Private     bool           `dynamodbav:"private"`
 }
 
-const publicProjection = "id, #st, category, lat, lng, photos, createdAt, updatedAt, leadDept, proofPhotos, resolvedAt, meToo"
+// publicProjection names private too: a private report has no map entry, so none should be asked for,
+// but one (an entry written by hand, a backfill gone wrong) would still not be shown.
+const publicProjection = "id, #st, category, lat, lng, photos, createdAt, updatedAt, leadDept, proofPhotos, resolvedAt, meToo, #pv"
 
 // PublicReports reads the named reports' public attributes with BatchGetItem (100 a call).
 func (s *Store) PublicReports(ctx context.Context, ids []string) ([]report.MapReport, error) {
@@ -128,10 +131,13 @@ func (s *Store) PublicReports(ctx context.Context, ids []string) ([]report.MapRe
 		for _, id := range ids[start:min(start+100, len(ids))] {
 			keys = append(keys, reportKey(id))
 		}
-		err := s.batchGetEach(ctx, keys, publicProjection, map[string]string{"#st": "status"}, func(raw map[string]types.AttributeValue) error {
+		err := s.batchGetEach(ctx, keys, publicProjection, map[string]string{"#st": "status", "#pv": "private"}, func(raw map[string]types.AttributeValue) error {
 			var it publicReportItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return fmt.Errorf("decode public report: %w", err)
+			}
+			if it.Private {
+				return nil
 			}
 			out = append(out, report.MapReport{MeToo: it.MeToo, Report: report.Report{
 				ID: it.ID, Status: report.Status(it.Status), Category: it.Category,
@@ -201,8 +207,8 @@ func (s *Store) CountPublicRequest(ctx context.Context, addr, window, requestID 
 // MeTooTarget reads a report's status, reporter, lead, category and count (one consistent GetItem).
 func (s *Store) MeTooTarget(ctx context.Context, id string) (report.MeTooTarget, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: reportKey(id), ConsistentRead: aws.Bool(true),
-		ProjectionExpression:     aws.String("id, #st, reporterSub, leadDept, category, meToo"),
-		ExpressionAttributeNames: map[string]string{"#st": "status"}})
+		ProjectionExpression:     aws.String("id, #st, reporterSub, leadDept, category, meToo, #pv"),
+		ExpressionAttributeNames: map[string]string{"#st": "status", "#pv": "private"}})
 	if err != nil {
 		return report.MeTooTarget{}, translate("get report "+id, err)
 	}
@@ -216,12 +222,13 @@ func (s *Store) MeTooTarget(ctx context.Context, id string) (report.MeTooTarget,
 		LeadDept    string `dynamodbav:"leadDept"`
 		Category    string `dynamodbav:"category"`
 		MeToo       int    `dynamodbav:"meToo"`
+		Private     bool   `dynamodbav:"private"`
 	}
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return report.MeTooTarget{}, fmt.Errorf("decode report %s: %w", id, err)
 	}
 	return report.MeTooTarget{ID: it.ID, Status: report.Status(it.Status), ReporterSub: it.ReporterSub,
-		LeadDept: it.LeadDept, Category: it.Category, MeToo: it.MeToo}, nil
+		LeadDept: it.LeadDept, Category: it.Category, MeToo: it.MeToo, Private: it.Private}, nil
 }
 
 // meTooItem is a citizen's me too on a report: its identity record and the KPIs' entry.
@@ -257,8 +264,8 @@ func (s *Store) AddMeToo(ctx context.Context, t report.MeTooTarget, sub string, 
 	items := []types.TransactWriteItem{marker, {Update: &types.Update{
 		TableName: &s.table, Key: reportKey(t.ID),
 		UpdateExpression:                    aws.String("ADD meToo :one"),
-		ConditionExpression:                 aws.String("attribute_exists(pk) AND reporterSub <> :sub AND #st IN (" + strings.Join(names, ", ") + ")"),
-		ExpressionAttributeNames:            map[string]string{"#st": "status"},
+		ConditionExpression:                 aws.String("attribute_exists(pk) AND attribute_not_exists(#pv) AND reporterSub <> :sub AND #st IN (" + strings.Join(names, ", ") + ")"),
+		ExpressionAttributeNames:            map[string]string{"#st": "status", "#pv": "private"},
 		ExpressionAttributeValues:           vals,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}}
@@ -270,7 +277,7 @@ func (s *Store) AddMeToo(ctx context.Context, t report.MeTooTarget, sub string, 
 		}
 		if aws.ToString(reasons[1].Code) == "ConditionalCheckFailed" {
 			switch {
-			case reasons[1].Item == nil:
+			case reasons[1].Item == nil, reasons[1].Item["private"] != nil:
 				return false, report.ErrNotFound
 			case stringAttr(reasons[1].Item, "reporterSub") == sub:
 				return false, report.ErrMeTooOwn

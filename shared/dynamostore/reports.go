@@ -30,6 +30,7 @@ type reportItem struct {
 	Address     string         `dynamodbav:"address,omitempty"`
 	Photos      []report.Photo `dynamodbav:"photos"`
 	Anonymous   bool           `dynamodbav:"anonymous"`
+	Private     bool           `dynamodbav:"private,omitempty"` // only on a report filed as not public: no map keys
 	ReporterSub string         `dynamodbav:"reporterSub"`
 	CreatedAt   string         `dynamodbav:"createdAt"`
 	UpdatedAt   string         `dynamodbav:"updatedAt"`
@@ -82,7 +83,10 @@ func reportPK(id string) string { return "REPORT#" + id }
 func (s *Store) toReportItem(r report.Report) reportItem {
 	created := timeKey(r.CreatedAt)
 	mapCell, mapKey := report.MapKeys(r.Location, created)
-	return reportItem{MapCell: mapCell, MapKey: mapKey,
+	if r.Private() {
+		mapCell, mapKey = "", "" // never on the public map
+	}
+	return reportItem{MapCell: mapCell, MapKey: mapKey, Private: r.Private(),
 		PK: reportPK(r.ID), SK: reportSK, Type: "report", ID: r.ID, Status: string(r.Status), Category: r.Category,
 		Description: r.Description, Lat: r.Location.Lat, Lng: r.Location.Lng, Address: r.Address, Photos: r.Photos,
 		Anonymous: r.Anonymous, ReporterSub: r.ReporterSub, CreatedAt: created, UpdatedAt: timeKey(r.UpdatedAt),
@@ -105,6 +109,7 @@ func (it reportItem) report() report.Report {
 		Anonymous: it.Anonymous, ReporterSub: it.ReporterSub, CreatedAt: parseTime(it.CreatedAt),
 		UpdatedAt: parseTime(it.UpdatedAt), LeadDept: it.LeadDept, DuplicateOf: it.DuplicateOf,
 		RejectReason: it.RejectReason, ProofPhotos: it.ProofPhotos, ResolvedAt: optTime(it.ResolvedAt),
+		Public: report.PublicFlag(aws.Bool(!it.Private)),
 	}
 }
 

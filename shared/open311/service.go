@@ -224,8 +224,8 @@ func (s *Service) Request(ctx context.Context, id string) (ServiceRequests, erro
 		return ServiceRequests{}, ErrRequestID
 	}
 	r, err := s.store.GetReport(ctx, id)
-	if err == report.ErrNotFound {
-		return ServiceRequests{}, ErrRequestID
+	if err == report.ErrNotFound || err == nil && r.Private() {
+		return ServiceRequests{}, ErrRequestID // a report filed as not public is unknown to keyless callers
 	}
 	if err != nil {
 		return ServiceRequests{}, err
@@ -425,8 +425,8 @@ func (s *Service) views(ctx context.Context, cfg *dispatch.Config, ids []string)
 	out := make([]ServiceRequest, 0, len(reports))
 	for _, id := range ids {
 		r, ok := byID[id]
-		if !ok {
-			continue
+		if !ok || r.Private() {
+			continue // unknown, or filed as not public: left out as unknown ids are
 		}
 		sr, err := s.view(ctx, cfg, r)
 		if err != nil {

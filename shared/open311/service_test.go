@@ -143,3 +143,63 @@ func TestRequestsWindow(t *testing.T) {
 		}
 	}
 }
+
+// byIDStore serves a report by id and a list of them, as dynamostore does (unknown ids left out).
+type byIDStore struct {
+	Store
+	reports map[string]report.Report
+}
+
+func (b byIDStore) GetReport(_ context.Context, id string) (report.Report, error) {
+	r, ok := b.reports[id]
+	if !ok {
+		return report.Report{}, report.ErrNotFound
+	}
+	return r, nil
+}
+
+func (b byIDStore) ReportsByID(_ context.Context, ids []string) ([]report.Report, error) {
+	var out []report.Report
+	for _, id := range ids {
+		if r, ok := b.reports[id]; ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// A report its reporter filed as not public is unknown to Open311's keyless GETs: requests/{id} and
+// tokens/{token} answer unknown_service_request, a service_request_id list leaves it out as it does an
+// unknown id. (The window's list leaves it out in the store: dynamostore's TestPrivateReportAgainstMoto.)
+func TestPrivateReportsAreUnknownToKeylessGETs(t *testing.T) {
+	tz, _ := time.LoadLocation("Asia/Shanghai")
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, tz)
+	const private, public = "00000000-0000-5000-8000-00000000000a", "00000000-0000-5000-8000-00000000000b"
+	mk := func(id string, pub *bool) report.Report {
+		return report.Report{ID: id, Category: "rubbish", Status: report.Dispatched, CreatedAt: at, UpdatedAt: at, Public: pub}
+	}
+	store := byIDStore{reports: map[string]report.Report{private: mk(private, report.PublicFlag(new(bool))), public: mk(public, nil)}}
+	svc := NewService(store, nil, fixedConfig{}, noLinks{}, nil, Settings{Jurisdiction: "mengzi"}, tz, func() time.Time { return at }, func() string { return "x" })
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name string
+		call func(id string) (ServiceRequests, error)
+	}{
+		{"requests/{id}", func(id string) (ServiceRequests, error) { return svc.Request(ctx, id) }},
+		{"tokens/{token}", func(id string) (ServiceRequests, error) { return svc.Token(ctx, id) }},
+	} {
+		if _, err := tt.call(private); err != ErrRequestID {
+			t.Errorf("%s of a private report: %v, want unknown_service_request", tt.name, err)
+		}
+		if out, err := tt.call(public); err != nil || len(out.Items) != 1 || out.Items[0].ServiceRequestID != public {
+			t.Errorf("%s of a public report: %+v, %v", tt.name, out, err)
+		}
+	}
+	out, next, err := svc.Requests(ctx, url.Values{"service_request_id": {private + "," + public}})
+	if err != nil || next != nil {
+		t.Fatal(err, next)
+	}
+	if len(out.Items) != 1 || out.Items[0].ServiceRequestID != public {
+		t.Errorf("list by id gave %+v, want the public report only", out.Items)
+	}
+}

@@ -24,6 +24,7 @@ type MeTooTarget struct {
 	LeadDept    string
 	Category    string
 	MeToo       int
+	Private     bool // filed as not public: no me too (report_not_found)
 }
 
 // MeTooResult is the answer to a me too: the same whether it was added now or before.
@@ -44,7 +45,7 @@ func (s *PublicService) MeToo(ctx context.Context, p auth.Principal, id string) 
 		return MeTooResult{}, err
 	}
 	switch {
-	case !PublicStatus(t.Status):
+	case !PublicStatus(t.Status), t.Private:
 		return MeTooResult{}, ErrNotFound
 	case t.ReporterSub == p.Sub:
 		return MeTooResult{}, ErrMeTooOwn

@@ -165,7 +165,7 @@ func (f *fakePublic) MeTooTarget(_ context.Context, id string) (MeTooTarget, err
 	if !ok {
 		return MeTooTarget{}, ErrNotFound
 	}
-	return MeTooTarget{ID: id, Status: r.Status, ReporterSub: f.subs[id], MeToo: r.MeToo}, nil
+	return MeTooTarget{ID: id, Status: r.Status, ReporterSub: f.subs[id], MeToo: r.MeToo, Private: r.Private()}, nil
 }
 
 func (f *fakePublic) AddMeToo(_ context.Context, t MeTooTarget, sub string, _ time.Time) (bool, error) {
@@ -293,6 +293,9 @@ func TestMapFiltersAndCursorBinding(t *testing.T) {
 
 func TestMeTooRules(t *testing.T) {
 	f := mapFixture(7) // r000 dispatched, r001 resolved, r002 rejected, r003 accepted, r004 revoked
+	private := f.reports["r006"] // in progress, filed as not public
+	private.Public = PublicFlag(new(bool))
+	f.reports["r006"] = private
 	svc := NewPublicService(f, fakeLinks{}, time.Now)
 	citizen := auth.Principal{Sub: "neighbour", Groups: []auth.Role{auth.Citizen}}
 	tests := []struct {
@@ -309,6 +312,7 @@ func TestMeTooRules(t *testing.T) {
 		{"resolved", citizen, "r001", ErrMeTooClosed, 0},
 		{"rejected is not public", citizen, "r002", ErrNotFound, 0},
 		{"revoked is not public", citizen, "r004", ErrNotFound, 0},
+		{"filed as not public", citizen, "r006", ErrNotFound, 0},
 		{"unknown", citizen, "nope", ErrNotFound, 0},
 		{"staff", auth.Principal{Sub: "s1", Groups: []auth.Role{auth.Staff}}, "r003", auth.ErrForbidden, 0},
 		{"nobody", auth.Principal{}, "r003", auth.ErrUnauthenticated, 0},
@@ -324,7 +328,31 @@ func TestMeTooRules(t *testing.T) {
 			}
 		})
 	}
-	if got := f.reports["r003"].MeToo + f.reports["r001"].MeToo; got != 0 {
+	if got := f.reports["r003"].MeToo + f.reports["r001"].MeToo + f.reports["r006"].MeToo; got != 0 {
 		t.Errorf("refused me toos added %d", got)
+	}
+}
+
+func TestPublicFlag(t *testing.T) {
+	yes, no := true, false
+	for _, tt := range []struct {
+		name    string
+		in      *bool
+		private bool
+	}{
+		{"left out: public", nil, false},
+		{"true: public, stored as nothing", &yes, false},
+		{"false: not public", &no, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Report{Public: PublicFlag(tt.in)}
+			if r.Private() != tt.private || (r.Public != nil) != tt.private {
+				t.Errorf("Public %v: private %v, want %v", r.Public, r.Private(), tt.private)
+			}
+			body, _ := json.Marshal(r)
+			if strings.Contains(string(body), `"public"`) != tt.private {
+				t.Errorf("a report filed with public=%v shows %s", tt.in, body)
+			}
+		})
 	}
 }

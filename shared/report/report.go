@@ -68,6 +68,7 @@ type Report struct {
 	Address     string          `json:"address,omitempty"`
 	Photos      []Photo         `json:"photos"`
 	Anonymous   bool            `json:"anonymous"`
+	Public      *bool           `json:"public,omitempty"` // false: filed as not public (Private); nil: public
 	ReporterSub string          `json:"reporter,omitempty"`
 	CreatedAt   time.Time       `json:"createdAt"`
 	UpdatedAt   time.Time       `json:"updatedAt"`
@@ -83,6 +84,20 @@ type Report struct {
 
 	// Feedback is the reporter's answer to the resolution (confirm.go), once there is one.
 	Feedback *Feedback `json:"feedback,omitempty"`
+}
+
+// Private reports whether r's reporter filed it as not public: such a report is never on the public map
+// (it has no map index entry), in Open311's keyless answers, or open to "me too".
+func (r Report) Private() bool { return r.Public != nil && !*r.Public }
+
+// PublicFlag is how a report records the public choice of its filing: nil for public (the default, stored
+// as nothing), false for not public.
+func PublicFlag(public *bool) *bool {
+	if public == nil || *public {
+		return nil
+	}
+	f := false
+	return &f
 }
 
 // Assignment returns dept's assignment, if it has an open one.

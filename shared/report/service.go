@@ -144,7 +144,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, key string, body
 	}
 	r := Report{
 		ID: id, Status: Submitted, Category: n.Category, Description: n.Description, Location: loc,
-		Address: n.Address, Photos: photos, Anonymous: n.Anonymous, ReporterSub: p.Sub,
+		Address: n.Address, Photos: photos, Anonymous: n.Anonymous, Public: PublicFlag(n.Public), ReporterSub: p.Sub,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	existing, err := s.store.InsertReport(ctx, r, hash)
@@ -204,7 +204,7 @@ func answer(f Filed, sub, hash string) (Report, error) {
 func AsFiled(r Report) Report {
 	return Report{
 		ID: r.ID, Status: Submitted, Category: r.Category, Description: r.Description, Location: r.Location,
-		Address: r.Address, Photos: r.Photos, Anonymous: r.Anonymous, ReporterSub: r.ReporterSub,
+		Address: r.Address, Photos: r.Photos, Anonymous: r.Anonymous, Public: r.Public, ReporterSub: r.ReporterSub,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.CreatedAt, Timeline: []TimelineEntry{Filing(r.CreatedAt)},
 	}
 }
@@ -261,7 +261,7 @@ func (s *Service) create(ctx context.Context, p auth.Principal, claim idem.Recor
 	}
 	r := Report{
 		ID: id, Status: Submitted, Category: n.Category, Description: n.Description, Location: loc,
-		Address: n.Address, Photos: photos, Anonymous: n.Anonymous, ReporterSub: p.Sub,
+		Address: n.Address, Photos: photos, Anonymous: n.Anonymous, Public: PublicFlag(n.Public), ReporterSub: p.Sub,
 		CreatedAt: now, UpdatedAt: now,
 		Timeline: []TimelineEntry{{At: now, Status: Submitted, Actor: "citizen"}},
 	}

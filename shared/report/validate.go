@@ -56,6 +56,9 @@ type NewReport struct {
 	Address     string   `json:"address,omitempty"`
 	PhotoKeys   []string `json:"photoKeys"`
 	Anonymous   bool     `json:"anonymous,omitempty"`
+	// Public false files the report as not public (off the public map, Open311 and "me too"); left out
+	// or true, it is public.
+	Public *bool `json:"public,omitempty"`
 }
 
 // LatLng is a location as submitted.

@@ -143,3 +143,63 @@ func TestPublicMapAndMeToo(t *testing.T) {
 		t.Errorf("report %s is not in %s's queue", id, r.LeadDept)
 	}
 }
+
+// A report filed as not public, through the real stream path (dispatch routes it like any other): its
+// reporter sees it ("public": false), the public map does not list it while it lists its public twin, a
+// me too on it is report_not_found, and Open311's keyless GETs do not know it (requests/{id} 404, left
+// out of a list by id and of the window's list).
+func TestPrivateReportOffEveryPublicView(t *testing.T) {
+	run := time.Now().UnixNano()
+	filer := login(t, fmt.Sprint("e2e-private-filer-", run), []string{"citizen"}, "")
+	neighbour := login(t, fmt.Sprint("e2e-private-neighbour-", run), []string{"citizen"}, "")
+	lat, lng := 23.43+float64(run%1000)*1e-5, 103.44
+	public := fileReport(t, filer, "street_light", "路灯不亮 the street light is out", lat, lng)
+	var private struct {
+		ID     string
+		Public *bool
+	}
+	key := filer.uploadPhoto("image/jpeg", photoJPEG(t))
+	if st := filer.call("POST", "/v1/reports", map[string]any{"category": "rubbish", "description": "垃圾 rubbish", "public": false,
+		"location": map[string]float64{"lat": lat + 0.0008, "lng": lng}, "photoKeys": []string{key}},
+		map[string]string{"Idempotency-Key": fmt.Sprint("e2e-private-", run)}, &private); st != 201 || private.Public == nil || *private.Public {
+		t.Fatalf("private report: %d %+v", st, private)
+	}
+	waitFor(t, filer, public, func(r fullReport) bool { return r.Status == "dispatched" })
+	waitFor(t, filer, private.ID, func(r fullReport) bool { return r.Status != "submitted" })
+
+	counts, _ := publicMap(t, lat, lng)
+	if _, ok := counts[public]; !ok {
+		t.Errorf("the public report is not on the map: %v", counts)
+	}
+	if _, ok := counts[private.ID]; ok {
+		t.Errorf("the private report is on the map: %v", counts)
+	}
+	var e struct{ Error struct{ Code string } }
+	if st := neighbour.call("POST", "/v1/reports/"+private.ID+"/metoo", nil, nil, &e); st != 404 || e.Error.Code != "report_not_found" {
+		t.Errorf("me too on a private report: %d %s", st, e.Error.Code)
+	}
+
+	c := o311{t: t, base: api + "/open311/v2/", f: "json"}
+	var one []o311Request
+	if st, _ := c.get("requests/"+private.ID, nil, &one); st != 404 {
+		t.Errorf("requests/{id} of a private report: %d %+v", st, one)
+	}
+	if st, _ := c.get("requests/"+public, nil, &one); st != 200 || len(one) != 1 {
+		t.Errorf("requests/{id} of the public one: %d %+v", st, one)
+	}
+	var list []o311Request
+	if st, _ := c.get("requests", url.Values{"service_request_id": {private.ID + "," + public}}, &list); st != 200 || len(list) != 1 || list[0].ServiceRequestID != public {
+		t.Errorf("requests by id: %d %+v, want the public one only", st, list)
+	}
+	window := url.Values{"start_date": {time.Now().Add(-2 * time.Minute).UTC().Format(time.RFC3339)}, "page_size": {"100"}}
+	if st, _ := c.get("requests", window, &list); st != 200 {
+		t.Fatalf("requests of the window: %d", st)
+	}
+	seen := map[string]bool{}
+	for _, r := range list {
+		seen[r.ServiceRequestID] = true
+	}
+	if !seen[public] || seen[private.ID] {
+		t.Errorf("the window's list has the public one %v and the private one %v", seen[public], seen[private.ID])
+	}
+}

@@ -2,6 +2,7 @@ package intakefn_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http/httptest"
@@ -129,5 +130,62 @@ func TestPublicMapAndMeToo(t *testing.T) {
 	}
 	if r := h.public(nobody, "203.0.113.7", "GET", "GET /v1/public/reports", mapPath, nil, nil); r.Status != 200 {
 		t.Errorf("another address: %d %s", r.Status, r.Body)
+	}
+}
+
+// A report filed with "public": false through intake's handler against moto: the answer and the
+// reporter's read say so, the map leaves it out (while the public twin is on it), a me too on it is
+// report_not_found and writes nothing, and a "public" of another type is invalid_json, writing nothing.
+func TestPrivateReportIsOffTheMap(t *testing.T) {
+	h := newHarness(t)
+	file := func(idemKey string, public any) response {
+		var body map[string]any
+		if err := json.Unmarshal(reportBody("rubbish", h.presign(alice, "image/jpeg", jpegBytes(t, true))), &body); err != nil {
+			t.Fatal(err)
+		}
+		if public != nil {
+			body["public"] = public
+		}
+		b, _ := json.Marshal(body)
+		return h.do(alice, "POST", "POST /v1/reports", "/v1/reports", b, map[string]string{"Idempotency-Key": idemKey})
+	}
+	before := h.items()
+	for _, bad := range []any{"no", 0, map[string]any{}} {
+		if r := file("bad-public", bad); r.Status != 400 || r.code(t) != "invalid_json" {
+			t.Errorf("public %v: %d %s, want 400 invalid_json", bad, r.Status, r.Body)
+		}
+	}
+	if after := h.items(); len(after) != len(before) {
+		t.Errorf("refused filings wrote: %d items before, %d after", len(before), len(after))
+	}
+
+	filed := file("private-1", false)
+	if filed.Status != 201 || !strings.Contains(string(filed.Body), `"public":false`) {
+		t.Fatalf("file: %d %s", filed.Status, filed.Body)
+	}
+	var private report.Report
+	filed.json(t, &private)
+	shown := h.do(alice, "GET", "GET /v1/reports/{id}", "/v1/reports/"+private.ID, nil, nil)
+	if shown.Status != 200 || !strings.Contains(string(shown.Body), `"public":false`) {
+		t.Errorf("the reporter's read: %d %s", shown.Status, shown.Body)
+	}
+	twin := file("public-1", true)
+	if twin.Status != 201 || strings.Contains(string(twin.Body), `"public"`) {
+		t.Fatalf("file the public twin: %d %s", twin.Status, twin.Body)
+	}
+	var public report.Report
+	twin.json(t, &public)
+
+	page := h.public(nobody, "198.51.100.1", "GET", "GET /v1/public/reports", mapPath, nil, nil)
+	if page.Status != 200 || !strings.Contains(string(page.Body), public.ID) || strings.Contains(string(page.Body), private.ID) {
+		t.Errorf("map: %d %s; want %s and not %s", page.Status, page.Body, public.ID, private.ID)
+	}
+	before = h.items()
+	metoo := h.public(bob, "198.51.100.2", "POST", "POST /v1/reports/{id}/metoo", "/v1/reports/"+private.ID+"/metoo", map[string]string{"id": private.ID}, nil)
+	if metoo.Status != 404 || metoo.code(t) != "report_not_found" {
+		t.Errorf("me too on a private report: %d %s", metoo.Status, metoo.Body)
+	}
+	if after := h.items(); !maps.Equal(after, before) {
+		t.Errorf("a refused me too wrote: %d items before, %d after", len(before), len(after))
 	}
 }
