@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the browser test needs, installed once: Debian's Chromium and a CJK font (apt; skipped when
-# /usr/bin/chromium and the font are there) and playwright-core at the locked version (npm ci; skipped
+# /usr/bin/chromium and the font are there) and playwright-core and axe-core at the locked versions (npm ci; skipped
 # while node_modules matches package-lock.json). Playwright never downloads a browser of its own.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -2,13 +2,16 @@
 # The browser test end to end (`make browser-test`): a fresh local stack on a free port (the runner
 # binary, as tests/e2e starts it), a demo month loaded into it through the API, then the console checked
 # in headless Debian Chromium (node --test, playwright-core), and the stack stopped.
-# Output in tests/output/browser: dashboard.png, stack.log, demo.txt.
+# Output in tests/output/browser: dashboard.png, stack.log, demo.txt; the web clients' screenshots and
+# accessibility results (axe-core) in tests/output/browser/clients/.
 # Env: DEMO_FLAGS (default "-days 14 -reports 40 -citizens 15": a fortnight, smaller than `make demo`'s, for time).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=tests/output/browser
 mkdir -p "$out"
 rm -f "$out/dashboard.png"
+rm -rf "$out/clients"
+mkdir -p "$out/clients"
 
 tests/browser/deps.sh
 
@@ -40,5 +43,5 @@ if ! API=$api go run ./infra/cmd/demo -q ${DEMO_FLAGS:--days 14 -reports 40 -cit
 fi
 loaded=$(date +%s)
 echo "browser test: demo month loaded in $((loaded - start)) s ($api)"
-API=$api CONSOLE_OUT=$out node --test tests/browser/
-echo "browser test: console checked in $(($(date +%s) - loaded)) s; screenshot $out/dashboard.png"
+API=$api CONSOLE_OUT=$out CLIENTS_OUT=$out/clients node --test tests/browser/
+echo "browser test: console and web clients checked in $(($(date +%s) - loaded)) s; screenshot $out/dashboard.png"
