@@ -101,3 +101,21 @@ func RedemptionMade(red market.Redemption) (Notice, bool) {
 		RedemptionID: red.ID, ItemID: red.ItemID, PickupLocation: red.PickupAt, ExpiresAt: exp,
 	}, true
 }
+
+// DefaultExpiryNoticeLead is how long before a reservation's pickup ends its redeemer is told.
+const DefaultExpiryNoticeLead = 24 * time.Hour
+
+// RedemptionExpiring maps goods still reserved for pickup, whose pickup ends within lead, to the
+// "about to expire" notice: where, and until when. Its time is when it became due (the end less lead),
+// so the sweep that finds it — this run or a later one, or again after a failure — makes the same id.
+func RedemptionExpiring(red market.Redemption, lead time.Duration) (Notice, bool) {
+	if red.Kind != market.Goods || red.Status != market.Reserved || red.ExpiresAt == nil || !citizen(red.Sub) {
+		return Notice{}, false
+	}
+	exp := red.ExpiresAt.UTC()
+	at := exp.Add(-lead).Truncate(time.Millisecond)
+	return Notice{
+		ID: NoticeID(red.Sub, PickupExpiring, red.ID, at), Sub: red.Sub, Kind: PickupExpiring, At: at,
+		RedemptionID: red.ID, ItemID: red.ItemID, PickupLocation: red.PickupAt, ExpiresAt: &exp,
+	}, true
+}

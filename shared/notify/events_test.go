@@ -1,6 +1,8 @@
 package notify_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,6 +153,47 @@ func TestNoticeIDs(t *testing.T) {
 	for _, bad := range []string{"", "x", a[:33], a + "0", "176452258212X-" + a[14:], a[:13] + "_" + a[14:], a[:14] + "ABCDEF" + a[20:]} {
 		if notify.ValidNoticeID(bad) {
 			t.Errorf("ValidNoticeID(%q)", bad)
+		}
+	}
+}
+
+func TestRedemptionExpiring(t *testing.T) {
+	exp := t0.Add(30 * 24 * time.Hour)
+	goods := market.Redemption{ID: "red1", Sub: "u1", ItemID: "umbrella", Kind: market.Goods, Status: market.Reserved, PickupCode: "123456", PickupAt: "市民中心", CreatedAt: t0, ExpiresAt: &exp}
+	with := func(f func(*market.Redemption)) market.Redemption { r := goods; f(&r); return r }
+	cases := []struct {
+		name string
+		red  market.Redemption
+		ok   bool
+	}{
+		{"goods still reserved", goods, true},
+		{"picked up", with(func(r *market.Redemption) { r.Status = market.Completed }), false},
+		{"locked by wrong codes", with(func(r *market.Redemption) { r.Status = market.Locked }), false},
+		{"cancelled", with(func(r *market.Redemption) { r.Status = market.Cancelled }), false},
+		{"a gift", with(func(r *market.Redemption) { r.Kind = market.Charity }), false},
+		{"no end", with(func(r *market.Redemption) { r.ExpiresAt = nil }), false},
+		{"an Open311 application", with(func(r *market.Redemption) { r.Sub = "open311-c1" }), false},
+	}
+	for _, tc := range cases {
+		n, ok := notify.RedemptionExpiring(tc.red, 24*time.Hour)
+		if ok != tc.ok {
+			t.Fatalf("%s: ok = %v", tc.name, ok)
+		}
+		if !ok {
+			continue
+		}
+		if n.Kind != notify.PickupExpiring || n.Sub != "u1" || n.RedemptionID != "red1" || n.PickupLocation != "市民中心" ||
+			!n.ExpiresAt.Equal(exp) || !n.At.Equal(exp.Add(-24*time.Hour)) || !notify.ValidNoticeID(n.ID) {
+			t.Fatalf("%s: %+v", tc.name, n)
+		}
+		// Found again (a later run, a retry): the same notice. Not the ready notice's id.
+		again, _ := notify.RedemptionExpiring(tc.red, 24*time.Hour)
+		ready, _ := notify.RedemptionMade(tc.red)
+		if again.ID != n.ID || ready.ID == n.ID {
+			t.Fatalf("ids %s, again %s, ready %s", n.ID, again.ID, ready.ID)
+		}
+		if b, _ := json.Marshal(n); strings.Contains(string(b), "123456") {
+			t.Fatalf("the notice carries the pickup code: %s", b)
 		}
 	}
 }
