@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -180,60 +179,4 @@ func decodeIndexCursor(cursor, gpk, pkPrefix, skPrefix string) (queueCursor, err
 		return queueCursor{}, report.ErrInvalidCursor
 	}
 	return c, nil
-}
-
-// Queue queries gsi2 for a department's assignments in one status, earliest deadline first.
-func (s *Store) Queue(ctx context.Context, dept string, status report.Status, limit int, cursor string) ([]casework.QueueItem, string, error) {
-	pk := "QUEUE#" + dept + "#" + string(status)
-	in := &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		IndexName:                 aws.String("gsi2"),
-		KeyConditionExpression:    aws.String("gsi2pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
-		Limit:                     aws.Int32(int32(limit)),
-	}
-	if cursor != "" {
-		c, err := decodeIndexCursor(cursor, pk, "REPORT#", assignPrefix)
-		if err != nil {
-			return nil, "", err
-		}
-		in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": str(c.PK), "sk": str(c.SK), "gsi2pk": str(c.GPK), "gsi2sk": str(c.GSK)}
-	}
-	out, err := s.db.Query(ctx, in)
-	if err != nil {
-		return nil, "", translate("query queue", err)
-	}
-	var items []assignmentItem
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		return nil, "", fmt.Errorf("decode queue: %w", err)
-	}
-	// Citizens' me too counts are on the reports (public.go), not on the assignments, which casework
-	// rewrites whole on every change: one BatchGetItem of the page's reports, none for an empty page.
-	ids := make([]string, len(items))
-	for i, it := range items {
-		ids[i] = it.ReportID
-	}
-	meToo, err := s.meTooCounts(ctx, ids)
-	if err != nil {
-		return nil, "", err
-	}
-	res := make([]casework.QueueItem, len(items))
-	for i, it := range items {
-		res[i] = casework.QueueItem{ReportID: it.ReportID, Role: report.Role(it.Role), Status: status, // the queue's key
-			Category: it.Category, Description: it.Description, Location: it.Location, Address: it.Address,
-			CreatedAt: parseTime(it.CreatedAt), SLADeadline: parseTime(it.SLADeadline), Overdue: it.Overdue,
-			MeToo: meToo[it.ReportID]}
-	}
-	next := ""
-	if lek := out.LastEvaluatedKey; lek != nil {
-		get := func(k string) string {
-			if v, ok := lek[k].(*types.AttributeValueMemberS); ok {
-				return v.Value
-			}
-			return ""
-		}
-		b, _ := json.Marshal(queueCursor{PK: get("pk"), SK: get("sk"), GPK: get("gsi2pk"), GSK: get("gsi2sk")})
-		next = base64.RawURLEncoding.EncodeToString(b)
-	}
-	return res, next, nil
 }

@@ -22,16 +22,21 @@ import (
 // Key layout of dispatch (added to the package doc's table):
 //
 //	assignment       pk=REPORT#<id>  sk=ASSIGN#<dept>
-//	  gsi2 (queue)   gsi2pk=QUEUE#<dept>#<status>  gsi2sk=<slaDeadline>#<id>
+//	  gsi2 (queue)   gsi2pk=QUEUE#<dept>#OPEN while its status is open, else QUEUE#<dept>#<status>
+//	                 gsi2sk=<slaDeadline>#<id>   (closed: none)
 //	  gsi4 (SLA)     gsi4pk=SLA#OPEN  gsi4sk=<slaDeadline>#<id>#<dept>   (only while open and not overdue)
 //	  gsi3 (near)    gsi3pk=NEAR#<category>#<geohash6>  gsi3sk=<createdAt>#<id>   (lead assignments: duplicates)
 //	inbound event    pk=REPORT#<id>  sk=INBOUND#<dept>#<webhook-id>   (ttl; only for events that leave the
 //	                 status as it was: a status change records its webhook-id on its timeline entry, `inbound`)
 //
-// An assignment's status is `astatus`, a name no index projects: gsi2's key carries it for the queues, and
-// so a status change moves the queue entry but leaves its SLA entry (gsi4) and its NEAR entry (gsi3, which
-// projects only what an assignment never changes: reportId, category, createdAt, location, slaDeadline)
-// unwritten. Items written before carry it as `status` (read as a fallback).
+// An assignment's status is `astatus`, which only the queue index (gsi2) projects: a change between open
+// statuses (dispatched → accepted → in_progress) keeps the queue entry's key and rewrites that one entry
+// (1 index write unit, not the 2 of a key that moves), a queue of one open status is the open partition
+// filtered by astatus, and the SLA entry (gsi4) and the NEAR entry (gsi3, which projects only what an
+// assignment never changes: reportId, category, createdAt, location, slaDeadline) stay unwritten. Only
+// leaving the open statuses (resolved, rejected …) or coming back (reopened) moves the entry. Items written
+// before astatus carry it as `status` (read as a fallback); queue entries written before the open partition
+// (QUEUE#<dept>#<open status>) are moved into it by MigrateQueueKeys.
 const (
 	assignPrefix  = "ASSIGN#"
 	inboundPrefix = "INBOUND#"
@@ -88,7 +93,7 @@ func toAssignmentItem(r report.Report, a report.Assignment) assignmentItem {
 		it.GSI3SK = it.CreatedAt + "#" + r.ID
 	}
 	if !a.Closed {
-		it.GSI2PK, it.GSI2SK = "QUEUE#"+a.Dept+"#"+string(a.Status), deadline+"#"+r.ID
+		it.GSI2PK, it.GSI2SK = queuePK(a.Dept, a.Status), deadline+"#"+r.ID
 		if a.Status.Open() && !a.Overdue {
 			it.GSI4PK, it.GSI4SK = slaPK, deadline+"#"+r.ID+"#"+a.Dept
 		}

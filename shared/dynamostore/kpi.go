@@ -25,7 +25,7 @@ import (
 //
 // A day's roll-up reads that day's items only, through the date-keyed index partitions: gsi3 CREATED#,
 // POINTS# (and RESOLVED#, the resolution items written before issue 11), gsi4 RESOLVED# and
-// REGISTERED#. The open-reports map is read from the queues (gsi2 QUEUE#<dept>#<status>) when the dashboard
+// REGISTERED#. The open-reports map is read from the open queues (gsi2 QUEUE#<dept>#OPEN) when the dashboard
 // asks for it, a bounded number of items from each.
 //
 // gsi3 projects no status: a report's CREATED# entry is written once at intake and once more when dispatch
@@ -330,26 +330,25 @@ func (s *Store) Totals(ctx context.Context) (kpi.Snapshot, error) {
 	return decodeSnapshot(out.Item)
 }
 
-// OpenReports queries each department's queue in each open status for at most perQueue assignments (the
-// earliest deadlines; one Query each, whatever the backlog), keeping the lead's assignment of each report.
-// truncated says some queue held more.
+// OpenReports reads each department's open queue (gsi2 QUEUE#<dept>#OPEN, every open status) for its
+// perQueue earliest deadlines (one Query, a second only past 1 MB, whatever the backlog), keeping the lead's
+// assignment of each report with its status (astatus). truncated says some queue held more.
 func (s *Store) OpenReports(ctx context.Context, depts []string, perQueue int) ([]kpi.OpenReport, bool, error) {
 	var out []kpi.OpenReport
 	seen := map[string]bool{}
 	truncated := false
 	for _, d := range depts {
-		for _, status := range []string{"dispatched", "accepted", "in_progress", "needs_triage", "reopened"} {
-			page, err := s.db.Query(ctx, &dynamodb.QueryInput{
-				TableName: &s.table, IndexName: aws.String("gsi2"), KeyConditionExpression: aws.String("gsi2pk = :pk"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("QUEUE#" + d + "#" + status)},
-				Limit:                     aws.Int32(int32(perQueue)),
-			})
+		in := &dynamodb.QueryInput{
+			TableName: &s.table, IndexName: aws.String("gsi2"), KeyConditionExpression: aws.String("gsi2pk = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(queuePK(d, report.Dispatched))},
+		}
+		for read := 0; read < perQueue; {
+			in.Limit = aws.Int32(int32(perQueue - read))
+			page, err := s.db.Query(ctx, in)
 			if err != nil {
 				return nil, false, translate("query queue", err)
 			}
-			// A page ends at perQueue items or at 1 MB, whichever comes first: either way the map shows
-			// this queue's most urgent items and says it left some out.
-			truncated = truncated || page.LastEvaluatedKey != nil
+			read += len(page.Items)
 			var items []assignmentItem
 			if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
 				return nil, false, fmt.Errorf("decode queue: %w", err)
@@ -360,8 +359,15 @@ func (s *Store) OpenReports(ctx context.Context, depts []string, perQueue int) (
 				}
 				seen[it.ReportID] = true
 				out = append(out, kpi.OpenReport{ID: it.ReportID, Lat: it.Location.Lat, Lng: it.Location.Lng,
-					Category: it.Category, Status: status, LeadDept: it.Dept}) // the queue's key
+					Category: it.Category, Status: string(it.assignment().Status), LeadDept: it.Dept})
 			}
+			if page.LastEvaluatedKey == nil {
+				break
+			}
+			// A page ends at perQueue items or at 1 MB, whichever comes first: past perQueue the map shows
+			// this queue's most urgent items and says it left some out.
+			truncated = truncated || read >= perQueue
+			in.ExclusiveStartKey = page.LastEvaluatedKey
 		}
 	}
 	return out, truncated, nil

@@ -350,10 +350,11 @@ func (s *Service) Departments(ctx context.Context, from, to string) ([]DeptRow, 
 	return League(from, to, snaps, names, s.minCases), s.minCases, nil
 }
 
-// MapPerQueue bounds the open-reports map: at most this many lead assignments from each department's queue
-// in each open status, the earliest SLA deadlines first. With the 8 seeded departments that is at most 32
-// Queries of 500 items (~2 MB of JSON), whatever the backlog.
-const MapPerQueue = 500
+// MapPerQueue bounds the open-reports map: at most this many lead assignments from each department's open
+// queue (every open status in one partition), the earliest SLA deadlines first: as many as 500 in each of
+// the 5 open statuses were before. With the 8 seeded departments that is at most 16 Queries (two per 1 MB)
+// of 20,000 items (~2.5 MB of JSON), whatever the backlog.
+const MapPerQueue = 2500
 
 // mapTTL is how long a container serves the same open-reports map.
 const mapTTL = 30 * time.Second
@@ -365,8 +366,8 @@ type OpenMap struct {
 	At        time.Time
 }
 
-// OpenReports returns the open-reports map, read from the queues (one Query per department and open
-// status, each at most MapPerQueue items) and cached per container for mapTTL.
+// OpenReports returns the open-reports map, read from the departments' open queues (at most MapPerQueue
+// items each) and cached per container for mapTTL.
 func (s *Service) OpenReports(ctx context.Context) ([]OpenReport, time.Time, error) {
 	s.mu.Lock()
 	if s.open != nil && ttl.Fresh(s.open.At, s.now(), mapTTL) {

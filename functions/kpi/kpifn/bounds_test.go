@@ -149,7 +149,7 @@ func TestKPIRunIgnoresTheOpenBacklog(t *testing.T) {
 	run() // a fresh table's first run also merges the earlier months of the year, once
 	before := run()
 
-	// backlogSize open reports filed over October: lead assignments in every department's open queues, one
+	// backlogSize open reports filed over October: lead assignments in every department's open queue, one
 	// queue with more than MapPerQueue.
 	names, err := env.Store.Departments(ctx)
 	if err != nil {
@@ -181,7 +181,7 @@ func TestKPIRunIgnoresTheOpenBacklog(t *testing.T) {
 			t.Fatal(err)
 		}
 		backlog = append(backlog, it)
-		perQueue[dept+"#"+string(st)]++
+		perQueue[dept]++
 		open[r.ID] = true
 	}
 	load(t, env, backlog)
@@ -193,8 +193,8 @@ func TestKPIRunIgnoresTheOpenBacklog(t *testing.T) {
 	t.Logf("a KPI run, with or without the backlog: %v", after)
 	checkBounded(t, env)
 
-	// The map: one Query per department and open status, at most MapPerQueue items from each (the
-	// configuration is cached first, as in a warm container).
+	// The map: one Query per department's open queue (a second past 1 MB), at most MapPerQueue items from
+	// each (the configuration is cached first, as in a warm container).
 	if _, _, err := svc.Departments(ctx, "2026-11-30", "2026-11-30"); err != nil {
 		t.Fatal(err)
 	}
@@ -204,9 +204,8 @@ func TestKPIRunIgnoresTheOpenBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := env.Calls.Snapshot()
-	queues := len(depts) * len(statuses)
-	if q := calls["DynamoDB.Query"]; q != queues || env.Calls.Service("DynamoDB") != q {
-		t.Errorf("map calls %v, want %d queue Queries", calls, queues)
+	if q := calls["DynamoDB.Query"]; q < len(depts) || q > 2*len(depts) || env.Calls.Service("DynamoDB") != q {
+		t.Errorf("map calls %v, want %d to %d queue Queries", calls, len(depts), 2*len(depts))
 	}
 	want := 0
 	for _, n := range perQueue {
