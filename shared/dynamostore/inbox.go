@@ -310,6 +310,34 @@ func (s *Store) DeleteDevice(ctx context.Context, sub, id string) error {
 	return nil
 }
 
+// ForgetDevice removes sub's device id only while it has token (one conditional DeleteItem): a device
+// registered again with another token since is kept, and one already gone is no error.
+func (s *Store) ForgetDevice(ctx context.Context, sub, id, token string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &s.table, Key: map[string]types.AttributeValue{"pk": str(userPK(sub)), "sk": str(devicePrefix + id)},
+		ConditionExpression:       aws.String("#token = :token"),
+		ExpressionAttributeNames:  map[string]string{"#token": "token"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":token": str(token)},
+	})
+	if _, ok := conditionFailed(err); ok {
+		return nil
+	}
+	return translateErr("forget device", err)
+}
+
+// DeviceFromImage decodes a device item as a DynamoDB stream delivers it: its user and the device.
+func DeviceFromImage(img map[string]types.AttributeValue) (string, notify.Device, error) {
+	var it deviceItem
+	if err := attributevalue.UnmarshalMap(img, &it); err != nil {
+		return "", notify.Device{}, fmt.Errorf("decode device image: %w", err)
+	}
+	sub, ok := strings.CutPrefix(it.PK, userPK(""))
+	if it.Type != "device" || !ok || sub == "" {
+		return "", notify.Device{}, fmt.Errorf("image is a %q of %q, not a device", it.Type, it.PK)
+	}
+	return sub, notify.Device{ID: it.ID, Platform: notify.Platform(it.Platform), Token: it.Token, UpdatedAt: parseTime(it.UpdatedAt)}, nil
+}
+
 // ClaimPush marks a notice pushed by claim unless another claim has. The same claim sent again (the SDK's
 // re-send of a claim whose answer was lost) succeeds again, since it sets the same value.
 func (s *Store) ClaimPush(ctx context.Context, sub, id, claim string) (bool, error) {

@@ -6,6 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/notify"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
@@ -180,5 +184,48 @@ func TestPushClaimSurvivesALostAnswer(t *testing.T) {
 	}
 	if ok, err := e.plain.ClaimPush(ctx, "u2", n.ID, "claim-a"); err != nil || ok {
 		t.Fatalf("claim of a notice u2 does not have: %v %v", ok, err)
+	}
+}
+
+// ForgetDevice against moto: it removes a device only while it has the token that was pushed to (a
+// device registered again with a new token stays), and forgetting one already gone is no error; a device
+// item's stream image decodes to its user and device.
+func TestForgetDeviceOnlyWithItsToken(t *testing.T) {
+	e := newResendEnv(t, "none")
+	e.inj.SetEnabled(false)
+	ctx := t.Context()
+	st := e.plain
+	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	for _, d := range []notify.Device{{ID: "phone", Platform: notify.FCM, Token: "tok-new-aaaa"}, {ID: "tablet", Platform: notify.APNs, Token: "tok-bbbbbbbb"}} {
+		d.UpdatedAt = now
+		if err := st.PutDevice(ctx, "u1", d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.ForgetDevice(ctx, "u1", "phone", "tok-old-aaaa"); err != nil { // pushed before it was registered again
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := st.ForgetDevice(ctx, "u1", "tablet", "tok-bbbbbbbb"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	us, err := st.Settings(ctx, "u1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(us.Devices) != 1 || us.Devices[0].ID != "phone" || us.Devices[0].Token != "tok-new-aaaa" {
+		t.Fatalf("devices %+v, want the phone with its new token", us.Devices)
+	}
+	out, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &e.table, Key: map[string]types.AttributeValue{"pk": s("USER#u1"), "sk": s("NOTIFY#DEV#phone")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, d, err := dynamostore.DeviceFromImage(out.Item)
+	if err != nil || sub != "u1" || d.ID != "phone" || d.Token != "tok-new-aaaa" || d.Platform != notify.FCM || !d.UpdatedAt.Equal(now) {
+		t.Fatalf("image: %s %+v %v", sub, d, err)
+	}
+	if _, _, err := dynamostore.DeviceFromImage(map[string]types.AttributeValue{"pk": s("REPORT#x"), "type": s("report")}); err == nil {
+		t.Error("a report image decoded as a device")
 	}
 }

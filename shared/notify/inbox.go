@@ -254,6 +254,9 @@ type InboxStore interface {
 	PutPreferences(ctx context.Context, sub string, p Preferences) error
 	PutDevice(ctx context.Context, sub string, d Device) error
 	DeleteDevice(ctx context.Context, sub, id string) error
+	// ForgetDevice removes sub's device id if it still has token (a device registered again with another
+	// token since is kept); removing one that is gone is no error.
+	ForgetDevice(ctx context.Context, sub, id, token string) error
 	// ClaimPush marks the notice pushed by claim unless another claim has; false when one has (or the
 	// notice is gone). The same claim again (a re-sent request) succeeds again.
 	ClaimPush(ctx context.Context, sub, id, claim string) (bool, error)
@@ -266,10 +269,16 @@ type Outbox interface {
 	EnqueuePush(ctx context.Context, m PushMessage) error
 }
 
-// Pusher sends one notice to one device (SNS mobile push).
+// Pusher sends one notice to one device (SNS mobile push). An error that wraps ErrEndpointDisabled says
+// the push service will not deliver to the device again (its token is invalid or was unregistered).
 type Pusher interface {
 	Push(ctx context.Context, d Device, n Notice) error
 }
+
+// ErrEndpointDisabled is what a Pusher's error wraps when the push service reports the device's endpoint
+// disabled (SNS's EndpointDisabled: the platform refused the token): the device is removed from its
+// user's devices.
+var ErrEndpointDisabled = errors.New("push endpoint disabled")
 
 // PushMessage is the outbox message of a push: the notice, the devices to reach and when it may go out.
 type PushMessage struct {
@@ -338,13 +347,25 @@ func (in *Inbox) Push(ctx context.Context, m PushMessage) (Decision, error) {
 		return Decision{}, err
 	}
 	var errs []error
+	gone := 0
 	for _, d := range m.Devices {
-		if err := in.pusher.Push(ctx, d, m.Notice); err != nil {
+		err := in.pusher.Push(ctx, d, m.Notice)
+		if errors.Is(err, ErrEndpointDisabled) {
+			// The platform will never deliver to this token: forget the device (only while it still has
+			// this token), so no later notice is queued for it.
+			if ferr := in.store.ForgetDevice(ctx, m.Sub, d.ID, d.Token); ferr != nil {
+				err = errors.Join(err, fmt.Errorf("forget device: %w", ferr))
+			} else {
+				gone++
+				continue
+			}
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("device %s: %w", d.ID, err))
 		}
 	}
-	if len(errs) < len(m.Devices) {
-		return Decision{}, nil // pushed to some device (or there were none to try): not again
+	if len(errs)+gone < len(m.Devices) || len(errs) == 0 {
+		return Decision{}, nil // pushed to some device, or none is left to try: not again
 	}
 	if err := in.store.ReleasePush(ctx, m.Sub, m.Notice.ID); err != nil {
 		return Decision{}, err

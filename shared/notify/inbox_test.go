@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -63,10 +64,11 @@ func TestPreferencesAndDevicesAreValidated(t *testing.T) {
 
 // memStore is an in-memory InboxStore for the service's rules (the DynamoDB one is tested against moto).
 type memStore struct {
-	mu       sync.Mutex
-	notices  map[string]notify.Notice
-	pushed   map[string]bool
-	settings map[string]notify.UserSettings
+	mu        sync.Mutex
+	notices   map[string]notify.Notice
+	pushed    map[string]bool
+	settings  map[string]notify.UserSettings
+	forgotten []string
 }
 
 func newMem() *memStore {
@@ -99,6 +101,12 @@ func (m *memStore) Settings(_ context.Context, sub string, _ bool) (notify.UserS
 func (m *memStore) PutPreferences(context.Context, string, notify.Preferences) error { return nil }
 func (m *memStore) PutDevice(context.Context, string, notify.Device) error           { return nil }
 func (m *memStore) DeleteDevice(context.Context, string, string) error               { return nil }
+func (m *memStore) ForgetDevice(_ context.Context, sub, id, token string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.forgotten = append(m.forgotten, sub+"/"+id+"/"+token)
+	return nil
+}
 func (m *memStore) ClaimPush(_ context.Context, sub, id, _ string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -124,13 +132,17 @@ func (q *queueRec) EnqueuePush(_ context.Context, m notify.PushMessage) error {
 }
 
 type pusherRec struct {
-	fail map[string]bool // device ids that fail
-	sent []string
+	fail     map[string]bool // device ids that fail
+	disabled map[string]bool // device ids whose endpoint SNS reports disabled
+	sent     []string
 }
 
 func (p *pusherRec) Push(_ context.Context, d notify.Device, n notify.Notice) error {
+	if p.disabled[d.ID] {
+		return fmt.Errorf("publish: %w", notify.ErrEndpointDisabled)
+	}
 	if p.fail[d.ID] {
-		return errors.New("endpoint disabled")
+		return errors.New("throttled")
 	}
 	p.sent = append(p.sent, d.ID+"/"+n.ID)
 	return nil
@@ -211,4 +223,45 @@ func TestPostAndPushOnce(t *testing.T) {
 
 func notice(sub string, kind notify.Kind, at time.Time) notify.Notice {
 	return notify.Notice{ID: notify.NoticeID(sub, kind, "r1", at), Sub: sub, Kind: kind, At: at, ReportID: "r1"}
+}
+
+// A device whose endpoint the push service reports disabled is forgotten (with the token it was pushed
+// with, so a device registered again with a new token is kept); it counts as no device: a message whose
+// every device is disabled is done, not retried, while a disabled one beside one that failed for a
+// passing reason is retried (and the disabled one is not in the user's devices any more).
+func TestDisabledEndpointsAreForgotten(t *testing.T) {
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	ctx := context.Background()
+	day := time.Date(2026, 11, 30, 10, 0, 0, 0, sh)
+	phone := notify.Device{ID: "phone", Platform: notify.FCM, Token: "tok-aaaaaaaa"}
+	tablet := notify.Device{ID: "tablet", Platform: notify.APNs, Token: "tok-bbbbbbbb"}
+	for _, tc := range []struct {
+		name           string
+		disabled, fail map[string]bool
+		sent           int
+		retry          bool
+		forgotten      string
+	}{
+		{"the only device disabled: done", map[string]bool{"phone": true}, nil, 0, false, "[u1/phone/tok-aaaaaaaa]"},
+		{"one disabled, the other pushed", map[string]bool{"phone": true}, nil, 1, false, "[u1/phone/tok-aaaaaaaa]"},
+		{"one disabled, the other failing: retried", map[string]bool{"phone": true}, map[string]bool{"tablet": true}, 0, true, "[u1/phone/tok-aaaaaaaa]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			devices := []notify.Device{phone, tablet}
+			if tc.name == "the only device disabled: done" {
+				devices = devices[:1]
+			}
+			store, p := newMem(), &pusherRec{disabled: tc.disabled, fail: tc.fail}
+			n := notice("u1", notify.ReportAccepted, day)
+			store.notices["u1/"+n.ID] = n
+			in := notify.NewInbox(store, nil, p, sh, func() time.Time { return day })
+			d, err := in.Push(ctx, notify.PushMessage{Sub: "u1", Notice: n, Devices: devices, NotBefore: day})
+			if err != nil && !d.Retry {
+				t.Fatal(err)
+			}
+			if len(p.sent) != tc.sent || d.Retry != tc.retry || fmt.Sprint(store.forgotten) != tc.forgotten {
+				t.Fatalf("sent %v, decision %+v, forgotten %v; want %d sent, retry %v, forgotten %s", p.sent, d, store.forgotten, tc.sent, tc.retry, tc.forgotten)
+			}
+		})
+	}
 }

@@ -23,7 +23,9 @@ type Function struct {
 	svc   *points.Service
 	store noticeStore
 	inbox *notify.Inbox
-	log   *slog.Logger
+	// outbox queues the deletion of removed devices' push endpoints (devices.go).
+	outbox notify.PushOutbox
+	log    *slog.Logger
 }
 
 // New builds the function (TABLE_NAME, CITY_TZ, OUTBOX_QUEUE_URL: pushes of the resolution notices).
@@ -33,7 +35,7 @@ func New(b *platform.Base) (*Function, error) {
 		return nil, err
 	}
 	inbox := notify.NewInbox(b.Store, notify.PushOutbox{Outbox: outbox}, nil, b.TZ, b.Now)
-	return &Function{svc: b.Points(), store: b.Store, inbox: inbox, log: b.Log}, nil
+	return &Function{svc: b.Points(), store: b.Store, inbox: inbox, outbox: notify.PushOutbox{Outbox: outbox}, log: b.Log}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.
@@ -49,6 +51,9 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 // a failing record is reported by its SequenceNumber.
 func (f *Function) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	return streamfn.Process(ctx, f.log, ev, func(ctx context.Context, rec events.DynamoDBEventRecord) error {
+		if isDevice(rec) {
+			return f.deviceChanged(ctx, rec)
+		}
 		r, err := dynamostore.ReportFromImage(streamfn.Image(rec.Change.NewImage))
 		if err != nil {
 			return fmt.Errorf("record %s: %w", rec.EventID, err)

@@ -75,6 +75,10 @@ func New(b *platform.Base) (*Function, error) {
 // function handles events.
 func (f *Function) ObservePushes(fn func(Published)) { f.pusher.observe = fn }
 
+// ObserveDeletes calls fn with every endpoint the function deleted (the local stack's push sink). Call it
+// before the function handles events.
+func (f *Function) ObserveDeletes(fn func(Deleted)) { f.pusher.observeDelete = fn }
+
 // FromEnv builds the function as Lambda runs it.
 func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 	b, err := platform.FromEnv(ctx, env, "notify")
@@ -132,7 +136,7 @@ func (e errRetry) Error() string { return fmt.Sprintf("retry in %d s", e.seconds
 
 func (f *Function) one(ctx context.Context, m events.SQSMessage) error {
 	var n dispatch.Notification
-	if err := json.Unmarshal([]byte(m.Body), &n); err != nil || n.ID == "" || n.Dept == "" && n.Type != notify.PushType {
+	if err := json.Unmarshal([]byte(m.Body), &n); err != nil || n.ID == "" || n.Dept == "" && n.Type != notify.PushType && n.Type != notify.EndpointRemovalType {
 		return fmt.Errorf("malformed notification: %v", err) // left to the dead-letter queue
 	}
 	attempt, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
@@ -141,9 +145,12 @@ func (f *Function) one(ctx context.Context, m events.SQSMessage) error {
 	}
 	var d notify.Decision
 	var err error
-	if n.Type == notify.PushType {
+	switch n.Type {
+	case notify.PushType:
 		d, err = f.push(ctx, n, attempt)
-	} else {
+	case notify.EndpointRemovalType:
+		d, err = f.forget(ctx, n, attempt)
+	default:
 		d, err = f.svc.Deliver(ctx, n, attempt)
 	}
 	if err != nil {
@@ -179,4 +186,18 @@ func (f *Function) push(ctx context.Context, n dispatch.Notification, attempt in
 		d.After = webhook.Backoff(attempt-1, 10*time.Second, 15*time.Minute, nil)
 	}
 	return d, nil
+}
+
+// forget deletes the SNS endpoint of a device token no longer registered; a failure is retried with
+// backoff (deleting twice is harmless).
+func (f *Function) forget(ctx context.Context, n dispatch.Notification, attempt int) (notify.Decision, error) {
+	r, err := notify.DecodeRemoval(n)
+	if err != nil {
+		return notify.Decision{}, err
+	}
+	if err := f.pusher.Forget(ctx, r); err != nil {
+		f.log.WarnContext(ctx, "endpoint not deleted", "deviceId", r.Device.ID, "attempt", attempt, "err", err.Error())
+		return notify.Decision{Retry: true, After: webhook.Backoff(attempt-1, 10*time.Second, 15*time.Minute, nil)}, nil
+	}
+	return notify.Decision{}, nil
 }

@@ -21,6 +21,7 @@ type pushFixture struct {
 	*testenv.Env
 	fn        *notifyfn.Function
 	inbox     *notify.Inbox
+	app       string // the FCM platform application's ARN
 	mu        sync.Mutex
 	published []notifyfn.Published
 }
@@ -43,7 +44,7 @@ func newPushFixture(t *testing.T, now func() time.Time) *pushFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &pushFixture{Env: e, fn: fn}
+	f := &pushFixture{Env: e, fn: fn, app: *app.PlatformApplicationArn}
 	fn.ObservePushes(func(p notifyfn.Published) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
