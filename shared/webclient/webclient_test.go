@@ -3,8 +3,10 @@ package webclient
 import (
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -148,4 +150,82 @@ func TestCommonFilesUnderEveryApp(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Every file a client's pages and manifest name (src, href, import, icons) is one the handler serves, and
+// a page names none on another origin.
+func TestPagesReferenceServedFiles(t *testing.T) {
+	ref := regexp.MustCompile(`(?:src|href)="([^"]+)"|import\s*(?:[^"']*from\s*)?["'](\.[^"']+)["']`)
+	for _, app := range Apps {
+		prefix := "/" + app + "/"
+		h := Handler(prefix, app, Config{})
+		for _, page := range []string{"index.html", "manifest.webmanifest"} {
+			rec := get(h, prefix+page, nil)
+			if rec.Code == 404 {
+				continue // that client is not written yet
+			}
+			body := rec.Body.String()
+			var urls []string
+			if page == "manifest.webmanifest" {
+				var m struct {
+					Icons []struct{ Src string } `json:"icons"`
+				}
+				if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+					t.Errorf("%s%s: %v", prefix, page, err)
+				}
+				for _, ic := range m.Icons {
+					urls = append(urls, ic.Src)
+				}
+			} else {
+				for _, m := range ref.FindAllStringSubmatch(body, -1) {
+					urls = append(urls, m[1]+m[2])
+				}
+			}
+			t.Logf("%s%s names %d files", prefix, page, len(urls))
+			for _, u := range urls {
+				if strings.HasPrefix(u, "#") || strings.HasPrefix(u, "data:") || strings.HasPrefix(u, "mailto:") {
+					continue
+				}
+				if strings.Contains(u, "//") {
+					t.Errorf("%s%s names another origin: %s", prefix, page, u)
+					continue
+				}
+				p, _, _ := strings.Cut(u, "?")
+				if p == "./" || p == "." {
+					p = ""
+				}
+				target := prefix + strings.TrimPrefix(p, "./")
+				if strings.HasPrefix(p, "/") {
+					target = p
+				}
+				if rec := get(h, target, nil); rec.Code != 200 {
+					t.Errorf("%s%s names %s, which answers %d", prefix, page, u, rec.Code)
+				}
+			}
+		}
+	}
+}
+
+// The shared files stay light: the vendored libraries, the offline map and our modules together.
+func TestCommonFilesBudget(t *testing.T) {
+	const budget = 768 << 10
+	total, geo := 0, 0
+	err := fs.WalkDir(files, "static/common", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := files.ReadFile(p)
+		total += len(b)
+		if strings.HasSuffix(p, ".geojson") {
+			geo += len(b)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total > budget || geo > 1<<20 || geo == 0 {
+		t.Errorf("static/common holds %d bytes (budget %d), the offline map %d (at most 1 MiB)", total, budget, geo)
+	}
+	t.Logf("static/common: %d bytes, offline map %d", total, geo)
 }

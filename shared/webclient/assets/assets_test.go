@@ -1,0 +1,139 @@
+package assets
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func files() fstest.MapFS {
+	return fstest.MapFS{
+		"site/index.html":            {Data: []byte(`<link href="s.css?v={{version}}"><script src="common/a.js?v={{version}}"></script>`)},
+		"site/s.css":                 {Data: []byte(`body{}`)},
+		"site/sw.js":                 {Data: []byte(`const V = "{{version}}";`)},
+		"site/manifest.webmanifest":  {Data: []byte(`{"start_url":"./?v={{version}}"}`)},
+		"site/icon.png":              {Data: []byte("\x89PNG{{version}}")},
+		"site/notes.unknown":         {Data: []byte("x")},
+		"shared/a.js":                {Data: []byte(`export const a = 1;`)},
+		"shared/vendor/LICENSE.txt":  {Data: []byte("MIT")},
+		"elsewhere/not-mounted.html": {Data: []byte("no")},
+	}
+}
+
+func serve(h http.Handler, method, target string, header map[string]string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestLoadAndServe(t *testing.T) {
+	set, err := Load(files(), Mount{Dir: "site"}, Mount{Dir: "shared", Prefix: "common/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := set.Version()
+	if len(v) != 12 {
+		t.Fatalf("version %q", v)
+	}
+	wantNames := []string{"common/a.js", "common/vendor/LICENSE.txt", "icon.png", "index.html", "manifest.webmanifest", "notes.unknown", "s.css", "sw.js"}
+	if got := strings.Join(set.Names(), " "); got != strings.Join(wantNames, " ") {
+		t.Fatalf("names %s, want %s", got, wantNames)
+	}
+	h := &Site{Prefix: "/x/", Set: set, NoCache: map[string]bool{"sw.js": true},
+		Header: http.Header{"X-Every": {"1"}}, Page: http.Header{"Content-Security-Policy": {"default-src 'none'"}}}
+	tests := []struct {
+		name, method, target string
+		status               int
+		ctype, cache, body   string
+		csp                  bool
+	}{
+		{"index at the prefix, version filled in", "GET", "/x/", 200, "text/html; charset=utf-8", "no-cache", `s.css?v=` + v, true},
+		{"index by name", "GET", "/x/index.html", 200, "text/html; charset=utf-8", "no-cache", `common/a.js?v=` + v, true},
+		{"asset at the current version: a year", "GET", "/x/s.css?v=" + v, 200, "text/css; charset=utf-8", "public, max-age=31536000, immutable", "body{}", false},
+		{"asset at another version: five minutes", "GET", "/x/s.css?v=old", 200, "text/css; charset=utf-8", "public, max-age=300", "body{}", false},
+		{"a mounted folder's file", "GET", "/x/common/a.js?v=" + v, 200, "text/javascript; charset=utf-8", "public, max-age=31536000, immutable", "export const a", false},
+		{"service worker: always revalidated, version filled in", "GET", "/x/sw.js?v=" + v, 200, "text/javascript; charset=utf-8", "no-cache", v, false},
+		{"manifest: always revalidated", "GET", "/x/manifest.webmanifest", 200, "application/manifest+json", "no-cache", "./?v=" + v, false},
+		{"binary files keep the mark", "GET", "/x/icon.png", 200, "image/png", "public, max-age=300", "{{version}}", false},
+		{"unknown types are octet streams", "GET", "/x/notes.unknown", 200, "application/octet-stream", "public, max-age=300", "x", false},
+		{"licence text", "GET", "/x/common/vendor/LICENSE.txt", 200, "text/plain; charset=utf-8", "public, max-age=300", "MIT", false},
+		{"HEAD", "HEAD", "/x/s.css", 200, "text/css; charset=utf-8", "public, max-age=300", "", false},
+		{"unknown file", "GET", "/x/nope.js", 404, "", "", "", false},
+		{"a folder", "GET", "/x/common/", 404, "", "", "", false},
+		{"a folder not mounted", "GET", "/x/elsewhere/not-mounted.html", 404, "", "", "", false},
+		{"dot-dot", "GET", "/x/../site/s.css", 404, "", "", "", false},
+		{"outside the prefix", "GET", "/y/s.css", 404, "", "", "", false},
+		{"read only", "POST", "/x/", 405, "", "", "", false},
+		{"the bare prefix redirects", "GET", "/x", 301, "", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := serve(h, tt.method, tt.target, nil)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d", rec.Code, tt.status)
+			}
+			if tt.status != 200 {
+				return
+			}
+			hdr := rec.Header()
+			if hdr.Get("Content-Type") != tt.ctype || hdr.Get("Cache-Control") != tt.cache {
+				t.Errorf("Content-Type %q Cache-Control %q, want %q %q", hdr.Get("Content-Type"), hdr.Get("Cache-Control"), tt.ctype, tt.cache)
+			}
+			if !strings.Contains(rec.Body.String(), tt.body) {
+				t.Errorf("body %q lacks %q", rec.Body.String(), tt.body)
+			}
+			if (hdr.Get("Content-Security-Policy") != "") != tt.csp {
+				t.Errorf("CSP %q on a page: %v", hdr.Get("Content-Security-Policy"), tt.csp)
+			}
+			if hdr.Get("X-Every") != "1" || hdr.Get("X-Content-Type-Options") != "nosniff" || hdr.Get("ETag") == "" {
+				t.Errorf("headers %v", hdr)
+			}
+			if again := serve(h, "GET", tt.target, map[string]string{"If-None-Match": hdr.Get("ETag")}); again.Code != http.StatusNotModified {
+				t.Errorf("revalidation answered %d, want 304", again.Code)
+			}
+		})
+	}
+	if rec := serve(h, "GET", "/x", nil); rec.Header().Get("Location") != "/x/" {
+		t.Errorf("redirect to %q", rec.Header().Get("Location"))
+	}
+}
+
+// Any file of any mount changes the version (so pages ask for new URLs); a generated file added later
+// does not, and is served by its ETag.
+func TestVersionFollowsEveryFile(t *testing.T) {
+	base, err := Load(files(), Mount{Dir: "site"}, Mount{Dir: "shared", Prefix: "common/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"site/s.css", "shared/a.js", "shared/vendor/LICENSE.txt"} {
+		fs := files()
+		fs[name] = &fstest.MapFile{Data: append([]byte(nil), append(fs[name].Data, '\n')...)}
+		changed, err := Load(fs, Mount{Dir: "site"}, Mount{Dir: "shared", Prefix: "common/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if changed.Version() == base.Version() {
+			t.Errorf("changing %s kept version %s", name, base.Version())
+		}
+	}
+	fs := files()
+	fs["elsewhere/not-mounted.html"] = &fstest.MapFile{Data: []byte("changed")}
+	same, _ := Load(fs, Mount{Dir: "site"}, Mount{Dir: "shared", Prefix: "common/"})
+	if same.Version() != base.Version() {
+		t.Error("a file outside the mounts changed the version")
+	}
+	base.Add("config.json", []byte(`{"a":1}`))
+	f, ok := base.Lookup("config.json")
+	if !ok || f.ContentType != "application/json" || f.ETag == "" || base.Version() != same.Version() {
+		t.Errorf("config.json %+v %v, version %s", f, ok, base.Version())
+	}
+	if _, err := Load(files(), Mount{Dir: "missing"}); err == nil {
+		t.Error("a missing folder loads")
+	}
+}
