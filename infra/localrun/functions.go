@@ -117,6 +117,7 @@ func (st *Stack) constructors() map[string]constructor {
 				return Handler{}, err
 			}
 			fn.ObservePushes(st.push.record) // the push sink (push.go)
+			fn.ObserveDeletes(st.push.recordDelete)
 			return Handler{Queue: fn.Handle}, nil
 		},
 		"SweeperFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {

@@ -18,12 +18,14 @@ import (
 // function as the template's parameters would; notify creates the device's platform endpoint and
 // publishes to it. moto keeps what it was sent but has no API to list it, so the notify function reports
 // every push SNS accepted (its ObservePushes hook, after Publish answered) to this sink:
-// GET /_local/push lists them ({"items":[…]}, oldest first; ?sub= filters by user).
+// GET /_local/push lists them ({"items":[…]}, oldest first; ?sub= filters by user), and the endpoints
+// it deleted ("deleted": a device removed, registered again with another token, or disabled).
 
 // pushSink records the pushes SNS accepted.
 type pushSink struct {
 	mu    sync.Mutex
 	items []notifyfn.Published
+	gone  []notifyfn.Deleted
 	fcm   string // platform application ARNs in moto
 	apns  string
 }
@@ -38,6 +40,28 @@ func (p *pushSink) record(pub notifyfn.Published) {
 		p.items = p.items[1:]
 	}
 	p.items = append(p.items, pub)
+}
+
+func (p *pushSink) recordDelete(d notifyfn.Deleted) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.gone) >= maxPushes {
+		p.gone = p.gone[1:]
+	}
+	p.gone = append(p.gone, d)
+}
+
+// DeletedEndpoints returns the endpoints deleted of sub's devices (every user's when sub is empty).
+func (st *Stack) DeletedEndpoints(sub string) []notifyfn.Deleted {
+	st.push.mu.Lock()
+	defer st.push.mu.Unlock()
+	out := []notifyfn.Deleted{}
+	for _, it := range st.push.gone {
+		if sub == "" || it.Sub == sub {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // Pushes returns what was pushed to sub's devices (every user's when sub is empty).
@@ -55,7 +79,8 @@ func (st *Stack) Pushes(sub string) []notifyfn.Published {
 
 func (st *Stack) servePushes(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"items": st.Pushes(r.URL.Query().Get("sub"))})
+	sub := r.URL.Query().Get("sub")
+	_ = json.NewEncoder(w).Encode(map[string]any{"items": st.Pushes(sub), "deleted": st.DeletedEndpoints(sub)})
 }
 
 // createPushApps creates the platform applications in moto (idempotent: SNS answers the same ARN for the

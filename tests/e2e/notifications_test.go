@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -168,5 +169,65 @@ func TestNotificationsThroughTheStream(t *testing.T) {
 	}
 	if st := citizen.call("DELETE", "/v1/me/devices/phone-1", nil, nil, nil); st != 204 {
 		t.Fatalf("delete device = %d", st)
+	}
+}
+
+type pushSinkView struct {
+	Items []struct {
+		DeviceID    string
+		EndpointArn string
+	}
+	Deleted []struct {
+		DeviceID    string
+		EndpointArn string
+		Reason      string
+	}
+}
+
+// TestRemovedDeviceLosesItsEndpoint, through the real stream path: a citizen's phone gets a push (its
+// token's SNS endpoint made by notify); registered again with a new token, the old token's endpoint is
+// deleted; removed (DELETE /v1/me/devices/{id}), the new one's too — each once, found by the stream
+// consumer and deleted by notify in moto's SNS.
+func TestRemovedDeviceLosesItsEndpoint(t *testing.T) {
+	sub := fmt.Sprint("e2e-device-", time.Now().UnixNano())
+	citizen := login(t, sub, []string{"citizen"}, "")
+	if st := citizen.call("PUT", "/v1/me/devices/phone-1", map[string]any{"platform": "fcm", "token": "e2e-fcm-old-" + sub}, nil, nil); st != 200 {
+		t.Fatalf("register device = %d", st)
+	}
+	id := fileReport(t, citizen, "rubbish", "垃圾 rubbish", 23.3590, 103.3520)
+	waitFor(t, citizen, id, func(r fullReport) bool { return r.Status == "dispatched" })
+	sink := func(until func(pushSinkView) bool) pushSinkView {
+		t.Helper()
+		var v pushSinkView
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			v = pushSinkView{}
+			localJSON(t, "GET", "/_local/push?sub="+url.QueryEscape(sub), &v)
+			if until(v) || time.Now().After(deadline) {
+				return v
+			}
+		}
+	}
+	v := sink(func(v pushSinkView) bool { return len(v.Items) > 0 })
+	if len(v.Items) == 0 || len(v.Deleted) != 0 {
+		t.Fatalf("sink %+v: want a push and no deletion", v)
+	}
+	oldArn := v.Items[0].EndpointArn
+	if st := citizen.call("PUT", "/v1/me/devices/phone-1", map[string]any{"platform": "fcm", "token": "e2e-fcm-new-" + sub}, nil, nil); st != 200 {
+		t.Fatalf("register again = %d", st)
+	}
+	v = sink(func(v pushSinkView) bool { return len(v.Deleted) > 0 })
+	if len(v.Deleted) != 1 || v.Deleted[0].EndpointArn != oldArn || v.Deleted[0].Reason != "unregistered" || v.Deleted[0].DeviceID != "phone-1" {
+		t.Fatalf("after a new token: deleted %+v, want the old token's endpoint %s", v.Deleted, oldArn)
+	}
+	if st := citizen.call("DELETE", "/v1/me/devices/phone-1", nil, nil, nil); st != 204 {
+		t.Fatalf("delete device = %d", st)
+	}
+	v = sink(func(v pushSinkView) bool { return len(v.Deleted) > 1 })
+	if len(v.Deleted) != 2 || v.Deleted[1].EndpointArn == oldArn || v.Deleted[1].Reason != "unregistered" {
+		t.Fatalf("after the removal: deleted %+v, want the new token's endpoint too", v.Deleted)
+	}
+	localJSON(t, "POST", "/_local/drain", nil)
+	if v = sink(func(pushSinkView) bool { return true }); len(v.Deleted) != 2 {
+		t.Errorf("deleted %d endpoints, want 2", len(v.Deleted))
 	}
 }
