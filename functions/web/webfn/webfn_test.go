@@ -2,9 +2,12 @@ package webfn
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -98,6 +101,41 @@ func TestLinksNoAWSSDK(t *testing.T) {
 	for _, p := range strings.Fields(string(out)) {
 		if strings.HasPrefix(p, "github.com/aws/aws-sdk-go-v2") || strings.HasPrefix(p, "github.com/aws/smithy-go") {
 			t.Errorf("the web function links %s", p)
+		}
+	}
+}
+
+// The fixtures under events/web (also for `sam local invoke WebFunction -e …`) answer as API Gateway
+// would pass them on: under the stage "dev".
+func TestEventFixtures(t *testing.T) {
+	fn, err := FromEnv(func(k string) string {
+		return map[string]string{"PHOTO_ORIGIN": "https://photos.s3.ap-east-1.amazonaws.com"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		file, wantLocation, wantBody string
+		wantStatus                   int
+	}{
+		{"app-config.json", "", `"photoOrigin":"https://photos.s3.ap-east-1.amazonaws.com"`, 200},
+		{"dept-redirect.json", "dept/", "", 301},
+	}
+	for _, tt := range tests {
+		raw, err := os.ReadFile(filepath.Join("..", "..", "..", "events", "web", tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			t.Fatal(err)
+		}
+		res, err := fn.Handle(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != tt.wantStatus || res.Headers["Location"] != tt.wantLocation || !strings.Contains(res.Body, tt.wantBody) {
+			t.Errorf("%s: %d Location %q body %q", tt.file, res.StatusCode, res.Headers["Location"], res.Body)
 		}
 	}
 }
