@@ -173,12 +173,12 @@ function queueItem(item) {
   const overdue = isOverdue(item);
   const badges = el("span", { class: "badges" },
     el("span", { class: "badge status s-" + item.status, text: statusLabel(item.status) }),
-    overdue ? el("span", { class: "badge overdue", text: "⚠ 超时 Overdue" }) : null,
+    overdue ? el("span", { class: "badge overdue", text: "! 超时 Overdue" }) : null,
     item.role === "assist" ? el("span", { class: "badge", text: both("role.assist") }) : null,
-    item.meToo ? el("span", { class: "badge metoo", "aria-label": `同感 ${item.meToo} 人 · ${item.meToo} citizens said me too`, text: `👥 ${both("meToo", { n: item.meToo })}` }) : null,
+    item.meToo ? el("span", { class: "badge metoo", "aria-label": `同感 ${item.meToo} 人 · ${item.meToo} citizens said me too`, text: both("meToo", { n: item.meToo }) }) : null,
   );
   const btn = el("a", { class: "item", href: "#/r/" + encodeURIComponent(item.reportId), "data-testid": "queue-item",
-    "data-report-id": item.reportId, "data-status": item.status, "data-overdue": String(overdue), "data-me-too": String(item.meToo || 0) },
+    "data-report-id": item.reportId, "data-status": item.status, "data-deadline": item.slaDeadline, "data-overdue": String(overdue), "data-me-too": String(item.meToo || 0) },
   el("span", { class: "cat", text: categoryName(item.category) }),
   badges,
   el("span", { class: "deadline" + (overdue ? " late" : ""), text: `${deadlineText(item.slaDeadline)} · ${formatDateTime(item.slaDeadline, "zh")}` }),
@@ -200,7 +200,7 @@ async function showMap(report) {
     mapModule = mapModule || (await import("./common/map.js"));
     if (map && map.remove) map.remove();
     box.replaceChildren();
-    map = await mapModule.createMap(box, { center: [lat, lng], zoom: 16 });
+    map = await mapModule.createMap(box, { center: [lat, lng], zoom: 16, label: "案件位置地图 Map of the report's location" });
     mapModule.addMarker(map, lat, lng, { title: categoryName(report.category) });
     box.dataset.ready = "true";
   } catch (e) {
@@ -225,7 +225,9 @@ async function showPhotos(report) {
     for (let i = 0; i < 5 && !found; i++) {
       const q = new URLSearchParams({ bbox, limit: "100" });
       if (cursor) q.set("cursor", cursor);
-      const page = await api("/v1/public/reports?" + q, { auth: false });
+      // The map's answers are cacheable for a minute; max-age=0 revalidates (a 304 while unchanged), so
+      // a proof photo just added shows at once.
+      const page = await api("/v1/public/reports?" + q, { auth: false, headers: { "Cache-Control": "max-age=0" } });
       found = (page.items || []).find((r) => r.id === report.id);
       cursor = page.nextCursor || "";
       if (!cursor) break;
@@ -379,8 +381,7 @@ async function act(label, fn) {
     renderReport(report);
     say(`${label}：完成 · done`);
     document.body.dataset.lastAction = label;
-    await showPhotos(report);
-    refreshQueueSoon();
+    await Promise.all([showPhotos(report), loadQueue()]);
   } catch (e) {
     fail(e);
     say("");
@@ -388,12 +389,6 @@ async function act(label, fn) {
     state.busy = false;
     delete document.body.dataset.busy;
   }
-}
-
-let refreshTimer = 0;
-function refreshQueueSoon() {
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => loadQueue(), 300);
 }
 
 function onAccept() {
@@ -508,8 +503,11 @@ async function start() {
   $("signin").hidden = true;
   document.body.dataset.signedIn = c.sub;
   $("signed-out").hidden = true;
-  if (!g.includes("staff")) return fail(both("error.not_staff"));
-  if (!state.dept) return fail(both("error.no_department"));
+  if (!g.includes("staff") || !state.dept) {
+    setState("forbidden");
+    $("workbench").hidden = true;
+    return fail(both(g.includes("staff") ? "error.no_department" : "error.not_staff"));
+  }
   setState("loading");
   $("workbench").hidden = false;
   await loadNames();

@@ -1,0 +1,189 @@
+// The department workbench (/dept/) against the local stack (run.sh: API set, demo data loaded): a
+// department's queue in SLA order with "me too" counts, a report with its photos, map and timeline, accept,
+// a progress note and a resolution with a proof photo; a rejection with its reason; "not ours" back to the
+// command center, whose triage view reassigns it. Each screen is screenshotted and checked with axe; no
+// page reaches another origin.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { API, launch, newDesktopContext, newPhoneContext, checkA11y, watchOrigins, screenshot, localToken, apiCall, signInDev } from "./steps/common.mjs";
+import { acceptReport, addProgressNote, resolveWithProof, rejectReport, reassignReport, fileReport, waitForReport } from "./steps/dept.mjs";
+
+const run = Date.now().toString(36);
+let browser;
+
+before(async () => {
+  assert.ok(API, "API must name the local stack (tests/browser/run.sh sets it)");
+  browser = await launch();
+});
+after(() => browser && browser.close());
+
+async function workbench(ctx) {
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  const origins = watchOrigins(page);
+  await page.goto(API + "/dept/");
+  return { page, origins, errors };
+}
+
+test("municipal staff work the queue: SLA order, me too, a report with photos and map, accept, note, resolve with a proof photo", { timeout: 180_000 }, async () => {
+  const ctx = await newDesktopContext(browser);
+  try {
+    const a = await fileReport({ sub: `t6-cit-a-${run}`, category: "street_light", description: "路灯不亮 t6 " + run });
+    assert.equal(a.leadDept, "municipal");
+    // Another citizen says "me too": the queue shows the count as a priority hint.
+    const other = await localToken(`t6-cit-b-${run}`, ["citizen"]);
+    const mt = await apiCall(other, "POST", `/v1/reports/${a.id}/metoo`);
+    assert.equal(mt.status, 200, JSON.stringify(mt.body));
+
+    const { page, origins, errors } = await workbench(ctx);
+    await page.getByTestId("dev-form").waitFor({ state: "visible" });
+    await checkA11y(page, "dept-signin");
+    await screenshot(page, "dept-signin");
+    await signInDev(page, { sub: `t6-staff-${run}`, groups: ["staff"], dept: "municipal" });
+    await page.waitForSelector("body[data-state=ready]");
+    assert.match(await page.textContent('[data-testid="who"]'), /municipal/);
+
+    // The queue: every item in deadline order (overdue first), ours among them with its me-too count.
+    const items = async () => page.$$eval('[data-testid="queue-item"]', (as) => as.map((x) => ({ id: x.dataset.reportId, deadline: x.dataset.deadline, overdue: x.dataset.overdue, meToo: x.dataset.meToo, status: x.dataset.status })));
+    let list = await items();
+    while (!list.some((x) => x.id === a.id) && (await page.getByTestId("more").isVisible())) {
+      await page.getByTestId("more").click();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="queue-item"]').length > n, list.length);
+      list = await items();
+    }
+    const ours = list.find((x) => x.id === a.id);
+    assert.ok(ours, "the new report is in municipal's queue");
+    assert.equal(ours.meToo, "1");
+    assert.equal(ours.status, "dispatched");
+    const times = list.map((x) => Date.parse(x.deadline));
+    assert.deepEqual(times, [...times].sort((x, y) => x - y), "earliest deadline first");
+    const firstOnTime = list.findIndex((x) => x.overdue === "false");
+    assert.ok(firstOnTime === -1 || list.slice(firstOnTime).every((x) => x.overdue === "false"), "overdue ones first");
+    assert.equal(new Set(list.map((x) => x.id)).size, list.length, "each report once");
+    await checkA11y(page, "dept-queue");
+    await screenshot(page, "dept-queue");
+
+    // The report: photos (the stored, stripped version through the public map's link), map and timeline.
+    await page.click(`[data-testid="queue-item"][data-report-id="${a.id}"]`);
+    await page.waitForSelector(`[data-testid="detail"][data-loaded="${a.id}"]`);
+    assert.equal(await page.getAttribute('[data-testid="map"]', "data-ready"), "true");
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="photos"] img')].some((i) => i.complete && i.naturalWidth > 0));
+    assert.match(await page.textContent('[data-testid="description"]'), new RegExp(run));
+    assert.ok(await page.getByTestId("accept").isVisible());
+    assert.ok(await page.getByTestId("resolve-form").isHidden(), "no resolution before acceptance");
+    await checkA11y(page, "dept-report");
+    await screenshot(page, "dept-report");
+
+    await acceptReport(page, { reportId: a.id });
+    await addProgressNote(page, { reportId: a.id, note: "已派人前往 crew on the way " + run });
+    assert.equal((await waitForReport(a.id, (r) => r.status === "in_progress")).status, "in_progress");
+    assert.ok(await page.getByTestId("resolve-form").isVisible());
+    await screenshot(page, "dept-in-progress");
+
+    await resolveWithProof(page, { reportId: a.id, note: "灯已修好 lamp replaced" });
+    const done = await waitForReport(a.id, (r) => r.status === "resolved");
+    assert.equal(done.proofPhotos.length, 1);
+    assert.equal(done.proofPhotos[0].metadataStripped, true);
+    assert.equal(done.proofPhotos[0].contentType, "image/jpeg");
+    const statuses = done.timeline.map((e) => e.status);
+    for (const s of ["dispatched", "accepted", "in_progress", "resolved"]) assert.ok(statuses.includes(s), s + " in the timeline");
+    await page.waitForSelector('[data-testid="proof-photos"] img');
+    assert.ok(await page.getByTestId("no-actions").isVisible(), "a resolved report offers nothing more");
+    await checkA11y(page, "dept-resolved");
+    await screenshot(page, "dept-resolved");
+
+    await origins.assertSameOrigin();
+    assert.deepEqual(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("reject with a reason; not ours goes to the command center, which reassigns it with an assisting department", { timeout: 180_000 }, async () => {
+  const ctx = await newDesktopContext(browser);
+  try {
+    const bad = await fileReport({ sub: `t6-cit-c-${run}`, category: "rubbish", description: "测试无效 t6 invalid " + run });
+    const wrong = await fileReport({ sub: `t6-cit-d-${run}`, category: "rubbish", description: "不归环卫 t6 not ours " + run });
+    assert.equal(bad.leadDept, "sanitation");
+
+    const { page, origins, errors } = await workbench(ctx);
+    await rejectReport(page, { reportId: bad.id, reason: "invalid", note: "照片与描述不符 photo does not show it" });
+    const rejected = await waitForReport(bad.id, (r) => r.status === "rejected");
+    assert.equal(rejected.rejectReason, "invalid");
+    assert.match(await page.textContent('[data-testid="fact-reason"]'), /无效举报/);
+    await screenshot(page, "dept-rejected");
+
+    await rejectReport(page, { reportId: wrong.id, reason: "not_ours", note: "应由住建处理 housing's" });
+    const triage = await waitForReport(wrong.id, (r) => r.status === "needs_triage");
+    assert.equal(triage.leadDept, "command_center");
+    await page.getByTestId("signout").click();
+
+    // The command center: its triage queue and the reassignment.
+    await page.getByTestId("dev-form").waitFor({ state: "visible" });
+    await signInDev(page, { sub: `t6-cc-${run}`, groups: ["staff"], dept: "command_center" });
+    await page.waitForSelector("body[data-state=ready]");
+    await page.getByTestId("queue-status").selectOption("needs_triage");
+    await page.waitForSelector(`[data-testid="queue-item"][data-report-id="${wrong.id}"]`).catch(async () => {
+      // Not on the first page: the triage queue is ordered by deadline, and ours is the newest.
+      while (await page.getByTestId("more").isVisible()) {
+        await page.getByTestId("more").click();
+        if (await page.locator(`[data-testid="queue-item"][data-report-id="${wrong.id}"]`).count()) return;
+        await page.waitForTimeout(300);
+      }
+      assert.fail("the report is not in the command center's triage queue");
+    });
+    assert.ok((await page.$$eval('[data-testid="queue-item"]', (as) => as.map((x) => x.dataset.status))).every((s) => s === "needs_triage"));
+    await checkA11y(page, "dept-triage-queue");
+    await screenshot(page, "dept-triage-queue");
+    await page.click(`[data-testid="queue-item"][data-report-id="${wrong.id}"]`);
+    await page.waitForSelector(`[data-testid="detail"][data-loaded="${wrong.id}"]`);
+    assert.ok(await page.getByTestId("reassign-form").isVisible());
+    assert.ok(await page.getByTestId("accept").isHidden());
+    assert.equal(await page.locator('[data-testid="reject-reason"] option[value="not_ours"]').isDisabled(), true, "the command center cannot send it back to itself");
+    await checkA11y(page, "dept-triage-report");
+    await screenshot(page, "dept-triage-report");
+
+    await reassignReport(page, { reportId: wrong.id, toDept: "housing", assists: ["city_mgmt"], note: "住建主办 housing leads", sub: `t6-cc-${run}` });
+    const moved = await waitForReport(wrong.id, (r) => r.status === "dispatched" && r.leadDept === "housing");
+    const open = moved.assignments.filter((x) => !x.closed).map((x) => `${x.dept}:${x.role}`).sort();
+    assert.deepEqual(open, ["city_mgmt:assist", "housing:lead"]);
+    assert.ok(await page.getByTestId("no-actions").isVisible(), "the command center is done with it");
+    await screenshot(page, "dept-reassigned");
+
+    await origins.assertSameOrigin();
+    assert.deepEqual(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("on a phone: one pane at a time; an account without a department is told why it cannot work", { timeout: 120_000 }, async () => {
+  const ctx = await newPhoneContext(browser);
+  try {
+    const { page, origins } = await workbench(ctx);
+    await signInDev(page, { sub: `t6-nodept-${run}`, groups: ["staff"], dept: "" });
+    await page.waitForSelector('[data-testid="error"]:not([hidden])');
+    assert.match(await page.textContent('[data-testid="error"]'), /custom:dept/);
+    assert.ok(await page.locator("#workbench").isHidden());
+    await checkA11y(page, "dept-no-department");
+    await screenshot(page, "dept-no-department");
+    await page.getByTestId("signout").click();
+
+    await signInDev(page, { sub: `t6-phone-${run}`, groups: ["staff"], dept: "municipal" });
+    await page.waitForSelector("body[data-state=ready]");
+    const first = page.locator('[data-testid="queue-item"]').first();
+    if (await first.count()) {
+      await first.click();
+      await page.waitForSelector('[data-testid="detail"][data-loaded]');
+      assert.ok(await page.locator(".queue-pane").isHidden(), "the queue steps aside on a phone");
+      await checkA11y(page, "dept-phone-report");
+      await screenshot(page, "dept-phone-report");
+      await page.getByTestId("back").click();
+      await page.locator(".queue-pane").waitFor({ state: "visible" });
+    }
+    await origins.assertSameOrigin();
+  } finally {
+    await ctx.close();
+  }
+});
