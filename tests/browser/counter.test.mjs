@@ -15,6 +15,8 @@ import { API, launch, newDesktopContext, newPhoneContext, checkA11y, watchOrigin
 import { fileReport, uploadAs, waitForReport } from "./steps/dept.mjs";
 import { completePickup, tryPickup, enterPickup, signInClerk, pickupPayload } from "./steps/counter.mjs";
 import qrcode from "../../shared/webclient/static/common/vendor/qrcode-generator/qrcode.mjs";
+import { parsePickup, pickupPayload as pagePayload } from "../../shared/webclient/static/counter/pickup.js";
+import { explainRefusal } from "../../shared/webclient/static/counter/refusals.js";
 
 const run = Date.now().toString(36);
 const ITEM = "t6-counter-test";
@@ -63,6 +65,55 @@ before(async () => {
   }
 });
 after(() => browser && browser.close());
+
+test("pickup.js: what a scanned or typed text names", () => {
+  const id = "4a41f800-9841-5c96-9bd0-b8e892f2d231";
+  const want = { redemptionId: id, pickupCode: "012345" };
+  const cases = [
+    [pagePayload(id, "012345"), want],
+    [pickupPayload(id, "012345"), want], // the steps' and the page's formats are one
+    [`  CIVICSNAP:PICKUP:${id}:012345\n`, want],
+    [`https://example.org/counter/?redemption=${id}&code=012345`, want],
+    [`https://example.org/counter/#r=${id}&c=012345`, want],
+    [JSON.stringify({ redemptionId: id, pickupCode: "012345" }), want],
+    [`${id} 012345`, want],
+    [`${id}/012345`, want],
+    ["012345", null], // a code alone names no redemption
+    [`civicsnap:pickup:${id}`, null],
+    [`civicsnap:pickup:${id}:01 23!`, null],
+    [`civicsnap:pickup:../x:012345`, null],
+    ["https://example.org/some/page", null],
+    ["{not json", null],
+    ["", null],
+    [`${"a".repeat(65)} 012345`, null],
+  ];
+  for (const [text, expected] of cases) assert.deepEqual(parsePickup(text), expected, JSON.stringify(text));
+});
+
+test("refusals.js: every fulfil refusal has its own words", () => {
+  const cases = [
+    [{ code: "redemption_not_found", status: 404 }, "unknown"],
+    [{ code: "wrong_pickup_code", status: 400 }, "wrong_code"],
+    [{ code: "redemption_locked", status: 409 }, "locked"],
+    [{ code: "not_fulfillable", status: 409, message: "the redemption is completed" }, "completed_before"],
+    [{ code: "not_fulfillable", status: 409, message: "the redemption is expired" }, "expired"],
+    [{ code: "not_fulfillable", status: 409, message: "the redemption is cancelled" }, "cancelled"],
+    [{ code: "not_fulfillable", status: 409, message: "" }, "not_fulfillable"],
+    [{ code: "invalid_field", status: 400 }, "invalid"],
+    [{ code: "forbidden", status: 403 }, "forbidden"],
+    [{ code: "outcome_unknown", status: 503 }, "unknown_outcome"],
+    [{ code: "internal", status: 500, message: "boom" }, "error"],
+  ];
+  const titles = new Set();
+  for (const [err, outcome] of cases) {
+    const r = explainRefusal(err);
+    assert.equal(r.outcome, outcome, err.code);
+    assert.ok(r.lines.length >= 1 && /[\u4e00-\u9fff]/.test(r.title) && /[A-Za-z]/.test(r.title), "Chinese and English: " + r.title);
+    titles.add(r.title);
+  }
+  assert.equal(titles.size, cases.length);
+  assert.equal(explainRefusal({ code: "not_fulfillable", message: "the redemption is completed" }, { afterLostAnswer: true }).title.startsWith("✓"), true);
+});
 
 async function counter(ctx) {
   const page = await ctx.newPage();

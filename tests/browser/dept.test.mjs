@@ -7,6 +7,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { API, launch, newDesktopContext, newPhoneContext, checkA11y, watchOrigins, screenshot, localToken, apiCall, signInDev } from "./steps/common.mjs";
 import { acceptReport, addProgressNote, resolveWithProof, rejectReport, reassignReport, fileReport, waitForReport } from "./steps/dept.mjs";
+import { MergedQueue, byUrgency } from "../../shared/webclient/static/dept/queue.js";
+import { fitWithin } from "../../shared/webclient/static/dept/photo.js";
 
 const run = Date.now().toString(36);
 let browser;
@@ -16,6 +18,53 @@ before(async () => {
   browser = await launch();
 });
 after(() => browser && browser.close());
+
+// The workbench's merge of per-status queues (queue.js), against pages served from memory: whatever the
+// page sizes, the items come out once each in SLA order, and none is shown before every status that may
+// hold an earlier one has been read past it.
+test("queue.js: statuses' pages merged in deadline order, each report once", async (t) => {
+  const at = (h) => new Date(Date.UTC(2026, 10, 30, h)).toISOString();
+  const item = (id, h, meToo = 0) => ({ reportId: id, slaDeadline: at(h), meToo });
+  const cases = [
+    { name: "one status, two pages", lanes: { dispatched: [item("a", 1), item("b", 2), item("c", 3)] }, page: 2, want: ["a", "b", "c"] },
+    { name: "interleaved statuses", lanes: { dispatched: [item("a", 1), item("c", 5), item("e", 9)], accepted: [item("b", 2), item("d", 6)] }, page: 1, want: ["a", "b", "c", "d", "e"] },
+    { name: "a later item waits until the other status's next page is read", lanes: { dispatched: [item("a", 1), item("b", 2)], accepted: [item("c", 3)] }, page: 1, want: ["a", "b", "c"] },
+    { name: "an empty status", lanes: { dispatched: [], accepted: [item("x", 4)] }, page: 3, want: ["x"] },
+    { name: "same deadline: more me-too first", lanes: { dispatched: [item("q", 1, 0)], reopened: [item("p", 1, 3)] }, page: 5, want: ["p", "q"] },
+    { name: "a report moved between statuses is shown once", lanes: { dispatched: [item("m", 1), item("n", 2)], accepted: [item("m", 1)] }, page: 1, want: ["m", "n"] },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, async () => {
+      const calls = [];
+      const q = new MergedQueue(Object.keys(c.lanes), async (status, cursor) => {
+        calls.push(`${status}@${cursor || 0}`);
+        const from = Number(cursor || 0);
+        const all = c.lanes[status];
+        const next = from + c.page < all.length ? String(from + c.page) : "";
+        return { items: all.slice(from, from + c.page), nextCursor: next };
+      });
+      const seen = [];
+      let guard = 0;
+      while (q.hasMore && guard++ < 50) {
+        const shown = await q.more();
+        seen.push(...shown.map((x) => x.reportId));
+      }
+      assert.deepEqual(seen, c.want);
+      assert.deepEqual(q.shown.map((x) => x.reportId), c.want);
+      const lanes = Object.keys(c.lanes).length;
+      const pages = Object.values(c.lanes).reduce((n, l) => n + Math.max(1, Math.ceil(l.length / c.page)), 0);
+      assert.ok(calls.length <= pages + lanes, `${calls.length} page reads for ${pages} pages`);
+    });
+  }
+  assert.ok(byUrgency(item("a", 1), item("b", 2)) < 0);
+});
+
+test("photo.js: a proof photo is scaled to fit 1600 px, never up", () => {
+  for (const [w, h, want] of [[4000, 3000, [1600, 1200]], [3000, 4000, [1200, 1600]], [800, 600, [800, 600]], [1600, 1, [1600, 1]], [10000, 2, [1600, 1]]]) {
+    const got = fitWithin(w, h);
+    assert.deepEqual([got.width, got.height], want, `${w}×${h}`);
+  }
+});
 
 async function workbench(ctx) {
   const page = await ctx.newPage();
