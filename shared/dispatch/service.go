@@ -68,6 +68,12 @@ const escalationLease = 5 * time.Minute
 type Settings struct {
 	DuplicateRadius float64       // metres (50)
 	DuplicateWindow time.Duration // (72 h)
+	// Dispatched, when set, is told of each report dispatch moved to dispatched, as the commit left it
+	// (status, lead, updatedAt = the dispatch's time), once its lead's assignment is written: by the
+	// delivery that dispatched it and again by every redelivery, whatever the report's status by then, so
+	// an effect keyed by the report and that time (the reporter's notice) happens once even if the
+	// function stopped after the commit. The stream's filter no longer delivers that change a second time.
+	Dispatched func(ctx context.Context, r report.Report) error
 }
 
 // Service dispatches new reports and escalates late ones.
@@ -144,11 +150,33 @@ func (s *Service) Dispatch(ctx context.Context, r report.Report) (Outcome, error
 	if err != nil {
 		return "", fmt.Errorf("dispatch %s: %w", r.ID, err)
 	}
-	r.Status, r.LeadDept = status, lead
+	r.Status, r.LeadDept, r.Assignments = status, lead, as
 	if err := s.outbox.Enqueue(ctx, notices(r, as, cfg, now)); err != nil {
 		return "", fmt.Errorf("enqueue notifications for %s: %w", r.ID, err)
 	}
+	if err := s.tellDispatched(ctx, r); err != nil {
+		return "", err
+	}
 	return outcome, nil
+}
+
+// tellDispatched calls Settings.Dispatched with r as its dispatch to dispatched left it: the dispatch the
+// assignments record (DispatchedAs, DispatchedAt), none for a report the command center took or a duplicate.
+func (s *Service) tellDispatched(ctx context.Context, r report.Report) error {
+	if s.settings.Dispatched == nil {
+		return nil
+	}
+	for _, a := range r.Assignments {
+		if a.DispatchedAs == report.Dispatched && !a.DispatchedAt.IsZero() {
+			d := r
+			d.Status, d.LeadDept, d.UpdatedAt = report.Dispatched, a.Dept, a.DispatchedAt
+			if err := s.settings.Dispatched(ctx, d); err != nil {
+				return fmt.Errorf("tell of %s dispatched: %w", r.ID, err)
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
 func notices(r report.Report, as []report.Assignment, cfg *Config, now time.Time) []Notification {
@@ -231,6 +259,9 @@ func (s *Service) redeliver(ctx context.Context, id string, cfg *Config) (Outcom
 				return "", fmt.Errorf("complete the duplicate link of %s: %w", id, err)
 			}
 		}
+	}
+	if err := s.tellDispatched(ctx, r); err != nil {
+		return "", err
 	}
 	return Redelivered, nil
 }

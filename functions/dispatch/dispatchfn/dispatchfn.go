@@ -17,6 +17,7 @@ import (
 	"github.com/civicsnap/civicsnap/shared/dynamostore"
 	"github.com/civicsnap/civicsnap/shared/market"
 	"github.com/civicsnap/civicsnap/shared/notify"
+	"github.com/civicsnap/civicsnap/shared/report"
 	"github.com/civicsnap/civicsnap/shared/streamfn"
 )
 
@@ -44,10 +45,23 @@ func New(b *platform.Base) (*Function, error) {
 	if err != nil {
 		return nil, err
 	}
+	inbox := notify.NewInbox(b.Store, notify.PushOutbox{Outbox: outbox}, nil, b.TZ, b.Now)
 	svc := dispatch.NewService(b.Store, b.Dir, outbox, dispatch.Settings{
 		DuplicateRadius: float64(radius), DuplicateWindow: time.Duration(window) * time.Hour,
+		// The reporter hears of the dispatch from the invocation that made it (no second invocation for
+		// the report's change to dispatched: the stream's filter leaves that one out).
+		Dispatched: func(ctx context.Context, r report.Report) error {
+			n, ok := notify.ReportChanged(r, report.Submitted)
+			if !ok {
+				return nil
+			}
+			if err := inbox.Post(ctx, n); err != nil {
+				return err
+			}
+			b.Log.InfoContext(ctx, "notice posted", "reportId", r.ID, "kind", n.Kind, "notificationId", n.ID)
+			return nil
+		},
 	}, b.Now)
-	inbox := notify.NewInbox(b.Store, notify.PushOutbox{Outbox: outbox}, nil, b.TZ, b.Now)
 	return &Function{svc: svc, outbox: outbox, inbox: inbox, log: b.Log, now: b.Now}, nil
 }
 

@@ -457,8 +457,10 @@ func TestDispatchCallCounts(t *testing.T) {
 		// At most four geohash cells cover the 50 m circle: ≤ 4 Queries; then the report's UpdateItem, its
 		// timeline entry's PutItem and one PutItem per assignment (no transaction: the report's write is the
 		// commit); a report with a candidate original within the radius reads its status too (one
-		// BatchGetItem: the NEAR entries carry no status, so no status change rewrites them).
-		{name: "dispatched (lead + assist)", category: "damaged_road", at: outskirts, maxDB: 4 + 4, sqs: 1},
+		// BatchGetItem: the NEAR entries carry no status, so no status change rewrites them). A report
+		// dispatched to a department also posts its reporter's notice (a PutItem the stream's second
+		// invocation made before).
+		{name: "dispatched (lead + assist)", category: "damaged_road", at: outskirts, maxDB: 4 + 4 + 1, sqs: 1},
 		{name: "needs triage", category: "other", at: offset(outskirts, 2000, 0), maxDB: 4 + 3, sqs: 1},
 		{name: "duplicate", category: "damaged_road", at: offset(outskirts, 10, 0), maxDB: 4 + 1 + 2, sqs: 0},
 	}

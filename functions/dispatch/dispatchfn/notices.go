@@ -14,8 +14,9 @@ import (
 )
 
 // The citizens' notices dispatch hears of on its stream (template FilterCriteria): a report entering
-// dispatched, accepted or reopened, and a goods redemption reserved for pickup. Resolutions are accrual's,
-// which knows the points they earned.
+// dispatched (from another status than submitted: dispatch's own routing posts that notice itself, through
+// dispatch.Settings.Dispatched, with the same id), accepted or reopened, and a goods redemption reserved for
+// pickup. Resolutions are accrual's, which knows the points they earned.
 
 // reportChanged posts the reporter's notice of a report's status change, if it has one.
 func (f *Function) reportChanged(ctx context.Context, rec events.DynamoDBEventRecord) error {
