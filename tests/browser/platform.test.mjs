@@ -7,7 +7,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { API, launch, newPhoneContext, newDesktopContext, checkA11y, watchOrigins, screenshot } from "./steps/common.mjs";
+import { createServer } from "node:http";
+import { deflateSync } from "node:zlib";
+import { API, launch, newPhoneContext, newDesktopContext, checkA11y, watchOrigins, screenshot, checkInstallable } from "./steps/common.mjs";
 
 const skip = API ? false : "API is not set (tests/browser/run.sh starts a stack and sets it)";
 const PAGE = "/app/__platform__.html";
@@ -175,6 +177,20 @@ test("Cognito hosted UI: authorization code with PKCE (S256) and state, the code
     assert.equal(createHash("sha256").update(exchange.code_verifier).digest("base64url"), authorize.code_challenge, "S256(verifier) is the challenge");
     assert.deepEqual(result, { ok: true, token: idToken, sub: "cognito-user-1", groups: ["citizen"], search: "", hash: "#reports", stored: idToken });
 
+    // An expired ID token is renewed with the refresh token Cognito gave.
+    const expired = Buffer.from(JSON.stringify({ sub: "cognito-user-1", exp: Math.floor(Date.now() / 1000) - 60 })).toString("base64url");
+    const renewed = await page.evaluate(async (old) => {
+      localStorage.setItem("civicsnap.app.token", old);
+      const a = await import("./common/auth.js");
+      const before = a.token();
+      const t = await a.refresh();
+      return { before, t, now: a.token() };
+    }, `eyJhbGciOiJSUzI1NiJ9.${expired}.c2ln`);
+    assert.deepEqual(renewed, { before: null, t: idToken, now: idToken });
+    assert.equal(exchange.grant_type, "refresh_token");
+    assert.equal(exchange.refresh_token, "r");
+    assert.equal(exchange.client_id, "client-1");
+
     // A redirect whose state is not the one this browser sent is refused, and nothing is exchanged.
     exchange = null;
     await page.evaluate(() => localStorage.clear());
@@ -270,5 +286,80 @@ test("QR codes: a pickup code and Chinese text drawn as SVG and read back from p
     await origins.assertSameOrigin();
   } finally {
     await context.close();
+  }
+});
+
+// png makes a solid-colour RGB PNG of size × size (the stand-in app's icons).
+function png(size) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0);
+  ihdr.writeUInt32BE(size, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(size * 3, Buffer.from([0x0b, 0x5c, 0xad]))]);
+  const raw = Buffer.concat(Array.from({ length: size }, () => row));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+}
+
+// checkInstallable itself, on two stand-in apps served from loopback (a secure context): one with a
+// manifest, icons and a service worker, which it passes; one without the worker, which it refuses.
+test("checkInstallable passes an installable app and refuses one without a service worker", { timeout: 60_000 }, async () => {
+  const files = {
+    "manifest.webmanifest": ["application/manifest+json", JSON.stringify({
+      name: "平台自检 Platform check", short_name: "自检", start_url: "./", scope: "./", display: "standalone", lang: "zh-CN",
+      background_color: "#ffffff", theme_color: "#0b5cad",
+      icons: [{ src: "i192.png", sizes: "192x192", type: "image/png" }, { src: "i512.png", sizes: "512x512", type: "image/png", purpose: "any" }],
+    })],
+    "i192.png": ["image/png", png(192)],
+    "i512.png": ["image/png", png(512)],
+    "sw.js": ["text/javascript", `self.addEventListener("install", () => self.skipWaiting());
+self.addEventListener("activate", (e) => e.waitUntil(self.clients.claim()));
+self.addEventListener("fetch", (e) => e.respondWith(fetch(e.request)));`],
+    "register.js": ["text/javascript", `navigator.serviceWorker.register("sw.js");`],
+  };
+  const page = (withWorker) => `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>自检</title><link rel="manifest" href="manifest.webmanifest"><meta name="theme-color" content="#0b5cad"></head><body><h1>自检</h1>
+${withWorker ? '<script type="module" src="register.js"></script>' : ""}</body></html>`;
+  const server = createServer((req, res) => {
+    const [, app, name] = req.url.split("?")[0].split("/");
+    if (!["pwa", "nosw"].includes(app)) return res.writeHead(404).end();
+    if (name === "") return res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(page(app === "pwa"));
+    const f = files[name];
+    if (!f) return res.writeHead(404).end();
+    res.writeHead(200, { "Content-Type": f[0] }).end(f[1]);
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const b = await launch();
+  try {
+    const context = await newPhoneContext(b);
+    const ok = await context.newPage();
+    await ok.goto(base + "/pwa/");
+    const { manifestUrl, manifest } = await checkInstallable(ok);
+    assert.equal(manifestUrl, base + "/pwa/manifest.webmanifest");
+    assert.equal(manifest.short_name, "自检");
+    const without = await context.newPage();
+    await without.goto(base + "/nosw/");
+    await assert.rejects(checkInstallable(without, { timeout: 2_000 }), /no active service worker|not installable/);
+  } finally {
+    await b.close();
+    await new Promise((ok) => server.close(ok));
   }
 });
