@@ -316,6 +316,7 @@ function fillReassign(report) {
 async function openReport(id) {
   clearError();
   $("detail").hidden = false;
+  $("pick-hint").hidden = true;
   document.body.dataset.view = "detail";
   for (const a of $("queue").querySelectorAll("a.item")) a.setAttribute("aria-current", String(a.dataset.reportId === id));
   $("detail").setAttribute("aria-busy", "true");
@@ -334,6 +335,7 @@ async function openReport(id) {
 
 function closeReport() {
   $("detail").hidden = true;
+  $("pick-hint").hidden = false;
   delete $("detail").dataset.loaded;
   document.body.dataset.view = "queue";
   state.report = null;
@@ -506,7 +508,8 @@ async function start() {
   if (!g.includes("staff") || !state.dept) {
     setState("forbidden");
     $("workbench").hidden = true;
-    return fail(both(g.includes("staff") ? "error.no_department" : "error.not_staff"));
+    const why = g.includes("staff") ? "error.no_department" : g.includes("admin") ? "error.admin_only" : "error.not_staff";
+    return fail(both(why));
   }
   setState("loading");
   $("workbench").hidden = false;

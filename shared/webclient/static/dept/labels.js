@@ -36,6 +36,7 @@ addStrings({
     "error.invalid_description": "说明太长（最多 1000 字）",
     "error.no_department": "该账号没有所属部门（custom:dept），无法使用工作台",
     "error.not_staff": "该账号不是工作人员（staff），无法使用工作台",
+    "error.admin_only": "管理员账号不能直接办理案件：指挥中心的研判和改派请使用所属部门为 command_center 的工作人员账号",
   },
   en: {
     "status.submitted": "Submitted", "status.dispatched": "Dispatched", "status.accepted": "Accepted",
@@ -70,6 +71,7 @@ addStrings({
     "error.invalid_description": "The note is too long (at most 1,000 characters)",
     "error.no_department": "This account has no department (custom:dept): the workbench needs one",
     "error.not_staff": "This account is not staff: the workbench is for staff",
+    "error.admin_only": "An admin account cannot work reports itself: the command center triages and reassigns with a staff account of the command_center department",
   },
 });
 
