@@ -2,24 +2,10 @@
 // the device camera (getUserMedia, frames decoded by common/qr.js) or types the redemption number and
 // pickup code, confirms, and sees what to hand over. A refusal is explained from the API's stable code.
 import { api } from "./common/api.js";
-import { token, claims, groups, signIn, signOut, handleRedirect, devSignInAvailable, devSignIn, config } from "./common/auth.js";
+import { $, el, startSession } from "./common/session.js";
 import { formatDateTime, formatNumber } from "./common/i18n.js";
 import { parsePickup, validId, validCode } from "./pickup.js";
 import { explainRefusal } from "./refusals.js";
-
-const $ = (id) => document.getElementById(id);
-const el = (tag, attrs = {}, ...kids) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === "class") e.className = v;
-    else if (k === "text") e.textContent = v;
-    else if (k.startsWith("data-") || k === "lang") e.setAttribute(k, v);
-    else e[k] = v;
-  }
-  for (const kid of kids) if (kid !== null && kid !== undefined) e.append(kid);
-  return e;
-};
 
 const state = {
   catalog: new Map(), // item id → catalog entry (names)
@@ -40,38 +26,6 @@ function fail(text) {
 function clearError() {
   $("error").hidden = true;
   $("error").textContent = "";
-}
-
-// ---- sign-in ------------------------------------------------------------------------------------
-
-async function showSignedOut() {
-  delete document.body.dataset.signedIn;
-  document.body.dataset.state = "signed-out";
-  $("signed-out").hidden = false;
-  $("counter").hidden = true;
-  $("signout").hidden = true;
-  $("who").textContent = "";
-  let dev = false;
-  try {
-    dev = await devSignInAvailable();
-  } catch (e) {
-    fail(e.message);
-  }
-  $("dev-form").hidden = !dev;
-  $("signin").hidden = dev;
-  say("请登录 Please sign in.");
-}
-
-async function onDevSignIn(ev) {
-  ev.preventDefault();
-  clearError();
-  const f = ev.target;
-  try {
-    await devSignIn({ sub: f.sub.value.trim(), groups: f.groups.value.split(/[\s,]+/).filter(Boolean), dept: (f.dept && f.dept.value.trim()) || undefined });
-    await start();
-  } catch (e) {
-    fail("本地登录失败 Local sign-in failed: " + e.message);
-  }
 }
 
 async function loadCatalog() {
@@ -281,19 +235,13 @@ async function onConfirm() {
 
 // ---- start ----------------------------------------------------------------------------------------
 
-async function start() {
+// onSignedIn opens the counter for clerks; anyone else is told why not.
+async function onSignedIn({ groups: g }) {
   clearError();
-  const c = claims();
-  if (!c) return showSignedOut();
-  const g = groups();
-  $("who").textContent = `${c.sub} · ${g.join(", ")}`;
-  $("signout").hidden = false;
-  $("signin").hidden = true;
-  document.body.dataset.signedIn = c.sub;
-  $("signed-out").hidden = true;
   if (!g.includes("clerk")) {
-    fail("该账号不是超市店员（clerk），不能办理取货。 This account is not a clerk's: it cannot hand over pickups.");
+    $("counter").hidden = true;
     document.body.dataset.state = "forbidden";
+    fail("该账号不是超市店员（clerk），不能办理取货。 This account is not a clerk's: it cannot hand over pickups.");
     return;
   }
   $("counter").hidden = false;
@@ -302,14 +250,14 @@ async function start() {
   say("请扫码或输入取货信息。 Scan or type the pickup details.");
 }
 
+function onSignedOut() {
+  stopScan();
+  reset();
+  $("counter").hidden = true;
+  say("请登录 Please sign in.");
+}
+
 function wire() {
-  $("dev-form").addEventListener("submit", onDevSignIn);
-  $("signin").addEventListener("click", () => signIn().catch((e) => fail(e.message)));
-  $("signout").addEventListener("click", async () => {
-    stopScan();
-    await signOut();
-    showSignedOut();
-  });
   $("scan-start").addEventListener("click", startScan);
   $("scan-stop").addEventListener("click", () => {
     stopScan();
@@ -324,16 +272,5 @@ function wire() {
   window.addEventListener("pagehide", stopScan);
 }
 
-async function main() {
-  wire();
-  try {
-    await handleRedirect();
-  } catch (e) {
-    fail("登录失败 Sign-in failed: " + e.message);
-  }
-  await config().catch((e) => fail("config.json: " + e.message));
-  if (token()) await start();
-  else await showSignedOut();
-}
-
-main();
+wire();
+startSession({ onSignedIn, onSignedOut, fail });

@@ -3,7 +3,7 @@
 // photo taken on the spot, reject with a reason — and, for the command center, triage and reassignment.
 // Everything goes through the staff API (GET /v1/dept/reports, POST /v1/dept/reports/{id}/transitions).
 import { api, uploadPhoto } from "./common/api.js";
-import { token, claims, groups, signIn, signOut, handleRedirect, devSignInAvailable, devSignIn, config } from "./common/auth.js";
+import { $, el, startSession } from "./common/session.js";
 import { both, formatDateTime } from "./common/i18n.js";
 import { MergedQueue, isOverdue } from "./queue.js";
 import { explain, statusLabel, deadlineText } from "./labels.js";
@@ -12,20 +12,6 @@ import { resizePhoto } from "./photo.js";
 const COMMAND_CENTER = "command_center";
 const OPEN = ["dispatched", "reopened", "accepted", "in_progress"];
 const PAGE = 20;
-
-const $ = (id) => document.getElementById(id);
-const el = (tag, attrs = {}, ...kids) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === "class") e.className = v;
-    else if (k === "text") e.textContent = v;
-    else if (k.startsWith("data-") || k.startsWith("aria-") || k === "role" || k === "lang" || k === "for") e.setAttribute(k, v);
-    else e[k] = v;
-  }
-  for (const kid of kids) if (kid !== null && kid !== undefined) e.append(kid);
-  return e;
-};
 
 const state = {
   dept: "",
@@ -87,39 +73,6 @@ async function loadNames() {
   if (state.dept && !state.depts.has(state.dept)) state.depts.set(state.dept, { id: state.dept });
   const list = $("dept-list");
   list.replaceChildren(...[...state.depts.keys()].sort().map((id) => el("option", { value: id, text: deptName(id) })));
-}
-
-// ---- sign-in ------------------------------------------------------------------------------------
-
-async function showSignedOut() {
-  delete document.body.dataset.signedIn;
-  setState("signed-out");
-  $("signed-out").hidden = false;
-  $("workbench").hidden = true;
-  $("signout").hidden = true;
-  $("who").textContent = "";
-  let dev = false;
-  try {
-    dev = await devSignInAvailable();
-  } catch (e) {
-    fail(e.message);
-  }
-  $("dev-form").hidden = !dev;
-  $("signin").hidden = dev;
-  say("请登录 Please sign in.");
-}
-
-async function onDevSignIn(ev) {
-  ev.preventDefault();
-  clearError();
-  const f = ev.target;
-  const groupsList = f.groups.value.split(/[\s,]+/).filter(Boolean);
-  try {
-    await devSignIn({ sub: f.sub.value.trim(), groups: groupsList, dept: (f.dept && f.dept.value.trim()) || undefined });
-    await start();
-  } catch (e) {
-    fail("本地登录失败 Local sign-in failed: " + e.message);
-  }
 }
 
 // ---- the queue ----------------------------------------------------------------------------------
@@ -490,21 +443,14 @@ function onReassign(ev) {
 
 function route() {
   const m = location.hash.match(/^#\/r\/([A-Za-z0-9_-]{1,64})$/);
-  if (m && token()) openReport(m[1]);
+  if (m && state.dept && document.body.dataset.state === "ready") openReport(m[1]);
   else closeReport();
 }
 
-async function start() {
+// onSignedIn opens the workbench for staff with a department; anyone else is told why not.
+async function onSignedIn({ claims: c, groups: g }) {
   clearError();
-  const c = claims();
-  if (!c) return showSignedOut();
-  const g = groups();
-  state.dept = c["custom:dept"] || c.dept || "";
-  $("who").textContent = `${c.sub} · ${state.dept || "—"} · ${g.join(", ")}`;
-  $("signout").hidden = false;
-  $("signin").hidden = true;
-  document.body.dataset.signedIn = c.sub;
-  $("signed-out").hidden = true;
+  state.dept = c["custom:dept"] || "";
   if (!g.includes("staff") || !state.dept) {
     setState("forbidden");
     $("workbench").hidden = true;
@@ -521,14 +467,15 @@ async function start() {
   route();
 }
 
+function onSignedOut() {
+  clearError();
+  $("workbench").hidden = true;
+  state.dept = "";
+  if (location.hash) location.hash = "";
+  say("请登录 Please sign in.");
+}
+
 function wire() {
-  $("dev-form").addEventListener("submit", onDevSignIn);
-  $("signin").addEventListener("click", () => signIn().catch((e) => fail(e.message)));
-  $("signout").addEventListener("click", async () => {
-    await signOut();
-    location.hash = "";
-    showSignedOut();
-  });
   $("queue-status").addEventListener("change", () => loadQueue());
   $("reload").addEventListener("click", () => loadQueue());
   $("more").addEventListener("click", () => moreQueue());
@@ -542,16 +489,5 @@ function wire() {
   window.addEventListener("hashchange", route);
 }
 
-async function main() {
-  wire();
-  try {
-    await handleRedirect();
-  } catch (e) {
-    fail("登录失败 Sign-in failed: " + e.message);
-  }
-  await config().catch((e) => fail("config.json: " + e.message));
-  if (token()) await start();
-  else await showSignedOut();
-}
-
-main();
+wire();
+startSession({ onSignedIn, onSignedOut, fail });
