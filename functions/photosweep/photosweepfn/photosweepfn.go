@@ -10,8 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/platform/photos"
+	"github.com/civicsnap/civicsnap/shared/apperr"
 	"github.com/civicsnap/civicsnap/shared/report"
 )
 
@@ -39,20 +43,47 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 	return New(b)
 }
 
-// Handle sweeps each day that is due (the last report.SweepLookback days that are two days old): one
-// listing call per 1,000 versions, the days' index Queries and BatchGetItems of their reports, and free
-// DeleteObjects. Every due day is tried; the errors are returned together, so the scheduler retries, and a
-// day that failed is swept by the next run. The event's content is not read.
+// Handle sweeps each day that is due (the last report.SweepLookback days that are two days old), oldest
+// first: one listing call per 1,000 versions, the days' index Queries and BatchGetItems of their reports,
+// and free DeleteObjects. A day whose sweep failed for a reason of its own (a version S3 would not delete)
+// does not keep the later days from being swept; a failure that is not the day's (see serviceFailure) ends
+// the run there, since every later day would fail the same way and only add calls (and, in a throttled
+// table or bucket, load). The errors are returned together, so the scheduler retries, and a day not swept
+// is swept by the next run. The event's content is not read.
 func (f *Function) Handle(ctx context.Context, _ json.RawMessage) error {
 	var errs []error
-	for _, day := range f.photos.Due() {
+	days := f.photos.Due()
+	for i, day := range days {
 		res, err := f.photos.Sweep(ctx, day)
 		if err != nil {
-			f.b.Log.ErrorContext(ctx, "photo sweep failed", "day", day, "err", err)
 			errs = append(errs, err)
+			if serviceFailure(err) {
+				f.b.Log.ErrorContext(ctx, "photo sweep failed", "day", day, "err", err, "notTried", days[i+1:])
+				break
+			}
+			f.b.Log.ErrorContext(ctx, "photo sweep failed", "day", day, "err", err)
 			continue
 		}
 		f.b.Log.InfoContext(ctx, "photos swept", "day", day, "versions", res.Versions, "kept", res.Kept, "deleted", res.Deleted)
 	}
 	return errors.Join(errs...)
+}
+
+// serviceFailure tells whether a day's sweep failed for a reason that is not the day's: the table or the
+// bucket answered the call with an error (throttling, access, a missing table or bucket, a refused request),
+// did not answer it (a lost connection, the SDK's retries spent), or the run's deadline passed. A failure
+// that is the day's own — S3 refusing to delete some of its versions (DeleteObjects answers 200 with an
+// error per key, which shared/blobstore reports as a plain error) — is none of these.
+func serviceFailure(err error) bool {
+	var api smithy.APIError
+	var op *smithy.OperationError
+	var send *smithyhttp.RequestSendError
+	var canceled *smithy.CanceledError
+	if errors.As(err, &api) || errors.As(err, &op) || errors.As(err, &send) || errors.As(err, &canceled) {
+		return true
+	}
+	if e := apperr.As(err); e != nil && e.Kind == apperr.Unavailable {
+		return true
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
