@@ -142,13 +142,27 @@ func (c Config) ContentSecurityPolicy() string {
 // serves 404 for its pages (the config and common files are still served). cfg should be validated first
 // (Config.Validate); an origin that is not one is left out of the CSP.
 func Handler(prefix, app string, cfg Config) http.Handler {
+	return handler(assets.NewCache(files), prefix, app, cfg)
+}
+
+// Handlers serves every client (Apps) at /<app>/, by prefix; the shared files are read and hashed once.
+func Handlers(cfg Config) map[string]http.Handler {
+	cache := assets.NewCache(files)
+	out := make(map[string]http.Handler, len(Apps))
+	for _, app := range Apps {
+		out["/"+app+"/"] = handler(cache, "/"+app+"/", app, cfg)
+	}
+	return out
+}
+
+func handler(cache *assets.Cache, prefix, app string, cfg Config) http.Handler {
 	if !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
-	set, err := assets.Load(files, assets.Mount{Dir: "static/" + app}, assets.Mount{Dir: "static/common", Prefix: "common/"})
+	set, err := cache.Load(assets.Mount{Dir: "static/" + app}, assets.Mount{Dir: "static/common", Prefix: "common/"})
 	if err != nil {
 		// An app folder that is not embedded: serve the common files alone.
-		if set, err = assets.Load(files, assets.Mount{Dir: "static/common", Prefix: "common/"}); err != nil {
+		if set, err = cache.Load(assets.Mount{Dir: "static/common", Prefix: "common/"}); err != nil {
 			set = &assets.Set{}
 		}
 	}

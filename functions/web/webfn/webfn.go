@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -40,11 +39,7 @@ func ConfigFromEnv(env fnconfig.Env) (webclient.Config, error) {
 
 // New builds the function.
 func New(cfg webclient.Config, log *slog.Logger) *Function {
-	sites := map[string]http.Handler{}
-	for _, app := range webclient.Apps {
-		sites["/"+app+"/"] = webclient.Handler("/"+app+"/", app, cfg)
-	}
-	router := httpapi.Web(sites, log)
+	router := httpapi.Web(webclient.Handlers(cfg), log)
 	return &Function{lambda: httpapi.LambdaHandler(router), routes: router.Routes()}
 }
 

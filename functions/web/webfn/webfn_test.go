@@ -139,3 +139,11 @@ func TestEventFixtures(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkNew is the function's own share of a cold start: loading and hashing every client's files.
+func BenchmarkNew(b *testing.B) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	for b.Loop() {
+		New(webclient.Config{}, log)
+	}
+}

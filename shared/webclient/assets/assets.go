@@ -67,18 +67,51 @@ type Mount struct {
 // Load reads every file under the mounts into a set. The version is a digest of every name and content,
 // so it changes with any file of any mount.
 func Load(fsys fs.FS, mounts ...Mount) (*Set, error) {
+	return NewCache(fsys).Load(mounts...)
+}
+
+// Cache reads and hashes each file of one fs.FS once, so sets that mount the same folder (every web client
+// mounts the shared files) share its bytes and its digest: a cold start hashes each file once.
+type Cache struct {
+	fsys  fs.FS
+	files map[string]cached
+}
+
+type cached struct {
+	data   []byte
+	digest [sha256.Size]byte
+}
+
+// NewCache returns an empty cache of fsys.
+func NewCache(fsys fs.FS) *Cache { return &Cache{fsys: fsys, files: map[string]cached{}} }
+
+func (c *Cache) read(p string) (cached, error) {
+	if f, ok := c.files[p]; ok {
+		return f, nil
+	}
+	data, err := fs.ReadFile(c.fsys, p)
+	if err != nil {
+		return cached{}, err
+	}
+	f := cached{data: data, digest: sha256.Sum256(data)}
+	c.files[p] = f
+	return f, nil
+}
+
+// Load is the package's Load through the cache. Files are shared between sets: they are never written.
+func (c *Cache) Load(mounts ...Mount) (*Set, error) {
 	s := &Set{files: map[string]File{}}
-	raw := map[string][]byte{}
+	raw := map[string]cached{}
 	for _, m := range mounts {
-		err := fs.WalkDir(fsys, m.Dir, func(p string, d fs.DirEntry, err error) error {
+		err := fs.WalkDir(c.fsys, m.Dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
-			data, err := fs.ReadFile(fsys, p)
+			f, err := c.read(p)
 			if err != nil {
 				return err
 			}
-			raw[m.Prefix+strings.TrimPrefix(p, m.Dir+"/")] = data
+			raw[m.Prefix+strings.TrimPrefix(p, m.Dir+"/")] = f
 			return nil
 		})
 		if err != nil {
@@ -92,18 +125,19 @@ func Load(fsys fs.FS, mounts ...Mount) (*Set, error) {
 	sort.Strings(names)
 	sum := sha256.New()
 	for _, name := range names {
-		digest := sha256.Sum256(raw[name])
+		digest := raw[name].digest
 		sum.Write([]byte(name))
 		sum.Write(digest[:])
 	}
 	s.version = hex.EncodeToString(sum.Sum(nil)[:6])
+	mark := []byte(VersionMark)
 	for _, name := range names {
-		data := raw[name]
-		ext := path.Ext(name)
-		if textTypes[ext] {
-			data = bytes.ReplaceAll(data, []byte(VersionMark), []byte(s.version))
+		f := raw[name]
+		if textTypes[path.Ext(name)] && bytes.Contains(f.data, mark) {
+			s.Add(name, bytes.ReplaceAll(f.data, mark, []byte(s.version)))
+			continue
 		}
-		s.Add(name, data)
+		s.add(name, f.data, f.digest)
 	}
 	return s, nil
 }
@@ -114,11 +148,14 @@ func (s *Set) Add(name string, data []byte) {
 	if s.files == nil {
 		s.files = map[string]File{}
 	}
+	s.add(name, data, sha256.Sum256(data))
+}
+
+func (s *Set) add(name string, data []byte, digest [sha256.Size]byte) {
 	ct, ok := contentTypes[path.Ext(name)]
 	if !ok {
 		ct = "application/octet-stream"
 	}
-	digest := sha256.Sum256(data)
 	s.files[name] = File{Data: data, ContentType: ct, ETag: `"` + hex.EncodeToString(digest[:8]) + `"`}
 }
 

@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -135,5 +136,58 @@ func TestVersionFollowsEveryFile(t *testing.T) {
 	}
 	if _, err := Load(files(), Mount{Dir: "missing"}); err == nil {
 		t.Error("a missing folder loads")
+	}
+}
+
+// countingFS counts the opens of each file.
+type countingFS struct {
+	fs.FS
+	opens map[string]int
+}
+
+func (c countingFS) Open(name string) (fs.File, error) {
+	c.opens[name]++
+	return c.FS.Open(name)
+}
+
+// Sets loaded through one cache read each shared file once and share its bytes; each set still has its own
+// version (over its own files).
+func TestCacheReadsEachFileOnce(t *testing.T) {
+	fsys := countingFS{FS: fstest.MapFS{
+		"one/index.html":    {Data: []byte(`<script src="common/a.js?v={{version}}"></script>`)},
+		"two/index.html":    {Data: []byte(`<p>two {{version}}</p>`)},
+		"shared/a.js":       {Data: []byte(`export const a = 1;`)},
+		"shared/big.js":     {Data: []byte(strings.Repeat("x", 1<<16))},
+		"shared/x/mark.css": {Data: []byte(`/* {{version}} */`)},
+	}, opens: map[string]int{}}
+	c := NewCache(fsys)
+	one, err := c.Load(Mount{Dir: "one"}, Mount{Dir: "shared", Prefix: "common/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := c.Load(Mount{Dir: "two"}, Mount{Dir: "shared", Prefix: "common/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"shared/a.js", "shared/big.js", "shared/x/mark.css"} {
+		if fsys.opens[name] != 1 {
+			t.Errorf("%s opened %d times, want 1", name, fsys.opens[name])
+		}
+	}
+	if one.Version() == two.Version() {
+		t.Error("two sets of different files have one version")
+	}
+	a1, _ := one.Lookup("common/big.js")
+	a2, _ := two.Lookup("common/big.js")
+	if &a1.Data[0] != &a2.Data[0] || a1.ETag != a2.ETag {
+		t.Error("the sets do not share an unchanged file")
+	}
+	m1, _ := one.Lookup("common/x/mark.css")
+	m2, _ := two.Lookup("common/x/mark.css")
+	if string(m1.Data) != "/* "+one.Version()+" */" || string(m2.Data) != "/* "+two.Version()+" */" || m1.ETag == m2.ETag {
+		t.Errorf("a marked file is each set's own: %q %q", m1.Data, m2.Data)
+	}
+	if raw := c.files["shared/x/mark.css"].data; string(raw) != "/* {{version}} */" {
+		t.Errorf("the cached original was written: %q", raw)
 	}
 }
