@@ -193,7 +193,10 @@ test("Cognito hosted UI: authorization code with PKCE (S256) and state, the code
 
     // A redirect whose state is not the one this browser sent is refused, and nothing is exchanged.
     exchange = null;
-    await page.evaluate(() => localStorage.clear());
+    await page.evaluate(() => {
+      localStorage.clear();
+      localStorage.setItem("civicsnap.app.pkce", JSON.stringify({ verifier: "v".repeat(43), state: "mine", returnTo: "", at: Date.now() }));
+    });
     await page.goto(API + "/app/?code=stolen&state=not-mine");
     const refused = await page.evaluate(async () => {
       const a = await import("./common/auth.js");
@@ -201,7 +204,8 @@ test("Cognito hosted UI: authorization code with PKCE (S256) and state, the code
     });
     assert.match(refused, /state/);
     assert.equal(exchange, null);
-    assert.equal(await page.evaluate(() => localStorage.getItem("civicsnap.app.token")), null);
+    assert.deepEqual(await page.evaluate(() => [localStorage.getItem("civicsnap.app.token"), localStorage.getItem("civicsnap.app.pkce"), location.search]),
+      [null, null, ""], "no token, the kept sign-in forgotten, the code gone from the address bar");
   } finally {
     await context.close();
   }

@@ -113,7 +113,9 @@ export async function signIn({ returnTo = location.hash } = {}) {
   const cfg = await config();
   if (!cfg.cognito) throw new Error("no Cognito domain configured: use devSignIn (the local stack)");
   const { url, verifier, state } = await authorizeURL(cfg.cognito);
-  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state, returnTo }));
+  // localStorage, not sessionStorage: an installed app may come back from the hosted UI in another window
+  // of the same browser (Android opens it in a custom tab), which has a session storage of its own.
+  store(PKCE_KEY, JSON.stringify({ verifier, state, returnTo, at: Date.now() }));
   location.assign(url);
 }
 
@@ -139,8 +141,10 @@ async function tokenRequest(cfg, params) {
 export async function handleRedirect() {
   const q = new URLSearchParams(location.search);
   if (!q.has("code") && !q.has("error")) return false;
-  const kept = JSON.parse(sessionStorage.getItem(PKCE_KEY) || "null");
-  sessionStorage.removeItem(PKCE_KEY);
+  let kept = null;
+  try { kept = JSON.parse(read(PKCE_KEY) || "null"); } catch { kept = null; }
+  store(PKCE_KEY, null);
+  if (kept && Date.now() - kept.at > 10 * 60_000) kept = null; // a sign-in left for ten minutes is stale
   const clean = () => history.replaceState(null, "", location.pathname + ((kept && kept.returnTo) || ""));
   if (q.has("error")) {
     clean();
