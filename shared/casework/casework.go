@@ -375,12 +375,17 @@ func upsert(as []report.Assignment, a report.Assignment) []report.Assignment {
 	return append(as, a)
 }
 
-// Queue lists dept's queue in one status.
+// AllOpen asks Queue for every open status at once (?status=open): the department's open queue as it is
+// stored, earliest deadline first, each item with its own status: one read where a page per open status
+// reads the same partition once for each.
+const AllOpen report.Status = "open"
+
+// Queue lists dept's queue in one status, or in every open status (AllOpen).
 func (s *Service) Queue(ctx context.Context, dept string, status report.Status, limit int, cursor string) ([]QueueItem, string, error) {
 	switch status {
-	case report.Dispatched, report.Accepted, report.InProgress, report.NeedsTriage, report.Reopened, report.Resolved, report.Rejected, report.Duplicate:
+	case AllOpen, report.Dispatched, report.Accepted, report.InProgress, report.NeedsTriage, report.Reopened, report.Resolved, report.Rejected, report.Duplicate:
 	default:
-		return nil, "", apperr.New(apperr.Invalid, "invalid_status", "status must be dispatched, accepted, in_progress, needs_triage, reopened, resolved, rejected or duplicate")
+		return nil, "", apperr.New(apperr.Invalid, "invalid_status", "status must be open, dispatched, accepted, in_progress, needs_triage, reopened, resolved, rejected or duplicate")
 	}
 	if limit == 0 {
 		limit = 20

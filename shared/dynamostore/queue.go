@@ -35,8 +35,13 @@ func queuePK(dept string, st report.Status) string {
 // is the department's open partition filtered by astatus: the Query pages on (each evaluating up to twice
 // as many entries as the last, at most maxQueuePage) until limit entries matched or the partition ended, so
 // its reads are bounded by the department's open queue; the cursor is the last entry returned.
+// casework.AllOpen is that partition unfiltered.
 func (s *Store) Queue(ctx context.Context, dept string, status report.Status, limit int, cursor string) ([]casework.QueueItem, string, error) {
+	all := status == casework.AllOpen
 	pk := queuePK(dept, status)
+	if all {
+		pk = queuePK(dept, report.Dispatched)
+	}
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		IndexName:                 aws.String("gsi2"),
@@ -94,7 +99,11 @@ func (s *Store) Queue(ctx context.Context, dept string, status report.Status, li
 	}
 	res := make([]casework.QueueItem, len(items))
 	for i, it := range items {
-		res[i] = casework.QueueItem{ReportID: it.ReportID, Role: report.Role(it.Role), Status: status, // the filter's or the key's
+		st := status // the filter's or the key's
+		if all {
+			st = it.assignment().Status
+		}
+		res[i] = casework.QueueItem{ReportID: it.ReportID, Role: report.Role(it.Role), Status: st,
 			Category: it.Category, Description: it.Description, Location: it.Location, Address: it.Address,
 			CreatedAt: parseTime(it.CreatedAt), SLADeadline: parseTime(it.SLADeadline), Overdue: it.Overdue,
 			MeToo: meToo[it.ReportID]}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -62,6 +63,7 @@ func queueFixture(t *testing.T, st *dynamostore.Store, base time.Time) map[repor
 // A queue of one open status is the department's open partition filtered by astatus: every page holds at
 // most limit entries of that status, the pages together hold each exactly once in deadline order, and a
 // page that skips entries of other statuses reads on (in growing pages) instead of coming back short.
+// casework.AllOpen lists the open partition as it is, each entry with its own status.
 func TestQueueOfOneOpenStatusFiltersTheOpenPartition(t *testing.T) {
 	e := newResendEnv(t, "none")
 	e.inj.SetEnabled(false)
@@ -69,12 +71,19 @@ func TestQueueOfOneOpenStatusFiltersTheOpenPartition(t *testing.T) {
 	st := dynamostore.New(db, e.table, time.UTC)
 	base := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 	want := queueFixture(t, st, base)
+	statusOf := map[string]report.Status{}
+	for s, ids := range want {
+		for _, id := range ids {
+			statusOf[id] = s
+		}
+	}
 	for _, tc := range []struct {
 		status report.Status
 		limit  int
 	}{
 		{report.Dispatched, 2}, {report.Dispatched, 100}, {report.Accepted, 1}, {report.Accepted, 2},
 		{report.InProgress, 1}, {report.Reopened, 5}, {report.NeedsTriage, 1}, {report.Resolved, 10}, {report.Rejected, 10},
+		{casework.AllOpen, 3}, {casework.AllOpen, 100},
 	} {
 		t.Run(fmt.Sprintf("%s/%d", tc.status, tc.limit), func(t *testing.T) {
 			var got []string
@@ -93,8 +102,12 @@ func TestQueueOfOneOpenStatusFiltersTheOpenPartition(t *testing.T) {
 					t.Errorf("page %d holds %d of %d with more to come: a filtered page must read on", pages, len(page), tc.limit)
 				}
 				for _, it := range page {
-					if it.Status != tc.status || it.Role != report.Lead || it.Category != "rubbish" {
-						t.Errorf("item %+v", it)
+					st := tc.status
+					if st == casework.AllOpen {
+						st = statusOf[it.ReportID]
+					}
+					if it.Status != st || it.Role != report.Lead || it.Category != "rubbish" {
+						t.Errorf("item %+v, want status %s", it, st)
 					}
 					got = append(got, it.ReportID)
 				}
@@ -105,6 +118,9 @@ func TestQueueOfOneOpenStatusFiltersTheOpenPartition(t *testing.T) {
 					t.Fatal("no end of the queue")
 				}
 				cursor = next
+			}
+			if tc.status == casework.AllOpen {
+				want[tc.status] = slices.SortedFunc(slices.Values(slices.Concat(want[report.Dispatched], want[report.Accepted], want[report.InProgress])), strings.Compare)
 			}
 			if !slices.Equal(got, want[tc.status]) {
 				t.Errorf("queue %s = %v, want %v", tc.status, got, want[tc.status])
