@@ -152,8 +152,10 @@ test("municipal staff work the queue: SLA order, me too, a report with photos an
 test("reject with a reason; not ours goes to the command center, which reassigns it with an assisting department", { timeout: 180_000 }, async () => {
   const ctx = await newDesktopContext(browser);
   try {
-    const bad = await fileReport({ sub: `t6-cit-c-${run}`, category: "rubbish", description: "测试无效 t6 invalid " + run });
-    const wrong = await fileReport({ sub: `t6-cit-d-${run}`, category: "rubbish", description: "不归环卫 t6 not ours " + run });
+    const [bad, wrong] = await Promise.all([
+      fileReport({ sub: `t6-cit-c-${run}`, category: "rubbish", description: "测试无效 t6 invalid " + run }),
+      fileReport({ sub: `t6-cit-d-${run}`, category: "rubbish", description: "不归环卫 t6 not ours " + run }),
+    ]);
     assert.equal(bad.leadDept, "sanitation");
 
     const { page, origins, errors } = await workbench(ctx);

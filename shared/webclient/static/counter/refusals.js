@@ -12,8 +12,8 @@ const NOT_FULFILLABLE = {
   expired: {
     outcome: "expired",
     title: "✕ 已过期 Expired",
-    lines: ["超过 30 天未领取，兑换已过期，积分已退回市民账户。市民可重新兑换。",
-      "Not collected within 30 days: the redemption expired and its points went back to the citizen, who may redeem again."],
+    lines: ["超过 30 天未领取，兑换已过期，积分已退回市民账户。",
+      "Not collected within 30 days: the redemption expired and its points went back to the citizen."],
   },
   cancelled: {
     outcome: "cancelled",
