@@ -211,11 +211,14 @@ test("Cognito hosted UI: authorization code with PKCE (S256) and state, the code
   }
 });
 
-test("the local stack: dev sign-in, api() with the token, its error shape, and city time", { skip, timeout: 60_000 }, async () => {
+test("the local stack: dev sign-in, api() with the token, its error shape, a photo uploaded to the bucket under the CSP, and city time", { skip, timeout: 60_000 }, async () => {
   const context = await newPhoneContext(browser);
   try {
-    const page = await openTestPage(context);
-    await page.goto(API + PAGE);
+    // A document the stack serves itself (config.json, under the function's CSP), not a routed page:
+    // Chromium counts a routed document as public, and the public may not reach loopback (moto).
+    const page = await context.newPage();
+    const origins = watchOrigins(page);
+    await page.goto(API + "/app/config.json");
     const r = await page.evaluate(async () => {
       const a = await import("./common/auth.js");
       const { api, API } = await import("./common/api.js");
@@ -223,6 +226,9 @@ test("the local stack: dev sign-in, api() with the token, its error shape, and c
       const out = { base: API, dev: await a.devSignInAvailable() };
       out.claims = await a.devSignIn({ sub: "platform-citizen", groups: ["citizen"] });
       out.me = await api("/v1/me");
+      // A photo straight to the bucket (moto here) with the presigned POST: the CSP admits config.json's photoOrigin.
+      const jpeg = Uint8Array.from(atob("/9j/2wCEABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2MBERISGBUYLxoaL2NCOEJjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY//AAAsIAAgACAEBEQD/xADSAAABBQEBAQEBAQAAAAAAAAAAAQIDBAUGBwgJCgsQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+v/aAAgBAQAAPwDi/wDkI/8AX7/6P/8As/8A0L/e+9//2Q=="), (c) => c.charCodeAt(0));
+      out.photoKey = await (await import("./common/api.js")).uploadPhoto(new Blob([jpeg], { type: "image/jpeg" }));
       out.health = await api("/v1/health", { auth: false });
       try { await api("/v1/reports/00000000-0000-0000-0000-000000000000"); } catch (e) { out.notFound = { name: e.name, status: e.status, code: e.code }; }
       try { await api("/v1/reports", { body: { category: "street_light" } }); } catch (e) { out.noKey = { status: e.status, code: e.code }; }
@@ -240,6 +246,10 @@ test("the local stack: dev sign-in, api() with the token, its error shape, and c
     assert.equal(r.dev, true);
     assert.equal(r.claims.sub, "platform-citizen");
     assert.equal(r.me.sub, "platform-citizen");
+    assert.match(r.photoKey, /^photos\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.jpg$/);
+    const cfg = await (await fetch(API + "/app/config.json")).json();
+    assert.ok(origins.requests.some((u) => u.startsWith(cfg.photoOrigin + "/")), "the form went to the photo origin " + cfg.photoOrigin);
+    await origins.assertSameOrigin();
     assert.deepEqual(r.health, { status: "ok" });
     assert.deepEqual(r.notFound, { name: "ApiError", status: 404, code: "report_not_found" });
     assert.deepEqual(r.noKey, { status: 400, code: "idempotency_key_required" });
