@@ -13,7 +13,7 @@ const table = { zh: {}, en: {} };
 /** Common strings every client uses. */
 addStrings({
   zh: {
-    appName: "蒙自通", signIn: "登录", signOut: "退出登录", devSignIn: "本地登录（开发）", loading: "加载中…",
+    appName: "城市随手拍", signIn: "登录", signOut: "退出登录", devSignIn: "本地登录（开发）", loading: "加载中…",
     retry: "重试", cancel: "取消", confirm: "确认", save: "保存", back: "返回", close: "关闭",
     offline: "离线：连接恢复后自动发送", online: "已联网", language: "English",
     points: "{n} 积分", errorNetwork: "网络不可用，请稍后重试", errorGeneric: "出错了：{message}",
@@ -21,7 +21,7 @@ addStrings({
     yourLocation: "您的位置", pickLocation: "点击地图选择位置",
   },
   en: {
-    appName: "Mengzi Connect", signIn: "Sign in", signOut: "Sign out", devSignIn: "Local sign-in (development)",
+    appName: "CivicSnap", signIn: "Sign in", signOut: "Sign out", devSignIn: "Local sign-in (development)",
     loading: "Loading…", retry: "Retry", cancel: "Cancel", confirm: "Confirm", save: "Save", back: "Back",
     close: "Close", offline: "Offline: will send when the connection returns", online: "Online", language: "中文",
     points: "{n} points", errorNetwork: "No network; try again later", errorGeneric: "Something went wrong: {message}",
