@@ -141,6 +141,9 @@ test("municipal staff work the queue: SLA order, me too, a report with photos an
     assert.ok(await page.getByTestId("no-actions").isVisible(), "a resolved report offers nothing more");
     await checkA11y(page, "dept-resolved");
     await screenshot(page, "dept-resolved");
+    assert.equal(await page.locator(`[data-testid="queue-item"][data-report-id="${a.id}"]`).count(), 0, "gone from the open queue");
+    await page.getByTestId("queue-status").selectOption("resolved");
+    await page.waitForSelector(`[data-testid="queue-item"][data-report-id="${a.id}"][data-status="resolved"][data-overdue="false"]`);
 
     await origins.assertSameOrigin();
     assert.deepEqual(errors, []);

@@ -11,6 +11,7 @@ import { resizePhoto } from "./photo.js";
 
 const COMMAND_CENTER = "command_center";
 const OPEN = ["dispatched", "reopened", "accepted", "in_progress"];
+const CLOSED = ["resolved", "rejected", "duplicate"];
 const PAGE = 20;
 
 const state = {
@@ -84,7 +85,8 @@ function statusesFor(filter) {
 
 function fillStatusFilter() {
   const sel = $("queue-status");
-  const single = state.dept === COMMAND_CENTER ? ["needs_triage", ...OPEN] : OPEN;
+  // Closed statuses too: what the department finished lately (the same queue API, one status each).
+  const single = [...(state.dept === COMMAND_CENTER ? ["needs_triage", ...OPEN] : OPEN), ...CLOSED];
   const keep = sel.value || "open";
   sel.replaceChildren(...["open", ...single].map((s) => el("option", { value: s, text: statusLabel(s) })));
   sel.value = [...sel.options].some((o) => o.value === keep) ? keep : "open";
@@ -123,7 +125,7 @@ async function moreQueue() {
 }
 
 function queueItem(item) {
-  const overdue = isOverdue(item);
+  const overdue = !CLOSED.includes(item.status) && isOverdue(item);
   const badges = el("span", { class: "badges" },
     el("span", { class: "badge status s-" + item.status, text: statusLabel(item.status) }),
     overdue ? el("span", { class: "badge overdue", text: "! 超时 Overdue" }) : null,
@@ -134,7 +136,9 @@ function queueItem(item) {
     "data-report-id": item.reportId, "data-status": item.status, "data-deadline": item.slaDeadline, "data-overdue": String(overdue), "data-me-too": String(item.meToo || 0) },
   el("span", { class: "cat", text: categoryName(item.category) }),
   badges,
-  el("span", { class: "deadline" + (overdue ? " late" : ""), text: `${deadlineText(item.slaDeadline)} · ${formatDateTime(item.slaDeadline, "zh")}` }),
+  el("span", { class: "deadline" + (overdue ? " late" : ""), text: CLOSED.includes(item.status)
+    ? `时限 Deadline ${formatDateTime(item.slaDeadline, "zh")}`
+    : `${deadlineText(item.slaDeadline)} · ${formatDateTime(item.slaDeadline, "zh")}` }),
   el("span", { class: "where", text: item.address || item.description || "" }),
   );
   return el("li", {}, btn);
