@@ -293,7 +293,9 @@ func TestMapFiltersAndCursorBinding(t *testing.T) {
 
 func TestMeTooRules(t *testing.T) {
 	f := mapFixture(7) // r000 dispatched, r001 resolved, r002 rejected, r003 accepted, r004 revoked
-	private := f.reports["r006"] // in progress, filed as not public
+
+	// r006 is in progress and filed as not public.
+	private := f.reports["r006"]
 	private.Public = PublicFlag(new(bool))
 	f.reports["r006"] = private
 	svc := NewPublicService(f, fakeLinks{}, time.Now)
