@@ -111,6 +111,7 @@ async function moreQueue() {
     let shown = [];
     // A page can bring only reports already shown (moved between statuses); read on until something is new.
     do shown = await q.more(); while (shown.length === 0 && q.hasMore);
+    if (q !== state.queue) return; // the filter changed meanwhile: that queue's list is being drawn
     $("queue").append(...shown.map(queueItem));
     $("queue-empty").hidden = q.shown.length > 0;
     $("more").hidden = !q.hasMore;
@@ -130,7 +131,7 @@ function queueItem(item) {
     el("span", { class: "badge status s-" + item.status, text: statusLabel(item.status) }),
     overdue ? el("span", { class: "badge overdue", text: "! 超时 Overdue" }) : null,
     item.role === "assist" ? el("span", { class: "badge", text: both("role.assist") }) : null,
-    item.meToo ? el("span", { class: "badge metoo", "aria-label": `同感 ${item.meToo} 人 · ${item.meToo} citizens said me too`, text: both("meToo", { n: item.meToo }) }) : null,
+    item.meToo ? el("span", { class: "badge metoo", title: "市民附议 Citizens who said “me too”", text: both("meToo", { n: item.meToo }) }) : null,
   );
   const btn = el("a", { class: "item", href: "#/r/" + encodeURIComponent(item.reportId), "data-testid": "queue-item",
     "data-report-id": item.reportId, "data-status": item.status, "data-deadline": item.slaDeadline, "data-overdue": String(overdue), "data-me-too": String(item.meToo || 0) },
@@ -168,7 +169,7 @@ async function showMap(report) {
 
 // The report answer carries its photos' keys, not links; the public map links the stored (stripped)
 // versions of a public report's photos, so the workbench finds the report there, in a small box around
-// it. A report that is not public (rejected, duplicate) shows none.
+// it. A report that is not on the map (rejected, duplicate, filed as private) shows none.
 async function showPhotos(report) {
   const { lat, lng } = report.location;
   const d = 0.0005;
