@@ -265,7 +265,9 @@ function fillReassign(report) {
   const ids = [...state.depts.keys()].filter((id) => id !== COMMAND_CENTER && id !== "credit_platform").sort();
   $("reassign-to").replaceChildren(el("option", { value: "", text: "请选择 Choose…" }), ...ids.map((id) => el("option", { value: id, text: deptName(id) })));
   const guess = state.categories.get(report.category)?.group;
-  if (guess && ids.includes(guess)) $("reassign-to").value = guess;
+  // The category's usual department is the likely lead, unless it is the one that just stepped back.
+  const steppedBack = (report.assignments || []).some((a) => a.dept === guess && a.closed);
+  if (guess && ids.includes(guess) && !steppedBack) $("reassign-to").value = guess;
   const legend = $("assists").querySelector("legend");
   $("assists").replaceChildren(legend, ...ids.map((id) => el("label", { class: "check" },
     el("input", { type: "checkbox", name: "assist", value: id, "data-testid": "assist-" + id }), " " + deptName(id))));
