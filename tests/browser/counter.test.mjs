@@ -136,6 +136,15 @@ test("a clerk hands over a pickup typed from the QR text, another from number an
     await signInClerk(page, { sub: `t6-clerk-${run}` });
     await checkA11y(page, "counter-ready");
     await screenshot(page, "counter-ready");
+    // Chromium's own fake camera shows no QR code: the page scans on until stopped.
+    await page.getByTestId("scan-start").click();
+    await page.waitForSelector("body[data-scanning]");
+    await page.waitForFunction(() => document.querySelector('[data-testid="scan-video"]').readyState >= 2);
+    await checkA11y(page, "counter-scanning");
+    await screenshot(page, "counter-scanning");
+    await page.getByTestId("scan-stop").click();
+    assert.ok(await page.getByTestId("scan-video").isHidden());
+    assert.equal(await page.evaluate(() => document.body.dataset.scanning), undefined);
 
     await enterPickup(page, { code: pickupPayload(r1.id, r1.pickupCode) });
     assert.equal(await page.textContent('[data-testid="confirm-redemption"]'), r1.id);
