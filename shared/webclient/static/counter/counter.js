@@ -217,7 +217,8 @@ async function onConfirm() {
       } catch (e) {
         const transient = e.code === "network" || e.code === "outcome_unknown" || e.code === "write_conflict" || e.code === "throttled" || e.status >= 500;
         if (transient && attempt < 3) {
-          lost = lost || e.code === "network" || e.code === "outcome_unknown";
+          // write_conflict and throttled wrote nothing; after anything else the pickup may be recorded.
+          lost = lost || (e.code !== "write_conflict" && e.code !== "throttled");
           await sleep(600 * attempt);
           continue;
         }
