@@ -245,6 +245,36 @@ test("wrong codes lock a redemption; cancelled, unknown and expired ones are exp
   }
 });
 
+test("an answer lost on the way: the counter sends again and says the pickup went through", { timeout: 60_000 }, async () => {
+  const ctx = await newDesktopContext(browser);
+  try {
+    const r = await redeem(1);
+    const { page, errors } = await counter(ctx);
+    await signInClerk(page, { sub: `t6-clerk-lost-${run}` });
+    // The first fulfil reaches the API (which records the pickup) and its answer is dropped.
+    let sent = 0;
+    await page.route("**/v1/redemptions/*/fulfil", async (route) => {
+      if (sent++ === 0) {
+        const answer = await route.fetch();
+        assert.equal(answer.status(), 200);
+        await route.abort("connectionreset");
+      } else {
+        await route.continue();
+      }
+    });
+    const out = await tryPickup(page, { redemptionId: r.id, code: r.pickupCode });
+    assert.equal(sent, 2, "sent once more after the lost answer");
+    assert.equal(out.outcome, "completed_before");
+    assert.match(out.title, /刚才的请求已生效/);
+    await screenshot(page, "counter-lost-answer");
+    const mine = await apiCall(citizen, "GET", "/v1/me/redemptions");
+    assert.equal(mine.body.items.find((x) => x.id === r.id).status, "completed");
+    assert.deepEqual(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
 // y4m is a YUV4MPEG2 video (4:2:0) of frames showing text's QR code, black on white, for Chromium's fake
 // camera (--use-file-for-fake-video-capture), which plays it in a loop.
 function y4m(text, { width = 640, height = 480, frames = 10, module = 8 } = {}) {
