@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { API, launch, newDesktopContext, newPhoneContext, checkA11y, watchOrigins, screenshot, localToken, apiCall, signInDev } from "./steps/common.mjs";
-import { acceptReport, addProgressNote, resolveWithProof, rejectReport, reassignReport, fileReport, waitForReport } from "./steps/dept.mjs";
+import { acceptReport, addProgressNote, resolveWithProof, rejectReport, reassignReport, fileReport, waitForReport, signInStaff, changed } from "./steps/dept.mjs";
 import { MergedQueue, byUrgency } from "../../shared/webclient/static/dept/queue.js";
 import { fitWithin } from "../../shared/webclient/static/dept/photo.js";
 
@@ -206,6 +206,39 @@ test("reject with a reason; not ours goes to the command center, which reassigns
     await screenshot(page, "dept-reassigned");
 
     await origins.assertSameOrigin();
+    assert.deepEqual(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("an acceptance whose answer is lost is read back, not sent twice", { timeout: 120_000 }, async () => {
+  const ctx = await newDesktopContext(browser);
+  try {
+    const r2 = await fileReport({ sub: `t6-cit-e-${run}`, category: "street_light", description: "答复丢失 t6 lost answer " + run });
+    const { page, errors } = await workbench(ctx);
+    await signInStaff(page, { sub: `t6-staff-lost-${run}`, dept: r2.leadDept });
+    // The transition reaches the API (which applies it) and its answer is dropped. (A refusal passes
+    // through: for a moment after a dispatch the lead's assignment is not written yet.)
+    let applied = 0;
+    await page.route("**/v1/dept/reports/*/transitions", async (route) => {
+      const answer = await route.fetch();
+      if (answer.status() !== 200) return route.fulfill({ response: answer });
+      applied++;
+      await route.abort("connectionreset");
+    });
+    await page.evaluate((id) => { location.hash = "#/r/" + id; }, r2.id);
+    await page.waitForSelector(`[data-testid="detail"][data-loaded="${r2.id}"]`);
+    for (let i = 0; i < 10 && !applied; i++) {
+      await page.getByTestId("accept").click();
+      await changed(page, "accepted");
+      if (!applied) await page.waitForTimeout(300);
+    }
+    await page.waitForSelector('[data-testid="detail"][data-status="accepted"]:not([aria-busy])');
+    assert.ok(await page.getByTestId("error").isHidden(), "no error shown: the change was found applied");
+    assert.equal(applied, 1, "applied once, not sent again");
+    const got = await waitForReport(r2.id, (x) => x.status === "accepted");
+    assert.equal(got.timeline.filter((e) => e.status === "accepted").length, 1);
     assert.deepEqual(errors, []);
   } finally {
     await ctx.close();

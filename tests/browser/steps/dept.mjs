@@ -73,6 +73,20 @@ export async function openReport(page, { reportId, sub, dept }) {
   await page.waitForSelector(`[data-testid="detail"][data-loaded="${reportId}"]`);
 }
 
+/**
+ * changed waits until the workbench shows the report in wantStatus ("ok") or an error ("error"), after a
+ * change was asked for.
+ */
+export async function changed(page, wantStatus, timeout = 20_000) {
+  const h = await page.waitForFunction((want) => {
+    if (document.body.dataset.busy) return false;
+    const d = document.querySelector('[data-testid="detail"]');
+    if (d && d.dataset.status === want && !d.hasAttribute("aria-busy")) return "ok";
+    return document.querySelector('[data-testid="error"]:not([hidden])') ? "error" : false;
+  }, wantStatus, { timeout });
+  return h.jsonValue();
+}
+
 // act runs one change in the workbench and waits for the report's new status; a change refused because
 // dispatch had not written the lead's assignment yet (the API answers report_not_found for a moment after
 // a dispatch) is tried again after reopening the report.
@@ -80,10 +94,7 @@ async function act(page, reportId, doIt, wantStatus) {
   for (let attempt = 1; ; attempt++) {
     await page.evaluate(() => { document.getElementById("error").hidden = true; });
     await doIt();
-    const outcome = await Promise.race([
-      page.waitForSelector(`[data-testid="detail"][data-status="${wantStatus}"]:not([aria-busy])`, { timeout: 20_000 }).then(() => "ok"),
-      page.waitForSelector('[data-testid="error"]:not([hidden])', { timeout: 20_000 }).then(() => "error"),
-    ]);
+    const outcome = await changed(page, wantStatus);
     if (outcome === "ok") return;
     const text = await page.textContent('[data-testid="error"]');
     if (attempt >= 8) throw new Error(`workbench: ${wantStatus} of ${reportId} refused: ${text}`);
