@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { API, launch, newDesktopContext, newPhoneContext, checkA11y, watchOrigins, screenshot, localToken, apiCall, signInDev } from "./steps/common.mjs";
-import { acceptReport, addProgressNote, resolveWithProof, rejectReport, reassignReport, fileReport, waitForReport, signInStaff, changed } from "./steps/dept.mjs";
+import { acceptReport, addProgressNote, resolveWithProof, rejectReport, reassignReport, fileReport, waitForReport, signInStaff, changed, withGpsExif } from "./steps/dept.mjs";
 import { MergedQueue, byUrgency } from "../../shared/webclient/static/dept/queue.js";
 import { fitWithin } from "../../shared/webclient/static/dept/photo.js";
 
@@ -66,8 +66,18 @@ test("photo.js: a proof photo is scaled to fit 1600 px, never up", () => {
   }
 });
 
-async function workbench(ctx) {
+async function workbench(ctx, { recordUploads = false } = {}) {
   const page = await ctx.newPage();
+  if (recordUploads) {
+    await page.addInitScript(() => {
+      const append = FormData.prototype.append;
+      window.__uploads = [];
+      FormData.prototype.append = function (name, value, ...rest) {
+        if (name === "file" && value instanceof Blob) window.__uploads.push(value);
+        return append.call(this, name, value, ...rest);
+      };
+    });
+  }
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   const origins = watchOrigins(page);
@@ -85,7 +95,7 @@ test("municipal staff work the queue: SLA order, me too, a report with photos an
     const mt = await apiCall(other, "POST", `/v1/reports/${a.id}/metoo`);
     assert.equal(mt.status, 200, JSON.stringify(mt.body));
 
-    const { page, origins, errors } = await workbench(ctx);
+    const { page, origins, errors } = await workbench(ctx, { recordUploads: true });
     await page.getByTestId("dev-form").waitFor({ state: "visible" });
     await checkA11y(page, "dept-signin");
     await screenshot(page, "dept-signin");
@@ -130,7 +140,16 @@ test("municipal staff work the queue: SLA order, me too, a report with photos an
     assert.ok(await page.getByTestId("resolve-form").isVisible());
     await screenshot(page, "dept-in-progress");
 
-    await resolveWithProof(page, { reportId: a.id, note: "灯已修好 lamp replaced" });
+    // The proof photo comes from a camera that wrote its GPS position: the file the page uploads (the
+    // form's "file", recorded by an init script, which the page's CSP does not govern) has none.
+    const gps = withGpsExif();
+    assert.ok(gps.includes("Exif"));
+    await resolveWithProof(page, { reportId: a.id, note: "灯已修好 lamp replaced", photo: { name: "proof.jpg", mimeType: "image/jpeg", buffer: gps } });
+    const sent = await page.evaluate(async () => Promise.all((window.__uploads || []).map(async (b) => Array.from(new Uint8Array(await b.arrayBuffer())))));
+    assert.equal(sent.length, 1, "one photo uploaded");
+    const bytes = Buffer.from(sent[0]);
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff], "a JPEG");
+    assert.ok(!bytes.includes("Exif"), "no EXIF left the device");
     const done = await waitForReport(a.id, (r) => r.status === "resolved");
     assert.equal(done.proofPhotos.length, 1);
     assert.equal(done.proofPhotos[0].metadataStripped, true);

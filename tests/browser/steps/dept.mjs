@@ -15,6 +15,36 @@ import { API, localToken, apiCall, signInDev } from "./common.mjs";
 // A small real JPEG (8×8), the README walk-through's photo.
 export const TINY_JPEG = Buffer.from("/9j/2wCEABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2MBERISGBUYLxoaL2NCOEJjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY//AAAsIAAgACAEBEQD/xADSAAABBQEBAQEBAQAAAAAAAAAAAQIDBAUGBwgJCgsQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+v/aAAgBAQAAPwDi/wDkI/8AX7/6P/8As/8A0L/e+9//2Q==", "base64");
 
+/**
+ * withGpsExif returns jpeg with an EXIF segment carrying a GPS position (23°22'30" N) right after its
+ * start-of-image marker, as a phone camera writes one.
+ */
+export function withGpsExif(jpeg = TINY_JPEG) {
+  const tiff = Buffer.alloc(80);
+  tiff.write("MM", 0, "latin1");
+  tiff.writeUInt16BE(42, 2);
+  tiff.writeUInt32BE(8, 4); // IFD0
+  tiff.writeUInt16BE(1, 8);
+  tiff.writeUInt16BE(0x8825, 10); // GPSInfo → the GPS IFD
+  tiff.writeUInt16BE(4, 12);
+  tiff.writeUInt32BE(1, 14);
+  tiff.writeUInt32BE(26, 18);
+  tiff.writeUInt32BE(0, 22);
+  tiff.writeUInt16BE(2, 26); // GPS IFD: latitude ref and latitude
+  tiff.writeUInt16BE(1, 28);
+  tiff.writeUInt16BE(2, 30);
+  tiff.writeUInt32BE(2, 32);
+  tiff.write("N\0", 36, "latin1");
+  tiff.writeUInt16BE(2, 40);
+  tiff.writeUInt16BE(5, 42);
+  tiff.writeUInt32BE(3, 44);
+  tiff.writeUInt32BE(56, 48);
+  tiff.writeUInt32BE(0, 52);
+  [23, 22, 30].forEach((v, i) => { tiff.writeUInt32BE(v, 56 + 8 * i); tiff.writeUInt32BE(1, 60 + 8 * i); });
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, 0, 2 + 6 + tiff.length]), Buffer.from("Exif\0\0", "latin1"), tiff]);
+  return Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]);
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** uploadAs uploads bytes as the token's user (POST /v1/uploads, then the presigned form) and returns the key. */
@@ -123,14 +153,15 @@ export async function addProgressNote(page, { reportId, note, sub, dept }) {
 
 /**
  * resolveWithProof resolves a report with a proof photo chosen in the workbench's camera input (photoPath:
- * a file; default a small JPEG), accepting it first when it is still dispatched or reopened.
+ * a file, or photo: {name, mimeType, buffer}; default a small JPEG), accepting it first when it is still
+ * dispatched or reopened.
  */
-export async function resolveWithProof(page, { reportId, photoPath, note = "已修复 Fixed", sub, dept }) {
+export async function resolveWithProof(page, { reportId, photoPath, photo, note = "已修复 Fixed", sub, dept }) {
   await openReport(page, { reportId, sub, dept });
   const st = await page.getAttribute('[data-testid="detail"]', "data-status");
   if (st === "dispatched" || st === "reopened") await act(page, reportId, () => page.getByTestId("accept").click(), "accepted");
   await act(page, reportId, async () => {
-    await page.getByTestId("proof-photo").setInputFiles(photoPath || { name: "proof.jpg", mimeType: "image/jpeg", buffer: TINY_JPEG });
+    await page.getByTestId("proof-photo").setInputFiles(photoPath || photo || { name: "proof.jpg", mimeType: "image/jpeg", buffer: TINY_JPEG });
     await page.getByTestId("proof-preview").waitFor({ state: "visible" });
     await page.getByTestId("resolve-note").fill(note);
     await page.getByTestId("resolve").click();
