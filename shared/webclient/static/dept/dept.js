@@ -174,7 +174,8 @@ async function showPhotos(report) {
   const { lat, lng } = report.location;
   const d = 0.0005;
   const bbox = [lat - d, lng - d, lat + d, lng + d].map((x) => x.toFixed(6)).join(",");
-  const render = (box, photos, label) => box.replaceChildren(...photos.map((p, i) =>
+  // Only http(s) links become images and links (the API makes them; nothing else is trusted in an href).
+  const render = (box, photos, label) => box.replaceChildren(...photos.filter((p) => /^https?:\/\//.test(p.url || "")).map((p, i) =>
     el("a", { href: p.url, target: "_blank", rel: "noopener" }, el("img", { src: p.url, alt: `${label} ${i + 1}`, loading: "lazy", "data-testid": "photo" }))));
   $("photos").textContent = "…";
   try {
