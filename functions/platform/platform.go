@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,6 +57,9 @@ func New(env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (*Base, error) {
 	if err != nil || ttl < 0 {
 		return nil, fmt.Errorf("CONFIG_TTL_SECONDS: want a whole number of seconds ≥ 0")
 	}
+	// Whoever built awsCfg (AWSConfig, a test's moto, the local runner), the clients send their request
+	// bodies without io.WriterTo (SafeRequestBodies; a second copy of it adds nothing).
+	awsCfg.APIOptions = append(slices.Clip(awsCfg.APIOptions), SafeRequestBodies)
 	db := dynamodb.NewFromConfig(awsCfg)
 	store := dynamostore.New(db, table, tz)
 	b := &Base{

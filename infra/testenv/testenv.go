@@ -154,6 +154,9 @@ func (m *Moto) New(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	cfg.HTTPClient = m.http
+	// The test's own SDK clients too send request bodies as the functions' do (platform.New adds it to
+	// theirs): without it an answer can be cut off under load ("use of closed network connection").
+	cfg.APIOptions = append(cfg.APIOptions, platform.SafeRequestBodies)
 	// The function's configuration goes through opts.WrapHTTP; the test's own (setup, inspection) never
 	// does, so a retry there is unexpected unless the test says otherwise (retries.go).
 	counted := cfg.Copy()
