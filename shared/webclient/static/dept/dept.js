@@ -5,7 +5,7 @@
 import { api, uploadPhoto } from "./common/api.js";
 import { $, el, startSession } from "./common/session.js";
 import { both, formatDateTime } from "./common/i18n.js";
-import { MergedQueue, isOverdue } from "./queue.js";
+import { QueuePager, isOverdue } from "./queue.js";
 import { explain, statusLabel, deadlineText } from "./labels.js";
 import { resizePhoto } from "./photo.js";
 
@@ -78,11 +78,6 @@ async function loadNames() {
 
 // ---- the queue ----------------------------------------------------------------------------------
 
-function statusesFor(filter) {
-  if (filter !== "open") return [filter];
-  return state.dept === COMMAND_CENTER ? ["needs_triage", ...OPEN] : OPEN;
-}
-
 function fillStatusFilter() {
   const sel = $("queue-status");
   // Closed statuses too: what the department finished lately (the same queue API, one status each).
@@ -93,8 +88,9 @@ function fillStatusFilter() {
 }
 
 async function loadQueue() {
-  const statuses = statusesFor($("queue-status").value || "open");
-  state.queue = new MergedQueue(statuses, (status, cursor) => {
+  // "open" is every open status in one list (needs_triage too, for the command center).
+  const status = $("queue-status").value || "open";
+  state.queue = new QueuePager((cursor) => {
     const q = new URLSearchParams({ status, limit: String(PAGE) });
     if (cursor) q.set("cursor", cursor);
     return api("/v1/dept/reports?" + q);
@@ -109,7 +105,7 @@ async function moreQueue() {
   $("more").disabled = true;
   try {
     let shown = [];
-    // A page can bring only reports already shown (moved between statuses); read on until something is new.
+    // A page can bring only reports already shown (reopened meanwhile); read on until something is new.
     do shown = await q.more(); while (shown.length === 0 && q.hasMore);
     if (q !== state.queue) return; // the filter changed meanwhile: that queue's list is being drawn
     $("queue").append(...shown.map(queueItem));
