@@ -1,0 +1,330 @@
+// Issue 14's scenario across the three web clients, against the local stack (run.sh: API set, demo data
+// loaded). A citizen on a phone files a report with a photo (a camera JPEG with GPS EXIF, which must not
+// leave the phone) and a location, goes offline, files another, reloads the app from its service worker,
+// comes back online: each report exists exactly once (read through the API). Municipal staff resolve the
+// first with a proof photo in the workbench (t6's steps); the citizen sees it resolved with the proof, the
+// points and the notice, confirms the fix, redeems a prize and shows its pickup code and QR code, which the
+// supermarket's counter completes (t6's steps). Every screen is screenshotted and checked with axe; /app/
+// is installable; no page reaches another origin. The outbox's rules are checked on their own first.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { API, launch, newPhoneContext, newDesktopContext, checkA11y, watchOrigins, screenshot, checkInstallable, signInDev, localToken, apiCall } from "./steps/common.mjs";
+import { resolveWithProof } from "./steps/dept.mjs";
+import { completePickup, PICKUP_PREFIX } from "./steps/counter.mjs";
+import { sendDraft, definitive } from "../../shared/webclient/static/app/outbox.js";
+import { scaled } from "../../shared/webclient/static/app/photo.js";
+import { MAKE } from "./fixtures/make-gps-photo.mjs";
+
+const run = Date.now().toString(36);
+const PHOTO = fileURLToPath(new URL("./fixtures/photo-gps.jpg", import.meta.url));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let browser;
+
+before(async () => {
+  assert.ok(API, "API must name the local stack (tests/browser/run.sh sets it)");
+  browser = await launch();
+});
+after(() => browser && browser.close());
+
+// ---- the outbox's rules, with fakes for the network ------------------------------------------------------
+
+function apiError(status, code) {
+  return Object.assign(new Error(code), { status, code });
+}
+
+test("outbox: a draft is uploaded once, sent with its one Idempotency-Key, and settled only by a 2xx or a definitive refusal", async (t) => {
+  const cases = [
+    { name: "sent", answers: ["ok"], want: "sent", uploads: 1 },
+    { name: "no connection: kept, the photo's key kept", answers: [apiError(0, "network")], want: "kept", uploads: 1, keyKept: true },
+    { name: "the API is unwell: kept", answers: [apiError(503, "http_503")], want: "kept", uploads: 1 },
+    { name: "still in flight: kept", answers: [apiError(409, "request_in_flight")], want: "kept", uploads: 1 },
+    { name: "rate limited: kept", answers: [apiError(429, "rate_limited")], want: "kept", uploads: 1 },
+    { name: "sign-in expired: kept", answers: [apiError(401, "http_401")], want: "kept", uploads: 1 },
+    { name: "outside the city: refused", answers: [apiError(400, "location_outside_city")], want: "refused", uploads: 1 },
+    { name: "the stored upload is gone: uploaded again, same key", stored: "photos/old.jpg", answers: [apiError(400, "photo_not_found"), "ok"], want: "sent", uploads: 1 },
+    { name: "the upload failed: kept, nothing filed", uploadFails: true, answers: [], want: "kept", uploads: 1, creates: 0 },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, async () => {
+      const draft = { id: "d1", idempotencyKey: "key-1", photo: "blob", photoKey: c.stored || null, category: "street_light", description: "x", location: { lat: 23.37, lng: 103.39 } };
+      const calls = { upload: 0, create: [], saves: 0 };
+      const answers = [...c.answers];
+      const r = await sendDraft(draft, {
+        upload: async () => { calls.upload++; if (c.uploadFails) throw apiError(0, "network"); return "photos/new-" + calls.upload + ".jpg"; },
+        createReport: async (body, key) => {
+          calls.create.push({ body, key });
+          const a = answers.shift();
+          if (a instanceof Error) throw a;
+          return { id: "r1", ...body };
+        },
+        save: async () => { calls.saves++; },
+      });
+      assert.equal(r.outcome, c.want);
+      assert.equal(calls.upload, c.uploads, "uploads");
+      assert.equal(calls.create.length, c.creates ?? c.answers.length, "report requests");
+      for (const k of calls.create) assert.equal(k.key, "key-1", "every try sends the draft's key");
+      if (calls.create.length) assert.deepEqual(calls.create.at(-1).body.photoKeys, [draft.photoKey]);
+      if (c.keyKept) assert.equal(draft.photoKey, "photos/new-1.jpg", "a retry will not upload again");
+      assert.ok(calls.saves >= (c.uploadFails ? 0 : 1), "the upload key is saved with the draft");
+    });
+  }
+  assert.equal(definitive(apiError(422, "idempotency_key_reused")), true);
+  assert.equal(definitive(apiError(0, "network")), false);
+});
+
+test("photo.js: the longest side is brought within 1600 px, never enlarged", () => {
+  for (const [w, h, want] of [[4032, 3024, [1600, 1200]], [3024, 4032, [1200, 1600]], [640, 480, [640, 480]], [20000, 3, [1600, 1]]]) {
+    assert.deepEqual(scaled(w, h), want, `${w}×${h}`);
+  }
+});
+
+// ---- the scenario ----------------------------------------------------------------------------------------
+
+// A place in central Mengzi (random, so two runs' reports are not each other's duplicates; within 50 m and
+// 72 h a same-category report would be one).
+function spot() {
+  return { latitude: 23.3678 + (Math.random() - 0.5) * 0.012, longitude: 103.3821 + (Math.random() - 0.5) * 0.012 };
+}
+
+/** jpegSize reads a JPEG's frame size (its first SOF marker). */
+function jpegSize(b) {
+  for (let i = 2; i + 9 < b.length;) {
+    if (b[i] !== 0xff) throw new Error("not a JPEG segment at " + i);
+    const m = b[i + 1];
+    if (m >= 0xc0 && m <= 0xc3) return { height: b.readUInt16BE(i + 5), width: b.readUInt16BE(i + 7) };
+    i += 2 + b.readUInt16BE(i + 2);
+  }
+  throw new Error("no frame");
+}
+
+async function view(page, hash, name) {
+  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.waitForFunction((v) => document.body.dataset.view === v && !document.body.dataset.busy, name);
+}
+
+// snap files a report through the form: the fixture photo, the phone's location (moved to `at`), a
+// category and a description.
+async function snap(page, phone, { at, category, description }) {
+  await phone.setGeolocation(at);
+  await page.getByTestId("photo-input").setInputFiles(PHOTO);
+  await page.locator('[data-testid="photo-preview"]:not([hidden])').waitFor();
+  await page.getByTestId("locate").click();
+  await page.waitForFunction(([lat, lng]) => {
+    const e = document.querySelector('[data-testid="location-text"]');
+    return Math.abs(Number(e.dataset.lat) - lat) < 1e-5 && Math.abs(Number(e.dataset.lng) - lng) < 1e-5;
+  }, [at.latitude, at.longitude]);
+  await page.waitForSelector(`#category option[value="${category}"]`, { state: "attached" });
+  await page.getByTestId("category").selectOption(category);
+  await page.getByTestId("description").fill(description);
+  await page.getByTestId("submit").click();
+}
+
+async function myReports(tok) {
+  const r = await apiCall(tok, "GET", "/v1/me/reports?limit=50");
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body.items;
+}
+
+async function until(what, fn, timeout = 30_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
+    await sleep(400);
+  }
+}
+
+test("citizen app, workbench and counter: snap online and offline (each report once), resolved with proof, points, a prize picked up", { timeout: 300_000 }, async () => {
+  const sub = `t5-cit-${run}`;
+  const citizen = await localToken(sub, ["citizen"]);
+  const item = `t5-pen-${run}`;
+  const admin = await localToken("t5-admin", ["admin"]);
+  const put = await apiCall(admin, "PUT", `/v1/admin/catalog/${item}`, {
+    kind: "goods", nameZh: "文明笔（测试）", nameEn: "Civic pen (test)", cost: 5, stock: 20, monthlyLimit: 1,
+    pickupLocation: "蒙自市文明实践中心 Civilization practice centre", active: true,
+  });
+  assert.ok(put.status === 200 || put.status === 201, JSON.stringify(put.body));
+
+  const A = spot();
+  const B = spot();
+  const phone = await newPhoneContext(browser, { geolocation: A });
+  const desk = await newDesktopContext(browser);
+  try {
+    const page = await phone.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const origins = watchOrigins(page);
+    await page.goto(API + "/app/");
+    await page.waitForSelector("body[data-state=signed-out]");
+    await screenshot(page, "app-01-signed-out");
+    await checkA11y(page, "app-signed-out");
+
+    await signInDev(page, { sub, groups: ["citizen"] });
+    await page.waitForSelector('body[data-view="snap"][data-state="ready"]');
+    const { manifest } = await checkInstallable(page);
+    assert.equal(manifest.display, "standalone");
+    assert.ok(manifest.icons.some((i) => i.purpose === "maskable"), "a maskable icon");
+    assert.equal(await page.evaluate(() => !!navigator.serviceWorker.controller), true, "the service worker controls the app");
+
+    // 1. Online: a report with the photo and the phone's place.
+    const d1 = `路灯不亮 street light out (t5 online ${run})`;
+    await snap(page, phone, { at: A, category: "street_light", description: d1 });
+    const item1 = await page.waitForSelector('[data-testid="sent-item"]');
+    const id1 = await item1.getAttribute("data-report-id");
+    await page.waitForSelector('body[data-outbox="0"]');
+    await screenshot(page, "app-02-snap-sent");
+    await checkA11y(page, "app-snap");
+
+    // 2. Offline: the report waits in the outbox, and survives the app being closed and opened again.
+    await phone.setOffline(true);
+    await page.waitForSelector('[data-testid="net"][data-online="false"]');
+    const d2 = `道路破损 damaged road (t5 offline ${run})`;
+    await snap(page, phone, { at: B, category: "damaged_road", description: d2 });
+    await page.waitForSelector('body[data-outbox="1"] [data-testid="outbox-item"]');
+    // The draft as the phone keeps it (and will upload it): the redrawn photo — no EXIF block, no GPS, no
+    // camera make, at most 1600 px — and the Idempotency-Key made for it.
+    const draft = await page.evaluate(async () => {
+      const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+      const db = await req(indexedDB.open("civicsnap-app"));
+      const all = await req(db.transaction("outbox").objectStore("outbox").getAll());
+      db.close();
+      return Promise.all(all.map(async (d) => ({ key: d.idempotencyKey, photoKey: d.photoKey, type: d.photo.type, description: d.description,
+        bytes: [...new Uint8Array(await d.photo.arrayBuffer())] })));
+    });
+    assert.equal(draft.length, 1);
+    assert.equal(draft[0].description, d2);
+    assert.equal(draft[0].type, "image/jpeg");
+    assert.equal(draft[0].photoKey, null, "nothing uploaded offline");
+    const photoBytes = Buffer.from(draft[0].bytes);
+    assert.equal(photoBytes.indexOf(Buffer.from("Exif\0\0")), -1, "the photo to upload carries no EXIF");
+    assert.equal(photoBytes.indexOf(Buffer.from(MAKE)), -1, "the camera make stays on the phone");
+    assert.ok(readFileSync(PHOTO).indexOf(Buffer.from(MAKE)) > 0, "the fixture does carry the make");
+    const size = jpegSize(photoBytes);
+    assert.deepEqual([size.width, size.height], [1600, 1200], "resized to 1600 px on its longest side");
+    await screenshot(page, "app-03-snap-offline");
+    await checkA11y(page, "app-snap-offline");
+    await page.reload(); // served by the service worker, without a connection
+    await page.waitForSelector('body[data-state="ready"][data-outbox="1"]');
+    assert.equal((await myReports(citizen)).filter((r) => r.description === d2).length, 0, "nothing sent while offline");
+
+    // 3. Online again: sent once, with the Idempotency-Key the draft was made with.
+    const posts = [];
+    page.on("request", (r) => { if (r.method() === "POST" && r.url().endsWith("/v1/reports")) posts.push(r.headers()["idempotency-key"]); });
+    await phone.setOffline(false);
+    await page.waitForSelector('body[data-outbox="0"]', { timeout: 30_000 });
+    const id2 = await (await page.waitForSelector('[data-testid="sent-item"]')).getAttribute("data-report-id");
+    assert.ok(posts.length >= 1 && posts.every((k) => k === draft[0].key), `sent with the draft's key: ${posts}`);
+    const mine = await myReports(citizen);
+    assert.equal(mine.filter((r) => r.description === d1).length, 1, "the online report exists once");
+    assert.equal(mine.filter((r) => r.description === d2).length, 1, "the offline report exists once");
+    assert.equal(mine.length, 2, "and nothing else was filed");
+    assert.deepEqual(new Set(mine.map((r) => r.id)), new Set([id1, id2]));
+    const stored = mine.find((r) => r.id === id1);
+    assert.ok(Math.abs(stored.location.lat - A.latitude) < 1e-5 && stored.photos[0].metadataStripped, "the place and a stripped photo");
+
+    // My reports.
+    await view(page, "#/reports", "reports");
+    await page.waitForSelector(`[data-testid="report-item"][data-report-id="${id2}"]`);
+    await screenshot(page, "app-04-my-reports");
+    await checkA11y(page, "app-my-reports");
+
+    // 4. The workbench resolves the first report with a proof photo (t6's steps).
+    const wb = await desk.newPage();
+    const wbOrigins = watchOrigins(wb);
+    await wb.goto(API + "/dept/");
+    await resolveWithProof(wb, { reportId: id1, photoPath: PHOTO, note: "已更换灯泡 Lamp replaced" });
+    await screenshot(wb, "dept-resolved");
+    await checkA11y(wb, "dept-resolved");
+    await wbOrigins.assertSameOrigin();
+
+    // 5. The citizen sees it resolved, with the proof photo, and confirms the fix.
+    await view(page, "#/r/" + encodeURIComponent(id1), "report");
+    await page.waitForSelector(`[data-testid="report"][data-loaded="${id1}"][data-status="resolved"]`);
+    await page.waitForSelector('[data-testid="proof-photos"] img');
+    assert.ok(await page.$eval('[data-testid="proof-photos"] img', (i) => i.complete && i.naturalWidth > 0), "the proof photo shows");
+    await screenshot(page, "app-05-report-resolved");
+    await checkA11y(page, "app-report-resolved");
+    await page.getByTestId("confirm-comment").fill("谢谢 Thanks");
+    await page.getByTestId("confirm").click();
+    await page.waitForSelector('[data-testid="feedback"]:not([hidden])');
+    const fb = await apiCall(citizen, "GET", `/v1/reports/${id1}`);
+    assert.equal(fb.body.feedback && fb.body.feedback.answer, "confirmed");
+
+    // 6. The points (accrual runs on the table's stream) and the notice.
+    await view(page, "#/points", "points");
+    await until("the award", async () => {
+      await view(page, "#/points", "points");
+      return Number(await page.getAttribute('[data-testid="profile"]', "data-balance")) >= 5;
+    });
+    await page.waitForSelector('[data-testid="ledger-entry"][data-kind="award"]');
+    await screenshot(page, "app-06-points");
+    await checkA11y(page, "app-points");
+    await until("the resolved notice", async () => {
+      await view(page, "#/inbox", "inbox");
+      return page.$('[data-testid="notice"][data-kind="report.resolved"]');
+    });
+    assert.ok(Number(await page.getAttribute('[data-testid="unread"]', "data-count")) >= 1, "unread count shown");
+    await screenshot(page, "app-07-inbox");
+    await checkA11y(page, "app-inbox");
+    await page.getByTestId("read-all").click();
+    await page.waitForSelector('[data-testid="unread"][data-count="0"]', { state: "attached" });
+    assert.equal(await page.$$eval('[data-testid="notice"][data-read="false"]', (n) => n.length), 0);
+
+    // 7. A prize: redeemed with an Idempotency-Key, its pickup code large and as a QR code.
+    await view(page, "#/market", "market");
+    await page.locator(`[data-testid="catalog-item"][data-item-id="${item}"] [data-testid="redeem"]`).click();
+    const red = await page.waitForSelector('[data-testid="redemption"][data-status="reserved"] [data-testid="pickup-qr"] svg');
+    const qrText = await page.$eval('[data-testid="redemption"][data-status="reserved"] [data-testid="pickup-qr"]', (e) => e.dataset.qr);
+    const code = await page.textContent('[data-testid="redemption"][data-status="reserved"] [data-testid="pickup-code"]');
+    const rid = await page.getAttribute('[data-testid="redemption"][data-status="reserved"]', "data-redemption-id");
+    assert.ok(red);
+    assert.equal(qrText, `${PICKUP_PREFIX}${rid}:${code.trim()}`);
+    await screenshot(page, "app-08-market-pickup");
+    await checkA11y(page, "app-market");
+    const reds = await apiCall(citizen, "GET", "/v1/me/redemptions");
+    assert.equal(reds.body.items.filter((r) => r.itemId === item).length, 1, "one redemption");
+
+    // 8. The counter completes it from the QR code's text (t6's steps).
+    const counter = await desk.newPage();
+    const ctrOrigins = watchOrigins(counter);
+    await counter.goto(API + "/counter/");
+    const done = await completePickup(counter, { code: qrText });
+    assert.match(done.handover, /文明笔|Civic pen/);
+    await screenshot(counter, "counter-completed");
+    await checkA11y(counter, "counter-completed");
+    await ctrOrigins.assertSameOrigin();
+    await view(page, "#/points", "points");
+    await view(page, "#/market", "market");
+    await page.waitForSelector(`[data-testid="redemption"][data-redemption-id="${rid}"][data-status="completed"]`);
+
+    // 9. The public map: open reports nearby; "me too" on one's own report is explained, not counted.
+    await view(page, "#/map", "map");
+    await page.waitForSelector('[data-testid="public-map"][data-count]');
+    const own = page.locator(`[data-testid="public-item"][data-report-id="${id2}"] [data-testid="metoo"]`);
+    if (await own.count()) {
+      await own.click();
+      await page.waitForSelector('[data-testid="error"]:not([hidden])');
+      assert.match(await page.textContent('[data-testid="error"]'), /自己|own/);
+    }
+    await screenshot(page, "app-09-map");
+    await checkA11y(page, "app-map");
+
+    // A 360 px wide phone: nothing wider than the screen.
+    await page.setViewportSize({ width: 360, height: 740 });
+    for (const v of ["snap", "market", "points"]) {
+      await view(page, "#/" + v, v);
+      const w = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(w <= 360, `#/${v} is ${w} px wide on a 360 px screen`);
+    }
+    await screenshot(page, "app-10-360px");
+
+    await origins.assertSameOrigin();
+    assert.deepEqual(errors, [], "no script errors");
+  } finally {
+    await phone.close();
+    await desk.close();
+  }
+});
