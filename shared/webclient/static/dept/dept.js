@@ -491,6 +491,12 @@ function wire() {
   $("reject-form").addEventListener("submit", onReject);
   $("reassign-form").addEventListener("submit", onReassign);
   window.addEventListener("hashchange", route);
+  // Back at the workbench after a while (another tab, the tablet asleep): the queue as it is now.
+  let hiddenAt = 0;
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) hiddenAt = Date.now();
+    else if (hiddenAt && Date.now() - hiddenAt > 60_000 && document.body.dataset.state === "ready" && !state.busy) loadQueue();
+  });
 }
 
 wire();
