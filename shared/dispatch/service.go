@@ -23,8 +23,9 @@ type Store interface {
 	// Nearby returns the reports of category filed under cell since the given time (one Query) with their
 	// id, category, location and creation time; not their status, which Statuses reads.
 	Nearby(ctx context.Context, category, cell string, since time.Time) ([]report.Report, error)
-	// Statuses returns the current status of each report that exists.
-	Statuses(ctx context.Context, ids []string) (map[string]report.Status, error)
+	// Standings returns what the duplicate rule needs of each report that exists: its current status and
+	// whether it was filed as not public.
+	Standings(ctx context.Context, ids []string) (map[string]Standing, error)
 	// MarkDuplicate moves a submitted report to duplicate, linked to original, and then adds the timeline
 	// entry. ErrAlreadyHandled if it is no longer submitted.
 	MarkDuplicate(ctx context.Context, r report.Report, original string, entry report.TimelineEntry) error
@@ -49,6 +50,12 @@ type Store interface {
 	ClaimEscalation(ctx context.Context, o OverdueAssignment, now, until time.Time) (bool, error)
 	// MarkOverdue flags one assignment overdue, once, while its lease is still o.Claim: false otherwise.
 	MarkOverdue(ctx context.Context, o OverdueAssignment, entry report.TimelineEntry) (bool, error)
+}
+
+// Standing is a candidate original's current status and whether its reporter filed it as not public.
+type Standing struct {
+	Status  report.Status
+	Private bool
 }
 
 // OverdueAssignment identifies an assignment past its deadline.
@@ -266,9 +273,15 @@ func (s *Service) redeliver(ctx context.Context, id string, cfg *Config) (Outcom
 	return Redelivered, nil
 }
 
-// findOriginal returns the id of the earliest open report of the same category within the radius and
-// window, or "". It queries the few geohash cells covering the circle, never the whole table, and then
-// reads the status of the candidates within the radius only (usually none).
+// findOriginal returns the id of the earliest open public report of the same category within the radius
+// and window, or "". It queries the few geohash cells covering the circle, never the whole table, and then
+// reads the standing of the candidates within the radius only (usually none).
+//
+// A report filed as not public is never an original, of anyone's report (its own reporter's included): a
+// duplicate is off the public map and names its original (duplicateOf, and the timeline note Open311's
+// keyless answers show), so a public report linked to a private one would vanish from the map while
+// telling the public that a report it must not know of exists within the radius. A private report may
+// still be the duplicate of a public original, which reveals nothing the map does not show.
 func (s *Service) findOriginal(ctx context.Context, r report.Report) (string, error) {
 	p := orb.Point{r.Location.Lng, r.Location.Lat}
 	since := r.CreatedAt.Add(-s.settings.DuplicateWindow)
@@ -290,14 +303,14 @@ func (s *Service) findOriginal(ctx context.Context, r report.Report) (string, er
 	if len(candidates) == 0 {
 		return "", nil
 	}
-	statuses, err := s.store.Statuses(ctx, ids)
+	standings, err := s.store.Standings(ctx, ids)
 	if err != nil {
-		return "", fmt.Errorf("statuses of reports near %s: %w", r.ID, err)
+		return "", fmt.Errorf("standings of reports near %s: %w", r.ID, err)
 	}
 	var best *report.Report
 	for i := range candidates {
 		c := &candidates[i]
-		if st, ok := statuses[c.ID]; !ok || !st.Open() {
+		if st, ok := standings[c.ID]; !ok || !st.Status.Open() || st.Private {
 			continue
 		}
 		if best == nil || earlier(c, best) {

@@ -237,17 +237,19 @@ type nearItem struct {
 	Location  report.Location `dynamodbav:"location"`
 }
 
-// Statuses reads the current status of each report (BatchGetItem, eventually consistent: a status a
-// second old is as good as the index's); a report that does not exist is left out.
-func (s *Store) Statuses(ctx context.Context, ids []string) (map[string]report.Status, error) {
-	out := make(map[string]report.Status, len(ids))
+// Standings reads the current status of each report and whether it was filed as not public
+// (BatchGetItem, eventually consistent: a status a second old is as good as the index's; whether a report
+// is public never changes); a report that does not exist is left out.
+func (s *Store) Standings(ctx context.Context, ids []string) (map[string]dispatch.Standing, error) {
+	out := make(map[string]dispatch.Standing, len(ids))
 	for start := 0; start < len(ids); start += 100 {
 		keys := make([]map[string]types.AttributeValue, 0, 100)
 		for _, id := range ids[start:min(start+100, len(ids))] {
 			keys = append(keys, reportKey(id))
 		}
-		err := s.batchGetEach(ctx, keys, "id, #st", map[string]string{"#st": "status"}, func(it map[string]types.AttributeValue) error {
-			out[stringAttr(it, "id")] = report.Status(stringAttr(it, "status"))
+		err := s.batchGetEach(ctx, keys, "id, #st, #pv", map[string]string{"#st": "status", "#pv": "private"}, func(it map[string]types.AttributeValue) error {
+			pv, _ := it["private"].(*types.AttributeValueMemberBOOL)
+			out[stringAttr(it, "id")] = dispatch.Standing{Status: report.Status(stringAttr(it, "status")), Private: pv != nil && pv.Value}
 			return nil
 		})
 		if err != nil {

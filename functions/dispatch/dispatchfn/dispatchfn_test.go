@@ -220,6 +220,7 @@ func TestDuplicates(t *testing.T) {
 		original  report.Report // written first; a submitted one is dispatched through the function
 		category  string
 		north     float64 // metres from the original
+		private   bool    // the new report is filed as not public
 		duplicate bool
 	}{
 		{name: "same category, open, 30 m, 1 h", original: report.Report{Category: "rubbish", CreatedAt: now.Add(-time.Hour)},
@@ -238,6 +239,13 @@ func TestDuplicates(t *testing.T) {
 			category: "rubbish", north: 5},
 		{name: "original rejected", original: report.Report{Category: "rubbish", Status: report.Rejected, CreatedAt: now.Add(-time.Hour)},
 			category: "rubbish", north: 5},
+		// A private report is no original: a public report linked to it would leave the map and name it.
+		{name: "public report near a private one", original: report.Report{Category: "rubbish", Public: notPublic(), CreatedAt: now.Add(-time.Hour)},
+			category: "rubbish", north: 5},
+		{name: "private report near a private one", original: report.Report{Category: "rubbish", Public: notPublic(), CreatedAt: now.Add(-time.Hour)},
+			category: "rubbish", north: 5, private: true},
+		{name: "private report near a public one", original: report.Report{Category: "rubbish", CreatedAt: now.Add(-time.Hour)},
+			category: "rubbish", north: 5, private: true, duplicate: true},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -254,7 +262,11 @@ func TestDuplicates(t *testing.T) {
 			}
 			f.Drain(f.OutboxURL)
 
-			r, rec := f.submit(report.Report{Category: tc.category, Location: offset(at, tc.north, 0)})
+			nr := report.Report{Category: tc.category, Location: offset(at, tc.north, 0)}
+			if tc.private {
+				nr.Public = notPublic()
+			}
+			r, rec := f.submit(nr)
 			if failed := testenv.Failed(f.handle(rec)); len(failed) > 0 {
 				t.Fatalf("failures %v", failed)
 			}
@@ -280,6 +292,37 @@ func TestDuplicates(t *testing.T) {
 			}
 		})
 	}
+}
+
+func notPublic() *bool { f := false; return &f }
+
+// A public report near both a private report and a later public one is the public one's duplicate: the
+// earliest open report that may be an original, not the earliest open report.
+func TestDuplicateOfTheEarliestPublicReport(t *testing.T) {
+	f := newFixture(t)
+	at := offset(outskirts, -30_000, 0)
+	private, rec := f.submit(report.Report{Category: "rubbish", Location: at, Public: notPublic(), CreatedAt: time.Now().Add(-2 * time.Hour)})
+	f.handle(rec)
+	if got := f.get(private.ID); got.Status != report.Dispatched {
+		t.Fatalf("the private report is %s, want dispatched", got.Status)
+	}
+	public, rec := f.submit(report.Report{Category: "rubbish", Location: offset(at, 10, 0), CreatedAt: time.Now().Add(-time.Hour)})
+	f.handle(rec)
+	if got := f.get(public.ID); got.Status != report.Dispatched || got.DuplicateOf != "" || !report.PublicStatus(got.Status) {
+		t.Fatalf("the public report near the private one is %s (duplicateOf %q), want dispatched on its own and on the map", got.Status, got.DuplicateOf)
+	}
+	r, rec := f.submit(report.Report{Category: "rubbish", Location: offset(at, 20, 0)})
+	f.handle(rec)
+	got := f.get(r.ID)
+	if got.Status != report.Duplicate || got.DuplicateOf != public.ID {
+		t.Fatalf("the third report is %s (duplicateOf %q), want a duplicate of the public %s", got.Status, got.DuplicateOf, public.ID)
+	}
+	for _, e := range got.Timeline {
+		if strings.Contains(e.Note, private.ID) {
+			t.Errorf("the duplicate's timeline names the private report: %+v", e)
+		}
+	}
+	f.Drain(f.OutboxURL)
 }
 
 func TestRedeliveredBatch(t *testing.T) {
