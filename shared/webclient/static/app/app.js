@@ -2,7 +2,8 @@
 // snap form with its offline outbox. The other screens are in views.js.
 import { api, uploadPhoto, newIdempotencyKey } from "./common/api.js";
 import { $, el, startSession } from "./common/session.js";
-import { both, errorMessage, formatDateTime } from "./common/i18n.js";
+import { both, formatDateTime } from "./common/i18n.js";
+import { explain } from "./labels.js";
 import { Outbox } from "./outbox.js";
 import { preparePhoto } from "./photo.js";
 import { categories, categoryName, showReports, showReport, showMap, showMarket, showPoints, showInbox, refreshUnread } from "./views.js";
@@ -54,9 +55,9 @@ function sent(draft, report) {
 function refused(draft, error) {
   const li = el("li", { "data-testid": "refused-item", class: "notice error" },
     el("span", { class: "row-title", text: `${both("refused")}: ${categoryName(draft.category)} · ${draft.description}` }),
-    el("span", { class: "meta", text: errorMessage(error) }));
+    el("span", { class: "meta", text: explain(error) }));
   $("sent").prepend(li);
-  fail(both("refused") + ": " + errorMessage(error));
+  fail(both("refused") + ": " + explain(error));
 }
 
 /** flush sends what waits in the outbox (once at a time; a call while one runs runs it again after). */
@@ -75,7 +76,7 @@ function flush() {
           createReport: (body, idempotencyKey) => api("/v1/reports", { body, idempotencyKey }),
         }, { onSent: sent, onRefused: refused });
       } catch (e) {
-        fail(errorMessage(e));
+        fail(explain(e));
       }
       await renderOutbox();
     } while (state.again);
@@ -107,7 +108,7 @@ function locate() {
 async function showSnap() {
   const sel = $("category");
   if (sel.options.length <= 1) {
-    const cats = await categories().catch((e) => { fail(errorMessage(e)); return []; });
+    const cats = await categories().catch((e) => { fail(explain(e)); return []; });
     for (const c of cats) sel.append(el("option", { value: c.code, text: `${c.nameZh} ${c.nameEn}` }));
   }
   if (!state.map) {
@@ -211,7 +212,7 @@ async function route() {
     if (view === "report") await showReport(arg, { fail, say });
     else await VIEWS[view]({ fail, say });
   } catch (e) {
-    fail(errorMessage(e));
+    fail(explain(e));
   } finally {
     delete document.body.dataset.busy;
     document.body.dataset.state = "ready";
@@ -252,7 +253,7 @@ async function registerWorker() {
 
 // ---- start ---------------------------------------------------------------------------------------------
 
-$("snap-form").addEventListener("submit", (ev) => submitSnap(ev).catch((e) => fail(errorMessage(e))));
+$("snap-form").addEventListener("submit", (ev) => submitSnap(ev).catch((e) => fail(explain(e))));
 $("photo").addEventListener("change", choosePhoto);
 $("locate").addEventListener("click", locate);
 $("reports-reload").addEventListener("click", route);

@@ -1,7 +1,7 @@
 // The citizen app's words, Chinese first with English: report statuses (each with an icon, so a status
 // reads without colour), notification kinds, redemption statuses and what an API error code means to a
 // citizen. Registered with common/i18n.js and shown with both() ("中文 · English").
-import { addStrings, both } from "./common/i18n.js";
+import { addStrings, both, t, errorMessage } from "./common/i18n.js";
 
 addStrings({
   zh: {
@@ -93,4 +93,10 @@ export function statusTone(status) {
 /** redemptionText is a redemption status in words. */
 export function redemptionText(status) {
   return both("rd." + status);
+}
+
+/** explain is what to tell the citizen about a failed call: the app's words for its code in both languages, else i18n's. */
+export function explain(err) {
+  const key = "error." + (err && err.code);
+  return t(key) !== key ? both(key) : errorMessage(err);
 }

@@ -3,8 +3,8 @@
 // notifications inbox. Each show* renders its screen from the API; nothing personal is kept offline.
 import { api, uploadPhoto, newIdempotencyKey } from "./common/api.js";
 import { $, el } from "./common/session.js";
-import { both, lang, errorMessage, formatDateTime, formatPoints, formatNumber } from "./common/i18n.js";
-import { statusText, statusTone, redemptionText } from "./labels.js";
+import { both, lang, formatDateTime, formatPoints, formatNumber } from "./common/i18n.js";
+import { statusText, statusTone, redemptionText, explain } from "./labels.js";
 import { definitive } from "./outbox.js";
 import { preparePhoto } from "./photo.js";
 
@@ -79,7 +79,7 @@ $("reports-more").addEventListener("click", () => loadReports(true).catch((e) =>
 
 const report = { id: "", map: null, marker: null, answerKey: new Map() };
 let ui = { fail: () => {}, say: () => {} };
-function alertError(e) { ui.fail(errorMessage(e)); }
+function alertError(e) { ui.fail(explain(e)); }
 
 function photoImgs(list, label) {
   return (list || []).map((p, i) => el("img", { src: p.url, alt: `${label} ${i + 1}`, loading: "lazy", referrerPolicy: "no-referrer" }));
