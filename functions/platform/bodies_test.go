@@ -195,3 +195,55 @@ func TestSafeRequestBodiesKeepsTheRequest(t *testing.T) {
 		t.Errorf("bodies received %q, want %q twice", bodies, want)
 	}
 }
+
+// bodyCheck is an HTTP client that records whether each request's body offers io.WriterTo, and answers {}.
+type bodyCheck struct{ writerTo []bool }
+
+func (c *bodyCheck) Do(r *http.Request) (*http.Response, error) {
+	_, wt := r.Body.(io.WriterTo)
+	c.writerTo = append(c.writerTo, wt)
+	_, _ = io.Copy(io.Discard, r.Body)
+	return &http.Response{StatusCode: 200, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}}, Body: io.NopCloser(strings.NewReader(`{}`))}, nil
+}
+
+// TestNewSendsSafeRequestBodies: a Base's DynamoDB client, whatever configuration it was given (a test's,
+// the local runner's), sends bodies without io.WriterTo; without SafeRequestBodies the SDK's would have it.
+func TestNewSendsSafeRequestBodies(t *testing.T) {
+	env := func(k string) string {
+		return map[string]string{"TABLE_NAME": "civicsnap", "CITY_TZ": "Asia/Shanghai"}[k]
+	}
+	for _, tc := range []struct {
+		name       string
+		apiOptions []func(*middleware.Stack) error
+	}{{"a configuration without it", nil}, {"one with it already", []func(*middleware.Stack) error{platform.SafeRequestBodies}}} {
+		client := &bodyCheck{}
+		cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
+			BaseEndpoint: aws.String("http://127.0.0.1:1"), HTTPClient: client, APIOptions: tc.apiOptions}
+		b, err := platform.New(env, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.DB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String("civicsnap"),
+			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "a"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if len(client.writerTo) != 1 || client.writerTo[0] {
+			t.Errorf("%s: bodies offering WriterTo %v, want one request without it", tc.name, client.writerTo)
+		}
+		if len(cfg.APIOptions) != len(tc.apiOptions) {
+			t.Errorf("%s: New changed its caller's APIOptions: %d", tc.name, len(cfg.APIOptions))
+		}
+	}
+	// The premise: the SDK's own body offers it.
+	client := &bodyCheck{}
+	db := dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
+		BaseEndpoint: aws.String("http://127.0.0.1:1"), HTTPClient: client})
+	if _, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String("civicsnap"),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "a"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(client.writerTo) != 1 || !client.writerTo[0] {
+		t.Errorf("the SDK's own bodies offering WriterTo: %v, want one that does (else SafeRequestBodies can go)", client.writerTo)
+	}
+}
