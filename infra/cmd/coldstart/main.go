@@ -21,7 +21,9 @@
 // (the intake route; the others answer 404 from their router), a stream or queue consumer an empty
 // batch. A scheduled function reads the table on every run, so AWS_ENDPOINT_URL points at a stub in this
 // process that answers every call at once with a non-retryable error: its first invocation includes one
-// SDK request over loopback. Calls the stub answered are printed per function.
+// SDK request over loopback. Calls the stub answered are printed per function. What that request costs
+// apart from the emulator's noise: go run ./infra/cmd/coldstart/firstcall (the first and a second Handle
+// of each scheduled function in fresh processes, wall and CPU time).
 //
 // With -floors (the default) it measures, the same way, builds of infra/cmd/coldstart/floor: a
 // hello-world that links only the AWS plumbing a function uses (the SDK's DynamoDB client; with it
