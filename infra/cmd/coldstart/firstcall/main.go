@@ -40,6 +40,9 @@ import (
 // childVar names the function a child process runs; its absence makes the process the parent.
 const childVar = "FIRSTCALL_FUNCTION"
 
+// scheduled are the functions fired by a schedule (coldstart's triggers), which firstcall measures.
+var scheduled = []string{"kpi", "reconciler", "sweeper", "photosweep"}
+
 // handler is a scheduled function's Handle.
 type handler func(context.Context, json.RawMessage) error
 
@@ -88,7 +91,7 @@ func main() {
 		return
 	}
 	runs := flag.Int("runs", 100, "fresh processes per function")
-	only := flag.String("functions", "kpi,reconciler,sweeper,photosweep", "comma-separated scheduled functions")
+	only := flag.String("functions", strings.Join(scheduled, ","), "comma-separated scheduled functions")
 	flag.Parse()
 	if err := parent(*runs, strings.Split(*only, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "firstcall:", err)
