@@ -3,6 +3,7 @@ package dynamostore
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -271,58 +272,112 @@ func (s *Store) PutPreferences(ctx context.Context, sub string, p notify.Prefere
 	return translateErr("put notification preferences", err)
 }
 
-// PutDevice registers (or updates) a device: one PutItem. A new device beyond notify.MaxDevices is
-// too_many_devices (the count is read first; two registrations at once may pass it by one).
+// The device cap holds under concurrency: the settings item keeps the set of the user's device ids
+// (`deviceIds`, a string set), and a device item is created only in a transaction with the ADD of its id
+// to that set, conditional on the set having room or holding the id already. Two registrations at once
+// serialise on the settings item (the loser of a conflict is refused whole: write_conflict), so the 11th
+// device fails the condition however the calls interleave; a device is removed in a transaction with the
+// DELETE of its id. Adding an id the set holds, or deleting one it lacks, changes nothing, so a transaction
+// the SDK sends again after its answer was lost applies once (DynamoDB also answers a re-sent transaction
+// from its ClientRequestToken; moto does not, and runs it again).
+
+// deviceKey is the key of sub's device id.
+func deviceKey(sub, id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str(userPK(sub)), "sk": str(devicePrefix + id)}
+}
+
+// deviceIDs is the one-element string set of id, for ADD and DELETE.
+func deviceIDs(id string) *types.AttributeValueMemberSS {
+	return &types.AttributeValueMemberSS{Value: []string{id}}
+}
+
+// PutDevice registers (or updates) a device. A device sub has already is replaced in place: one PutItem
+// conditional on its existence (1 write unit; an app refreshing its token on every start pays this). A new
+// one is one transaction of the device's Put and the settings item's ADD (2 items, 4 write units), after
+// the refused PutItem (1 unit): too_many_devices when sub has notify.MaxDevices others.
 func (s *Store) PutDevice(ctx context.Context, sub string, d notify.Device) error {
-	cur, err := s.Settings(ctx, sub, true)
-	if err != nil {
-		return err
-	}
-	known := false
-	for _, x := range cur.Devices {
-		known = known || x.ID == d.ID
-	}
-	if !known && len(cur.Devices) >= notify.MaxDevices {
-		return notify.ErrTooManyDevices
-	}
 	av, err := attributevalue.MarshalMap(deviceItem{
 		PK: userPK(sub), SK: devicePrefix + d.ID, Type: "device", ID: d.ID, Platform: string(d.Platform), Token: d.Token, UpdatedAt: timeKey(d.UpdatedAt),
 	})
 	if err != nil {
 		return fmt.Errorf("encode device: %w", err)
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av})
-	return translateErr("put device", err)
+	// A resent replacement sets the same values; a device removed meanwhile fails the condition and is
+	// registered anew below.
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_exists(pk)")})
+	if _, ok := conditionFailed(err); !ok {
+		return translateErr("replace device", err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: settingsKey(sub),
+			UpdateExpression:          aws.String("SET #type = :type ADD deviceIds :id"),
+			ConditionExpression:       aws.String("attribute_not_exists(deviceIds) OR size(deviceIds) < :max OR contains(deviceIds, :one)"),
+			ExpressionAttributeNames:  map[string]string{"#type": "type"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":type": str("notifysettings"), ":id": deviceIDs(d.ID), ":one": str(d.ID), ":max": num(notify.MaxDevices)},
+		}},
+		{Put: &types.Put{TableName: &s.table, Item: av}},
+	}})
+	if reasons := cancellationReasons(err); len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+		return notify.ErrTooManyDevices
+	}
+	return translateErr("register device", err)
 }
 
-// DeleteDevice removes a device; device_not_found when sub has none by that id.
+// DeleteDevice removes a device and its id from the settings item's set (one transaction, 4 write units);
+// device_not_found when sub has none by that id. When an earlier attempt of the call went unanswered, a
+// device found gone was removed by it: that is no error.
 func (s *Store) DeleteDevice(ctx context.Context, sub, id string) error {
-	out, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &s.table, Key: map[string]types.AttributeValue{"pk": str(userPK(sub)), "sk": str(devicePrefix + id)},
-		ReturnValues: types.ReturnValueAllOld,
-	})
-	if err != nil {
-		return translateErr("delete device", err)
-	}
-	if len(out.Attributes) == 0 {
+	var watch attempts
+	err := s.removeDevice(ctx, sub, id, "attribute_exists(pk)", nil, &watch)
+	if errors.Is(err, errDeviceCondition) {
+		if watch.lost.Load() {
+			return nil
+		}
 		return notify.ErrDeviceNotFound
 	}
-	return nil
+	return err
 }
 
-// ForgetDevice removes sub's device id only while it has token (one conditional DeleteItem): a device
-// registered again with another token since is kept, and one already gone is no error.
+// ForgetDevice removes sub's device id only while it has token (one transaction with the settings item's
+// set, 4 write units): a device registered again with another token since is kept, and one already gone
+// is no error.
 func (s *Store) ForgetDevice(ctx context.Context, sub, id, token string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &s.table, Key: map[string]types.AttributeValue{"pk": str(userPK(sub)), "sk": str(devicePrefix + id)},
-		ConditionExpression:       aws.String("#token = :token"),
-		ExpressionAttributeNames:  map[string]string{"#token": "token"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":token": str(token)},
-	})
-	if _, ok := conditionFailed(err); ok {
+	err := s.removeDevice(ctx, sub, id, "#token = :token", map[string]types.AttributeValue{":token": str(token)}, nil)
+	if errors.Is(err, errDeviceCondition) {
 		return nil
 	}
-	return translateErr("forget device", err)
+	return err
+}
+
+// errDeviceCondition says a device removal's condition on the device item failed: nothing was written.
+var errDeviceCondition = errors.New("device condition failed")
+
+// removeDevice deletes sub's device id under cond (on the device item) together with the DELETE of its id
+// from the settings item's set.
+func (s *Store) removeDevice(ctx context.Context, sub, id, cond string, vals map[string]types.AttributeValue, watch *attempts) error {
+	del := &types.Delete{TableName: &s.table, Key: deviceKey(sub, id), ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}
+	if vals != nil {
+		del.ExpressionAttributeNames = map[string]string{"#token": "token"}
+	}
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Delete: del},
+		{Update: &types.Update{
+			TableName: &s.table, Key: settingsKey(sub), UpdateExpression: aws.String("SET #type = :type DELETE deviceIds :id"),
+			ExpressionAttributeNames:  map[string]string{"#type": "type"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":type": str("notifysettings"), ":id": deviceIDs(id)},
+		}},
+	}}
+	var err error
+	if watch != nil {
+		_, err = s.db.TransactWriteItems(ctx, in, watch.option)
+	} else {
+		_, err = s.db.TransactWriteItems(ctx, in)
+	}
+	if reasons := cancellationReasons(err); len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+		return errDeviceCondition
+	}
+	return translateErr("remove device", err)
 }
 
 // DeviceFromImage decodes a device item as a DynamoDB stream delivers it: its user and the device.

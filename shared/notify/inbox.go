@@ -252,6 +252,8 @@ type InboxStore interface {
 	// miss one push).
 	Settings(ctx context.Context, sub string, consistent bool) (UserSettings, error)
 	PutPreferences(ctx context.Context, sub string, p Preferences) error
+	// PutDevice registers d or replaces sub's device of its id; a new device beyond MaxDevices is
+	// ErrTooManyDevices however many registrations run at once, and one sent twice counts once.
 	PutDevice(ctx context.Context, sub string, d Device) error
 	DeleteDevice(ctx context.Context, sub, id string) error
 	// ForgetDevice removes sub's device id if it still has token (a device registered again with another
