@@ -166,7 +166,10 @@ async function showMap(report) {
 // The report answer carries its photos' keys, not links; the public map links the stored (stripped)
 // versions of a public report's photos, so the workbench finds the report there, in a small box around
 // it. A report that is not on the map (rejected, duplicate, filed as private) shows none.
-async function showPhotos(report) {
+let photoSeq = 0;
+
+async function showPhotos(report, { retried = false } = {}) {
+  const seq = ++photoSeq; // a later call (another report opened) owns the photo boxes
   const { lat, lng } = report.location;
   const d = 0.0005;
   const bbox = [lat - d, lng - d, lat + d, lng + d].map((x) => x.toFixed(6)).join(",");
@@ -183,10 +186,12 @@ async function showPhotos(report) {
       // The map's answers are cacheable for a minute; max-age=0 revalidates (a 304 while unchanged), so
       // a proof photo just added shows at once.
       const page = await api("/v1/public/reports?" + q, { auth: false, headers: { "Cache-Control": "max-age=0" } });
+      if (seq !== photoSeq) return;
       found = (page.items || []).find((r) => r.id === report.id);
       cursor = page.nextCursor || "";
       if (!cursor) break;
     }
+    if (seq !== photoSeq) return;
     if (!found) {
       $("photos").textContent = `${report.photos.length} 张照片（该案件不在公开地图上，无法显示） · ${report.photos.length} photo(s), not shown: the report is not on the public map`;
       $("proof-block").hidden = true;
@@ -196,6 +201,14 @@ async function showPhotos(report) {
     render($("proof-photos"), found.proofPhotos || [], "办结照片 Proof photo");
     $("proof-block").hidden = !(found.proofPhotos || []).length;
   } catch (e) {
+    if (seq !== photoSeq) return;
+    if (e.code === "rate_limited" && !retried) {
+      // The map counts requests per address and UTC minute: look again when the next minute starts.
+      const wait = 61 - new Date().getUTCSeconds();
+      $("photos").textContent = `照片将在 ${wait} 秒后显示 · Photos in ${wait} s (${explain(e)})`;
+      setTimeout(() => { if (seq === photoSeq) showPhotos(report, { retried: true }); }, wait * 1000);
+      return;
+    }
     $("photos").textContent = "照片暂不可用 Photos unavailable: " + explain(e);
   }
 }
@@ -293,6 +306,7 @@ async function openReport(id) {
 function closeReport() {
   $("detail").hidden = true;
   $("pick-hint").hidden = false;
+  photoSeq++; // photo links still on their way belong to no shown report
   delete $("detail").dataset.loaded;
   document.body.dataset.view = "queue";
   state.report = null;
@@ -329,7 +343,9 @@ async function transition(id, body, expect) {
   }
 }
 
-async function act(label, fn) {
+// act runs one change; photos: read the photo links again (a resolution adds a proof photo; nothing else
+// changes them, and the public map's requests are counted per address).
+async function act(label, fn, { photos = false } = {}) {
   if (state.busy) return;
   state.busy = true;
   clearError();
@@ -340,7 +356,7 @@ async function act(label, fn) {
     renderReport(report);
     say(`${label}：完成 · done`);
     document.body.dataset.lastAction = label;
-    await Promise.all([showPhotos(report), loadQueue()]);
+    await Promise.all([photos ? showPhotos(report) : null, loadQueue()]);
   } catch (e) {
     fail(e);
     say("");
@@ -407,7 +423,7 @@ function onResolve(ev) {
     $("resolve-form").reset();
     onPhotoChosen();
     return r;
-  });
+  }, { photos: true });
 }
 
 function onReject(ev) {
