@@ -231,3 +231,39 @@ func TestDeviceCountSurvivesALostAnswer(t *testing.T) {
 		}
 	})
 }
+
+// Registrations of new devices sent all at once (moto applies requests one at a time, in whatever order
+// they arrive): exactly the free places are taken, the others refused, and the count matches the items.
+func TestDeviceCapUnderConcurrentRegistrations(t *testing.T) {
+	e := newResendEnv(t, "none")
+	e.inj.SetEnabled(false)
+	ctx := t.Context()
+	const have, sent = 4, 12
+	for i := range have {
+		if err := e.plain.PutDevice(ctx, "u1", device(fmt.Sprintf("d%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make([]error, sent)
+	var wg sync.WaitGroup
+	for i := range sent {
+		wg.Go(func() { errs[i] = e.plain.PutDevice(ctx, "u1", device(fmt.Sprintf("new%d", i))) })
+	}
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, notify.ErrTooManyDevices):
+			t.Errorf("registration %d: %v", i, err)
+		}
+	}
+	got := registeredIDs(t, e.plain, "u1")
+	if ok != notify.MaxDevices-have || len(got) != notify.MaxDevices {
+		t.Fatalf("%d of %d registered, %d devices; want %d and %d", ok, sent, len(got), notify.MaxDevices-have, notify.MaxDevices)
+	}
+	if counted := deviceIDsOf(t, e, "u1"); !slices.Equal(counted, got) {
+		t.Errorf("counted %v, registered %v", counted, got)
+	}
+}
