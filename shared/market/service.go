@@ -130,6 +130,9 @@ func NewService(store Store, tz *time.Location, now func() time.Time, newID func
 	return &Service{store: store, tz: tz, now: now, newID: newID, settings: s}
 }
 
+// missReread is how soon after a read of the catalog an unknown item id makes it read again.
+const missReread = time.Second
+
 // item returns a catalog item from the per-container cache (the redemption's transaction checks that it is
 // still on sale, so a stale cache cannot sell a retired item).
 func (s *Service) item(ctx context.Context, id string) (Item, error) {
@@ -140,7 +143,9 @@ func (s *Service) item(ctx context.Context, id string) (Item, error) {
 	if fresh && ok {
 		return it, nil
 	}
-	if fresh {
+	// An id the cached catalog does not know may be an item an admin has just added: read the catalog
+	// again, unless it was read within missReread (unknown ids cost at most one read a second).
+	if fresh && ttl.Fresh(s.catalogAt, s.now(), missReread) {
 		return Item{}, ErrItemNotFound
 	}
 	items, err := s.store.Items(ctx)
