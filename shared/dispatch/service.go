@@ -21,7 +21,7 @@ var ErrAlreadyHandled = apperr.New(apperr.Conflict, "already_handled", "the repo
 // Store is what dispatch reads and writes.
 type Store interface {
 	// Nearby returns the reports of category filed under cell since the given time (one Query) with their
-	// id, category, location and creation time; not their status, which Statuses reads.
+	// id, category, location and creation time; not their status or privacy, which Standings reads.
 	Nearby(ctx context.Context, category, cell string, since time.Time) ([]report.Report, error)
 	// Standings returns what the duplicate rule needs of each report that exists: its current status and
 	// whether it was filed as not public.

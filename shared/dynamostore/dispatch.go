@@ -193,7 +193,7 @@ const dropLegacyIndexKeys = "REMOVE gsi1pk, gsi1sk, gsi2pk, gsi2sk"
 
 // Nearby queries one geohash cell of a category for reports created since the given time: the NEAR entries
 // of lead assignments (gsi3), which carry a report's id, category, location and creation time but not its
-// status (ask Statuses for the candidates that matter). A report has one entry per lead it had.
+// status (ask Standings for the candidates that matter). A report has one entry per lead it had.
 func (s *Store) Nearby(ctx context.Context, category, cell string, since time.Time) ([]report.Report, error) {
 	var out []report.Report
 	seen := map[string]bool{}
