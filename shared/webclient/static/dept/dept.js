@@ -316,16 +316,17 @@ function closeReport() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// applied: the report reached `to` by a change of this department at or after `since` — how a change
-// whose answer was lost is recognised (the staff API takes no Idempotency-Key; a second send of an
-// applied change would be refused as invalid_transition).
-function applied(report, to, since) {
-  return (report.timeline || []).some((e) => e.status === to && e.actor === state.dept && Date.parse(e.at) >= since - 5000);
+// entries counts the report's timeline entries of status `to` made by this department. A change whose
+// answer was lost is recognised by one more of them than the report had when the change was sent (the
+// staff API takes no Idempotency-Key, and a second send of an applied change would be refused as
+// invalid_transition). Counting, not comparing times, keeps a device's wrong clock out of it.
+function entries(report, to) {
+  return (report && report.timeline ? report.timeline : []).filter((e) => e.status === to && e.actor === state.dept).length;
 }
 
 /** transition sends one change; transient refusals (nothing written) are sent again, an unknown outcome is read back. */
 async function transition(id, body, expect) {
-  const since = Date.now();
+  const before = state.report && state.report.id === id ? entries(state.report, expect) : null;
   for (let attempt = 1; ; attempt++) {
     try {
       return await api(`/v1/dept/reports/${encodeURIComponent(id)}/transitions`, { body });
@@ -334,9 +335,10 @@ async function transition(id, body, expect) {
         await sleep(500 * attempt);
         continue;
       }
-      if (e.code === "outcome_unknown" || e.code === "network" || e.status >= 500 || e.code === "invalid_transition") {
+      const unknown = e.code === "outcome_unknown" || e.code === "network" || e.status >= 500 || e.code === "invalid_transition";
+      if (unknown && before !== null && expect) {
         const again = await api("/v1/reports/" + encodeURIComponent(id)).catch(() => null);
-        if (again && expect && applied(again, expect, since)) return again;
+        if (again && entries(again, expect) > before) return again;
       }
       throw e;
     }
