@@ -134,7 +134,10 @@ test("Cognito hosted UI: authorization code with PKCE (S256) and state, the code
       const u = new URL(req.url());
       if (u.pathname === "/oauth2/authorize") {
         authorize = Object.fromEntries(u.searchParams);
-        const back = new URL(authorize.redirect_uri);
+        // Cognito sends the browser to redirect_uri (/app/), where the citizen app now completes the sign-in
+        // itself; a redirect's request escapes page.route, so the stub lands on this test's page instead
+        // (the same origin and folder), where the test runs handleRedirect.
+        const back = new URL(PAGE, authorize.redirect_uri);
         back.search = new URLSearchParams({ code: "the-code", state: authorize.state }).toString();
         return route.fulfill({ status: 302, headers: { Location: back.href } });
       }
@@ -150,7 +153,7 @@ test("Cognito hosted UI: authorization code with PKCE (S256) and state, the code
     await page.goto(API + PAGE + "#reports");
     assert.equal(await page.evaluate(async () => (await import("./common/auth.js")).devSignInAvailable()), false, "no dev sign-in with a Cognito domain");
     await Promise.all([
-      page.waitForURL((u) => u.pathname === "/app/" && u.searchParams.has("code")),
+      page.waitForURL((u) => u.pathname === PAGE && u.searchParams.has("code")),
       page.evaluate(async () => (await import("./common/auth.js")).signIn()),
     ]);
     assert.ok(authorize, "the hosted UI's authorize endpoint was asked");
