@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { API, launch, newDesktopContext, newPhoneContext, checkA11y, watchOrigins, screenshot, localToken, apiCall, signInDev } from "./steps/common.mjs";
-import { acceptReport, addProgressNote, resolveWithProof, rejectReport, reassignReport, fileReport, waitForReport, signInStaff, changed, withGpsExif } from "./steps/dept.mjs";
+import { acceptReport, addProgressNote, resolveWithProof, rejectReport, reassignReport, fileReport, waitForReport, signInStaff, changed, withGpsExif, uploadAs } from "./steps/dept.mjs";
 import { QueuePager, isOverdue } from "../../shared/webclient/static/dept/queue.js";
 import { fitWithin } from "../../shared/webclient/static/dept/photo.js";
 
@@ -161,6 +161,21 @@ test("municipal staff work the queue: SLA order, me too, a report with photos an
     assert.equal(await page.locator(`[data-testid="queue-item"][data-report-id="${a.id}"]`).count(), 0, "gone from the open queue");
     await page.getByTestId("queue-status").selectOption("resolved");
     await page.waitForSelector(`[data-testid="queue-item"][data-report-id="${a.id}"][data-status="resolved"][data-overdue="false"]`);
+
+    // The reporter says it is not fixed: the report is back in the open queue, reopened, with the answer.
+    const reporter = await localToken(`t6-cit-a-${run}`, ["citizen"]);
+    const photo = await uploadAs(reporter);
+    const contest = await apiCall(reporter, "POST", `/v1/reports/${a.id}/contest`, { photoKeys: [photo], comment: "还是不亮 still dark" }, `t6-contest-${run}`);
+    assert.equal(contest.status, 200, JSON.stringify(contest.body));
+    await page.getByTestId("queue-status").selectOption("open");
+    await page.waitForSelector(`[data-testid="queue-item"][data-report-id="${a.id}"][data-status="reopened"]`);
+    await page.evaluate(() => { location.hash = ""; });
+    await page.click(`[data-testid="queue-item"][data-report-id="${a.id}"]`);
+    await page.waitForSelector(`[data-testid="detail"][data-loaded="${a.id}"][data-status="reopened"]`);
+    assert.match(await page.textContent('[data-testid="fact-feedback"]'), /市民反映未解决.*Contested.*still dark.*1 张照片/);
+    assert.ok(await page.getByTestId("accept").isVisible(), "a reopened report is accepted again");
+    await checkA11y(page, "dept-reopened");
+    await screenshot(page, "dept-reopened");
 
     await origins.assertSameOrigin();
     assert.deepEqual(errors, []);

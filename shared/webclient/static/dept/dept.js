@@ -217,6 +217,17 @@ function fact(dt, dd, testid) {
   return [el("dt", { text: dt }), el("dd", { text: dd, "data-testid": testid })];
 }
 
+// feedbackText is the reporter's answer to the resolution: confirmed with a rating, or contested ("not
+// fixed", which reopened the report) with a comment and photos (their links are not given to staff).
+function feedbackText(f) {
+  const parts = [both("answer." + f.answer)];
+  if (f.rating) parts.push(`${"★".repeat(f.rating)}${"☆".repeat(5 - f.rating)} ${f.rating}/5`);
+  if (f.comment) parts.push(`“${f.comment}”`);
+  if (f.photos && f.photos.length) parts.push(`${f.photos.length} 张照片 photo(s)`);
+  parts.push(formatDateTime(f.at, "zh"));
+  return parts.join(" · ");
+}
+
 function mine(report) {
   return (report.assignments || []).find((a) => a.dept === state.dept && !a.closed) || null;
 }
@@ -236,6 +247,7 @@ function renderReport(report) {
     ...fact("提交时间 Filed", formatDateTime(report.createdAt, "zh"), "fact-created"),
     ...(report.address ? fact("地址 Address", report.address, "fact-address") : []),
     ...(report.rejectReason ? fact("退回原因 Reason", both("reason." + report.rejectReason), "fact-reason") : []),
+    ...(report.feedback ? fact("市民反馈 Reporter's answer", feedbackText(report.feedback), "fact-feedback") : []),
   ];
   $("facts").replaceChildren(...facts);
   $("description").textContent = report.description || "";
