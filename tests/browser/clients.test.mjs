@@ -191,11 +191,12 @@ test("citizen app, workbench and counter: snap online and offline (each report o
       const db = await req(indexedDB.open("civicsnap-app"));
       const all = await req(db.transaction("outbox").objectStore("outbox").getAll());
       db.close();
-      return Promise.all(all.map(async (d) => ({ key: d.idempotencyKey, photoKey: d.photoKey, type: d.photo.type, description: d.description,
+      return Promise.all(all.map(async (d) => ({ key: d.idempotencyKey, sub: d.sub, photoKey: d.photoKey, type: d.photo.type, description: d.description,
         bytes: [...new Uint8Array(await d.photo.arrayBuffer())] })));
     });
     assert.equal(draft.length, 1);
     assert.equal(draft[0].description, d2);
+    assert.equal(draft[0].sub, sub, "a draft is sent only under its citizen's sign-in");
     assert.equal(draft[0].type, "image/jpeg");
     assert.equal(draft[0].photoKey, null, "nothing uploaded offline");
     const photoBytes = Buffer.from(draft[0].bytes);

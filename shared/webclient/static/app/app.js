@@ -9,7 +9,7 @@ import { preparePhoto } from "./photo.js";
 import { categories, categoryName, showReports, showReport, showMap, showMarket, showPoints, showInbox, refreshUnread } from "./views.js";
 
 const outbox = new Outbox();
-const state = { signedIn: false, photo: null, location: null, map: null, picker: null, flushing: null, again: false };
+const state = { signedIn: false, sub: "", photo: null, location: null, map: null, picker: null, flushing: null, again: false };
 
 function say(text) { $("status").textContent = text; }
 function fail(text) {
@@ -34,7 +34,7 @@ addEventListener("offline", showNet);
 // ---- the outbox ----------------------------------------------------------------------------------------
 
 async function renderOutbox() {
-  const drafts = await outbox.all();
+  const drafts = await outbox.all(state.sub);
   $("outbox-count").textContent = String(drafts.length);
   $("outbox").replaceChildren(...drafts.map((d) => el("li", { "data-testid": "outbox-item", "data-draft": d.id },
     el("span", { class: "row-title", text: `… ${categoryName(d.category)}` }),
@@ -71,7 +71,7 @@ function flush() {
     do {
       state.again = false;
       try {
-        await outbox.flush({
+        await outbox.flush(state.sub, {
           upload: (blob) => uploadPhoto(blob, { contentType: "image/jpeg" }),
           createReport: (body, idempotencyKey) => api("/v1/reports", { body, idempotencyKey }),
         }, { onSent: sent, onRefused: refused });
@@ -148,6 +148,7 @@ async function submitSnap(ev) {
   }
   const draft = {
     id: crypto.randomUUID(),
+    sub: state.sub, // sent only under this citizen's sign-in
     idempotencyKey: newIdempotencyKey(), // made once for the draft and kept with it: every retry sends it
     createdAt: Date.now(),
     photo: state.photo,
@@ -262,8 +263,9 @@ registerWorker();
 
 startSession({
   fail,
-  onSignedIn: async () => {
+  onSignedIn: async ({ claims: c }) => {
     state.signedIn = true;
+    state.sub = c.sub;
     $("tabs").hidden = false;
     await route();
     refreshUnread().catch(() => {});
@@ -271,6 +273,7 @@ startSession({
   },
   onSignedOut: () => {
     state.signedIn = false;
+    state.sub = "";
     $("tabs").hidden = true;
     for (const s of document.querySelectorAll(".view")) s.hidden = true;
   },

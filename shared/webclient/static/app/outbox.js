@@ -90,10 +90,13 @@ export class Outbox {
     return result;
   }
 
-  /** all lists the drafts, oldest first. */
-  async all() {
+  /**
+   * all lists the drafts, oldest first: those of user sub when one is given (a phone shared by two
+   * citizens sends each one's reports under their own sign-in only).
+   */
+  async all(sub) {
     const items = await this.tx("readonly", (s) => s.getAll());
-    return items.sort((a, b) => a.createdAt - b.createdAt);
+    return items.filter((d) => !sub || d.sub === sub).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   put(draft) { return this.tx("readwrite", (s) => s.put(draft)); }
@@ -101,13 +104,13 @@ export class Outbox {
   delete(id) { return this.tx("readwrite", (s) => s.delete(id)); }
 
   /**
-   * flush sends every draft, oldest first, under a lock: onSent(draft, report) and onRefused(draft, error)
-   * after each settled one (already deleted). It stops at the first draft kept for a network failure.
-   * Resolves to the number of drafts still waiting.
+   * flush sends user sub's drafts, oldest first, under a lock: onSent(draft, report) and onRefused(draft,
+   * error) after each settled one (already deleted). It stops at the first draft kept for a network
+   * failure. Resolves to the number of the user's drafts still waiting.
    */
-  async flush(deps, { onSent = () => {}, onRefused = () => {} } = {}) {
+  async flush(sub, deps, { onSent = () => {}, onRefused = () => {} } = {}) {
     const run = async () => {
-      for (const draft of await this.all()) {
+      for (const draft of await this.all(sub)) {
         if (typeof navigator !== "undefined" && navigator.onLine === false) break;
         const r = await sendDraft(draft, { ...deps, save: (d) => this.put(d) });
         if (r.outcome === "sent") {
@@ -120,7 +123,7 @@ export class Outbox {
           break; // no connection (or the API is unwell): try again on the next online event or start
         }
       }
-      return (await this.all()).length;
+      return (await this.all(sub)).length;
     };
     if (typeof navigator !== "undefined" && navigator.locks) return navigator.locks.request(LOCK, run);
     return run();
