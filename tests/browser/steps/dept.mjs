@@ -3,13 +3,14 @@
 // report's lead department unless {sub, dept} say otherwise.
 //
 //   await acceptReport(page, { reportId })
-//   await resolveWithProof(page, { reportId, photoPath, note })   // accepts first when it must
+//   await resolveWithProof(page, { reportId, photoPath | photo, note })   // accepts first when it must
 //   await rejectReport(page, { reportId, reason: "invalid" | "duplicate" | "not_ours", note })
 //   await reassignReport(page, { reportId, toDept, assists, note })  // the command center
 //   await addProgressNote(page, { reportId, note })
 //
-// Also API helpers for setting a scene up: fileReport (a citizen files a report with a photo, through the
-// API) and waitForReport (until a predicate holds).
+// Also: openReport, signInStaff, changed (the page's outcome of a change), and for setting a scene up
+// through the API fileReport (a citizen files a report with a photo), uploadAs, waitForReport (until a
+// predicate holds) and withGpsExif (a JPEG as a camera that records its position writes it).
 import { API, localToken, apiCall, signInDev } from "./common.mjs";
 
 // A small real JPEG (8×8), the README walk-through's photo.
