@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/civicsnap/civicsnap/functions/platform"
 	"io"
 	"log/slog"
 	"maps"
@@ -118,6 +119,9 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	if st.AWS, err = moto.AWSConfig(ctx); err != nil {
 		return nil, err
 	}
+	// The runner's own clients (pumps, seeding, SNS) read answers that arrive while a body is still being
+	// written, as the functions' do (functions/platform/bodies.go).
+	st.AWS.APIOptions = append(st.AWS.APIOptions, platform.SafeRequestBodies)
 	if st.Names, err = tpl.Create(ctx, st.AWS, opts.Prefix, motoserver.S3Options); err != nil {
 		return nil, err
 	}
