@@ -9,6 +9,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { API, launch, newPhoneContext, newDesktopContext, checkA11y, watchOrigins, screenshot, checkInstallable, signInDev, localToken, apiCall } from "./steps/common.mjs";
 import { resolveWithProof } from "./steps/dept.mjs";
@@ -335,5 +336,56 @@ test("citizen app, workbench and counter: snap online and offline (each report o
   } finally {
     await phone.close();
     await desk.close();
+  }
+});
+
+// A new deployment: sw.js changes (its version), the new worker installs beside the running one and waits;
+// the page offers "Update", which hands over to it and reloads; the old version's cache is gone. The
+// browser fetches a worker's script itself (page.route does not see it), so the page is opened through a
+// small proxy of the stack that can serve the next deployment's sw.js: the same script, another version.
+test("citizen app: a new version installs beside the old one and takes over when the citizen asks", { timeout: 90_000 }, async () => {
+  let swapped = null; // [old, next] once the next deployment is out
+  const proxy = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const headers = { ...req.headers };
+    delete headers.host;
+    const up = await fetch(API + req.url, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined, redirect: "manual" });
+    let body = Buffer.from(await up.arrayBuffer());
+    if (swapped && new URL(req.url, API).pathname === "/app/sw.js") body = Buffer.from(body.toString().replaceAll(swapped[0], swapped[1]));
+    const out = Object.fromEntries([...up.headers].filter(([k]) => !["content-encoding", "content-length", "transfer-encoding", "etag"].includes(k)));
+    res.writeHead(up.status, out).end(body);
+  });
+  await new Promise((ok) => proxy.listen(0, "127.0.0.1", ok));
+  const origin = `http://127.0.0.1:${proxy.address().port}`;
+  const phone = await newPhoneContext(browser);
+  try {
+    const page = await phone.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(origin + "/app/");
+    await signInDev(page, { sub: `t5-update-${run}`, groups: ["citizen"] });
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const before = await page.evaluate(() => caches.keys());
+    assert.equal(before.length, 1, `one cache: ${before}`);
+    const old = before[0].replace("civicsnap-app-", "");
+
+    swapped = [old, old.split("").reverse().join("")];
+    const next = swapped[1];
+    await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
+    await page.getByTestId("update").waitFor({ state: "visible" });
+    assert.deepEqual((await page.evaluate(() => caches.keys())).sort(), [`civicsnap-app-${next}`, `civicsnap-app-${old}`].sort(),
+      "the new version's cache is filled beside the old one, which still serves the page");
+    await screenshot(page, "app-11-update-ready");
+    await checkA11y(page, "app-update-ready");
+
+    await Promise.all([page.waitForEvent("load"), page.locator("#update-now").click()]);
+    await page.waitForSelector('body[data-state="ready"]');
+    assert.deepEqual(await page.evaluate(() => caches.keys()), [`civicsnap-app-${next}`], "the old version's cache is deleted");
+    assert.equal(await page.getByTestId("update").isVisible(), false, "no update offered any more");
+    assert.deepEqual(errors, []);
+  } finally {
+    await phone.close();
+    proxy.close();
   }
 });

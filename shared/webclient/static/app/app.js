@@ -226,12 +226,11 @@ addEventListener("hashchange", route);
 
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
-  const hadController = !!navigator.serviceWorker.controller;
-  let reloading = false;
+  let asked = false; // the citizen tapped "Update": reload when the new version has taken over
   navigator.serviceWorker.addEventListener("controllerchange", () => {
-    // A new version took over after the user asked for it: load its pages (the first install does not reload).
-    if (hadController && !reloading) {
-      reloading = true;
+    // Only then: the first install's takeover (clients.claim) needs no reload.
+    if (asked) {
+      asked = false;
       location.reload();
     }
   });
@@ -240,7 +239,10 @@ async function registerWorker() {
     const offer = (w) => {
       if (!w || !navigator.serviceWorker.controller) return;
       $("update").hidden = false;
-      $("update-now").onclick = () => w.postMessage({ type: "skip-waiting" });
+      $("update-now").onclick = () => {
+        asked = true;
+        w.postMessage({ type: "skip-waiting" });
+      };
     };
     offer(reg.waiting);
     reg.addEventListener("updatefound", () => {
