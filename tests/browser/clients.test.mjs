@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { API, launch, newPhoneContext, newDesktopContext, checkA11y, watchOrigins, screenshot, checkInstallable, signInDev, localToken, apiCall } from "./steps/common.mjs";
-import { resolveWithProof } from "./steps/dept.mjs";
+import { resolveWithProof, fileReport } from "./steps/dept.mjs";
 import { completePickup, PICKUP_PREFIX } from "./steps/counter.mjs";
 import { sendDraft, definitive } from "../../shared/webclient/static/app/outbox.js";
 import { scaled } from "../../shared/webclient/static/app/photo.js";
@@ -150,7 +150,10 @@ test("citizen app, workbench and counter: snap online and offline (each report o
   assert.ok(put.status === 200 || put.status === 201, JSON.stringify(put.body));
 
   const A = spot();
-  const B = spot();
+  const B = { latitude: A.latitude + 0.003, longitude: A.longitude }; // ≈ 330 m away: not a duplicate
+  // A neighbour's open report nearby, for "me too".
+  const neighbour = await fileReport({ sub: `t5-neighbour-${run}`, category: "rubbish", description: "垃圾堆积 t5 " + run,
+    location: { lat: A.latitude - 0.003, lng: A.longitude } });
   const phone = await newPhoneContext(browser, { geolocation: A });
   const desk = await newDesktopContext(browser);
   try {
@@ -310,16 +313,38 @@ test("citizen app, workbench and counter: snap online and offline (each report o
     await view(page, "#/market", "market");
     await page.waitForSelector(`[data-testid="redemption"][data-redemption-id="${rid}"][data-status="completed"]`);
 
-    // 9. The public map: open reports nearby; "me too" on one's own report is explained, not counted.
+    // 10. The second report resolved too; the citizen says it is not fixed, with a photo: reopened.
+    await resolveWithProof(wb, { reportId: id2, photoPath: PHOTO });
+    await view(page, "#/r/" + encodeURIComponent(id2), "report");
+    await page.waitForSelector(`[data-testid="report"][data-loaded="${id2}"][data-status="resolved"]`);
+    await page.getByTestId("contest-photo").setInputFiles(PHOTO);
+    await page.getByTestId("contest-comment").fill("还是坏的 Still broken");
+    await page.getByTestId("contest").click();
+    await page.waitForSelector(`[data-testid="report"][data-loaded="${id2}"][data-status="reopened"]`);
+    assert.match(await page.textContent('[data-testid="feedback"]'), /未解决|not fixed/i);
+    const reopened = await apiCall(citizen, "GET", `/v1/reports/${id2}`);
+    assert.equal(reopened.body.status, "reopened");
+    assert.equal(reopened.body.feedback.answer, "contested");
+    await screenshot(page, "app-09-report-contested");
+
+    // 9. The public map: open reports nearby; "me too" on a neighbour's report counts once, on one's own
+    // it is explained and not counted.
     await view(page, "#/map", "map");
-    await page.waitForSelector('[data-testid="public-map"][data-count]');
-    const own = page.locator(`[data-testid="public-item"][data-report-id="${id2}"] [data-testid="metoo"]`);
-    if (await own.count()) {
-      await own.click();
-      await page.waitForSelector('[data-testid="error"]:not([hidden])');
-      assert.match(await page.textContent('[data-testid="error"]'), /自己|own/);
-    }
-    await screenshot(page, "app-09-map");
+    await page.waitForSelector(`[data-testid="public-item"][data-report-id="${neighbour.id}"]`);
+    await page.locator(`[data-testid="public-item"][data-report-id="${neighbour.id}"] [data-testid="metoo"]`).click();
+    await page.waitForFunction((id) => /\b1\b/.test(document.querySelector(`[data-testid="public-item"][data-report-id="${id}"] [data-testid="metoo-count"]`).textContent)
+      && document.querySelector(`[data-testid="public-item"][data-report-id="${id}"] [data-testid="metoo"]`).disabled, neighbour.id);
+    const d = 0.0005;
+    const bbox = [neighbour.location.lat - d, neighbour.location.lng - d, neighbour.location.lat + d, neighbour.location.lng + d].map((x) => x.toFixed(6)).join(",");
+    const onMap = await until("the public map's count", async () => {
+      const r = await fetch(`${API}/v1/public/reports?bbox=${bbox}&limit=100`, { headers: { "Cache-Control": "max-age=0" } });
+      return r.status === 200 && (await r.json()).items.find((x) => x.id === neighbour.id);
+    }, 75_000);
+    assert.equal(onMap.meToo, 1, "one me too");
+    await page.locator(`[data-testid="public-item"][data-report-id="${id2}"] [data-testid="metoo"]`).click();
+    await page.waitForSelector('[data-testid="error"]:not([hidden])');
+    assert.match(await page.textContent('[data-testid="error"]'), /自己|own/);
+    await screenshot(page, "app-10-map");
     await checkA11y(page, "app-map");
 
     // A 360 px wide phone: nothing wider than the screen.
@@ -329,7 +354,7 @@ test("citizen app, workbench and counter: snap online and offline (each report o
       const w = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(w <= 360, `#/${v} is ${w} px wide on a 360 px screen`);
     }
-    await screenshot(page, "app-10-360px");
+    await screenshot(page, "app-11-360px");
 
     await origins.assertSameOrigin();
     assert.deepEqual(errors, [], "no script errors");
@@ -376,7 +401,7 @@ test("citizen app: a new version installs beside the old one and takes over when
     await page.getByTestId("update").waitFor({ state: "visible" });
     assert.deepEqual((await page.evaluate(() => caches.keys())).sort(), [`civicsnap-app-${next}`, `civicsnap-app-${old}`].sort(),
       "the new version's cache is filled beside the old one, which still serves the page");
-    await screenshot(page, "app-11-update-ready");
+    await screenshot(page, "app-12-update-ready");
     await checkA11y(page, "app-update-ready");
 
     await Promise.all([page.waitForEvent("load"), page.locator("#update-now").click()]);
