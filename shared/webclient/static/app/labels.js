@@ -5,6 +5,9 @@ import { addStrings, both, t, errorMessage } from "./common/i18n.js";
 
 addStrings({
   zh: {
+    "dept.city_mgmt": "城管", "dept.sanitation": "环卫", "dept.traffic_police": "交警", "dept.housing": "住建",
+    "dept.municipal": "市政", "dept.police": "公安", "dept.environment": "生态环境", "dept.command_center": "调度中心",
+    noHonors: "暂无荣誉",
     waiting: "等待发送", sentOk: "已发送", refused: "未被受理", locating: "正在定位…", located: "已定位，可拖动图钉修正",
     noLocation: "无法获取位置，请在地图上点选", placeMap: "举报位置地图", mapUnavailable: "地图暂不可用",
     needPhoto: "请拍一张照片", needPlace: "请选择位置", needCategory: "请选择类别", needDescription: "请填写描述",
@@ -38,6 +41,10 @@ addStrings({
     "error.idempotency_key_reused": "这份举报已用不同内容提交过",
   },
   en: {
+    "dept.city_mgmt": "City management", "dept.sanitation": "Sanitation", "dept.traffic_police": "Traffic police",
+    "dept.housing": "Housing & construction", "dept.municipal": "Municipal works", "dept.police": "Police",
+    "dept.environment": "Ecology & environment", "dept.command_center": "Command center",
+    noHonors: "No honors yet",
     waiting: "waiting to send", sentOk: "Sent", refused: "Not accepted", locating: "Finding your place…", located: "Located: drag the pin to correct it",
     noLocation: "No location: tap the map", placeMap: "Map of the report's place", mapUnavailable: "The map is not available",
     needPhoto: "Take a photo", needPlace: "Choose the place", needCategory: "Choose a category", needDescription: "Describe the problem",
@@ -99,4 +106,14 @@ export function redemptionText(status) {
 export function explain(err) {
   const key = "error." + (err && err.code);
   return t(key) !== key ? both(key) : errorMessage(err);
+}
+
+/**
+ * deptName is a department's name in the current language. No route open to citizens lists departments,
+ * so these are the city's departments as seeded (infra/seed/departments.json); another id shows as it is.
+ */
+export function deptName(id, l) {
+  const key = "dept." + id;
+  const s = t(key, {}, l);
+  return s === key ? id : s;
 }

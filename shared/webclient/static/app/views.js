@@ -3,8 +3,8 @@
 // notifications inbox. Each show* renders its screen from the API; nothing personal is kept offline.
 import { api, uploadPhoto, newIdempotencyKey } from "./common/api.js";
 import { $, el } from "./common/session.js";
-import { both, lang, formatDateTime, formatPoints, formatNumber } from "./common/i18n.js";
-import { statusText, statusTone, redemptionText, explain } from "./labels.js";
+import { both, t, lang, formatDateTime, formatPoints, formatNumber } from "./common/i18n.js";
+import { statusText, statusTone, redemptionText, explain, deptName } from "./labels.js";
 import { definitive } from "./outbox.js";
 import { preparePhoto } from "./photo.js";
 
@@ -122,7 +122,8 @@ export async function showReport(id, handlers) {
   report.id = r.id;
   view.dataset.status = r.status;
   $("report-title").textContent = categoryName(r.category);
-  $("report-status").replaceChildren(badge(r.status), el("span", { class: "meta", text: " " + both("filedAt", { at: formatDateTime(r.createdAt) }) }));
+  const dept = r.leadDept ? ` · ${deptName(r.leadDept, "zh")} · ${deptName(r.leadDept, "en")}` : "";
+  $("report-status").replaceChildren(badge(r.status), el("span", { class: "meta", text: " " + both("filedAt", { at: formatDateTime(r.createdAt) }) + dept }));
   $("report-description").textContent = r.description || "";
   $("timeline").replaceChildren(...(r.timeline || []).map((e) => el("li", { "data-testid": "timeline-entry", "data-status": e.status },
     el("span", { class: "row-title", text: statusText(e.status) }),
@@ -350,7 +351,8 @@ export async function showPoints(handlers) {
   if (me.debt) rows.push(["debt", formatPoints(me.debt)]);
   $("profile").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: both(k) }), el("dd", { "data-testid": "profile-" + k, text: v })]));
   $("profile").dataset.balance = String(me.balance || 0);
-  $("honors").replaceChildren(...(me.honors || []).map((h) => el("li", { text: `★ ${h.title} · ${formatDateTime(h.at)}` })));
+  const honors = (me.honors || []).map((h) => el("li", { text: `★ ${h.title} · ${formatDateTime(h.at)}` }));
+  $("honors").replaceChildren(...(honors.length ? honors : [el("li", { class: "hint", text: both("noHonors") })]));
   $("ledger").replaceChildren(...(ledger.items || []).map((e) => el("li", { "data-testid": "ledger-entry", "data-kind": e.kind },
     el("span", { class: "row-title", text: `${formatPoints(e.delta, { signed: true })} · ${both("lk." + e.kind)}` }),
     el("span", { class: "meta", text: `${formatDateTime(e.at)}${e.note ? " · " + e.note : ""}` }))));
@@ -373,8 +375,8 @@ export async function refreshUnread() {
 }
 
 function noticeText(n) {
-  const vars = { dept: n.dept || "", points: n.points || 0, where: n.pickupLocation || "" };
-  let s = both("n." + n.kind, vars);
+  const vars = { points: n.points || 0, where: n.pickupLocation || "" };
+  let s = `${t("n." + n.kind, { ...vars, dept: deptName(n.dept || "", "zh") }, "zh")} · ${t("n." + n.kind, { ...vars, dept: deptName(n.dept || "", "en") }, "en")}`;
   if (n.category) s += " · " + categoryName(n.category);
   if (n.honors && n.honors.length) s += " · ★ " + n.honors.join("、");
   return s;
