@@ -830,7 +830,7 @@ func (r *runner) pickup(ctx context.Context, a Action) error {
 	if err != nil {
 		return err
 	}
-	want, path, refused := "completed", "/fulfil", "not_fulfillable"
+	want, path, refused := "completed", "/fulfil", "already_collected"
 	tok := ""
 	var body any = map[string]string{"pickupCode": rs.code}
 	if a.Kind == Fulfil {

@@ -156,6 +156,16 @@ var models = map[string]model{
 		}
 		return Request{Method: "POST", Path: "/v1/redemptions/" + r.ID + "/fulfil", As: &clerk}, map[string]any{"pickupCode": code}
 	}},
+	"POST /v1/redemptions/{id}/verify": {build: func(g *gen, f *fixture) (Request, map[string]any) {
+		f.mu.Lock()
+		r := pick(g, f.redemptions)
+		f.mu.Unlock()
+		code := r.Code
+		if g.chance(0.5) {
+			code = fmt.Sprintf("%06d", g.intn(1_000_000))
+		}
+		return Request{Method: "POST", Path: "/v1/redemptions/" + r.ID + "/verify", As: &clerk}, map[string]any{"pickupCode": code}
+	}},
 	"POST /v1/redemptions/{id}/cancel": {build: func(g *gen, f *fixture) (Request, map[string]any) {
 		f.mu.Lock()
 		r := pick(g, f.redemptions)

@@ -593,7 +593,8 @@ func (s *Store) Complete(ctx context.Context, r market.Redemption, at time.Time,
 		if stringAttr(ccf.Item, "completedBy") == attempt {
 			return nil
 		}
-		return market.ErrNotFulfillable.With("the redemption was cancelled or fulfilled meanwhile")
+		// Cancelled, expired or fulfilled by another attempt meanwhile: the refusal of its status now.
+		return market.NotFulfillable(market.Status(stringAttr(ccf.Item, "status")))
 	}
 	if err != nil {
 		return translate("complete redemption", err)
@@ -618,7 +619,7 @@ func (s *Store) WrongCode(ctx context.Context, r market.Redemption, attempt stri
 	attrs := map[string]types.AttributeValue(nil)
 	if ccf, ok := conditionFailed(err); ok {
 		if !slices.Contains(stringSet(ccf.Item, "wrongAttempts"), attempt) {
-			return false, market.ErrNotFulfillable
+			return false, market.NotFulfillable(market.Status(stringAttr(ccf.Item, "status")))
 		}
 		// Counted by this attempt's first send. The status may have moved on since (locked, by this
 		// attempt's lock below or by another's; fulfilled; cancelled): the lock step below sorts it out.
@@ -648,7 +649,7 @@ func (s *Store) WrongCode(ctx context.Context, r market.Redemption, attempt stri
 		if stringAttr(ccf.Item, "status") == string(market.Locked) {
 			return true, nil
 		}
-		return false, market.ErrNotFulfillable
+		return false, market.NotFulfillable(market.Status(stringAttr(ccf.Item, "status")))
 	}
 	if err != nil {
 		return false, translate("lock redemption", err)

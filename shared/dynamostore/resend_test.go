@@ -162,8 +162,8 @@ func TestWrongCodeCountsOnceWhenResent(t *testing.T) {
 		t.Errorf("after five wrong codes: %d counted, %s", got.WrongCodes, got.Status)
 	}
 	// A locked redemption counts no more.
-	if _, err := e.store.WrongCode(ctx, r, "attempt-6", 5); !errors.Is(err, market.ErrNotFulfillable) {
-		t.Errorf("a wrong code on a locked redemption: %v", err)
+	if _, err := e.store.WrongCode(ctx, r, "attempt-6", 5); !errors.Is(err, market.ErrLocked) {
+		t.Errorf("a wrong code on a locked redemption: %v, want redemption_locked", err)
 	}
 }
 
@@ -201,8 +201,8 @@ func TestCompleteSucceedsWhenResent(t *testing.T) {
 		t.Fatalf("status %s, want completed", got.Status)
 	}
 	// Another attempt still loses: exactly one fulfilment wins.
-	if err := e.store.Complete(ctx, r, time.Now(), "another"); !errors.Is(err, market.ErrNotFulfillable) {
-		t.Errorf("a second fulfilment: %v, want not_fulfillable", err)
+	if err := e.store.Complete(ctx, r, time.Now(), "another"); !errors.Is(err, market.ErrCollected) {
+		t.Errorf("a second fulfilment: %v, want already_collected", err)
 	}
 }
 

@@ -15,6 +15,7 @@ func Market(svc *market.Service, log *slog.Logger) *Router {
 	mux.HandleFunc("GET /v1/catalog", h.catalog)
 	mux.HandleFunc("POST /v1/redemptions", h.redeem)
 	mux.HandleFunc("GET /v1/me/redemptions", h.mine)
+	mux.HandleFunc("POST /v1/redemptions/{id}/verify", h.verify)
 	mux.HandleFunc("POST /v1/redemptions/{id}/fulfil", h.fulfil)
 	mux.HandleFunc("POST /v1/redemptions/{id}/cancel", h.cancel)
 	return mux
@@ -76,18 +77,42 @@ func (h *marketAPI) mine(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]any{"items": items, "nextCursor": next})
 }
 
-func (h *marketAPI) fulfil(w http.ResponseWriter, r *http.Request) {
+// pickupCode reads the body of a pickup (verify, fulfil): {"pickupCode"}.
+func (h *marketAPI) pickupCode(w http.ResponseWriter, r *http.Request) (string, bool) {
 	req, _, ok := readJSON[struct {
 		PickupCode string `json:"pickupCode"`
 	}](w, r, h.log)
 	if !ok {
-		return
+		return "", false
 	}
 	if err := fieldPickupCode.Check("pickupCode", req.PickupCode); err != nil {
 		WriteError(w, r, h.log, err)
+		return "", false
+	}
+	return req.PickupCode, true
+}
+
+// verify is the counter's look before the handover. A POST, as the code is a secret (no URL carries it
+// into a log) and a wrong one is counted.
+func (h *marketAPI) verify(w http.ResponseWriter, r *http.Request) {
+	code, ok := h.pickupCode(w, r)
+	if !ok {
 		return
 	}
-	red, err := h.svc.Fulfil(r.Context(), Principal(r), r.PathValue("id"), req.PickupCode)
+	v, err := h.svc.Verify(r.Context(), Principal(r), r.PathValue("id"), code)
+	if err != nil {
+		WriteError(w, r, h.log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, v)
+}
+
+func (h *marketAPI) fulfil(w http.ResponseWriter, r *http.Request) {
+	code, ok := h.pickupCode(w, r)
+	if !ok {
+		return
+	}
+	red, err := h.svc.Fulfil(r.Context(), Principal(r), r.PathValue("id"), code)
 	if err != nil {
 		WriteError(w, r, h.log, err)
 		return

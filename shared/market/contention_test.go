@@ -99,6 +99,14 @@ func TestRequestPathsUnderContention(t *testing.T) {
 			return err
 		},
 	}
+	// The counter's look before the handover counts a wrong code through the same write.
+	verify := func(svc *market.Service) error {
+		_, err := svc.Verify(context.Background(), clerk, "r1", "000000")
+		if errors.Is(err, market.ErrWrongCode) {
+			return nil
+		}
+		return err
+	}
 	tests := []struct {
 		name      string
 		failures  []error
@@ -111,9 +119,20 @@ func TestRequestPathsUnderContention(t *testing.T) {
 		{"throttled: not retried here", []error{throttled}, apperr.ErrThrottled, 1},
 		{"unknown outcome: not retried here", []error{apperr.ErrOutcomeUnknown}, apperr.ErrOutcomeUnknown, 1},
 	}
+	cases := map[string]struct {
+		op  string
+		run func(*market.Service) error
+	}{"verify": {"wrongCode", verify}}
 	for op, run := range ops {
+		cases[op] = struct {
+			op  string
+			run func(*market.Service) error
+		}{op, run}
+	}
+	for name, c := range cases {
+		op, run := c.op, c.run
 		for _, tt := range tests {
-			t.Run(op+"/"+tt.name, func(t *testing.T) {
+			t.Run(name+"/"+tt.name, func(t *testing.T) {
 				c := &contendedStore{failures: append([]error(nil), tt.failures...), calls: map[string]int{}}
 				n := 0
 				svc := market.NewService(c, time.UTC, time.Now, func() string { n++; return fmt.Sprint("id", n) }, market.Settings{})

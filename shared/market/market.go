@@ -59,9 +59,28 @@ var (
 	ErrNotFound           = apperr.New(apperr.NotFound, "redemption_not_found", "no such redemption")
 	ErrNotCancellable     = apperr.New(apperr.Conflict, "not_cancellable", "only a reserved redemption can be cancelled")
 	ErrNotFulfillable     = apperr.New(apperr.Conflict, "not_fulfillable", "only a reserved redemption can be fulfilled")
+	ErrCollected          = apperr.New(apperr.Conflict, "already_collected", "the redemption has been collected already")
+	ErrExpired            = apperr.New(apperr.Conflict, "redemption_expired", "the redemption expired unclaimed: its points were refunded")
+	ErrCancelled          = apperr.New(apperr.Conflict, "redemption_cancelled", "the redemption was cancelled: its points were refunded")
 	ErrLocked             = apperr.New(apperr.Conflict, "redemption_locked", "too many wrong pickup codes: the redemption is locked")
 	ErrWrongCode          = apperr.New(apperr.Invalid, "wrong_pickup_code", "the pickup code is wrong")
 )
+
+// NotFulfillable is the refusal of a pickup of a redemption in status st (not reserved): each status has
+// a code of its own, so a counter tells the clerk why without reading the message.
+func NotFulfillable(st Status) error {
+	switch st {
+	case Completed:
+		return ErrCollected
+	case Expired:
+		return ErrExpired
+	case Cancelled:
+		return ErrCancelled
+	case Locked:
+		return ErrLocked
+	}
+	return ErrNotFulfillable.With("the redemption is %s", st)
+}
 
 // MaxShards bounds the stock shards of one item: a restock writes the item and every shard in one
 // TransactWriteItems, which takes at most 100 actions (the fuzzer's 100 shards made 101: a 500).

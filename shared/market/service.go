@@ -56,12 +56,14 @@ type Store interface {
 	// idem.ErrInFlight, and a transaction conflict as apperr.ErrContention.
 	Redeem(ctx context.Context, p Plan) error
 	Redemption(ctx context.Context, id string) (Redemption, error)
-	// Complete moves a reserved redemption to completed if code matches (ErrNotFulfillable otherwise).
+	// Complete moves a reserved redemption to completed if code matches (NotFulfillable of its status
+	// otherwise).
 	// attempt names this fulfilment: a write the store finds already made by the same attempt (the SDK
 	// re-sent it after its answer was lost) is a success, not a conflict.
 	Complete(ctx context.Context, r Redemption, at time.Time, attempt string) error
 	// WrongCode counts a wrong pickup code once per attempt, however often the write is sent, and locks
-	// the redemption at lockAt; it returns whether it is now locked.
+	// the redemption at lockAt; it returns whether it is now locked (NotFulfillable of its status if it is no
+	// longer reserved).
 	WrongCode(ctx context.Context, r Redemption, attempt string, lockAt int) (bool, error)
 	// Refund cancels or expires a reserved redemption with refund and restock (ErrNotCancellable if it
 	// is no longer reserved; an expiry also takes a locked one).
@@ -348,8 +350,61 @@ func replay(sub string, prior Redemption, bodyHash string) (Redemption, error) {
 	return prior, nil
 }
 
+// Pickup is a redemption as the counter's clerk sees it before handing it over: what to hand over, where
+// and until when — nothing of the citizen (not even the id the fulfil answer carries) and no code.
+type Pickup struct {
+	ID             string     `json:"id"`
+	ItemID         string     `json:"itemId"`
+	NameZH         string     `json:"nameZh,omitempty"`
+	NameEN         string     `json:"nameEn,omitempty"`
+	Quantity       int64      `json:"quantity"`
+	Amount         int64      `json:"amount"` // points spent
+	PickupLocation string     `json:"pickupLocation,omitempty"`
+	Status         Status     `json:"status"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	ExpiresAt      *time.Time `json:"expiresAt,omitempty"`
+}
+
+// Verify is the counter's look before the handover: with the right code it answers what to hand over and
+// writes nothing; a wrong code counts toward the lock exactly as a fulfilment's does (else this read would
+// be an oracle to guess codes with), and a redemption that cannot be picked up is refused as Fulfil
+// refuses it. Its one possible write (a wrong code's count) is conditional and names its attempt.
+func (s *Service) Verify(ctx context.Context, p auth.Principal, id, code string) (Pickup, error) {
+	r, err := s.pickable(ctx, p, id, code)
+	if err != nil {
+		return Pickup{}, err
+	}
+	v := Pickup{ID: r.ID, ItemID: r.ItemID, Quantity: r.Quantity, Amount: r.Amount, PickupLocation: r.PickupAt,
+		Status: r.Status, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
+	// The names come from the cached catalog; an item since removed from it still leaves its id.
+	if it, err := s.item(ctx, r.ItemID); err == nil {
+		v.NameZH, v.NameEN = it.NameZH, it.NameEN
+	} else if !errors.Is(err, ErrItemNotFound) {
+		return Pickup{}, err
+	}
+	return v, nil
+}
+
 // Fulfil is a clerk handing over goods against the pickup code. Exactly one of fulfil and cancel wins.
 func (s *Service) Fulfil(ctx context.Context, p auth.Principal, id, code string) (Redemption, error) {
+	r, err := s.pickable(ctx, p, id, code)
+	if err != nil {
+		return Redemption{}, err
+	}
+	// The attempt's id makes its one write idempotent: the SDK re-sends a write whose answer was lost.
+	attempt := s.newID()
+	now := s.now().UTC().Truncate(time.Millisecond)
+	if err := onContention(ctx, func() error { return s.store.Complete(ctx, r, now, attempt) }); err != nil {
+		return Redemption{}, err
+	}
+	r.Status, r.CompletedAt, r.PickupCode = Completed, &now, ""
+	return r, nil
+}
+
+// pickable reads redemption id for a clerk and checks that it can be picked up with code: reserved (else
+// the refusal of its status, NotFulfillable) and the code right. A wrong code is counted (once per call,
+// however often the SDK sends the write) and the LockAfter-th locks the redemption.
+func (s *Service) pickable(ctx context.Context, p auth.Principal, id, code string) (Redemption, error) {
 	if err := p.Require(auth.Clerk); err != nil {
 		return Redemption{}, err
 	}
@@ -357,35 +412,25 @@ func (s *Service) Fulfil(ctx context.Context, p auth.Principal, id, code string)
 	if err != nil {
 		return Redemption{}, err
 	}
-	switch r.Status {
-	case Locked:
-		return Redemption{}, ErrLocked
-	case Reserved:
-	default:
-		return Redemption{}, ErrNotFulfillable.With("the redemption is %s", r.Status)
+	if r.Status != Reserved {
+		return Redemption{}, NotFulfillable(r.Status)
 	}
-	// The attempt's id makes its one write idempotent: the SDK re-sends a write whose answer was lost.
+	if subtle.ConstantTimeCompare([]byte(code), []byte(r.PickupCode)) == 1 {
+		return r, nil
+	}
 	attempt := s.newID()
-	if subtle.ConstantTimeCompare([]byte(code), []byte(r.PickupCode)) != 1 {
-		var locked bool
-		err := onContention(ctx, func() (err error) {
-			locked, err = s.store.WrongCode(ctx, r, attempt, s.settings.LockAfter)
-			return err
-		})
-		if err != nil {
-			return Redemption{}, err
-		}
-		if locked {
-			return Redemption{}, ErrLocked
-		}
-		return Redemption{}, ErrWrongCode
-	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	if err := onContention(ctx, func() error { return s.store.Complete(ctx, r, now, attempt) }); err != nil {
+	var locked bool
+	err = onContention(ctx, func() (err error) {
+		locked, err = s.store.WrongCode(ctx, r, attempt, s.settings.LockAfter)
+		return err
+	})
+	if err != nil {
 		return Redemption{}, err
 	}
-	r.Status, r.CompletedAt, r.PickupCode = Completed, &now, ""
-	return r, nil
+	if locked {
+		return Redemption{}, ErrLocked
+	}
+	return Redemption{}, ErrWrongCode
 }
 
 // Cancel is the redeemer taking back a reservation before pickup: refund and restock, exactly once.

@@ -8,6 +8,7 @@ import (
 
 type redemption struct {
 	ID          string
+	ItemID      string
 	Status      string
 	PickupCode  string
 	Amount      int64
@@ -75,9 +76,24 @@ func TestHonorSupermarket(t *testing.T) {
 	if st := clerk.call("POST", "/v1/redemptions/"+goods.ID+"/fulfil", map[string]any{"pickupCode": "000000x"}, nil, &e); st != 400 || e.Error.Code != "wrong_pickup_code" {
 		t.Errorf("wrong code = %d %s", st, e.Error.Code)
 	}
+	// The counter's look before the handover: what to hand over, nothing of the citizen; a wrong code is
+	// counted as at fulfil.
+	var look map[string]any
+	if st := clerk.call("POST", "/v1/redemptions/"+goods.ID+"/verify", map[string]any{"pickupCode": goods.PickupCode}, nil, &look); st != 200 ||
+		look["status"] != "reserved" || look["itemId"] != goods.ItemID || look["sub"] != nil || look["pickupCode"] != nil {
+		t.Errorf("verify = %d %v", st, look)
+	}
+	if st := clerk.call("POST", "/v1/redemptions/"+goods.ID+"/verify", map[string]any{"pickupCode": "000000x"}, nil, &e); st != 400 || e.Error.Code != "wrong_pickup_code" {
+		t.Errorf("verify, wrong code = %d %s", st, e.Error.Code)
+	}
 	var done redemption
 	if st := clerk.call("POST", "/v1/redemptions/"+goods.ID+"/fulfil", map[string]any{"pickupCode": goods.PickupCode}, nil, &done); st != 200 || done.Status != "completed" {
 		t.Errorf("fulfil = %d %+v", st, done)
+	}
+	for _, op := range []string{"verify", "fulfil"} {
+		if st := clerk.call("POST", "/v1/redemptions/"+goods.ID+"/"+op, map[string]any{"pickupCode": goods.PickupCode}, nil, &e); st != 409 || e.Error.Code != "already_collected" {
+			t.Errorf("%s after fulfil = %d %s, want 409 already_collected", op, st, e.Error.Code)
+		}
 	}
 	if st := citizen.call("POST", "/v1/redemptions/"+goods.ID+"/cancel", nil, nil, &e); st != 409 {
 		t.Errorf("cancel after fulfil = %d", st)

@@ -54,6 +54,9 @@ func TestRedemptionCalls(t *testing.T) {
 		{"idempotent replay", func() (response, error) { return h.redeem(u, "g1", redeemBody("mug", 0, 0)) }, 201, calls{twi: 1}},
 		{"key reused, other body", func() (response, error) { return h.redeem(u, "g1", redeemBody("mug", 2, 0)) }, 422, calls{twi: 1}},
 		{"refused: unknown item", func() (response, error) { return h.redeem(u, "x1", redeemBody("nothing", 0, 0)) }, 404, calls{}},
+		// The counter's look: the right code reads, a wrong one is counted as at fulfil.
+		{"verify", func() (response, error) { return h.verify(mug.ID, mug.PickupCode) }, 200, calls{get: 1}},
+		{"verify, wrong code", func() (response, error) { return h.verify(mug.ID, wrongCode(mug.PickupCode, 2)) }, 400, calls{get: 1, update: 1}},
 		{"wrong pickup code", func() (response, error) { return h.fulfil(mug.ID, wrongCode(mug.PickupCode, 1)) }, 400, calls{get: 1, update: 1}},
 		{"fulfil", func() (response, error) { return h.fulfil(mug.ID, mug.PickupCode) }, 200, calls{get: 1, update: 1}},
 		{"cancel", func() (response, error) {

@@ -240,6 +240,11 @@ func (h *harness) fulfil(id, code string) (response, error) {
 	return h.call(h.fn, clerk, "POST", "POST /v1/redemptions/{id}/fulfil", "/v1/redemptions/"+id+"/fulfil", body, nil)
 }
 
+func (h *harness) verify(id, code string) (response, error) {
+	body, _ := json.Marshal(map[string]string{"pickupCode": code})
+	return h.call(h.fn, clerk, "POST", "POST /v1/redemptions/{id}/verify", "/v1/redemptions/"+id+"/verify", body, nil)
+}
+
 func (h *harness) cancel(c caller, id string) (response, error) {
 	return h.call(h.fn, c, "POST", "POST /v1/redemptions/{id}/cancel", "/v1/redemptions/"+id+"/cancel", nil, nil)
 }

@@ -217,7 +217,7 @@ func TestStormFulfilVersusCancel(t *testing.T) {
 				t.Errorf("%s: fulfil won but the redemption is %s", r.ID, got.Status)
 			}
 			fulfilled[r.Sub]++
-		case c.Status == 200 && f.Status == 409 && f.code() == "not_fulfillable":
+		case c.Status == 200 && f.Status == 409 && f.code() == "redemption_cancelled":
 			if got.Status != market.Cancelled || c.redemption().Status != market.Cancelled {
 				t.Errorf("%s: cancel won but the redemption is %s", r.ID, got.Status)
 			}
