@@ -1,7 +1,9 @@
 // The honor supermarket's counter (/counter/) against the local stack (run.sh sets API): a pickup typed
-// from the QR code's text and one from the number and code, the same pickup again (already collected),
-// wrong codes up to the lock, a cancelled redemption and an unknown one, each explained in words; and a
-// QR code read through Chromium's fake camera from a video the test makes. Screenshots and axe on every
+// from the QR code's text and one from the number and code, each first shown (what to hand over, from
+// POST …/verify) and then confirmed, a look left unconfirmed writing nothing, the same pickup again
+// (already collected), wrong codes at the look up to the lock, a cancelled redemption and an unknown one,
+// each explained in words from its code; and a QR code read through Chromium's fake camera from a video
+// the test makes. Screenshots and axe on every
 // screen; no page reaches another origin.
 //
 // The scene is made through the API: a test goods item costing 1 point (admin), a citizen whose report a
@@ -90,15 +92,15 @@ test("pickup.js: what a scanned or typed text names", () => {
   for (const [text, expected] of cases) assert.deepEqual(parsePickup(text), expected, JSON.stringify(text));
 });
 
-test("refusals.js: every fulfil refusal has its own words", () => {
+test("refusals.js: every pickup refusal has its own words, from its code (never the message)", () => {
   const cases = [
     [{ code: "redemption_not_found", status: 404 }, "unknown"],
     [{ code: "wrong_pickup_code", status: 400 }, "wrong_code"],
     [{ code: "redemption_locked", status: 409 }, "locked"],
-    [{ code: "not_fulfillable", status: 409, message: "the redemption is completed" }, "completed_before"],
-    [{ code: "not_fulfillable", status: 409, message: "the redemption is expired" }, "expired"],
-    [{ code: "not_fulfillable", status: 409, message: "the redemption is cancelled" }, "cancelled"],
-    [{ code: "not_fulfillable", status: 409, message: "" }, "not_fulfillable"],
+    [{ code: "already_collected", status: 409, message: "the redemption is expired" }, "completed_before"],
+    [{ code: "redemption_expired", status: 409, message: "" }, "expired"],
+    [{ code: "redemption_cancelled", status: 409, message: "the redemption is completed" }, "cancelled"],
+    [{ code: "not_fulfillable", status: 409, message: "the redemption is completed" }, "not_fulfillable"],
     [{ code: "invalid_field", status: 400 }, "invalid"],
     [{ code: "forbidden", status: 403 }, "forbidden"],
     [{ code: "outcome_unknown", status: 503 }, "unknown_outcome"],
@@ -112,7 +114,8 @@ test("refusals.js: every fulfil refusal has its own words", () => {
     titles.add(r.title);
   }
   assert.equal(titles.size, cases.length);
-  assert.equal(explainRefusal({ code: "not_fulfillable", message: "the redemption is completed" }, { afterLostAnswer: true }).title.startsWith("✓"), true);
+  assert.equal(explainRefusal({ code: "already_collected" }, { afterLostAnswer: true }).title.startsWith("✓"), true);
+  assert.equal(explainRefusal({ code: "redemption_cancelled" }, { afterLostAnswer: true }).outcome, "cancelled");
 });
 
 async function counter(ctx) {
@@ -146,14 +149,24 @@ test("a clerk hands over a pickup typed from the QR text, another from number an
     assert.ok(await page.getByTestId("scan-video").isHidden());
     assert.equal(await page.evaluate(() => document.body.dataset.scanning), undefined);
 
-    await enterPickup(page, { code: pickupPayload(r1.id, r1.pickupCode) });
+    // The look: what to hand over before the clerk confirms; left unconfirmed, nothing is recorded.
+    const look = await enterPickup(page, { code: pickupPayload(r1.id, r1.pickupCode) });
+    assert.equal(look.outcome, "preview");
+    assert.equal(look.handover, "测试用笔（柜台测试） Test pen (counter test) × 2");
     assert.equal(await page.textContent('[data-testid="confirm-redemption"]'), r1.id);
     assert.equal(await page.textContent('[data-testid="confirm-code"]'), r1.pickupCode);
+    assert.equal(await page.textContent('[data-testid="preview-points"]'), "2");
+    assert.match(await page.textContent('[data-testid="preview-location"]'), /Test counter/);
+    assert.match(await page.textContent('[data-testid="preview-expires"]'), /\d/);
+    assert.match(await page.textContent('[data-testid="preview-status"]'), /Awaiting pickup/);
     await checkA11y(page, "counter-confirm");
     await screenshot(page, "counter-confirm");
     await page.getByTestId("cancel").click();
+    const looked = await apiCall(citizen, "GET", "/v1/me/redemptions");
+    assert.equal(looked.body.items.find((x) => x.id === r1.id).status, "reserved", "a look records nothing");
 
     const done = await completePickup(page, { code: pickupPayload(r1.id, r1.pickupCode) });
+    assert.equal(done.preview, "测试用笔（柜台测试） Test pen (counter test) × 2");
     assert.match(done.handover, /测试用笔/);
     assert.match(done.handover, /× 2/);
     assert.match(await page.textContent('[data-testid="handover-location"]'), /Test counter/);
@@ -189,8 +202,10 @@ test("wrong codes lock a redemption; cancelled, unknown and expired ones are exp
     await signInClerk(page, { sub: `t6-clerk-phone-${run}` });
 
     const wrong = r.pickupCode === "000000" ? "111111" : "000000";
+    // Refused at the look: each wrong code there counts toward the lock as one at fulfil does.
     const first = await tryPickup(page, { redemptionId: r.id, code: wrong });
     assert.equal(first.outcome, "wrong_code");
+    assert.ok(await page.getByTestId("confirm-panel").isHidden(), "a wrong code shows nothing to hand over");
     assert.match(await page.textContent('[data-testid="result"]'), /5 次/);
     await checkA11y(page, "counter-wrong-code");
     await screenshot(page, "counter-wrong-code");
@@ -224,15 +239,16 @@ test("wrong codes lock a redemption; cancelled, unknown and expired ones are exp
     assert.equal(await page.getAttribute('[data-testid="redemption-input"]', "aria-invalid"), "true");
     assert.ok(await page.getByTestId("confirm-panel").isHidden());
 
-    // Expired: the API answers a redemption the sweeper expired (30 days unclaimed) with not_fulfillable
-    // and "the redemption is expired". Ageing one needs the stack's clock moved a month, which every test
-    // on the stack shares, so this one answer is the API's body served by the test.
-    await page.route("**/v1/redemptions/*/fulfil", (route) => route.fulfill({
+    // Expired: the API answers a redemption the sweeper expired (30 days unclaimed) with
+    // redemption_expired (the Go tests expire one against moto). Ageing one here needs the stack's clock
+    // moved a month, which every test on the stack shares, so this one answer is the API's body served by
+    // the test, with a message that names another status: the page goes by the code.
+    await page.route("**/v1/redemptions/*/verify", (route) => route.fulfill({
       status: 409, contentType: "application/json",
-      body: JSON.stringify({ error: { code: "not_fulfillable", message: "the redemption is expired", requestId: "t6" } }),
+      body: JSON.stringify({ error: { code: "redemption_expired", message: "the redemption is completed", requestId: "t8" } }),
     }));
     const expired = await tryPickup(page, { redemptionId: r.id, code: r.pickupCode });
-    await page.unroute("**/v1/redemptions/*/fulfil");
+    await page.unroute("**/v1/redemptions/*/verify");
     assert.equal(expired.outcome, "expired");
     assert.match(await page.textContent('[data-testid="result"]'), /积分已退回/);
     await checkA11y(page, "counter-expired");
@@ -313,6 +329,7 @@ test("a QR code scanned with the camera (Chromium's fake camera playing a video 
     await signInClerk(page, { sub: `t6-clerk-cam-${run}` });
     await page.getByTestId("scan-start").click();
     await page.getByTestId("confirm-panel").waitFor({ state: "visible", timeout: 20_000 });
+    assert.match(await page.textContent('[data-testid="preview-handover"]'), /测试用笔.* × 1/);
     assert.equal(await page.getAttribute("body", "data-scanned"), "pickup");
     assert.equal(await page.textContent('[data-testid="confirm-redemption"]'), r.id);
     assert.equal(await page.textContent('[data-testid="confirm-code"]'), r.pickupCode);

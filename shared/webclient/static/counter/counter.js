@@ -1,6 +1,8 @@
 // The honor supermarket's counter (/counter/): a clerk scans the pickup QR code on a citizen's phone with
 // the device camera (getUserMedia, frames decoded by common/qr.js) or types the redemption number and
-// pickup code, confirms, and sees what to hand over. A refusal is explained from the API's stable code.
+// pickup code; the counter asks the API what to hand over (POST /v1/redemptions/{id}/verify: item,
+// quantity, points, pickup point and window; a wrong code counts toward the lock), the clerk hands it over
+// and confirms (…/fulfil). A refusal is explained from the API's stable code.
 import { api } from "./common/api.js";
 import { $, el, startSession } from "./common/session.js";
 import { formatDateTime, formatNumber } from "./common/i18n.js";
@@ -8,8 +10,8 @@ import { parsePickup, validId, validCode } from "./pickup.js";
 import { explainRefusal } from "./refusals.js";
 
 const state = {
-  catalog: new Map(), // item id → catalog entry (names)
   pending: null, // {redemptionId, pickupCode}
+  preview: null, // the verify answer of pending: what to hand over
   scanning: null, // {stream, timer}
   busy: false,
 };
@@ -26,15 +28,6 @@ function fail(text) {
 function clearError() {
   $("error").hidden = true;
   $("error").textContent = "";
-}
-
-async function loadCatalog() {
-  try {
-    const page = await api("/v1/catalog", { auth: false });
-    for (const it of page.items || []) state.catalog.set(it.id, it);
-  } catch {
-    // Without names the item id is shown.
-  }
 }
 
 // ---- the camera ---------------------------------------------------------------------------------
@@ -114,7 +107,7 @@ function onScanned(text) {
     return;
   }
   $("scan-state").textContent = "已扫码 Scanned.";
-  showConfirm(p);
+  check(p);
 }
 
 // ---- typed ----------------------------------------------------------------------------------------
@@ -138,22 +131,81 @@ function onCheck(ev) {
   $("code").setAttribute("aria-invalid", String(!validCode(pickupCode)));
   if (!validId(redemptionId)) return fail("兑换单号格式不对：只含字母、数字、- 和 _。 The redemption number is not valid: letters, digits, - and _ only.");
   if (!validCode(pickupCode)) return fail("取货码格式不对：应为数字（通常 6 位）。 The pickup code is not valid: digits (usually 6).");
-  showConfirm({ redemptionId, pickupCode });
+  check({ redemptionId, pickupCode });
 }
 
-// ---- confirm and result -----------------------------------------------------------------------
+// ---- check, confirm and result ---------------------------------------------------------------------
 
-function showConfirm(p) {
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// These wrote nothing: the request may be sent again as it was.
+const nothingWritten = (e) => e.code === "write_conflict" || e.code === "throttled";
+
+/** itemName is the item's names as the verify answer gives them, else its id. */
+function itemName(v) {
+  const names = [v.nameZh, v.nameEn].filter(Boolean).join(" ");
+  return names || v.itemId;
+}
+
+function fact(dt, dd, testid) {
+  return [el("dt", { text: dt }), el("dd", { text: dd, "data-testid": testid })];
+}
+
+// check asks the API what p hands over before the clerk confirms. A right code writes nothing; a wrong one
+// is counted toward the lock, so only a refusal that wrote nothing is sent again by itself.
+async function check(p) {
+  if (state.busy) return;
+  state.busy = true;
   state.pending = p;
+  state.preview = null;
   $("result").hidden = true;
+  $("confirm-panel").hidden = true;
+  clearError();
+  say("核对中… Checking…");
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const v = await api(`/v1/redemptions/${encodeURIComponent(p.redemptionId)}/verify`, { body: { pickupCode: p.pickupCode } });
+        showConfirm(p, v);
+        say("请核对并交付。 Check and hand over.");
+        return;
+      } catch (e) {
+        if (nothingWritten(e) && attempt < 3) {
+          await sleep(600 * attempt);
+          continue;
+        }
+        const r = explainRefusal(e);
+        showResult(r.outcome, r.title, r.lines.map((l) => el("p", { text: l })));
+        say("");
+        return;
+      }
+    }
+  } finally {
+    state.busy = false;
+  }
+}
+
+function showConfirm(p, v) {
+  state.preview = v;
   $("confirm-redemption").textContent = p.redemptionId;
   $("confirm-code").textContent = p.pickupCode;
+  $("preview-handover").textContent = `${itemName(v)} × ${v.quantity}`;
+  $("preview-facts").replaceChildren(
+    ...fact("物品 Item", itemName(v), "preview-item"),
+    ...fact("数量 Quantity", `× ${formatNumber(v.quantity, "zh")}`, "preview-quantity"),
+    ...fact("所用积分 Points spent", formatNumber(v.amount, "zh"), "preview-points"),
+    ...(v.pickupLocation ? fact("取货点 Pickup point", v.pickupLocation, "preview-location") : []),
+    ...fact("兑换时间 Redeemed", formatDateTime(v.createdAt, "zh"), "preview-created"),
+    ...(v.expiresAt ? fact("领取截止 Collect by", formatDateTime(v.expiresAt, "zh"), "preview-expires") : []),
+    ...fact("状态 Status", "待领取 Awaiting pickup", "preview-status"),
+  );
   $("confirm-panel").hidden = false;
   $("confirm-title").focus();
 }
 
 function reset() {
   state.pending = null;
+  state.preview = null;
   $("confirm-panel").hidden = true;
   $("result").hidden = true;
   $("code-form").reset();
@@ -163,11 +215,6 @@ function reset() {
   clearError();
   say("");
   $("scan-start").focus();
-}
-
-function itemName(id) {
-  const it = state.catalog.get(id);
-  return it ? `${it.nameZh} ${it.nameEn}` : id;
 }
 
 function showResult(outcome, title, body) {
@@ -181,44 +228,43 @@ function showResult(outcome, title, body) {
   $("result-title").focus();
 }
 
-function showHandOver(red) {
-  const fact = (dt, dd, testid) => [el("dt", { text: dt }), el("dd", { text: dd, "data-testid": testid })];
+// showHandOver: red is the fulfil answer, v the verify answer it followed (the item's names).
+function showHandOver(red, v) {
+  const name = itemName({ ...v, itemId: red.itemId });
   const facts = el("dl", { class: "facts" },
-    ...fact("物品 Item", itemName(red.itemId), "handover-item"),
+    ...fact("物品 Item", name, "handover-item"),
     ...fact("数量 Quantity", `× ${formatNumber(red.quantity, "zh")}`, "handover-quantity"),
-    ...(red.title ? fact("称号 Title", red.title, "handover-title") : []),
     ...fact("所用积分 Points spent", formatNumber(red.amount, "zh"), "handover-points"),
     ...(red.pickupLocation ? fact("取货点 Pickup point", red.pickupLocation, "handover-location") : []),
     ...fact("兑换时间 Redeemed", formatDateTime(red.createdAt, "zh"), "handover-created"),
     ...(red.completedAt ? fact("领取时间 Collected", formatDateTime(red.completedAt, "zh"), "handover-completed") : []),
   );
-  const big = el("p", { class: "handover", "data-testid": "handover" }, `${itemName(red.itemId)} × ${red.quantity}`);
-  showResult("completed", "✓ 已核验，请交付 Verified: hand over", [big, facts,
+  const big = el("p", { class: "handover", "data-testid": "handover" }, `${name} × ${red.quantity}`);
+  showResult("completed", "✓ 已登记，请交付 Recorded: hand it over", [big, facts,
     el("p", { class: "hint", text: "已登记为已领取。柜台不显示市民身份（接口不提供）。 Recorded as collected. The counter shows no name of the citizen (the API gives none)." })]);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 async function onConfirm() {
-  if (state.busy || !state.pending) return;
+  if (state.busy || !state.pending || !state.preview) return;
   const { redemptionId, pickupCode } = state.pending;
+  const preview = state.preview;
   state.busy = true;
   $("confirm").disabled = true;
   clearError();
-  say("核验中… Checking…");
+  say("登记中… Recording…");
   let lost = false; // an earlier attempt's answer was lost: it may have completed the pickup
   try {
     for (let attempt = 1; ; attempt++) {
       try {
         const red = await api(`/v1/redemptions/${encodeURIComponent(redemptionId)}/fulfil`, { body: { pickupCode } });
-        showHandOver(red);
+        showHandOver(red, preview);
         say("已交付 Handed over.");
         return;
       } catch (e) {
-        const transient = e.code === "network" || e.code === "outcome_unknown" || e.code === "write_conflict" || e.code === "throttled" || e.status >= 500;
+        const transient = e.code === "network" || e.code === "outcome_unknown" || nothingWritten(e) || e.status >= 500;
         if (transient && attempt < 3) {
           // write_conflict and throttled wrote nothing; after anything else the pickup may be recorded.
-          lost = lost || (e.code !== "write_conflict" && e.code !== "throttled");
+          lost = lost || !nothingWritten(e);
           await sleep(600 * attempt);
           continue;
         }
@@ -246,7 +292,6 @@ async function onSignedIn({ groups: g }) {
     return;
   }
   $("counter").hidden = false;
-  await loadCatalog();
   document.body.dataset.state = "ready";
   say("请扫码或输入取货信息。 Scan or type the pickup details.");
 }

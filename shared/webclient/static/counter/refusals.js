@@ -1,28 +1,28 @@
 // Why a pickup was refused, in words a clerk can pass on (Chinese first, English), from the API's stable
-// error codes (README, "API (honor supermarket)"). not_fulfillable covers a redemption already collected,
-// expired or cancelled; the API says which only in its message ("the redemption is expired"), so the
-// message's status word refines the explanation when it is there, and the code alone still explains it.
+// error codes (README, "API (honor supermarket)"): each status a redemption cannot be picked up in has its
+// own code (already_collected, redemption_expired, redemption_cancelled, redemption_locked); the message is
+// for people and is never read here.
 
-const NOT_FULFILLABLE = {
-  completed: {
+const NOT_PICKABLE = {
+  already_collected: {
     outcome: "completed_before",
     title: "✕ 已领取过 Already collected",
     lines: ["该兑换的物品已经领取，请勿重复交付。", "The goods of this redemption were already collected: do not hand them over again."],
   },
-  expired: {
+  redemption_expired: {
     outcome: "expired",
     title: "✕ 已过期 Expired",
     lines: ["超过 30 天未领取，兑换已过期，积分已退回市民账户。",
       "Not collected within 30 days: the redemption expired and its points went back to the citizen."],
   },
-  cancelled: {
+  redemption_cancelled: {
     outcome: "cancelled",
     title: "✕ 已取消 Cancelled",
     lines: ["市民已取消该兑换，积分已退回。", "The citizen cancelled this redemption; the points went back to them."],
   },
 };
 
-/** explainRefusal turns an ApiError from POST /v1/redemptions/{id}/fulfil into {outcome, title, lines}. */
+/** explainRefusal turns an ApiError from POST /v1/redemptions/{id}/verify or …/fulfil into {outcome, title, lines}. */
 export function explainRefusal(err, { afterLostAnswer = false } = {}) {
   const code = (err && err.code) || "";
   switch (code) {
@@ -36,18 +36,19 @@ export function explainRefusal(err, { afterLostAnswer = false } = {}) {
       return { outcome: "locked", title: "✕ 已锁定 Locked",
         lines: ["取货码输错次数过多，该兑换已锁定，柜台无法交付。请市民联系客服；未领取的兑换到期后积分自动退回。",
           "Too many wrong pickup codes locked this redemption: it cannot be handed over at the counter. The citizen should contact the service desk; when it expires unclaimed, the points are refunded."] };
-    case "not_fulfillable": {
-      const m = /redemption is (\w+)/.exec((err && err.message) || "");
-      const known = m && NOT_FULFILLABLE[m[1]];
-      if (known && afterLostAnswer && m[1] === "completed") {
+    case "already_collected":
+      if (afterLostAnswer) {
         return { outcome: "completed_before", title: "✓ 已领取（刚才的请求已生效） Collected (the earlier attempt went through)",
           lines: ["上一次请求的回应丢失，但领取已登记。请核对市民手机上的兑换状态后交付。",
             "The answer to the earlier attempt was lost, but the pickup is recorded: check the redemption on the citizen's phone, then hand over."] };
       }
-      if (known) return known;
+      return NOT_PICKABLE[code];
+    case "redemption_expired":
+    case "redemption_cancelled":
+      return NOT_PICKABLE[code];
+    case "not_fulfillable":
       return { outcome: "not_fulfillable", title: "✕ 不能领取 Cannot be collected",
-        lines: ["该兑换已领取、已过期或已取消。", "This redemption was already collected, has expired, or was cancelled."] };
-    }
+        lines: ["该兑换目前不能领取。", "This redemption cannot be collected now."] };
     case "invalid_field":
     case "invalid_path_parameter":
       return { outcome: "invalid", title: "✕ 格式不对 Not valid",
@@ -62,8 +63,8 @@ export function explainRefusal(err, { afterLostAnswer = false } = {}) {
     case "network":
     case "outcome_unknown":
       return { outcome: "unknown_outcome", title: "? 结果未知 No answer",
-        lines: ["没有收到系统回应。请稍后再点“核验并交付”：若已登记，会显示“已领取”。",
-          "No answer came. Try “Verify and hand over” again in a moment: if the pickup was recorded, it says so."] };
+        lines: ["没有收到系统回应。请稍后重试：若已登记，会显示“已领取”。",
+          "No answer came. Try again in a moment: if the pickup was recorded, it says so."] };
     default:
       return { outcome: "error", title: "✕ 出错了 Something went wrong",
         lines: [`${(err && err.message) || err}${code ? ` (${code})` : ""}`, "请稍后重试。 Try again in a moment."] };
