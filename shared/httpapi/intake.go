@@ -83,7 +83,7 @@ func (h *intake) createReport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *intake) getReport(w http.ResponseWriter, r *http.Request) {
-	rep, err := h.svc.Get(r.Context(), Principal(r), r.PathValue("id"))
+	rep, err := h.svc.View(r.Context(), Principal(r), r.PathValue("id"))
 	if err != nil {
 		WriteError(w, r, h.log, err)
 		return

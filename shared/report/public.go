@@ -391,12 +391,19 @@ func (s *PublicService) Public(ctx context.Context, r MapReport) (PublicReport, 
 }
 
 func (s *PublicService) link(ctx context.Context, photos []Photo) ([]MapPhoto, error) {
+	// A key of another shape may name its uploader: never linked publicly.
+	return linkPhotos(ctx, s.links, photos, PublicPhotoTTL, PublicPhoto)
+}
+
+// linkPhotos links the photos keep admits, each of the version the report records, for ttl: every link
+// to a report's photo is made here (the public map, a report's reader).
+func linkPhotos(ctx context.Context, links PhotoLinker, photos []Photo, ttl time.Duration, keep func(Photo) bool) ([]MapPhoto, error) {
 	out := make([]MapPhoto, 0, len(photos))
 	for _, p := range photos {
-		if !PublicPhoto(p) { // a key of another shape may name its uploader: never linked publicly
+		if !keep(p) {
 			continue
 		}
-		u, err := s.links.PresignGet(ctx, p.Key, p.VersionID, PublicPhotoTTL)
+		u, err := links.PresignGet(ctx, p.Key, p.VersionID, ttl)
 		if err != nil {
 			return nil, err
 		}

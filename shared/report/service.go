@@ -27,6 +27,11 @@ type Config struct {
 
 	// TZ is the city's: an upload's key names its local day (photos.go); UTC if nil.
 	TZ *time.Location
+
+	// Links presigns the photo links of View (the photo bucket); without it View links nothing.
+	Links PhotoLinker
+	// PhotoLinkTTL is how long View's links are valid (ReaderPhotoTTL).
+	PhotoLinkTTL time.Duration
 }
 
 // Service files reports and shows them.
@@ -50,6 +55,9 @@ func NewService(store Store, photos PhotoStore, cfg Config, now func() time.Time
 	}
 	if cfg.CategoryTTL == 0 {
 		cfg.CategoryTTL = time.Minute
+	}
+	if cfg.PhotoLinkTTL == 0 {
+		cfg.PhotoLinkTTL = ReaderPhotoTTL
 	}
 	return &Service{store: store, photos: photos, cfg: cfg, now: now, newID: newID}
 }
@@ -309,6 +317,43 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (Report,
 		return Report{}, ErrNotFound
 	}
 	return r.For(p), nil
+}
+
+// ReaderPhotoTTL is how long the links of a report read by its reporter or staff are valid: a page that
+// shows the report reads it again when it opens it.
+const ReaderPhotoTTL = 15 * time.Minute
+
+// Viewed is a report as GET /v1/reports/{id} answers it: with links to its photos and proof photos (in
+// the order of photos and proofPhotos), each of the version the report records, valid for PhotoLinkTTL.
+// Unlike the public map's they cover every photo of every report the reader may see (rejected, duplicate
+// and private ones too).
+type Viewed struct {
+	Report
+	PhotoLinks      []MapPhoto `json:"photoLinks"`
+	ProofPhotoLinks []MapPhoto `json:"proofPhotoLinks,omitempty"`
+}
+
+// View is Get with the report's photos linked. Presigning is computed here: it calls nothing.
+func (s *Service) View(ctx context.Context, p auth.Principal, id string) (Viewed, error) {
+	r, err := s.Get(ctx, p, id)
+	if err != nil {
+		return Viewed{}, err
+	}
+	v := Viewed{Report: r, PhotoLinks: []MapPhoto{}}
+	if s.cfg.Links == nil {
+		return v, nil
+	}
+	all := func(Photo) bool { return true }
+	if v.PhotoLinks, err = linkPhotos(ctx, s.cfg.Links, r.Photos, s.cfg.PhotoLinkTTL, all); err != nil {
+		return Viewed{}, err
+	}
+	if v.ProofPhotoLinks, err = linkPhotos(ctx, s.cfg.Links, r.ProofPhotos, s.cfg.PhotoLinkTTL, all); err != nil {
+		return Viewed{}, err
+	}
+	if len(v.ProofPhotoLinks) == 0 {
+		v.ProofPhotoLinks = nil
+	}
+	return v, nil
 }
 
 // Page is one page of a listing.

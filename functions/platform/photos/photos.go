@@ -26,7 +26,7 @@ func Reports(b *platform.Base) (*report.Service, error) {
 		return nil, err
 	}
 	return report.NewService(b.Store, store,
-		report.Config{BBox: bbox, MaxUploadBytes: maxBytes, TZ: b.TZ}, b.Now, platform.NewID), nil
+		report.Config{BBox: bbox, MaxUploadBytes: maxBytes, TZ: b.TZ, Links: store}, b.Now, platform.NewID), nil
 }
 
 // Sweeper returns the photo sweeper over BUCKET_NAME (S3_PATH_STYLE) and the table's day index.
