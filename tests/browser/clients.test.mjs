@@ -8,7 +8,7 @@
 // is installable; no page reaches another origin. The outbox's rules are checked on their own first.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { API, launch, newPhoneContext, newDesktopContext, checkA11y, watchOrigins, screenshot, checkInstallable, signInDev, localToken, apiCall } from "./steps/common.mjs";
@@ -79,6 +79,30 @@ test("photo.js: the longest side is brought within 1600 px, never enlarged", () 
   for (const [w, h, want] of [[4032, 3024, [1600, 1200]], [3024, 4032, [1200, 1600]], [640, 480, [640, 480]], [20000, 3, [1600, 1]]]) {
     assert.deepEqual(scaled(w, h), want, `${w}×${h}`);
   }
+});
+
+// The service worker's shell is listed by hand: every file of the app, and every shared module, map file and
+// vendored library it loads, must be in it, or the app would not open offline.
+test("sw.js: the offline shell holds every file the app loads", () => {
+  const dir = fileURLToPath(new URL("../../shared/webclient/static/app/", import.meta.url));
+  const sw = readFileSync(dir + "sw.js", "utf8");
+  const shell = new Set([...sw.slice(sw.indexOf("const SHELL"), sw.indexOf("];", sw.indexOf("const SHELL"))).matchAll(/"([^"]+?)"(?: \+ V)?/g)].map((m) => m[1]));
+  const want = new Set(["./"]);
+  for (const f of readdirSync(dir)) if (/\.(js|css)$/.test(f) && f !== "sw.js") want.add(f);
+  for (const f of readdirSync(dir + "icons")) want.add("icons/" + f);
+  for (const f of readdirSync(dir)) {
+    if (!f.endsWith(".js") || f === "sw.js") continue;
+    for (const m of readFileSync(dir + f, "utf8").matchAll(/import\s*(?:[^"']*from\s*)?\(?["']\.\/(common\/[^"']+)["']/g)) want.add(m[1]);
+  }
+  for (const m of readFileSync(dir + "index.html", "utf8").matchAll(/(?:href|src)="([^"?#]+)/g)) if (!m[1].endsWith(".webmanifest")) want.add(m[1]);
+  // What the shared modules load themselves: the map's library, its style sheet and images, the offline map, the QR libraries.
+  const common = fileURLToPath(new URL("../../shared/webclient/static/common/", import.meta.url));
+  for (const f of ["map.js", "qr.js"]) {
+    for (const m of readFileSync(common + f, "utf8").matchAll(/["']\.\/((?:vendor|map)\/[^"']+)["']/g)) want.add("common/" + m[1]);
+  }
+  for (const f of ["marker-icon.png", "marker-icon-2x.png", "marker-shadow.png"]) want.add("common/vendor/leaflet/images/" + f);
+  const missing = [...want].filter((f) => !shell.has(f));
+  assert.deepEqual(missing, [], "files the app loads that the service worker does not keep");
 });
 
 // ---- the scenario ----------------------------------------------------------------------------------------

@@ -1,12 +1,16 @@
 // The citizen app (/app/): sign-in, the hash routes, the connection's state, the service worker and the
-// snap form with its offline outbox. The other screens are in views.js.
+// snap form with its offline outbox. The other screens: reports.js, nearby.js, market.js, account.js.
 import { api, uploadPhoto, newIdempotencyKey } from "./common/api.js";
 import { $, el, startSession } from "./common/session.js";
 import { both, formatDateTime } from "./common/i18n.js";
 import { explain } from "./labels.js";
 import { Outbox } from "./outbox.js";
 import { preparePhoto } from "./photo.js";
-import { categories, categoryName, showReports, showReport, showMap, showMarket, showPoints, showInbox, refreshUnread } from "./views.js";
+import { ui, categories, categoryName } from "./screen.js";
+import { showReports, showReport } from "./reports.js";
+import { showMap } from "./nearby.js";
+import { showMarket } from "./market.js";
+import { showPoints, showInbox, refreshUnread } from "./account.js";
 
 const outbox = new Outbox();
 const state = { signedIn: false, sub: "", photo: null, location: null, map: null, picker: null, flushing: null, again: false };
@@ -210,8 +214,8 @@ async function route() {
   fail("");
   say("");
   try {
-    if (view === "report") await showReport(arg, { fail, say });
-    else await VIEWS[view]({ fail, say });
+    if (view === "report") await showReport(arg);
+    else await VIEWS[view]();
   } catch (e) {
     fail(explain(e));
   } finally {
@@ -256,6 +260,7 @@ async function registerWorker() {
 
 // ---- start ---------------------------------------------------------------------------------------------
 
+Object.assign(ui, { fail, say });
 $("snap-form").addEventListener("submit", (ev) => submitSnap(ev).catch((e) => fail(explain(e))));
 $("photo").addEventListener("change", choosePhoto);
 $("locate").addEventListener("click", locate);
