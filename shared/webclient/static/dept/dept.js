@@ -163,54 +163,52 @@ async function showMap(report) {
   }
 }
 
-// The report answer carries its photos' keys, not links; the public map links the stored (stripped)
-// versions of a public report's photos, so the workbench finds the report there, in a small box around
-// it. A report that is not on the map (rejected, duplicate, filed as private) shows none.
+// The report answer (GET /v1/reports/{id}) links its photos and proof photos for its reader: presigned
+// GETs of the stored (stripped) versions, valid 15 minutes, whatever the report's status or visibility.
+// The page reads the report when it is opened and again after a resolution (a change's own answer names
+// photo keys only); no public map request, so no rate limit, and rejected, duplicate and private reports
+// show their photos too.
 let photoSeq = 0;
 
-async function showPhotos(report, { retried = false } = {}) {
-  const seq = ++photoSeq; // a later call (another report opened) owns the photo boxes
-  const { lat, lng } = report.location;
-  const d = 0.0005;
-  const bbox = [lat - d, lng - d, lat + d, lng + d].map((x) => x.toFixed(6)).join(",");
+function showPhotos(report) {
+  const seq = ++photoSeq; // a later call (another report opened, a change) owns the photo boxes
   // Only http(s) links become images and links (the API makes them; nothing else is trusted in an href).
-  const render = (box, photos, label) => box.replaceChildren(...photos.filter((p) => /^https?:\/\//.test(p.url || "")).map((p, i) =>
-    el("a", { href: p.url, target: "_blank", rel: "noopener" }, el("img", { src: p.url, alt: `${label} ${i + 1}`, loading: "lazy", "data-testid": "photo" }))));
-  $("photos").textContent = "…";
-  try {
-    let found = null;
-    let cursor = "";
-    for (let i = 0; i < 5 && !found; i++) {
-      const q = new URLSearchParams({ bbox, limit: "100" });
-      if (cursor) q.set("cursor", cursor);
-      // The map's answers are cacheable for a minute; max-age=0 revalidates (a 304 while unchanged), so
-      // a proof photo just added shows at once.
-      const page = await api("/v1/public/reports?" + q, { auth: false, headers: { "Cache-Control": "max-age=0" } });
-      if (seq !== photoSeq) return;
-      found = (page.items || []).find((r) => r.id === report.id);
-      cursor = page.nextCursor || "";
-      if (!cursor) break;
-    }
-    if (seq !== photoSeq) return;
-    if (!found) {
-      $("photos").textContent = `${report.photos.length} 张照片（该案件不在公开地图上，无法显示） · ${report.photos.length} photo(s), not shown: the report is not on the public map`;
-      $("proof-block").hidden = true;
-      return;
-    }
-    render($("photos"), found.photos || [], "举报照片 Report photo");
-    render($("proof-photos"), found.proofPhotos || [], "办结照片 Proof photo");
-    $("proof-block").hidden = !(found.proofPhotos || []).length;
-  } catch (e) {
-    if (seq !== photoSeq) return;
-    if (e.code === "rate_limited" && !retried) {
-      // The map counts requests per address and UTC minute: look again when the next minute starts.
-      const wait = 61 - new Date().getUTCSeconds();
-      $("photos").textContent = `照片将在 ${wait} 秒后显示 · Photos in ${wait} s (${explain(e)})`;
-      setTimeout(() => { if (seq === photoSeq) showPhotos(report, { retried: true }); }, wait * 1000);
-      return;
-    }
-    $("photos").textContent = "照片暂不可用 Photos unavailable: " + explain(e);
+  const render = (box, links, label) => box.replaceChildren(...links.filter((p) => /^https?:\/\//.test(p.url || "")).map((p, i) => {
+    const img = el("img", { src: p.url, alt: `${label} ${i + 1}`, loading: "lazy", "data-testid": "photo" });
+    img.addEventListener("error", () => relink(seq, report.id), { once: true });
+    return el("a", { href: p.url, target: "_blank", rel: "noopener" }, img);
+  }));
+  const links = report.photoLinks || [];
+  const proof = report.proofPhotoLinks || [];
+  if (!links.length && (report.photos || []).length) {
+    $("photos").textContent = `${report.photos.length} 张照片（暂无链接） · ${report.photos.length} photo(s), no links given`;
+  } else if (!links.length) {
+    $("photos").textContent = "没有照片 No photos";
+  } else {
+    render($("photos"), links, "举报照片 Report photo");
   }
+  render($("proof-photos"), proof, "办结照片 Proof photo");
+  $("proof-block").hidden = !proof.length;
+}
+
+// reloadPhotos reads report id again for its photo links and shows them, if it is still the one shown.
+async function reloadPhotos(id) {
+  const seq = ++photoSeq;
+  try {
+    const report = await api("/v1/reports/" + encodeURIComponent(id));
+    if (seq === photoSeq && state.report && state.report.id === id) showPhotos(report);
+  } catch (e) {
+    if (seq === photoSeq) $("photos").textContent = "照片暂不可用 Photos unavailable: " + explain(e);
+  }
+}
+
+// relink reads new photo links when a shown image fails to load (its link ran out while the report stayed
+// open): once per report, so a photo that is gone for good does not make the page read the report in a loop.
+const relinked = new Set();
+function relink(seq, id) {
+  if (seq !== photoSeq || relinked.has(id) || !state.report || state.report.id !== id) return;
+  relinked.add(id);
+  reloadPhotos(id);
 }
 
 function fact(dt, dd, testid) {
@@ -306,7 +304,8 @@ async function openReport(id) {
     const report = await api("/v1/reports/" + encodeURIComponent(id));
     renderReport(report);
     $("detail-title").focus();
-    await Promise.all([showMap(report), showPhotos(report)]);
+    showPhotos(report);
+    await showMap(report);
     $("detail").dataset.loaded = report.id;
   } catch (e) {
     fail(e);
@@ -357,8 +356,8 @@ async function transition(id, body, expect) {
   }
 }
 
-// act runs one change; photos: read the photo links again (a resolution adds a proof photo; nothing else
-// changes them, and the public map's requests are counted per address).
+// act runs one change; photos: show the photo links again (a resolution adds a proof photo). A change's
+// answer names photo keys only, so the links come from reading the report again (GET /v1/reports/{id}).
 async function act(label, fn, { photos = false } = {}) {
   if (state.busy) return;
   state.busy = true;
@@ -370,7 +369,7 @@ async function act(label, fn, { photos = false } = {}) {
     renderReport(report);
     say(`${label}：完成 · done`);
     document.body.dataset.lastAction = label;
-    await Promise.all([photos ? showPhotos(report) : null, loadQueue()]);
+    await Promise.all([photos ? reloadPhotos(report.id) : null, loadQueue()]);
   } catch (e) {
     fail(e);
     say("");
