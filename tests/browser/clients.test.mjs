@@ -131,7 +131,7 @@ async function view(page, hash, name) {
 
 // snap files a report through the form: the fixture photo, the phone's location (moved to `at`), a
 // category and a description.
-async function snap(page, phone, { at, category, description }) {
+async function snap(page, phone, { at, category, description, nudge = 0 }) {
   await phone.setGeolocation(at);
   await page.getByTestId("photo-input").setInputFiles(PHOTO);
   await page.locator('[data-testid="photo-preview"]:not([hidden])').waitFor();
@@ -140,10 +140,19 @@ async function snap(page, phone, { at, category, description }) {
     const e = document.querySelector('[data-testid="location-text"]');
     return Math.abs(Number(e.dataset.lat) - lat) < 1e-5 && Math.abs(Number(e.dataset.lng) - lng) < 1e-5;
   }, [at.latitude, at.longitude]);
+  let place = { lat: at.latitude, lng: at.longitude };
+  if (nudge) {
+    // The citizen corrects the place: a tap on the map, nudge px right of the pin (the map's centre).
+    const box = await page.getByTestId("snap-map").boundingBox();
+    await page.getByTestId("snap-map").click({ position: { x: box.width / 2 + nudge, y: box.height / 2 } });
+    await page.waitForFunction((lng) => Number(document.querySelector('[data-testid="location-text"]').dataset.lng) > lng + 1e-5, at.longitude);
+    place = await page.$eval('[data-testid="location-text"]', (e) => ({ lat: Number(e.dataset.lat), lng: Number(e.dataset.lng) }));
+  }
   await page.waitForSelector(`#category option[value="${category}"]`, { state: "attached" });
   await page.getByTestId("category").selectOption(category);
   await page.getByTestId("description").fill(description);
   await page.getByTestId("submit").click();
+  return place;
 }
 
 async function myReports(tok) {
@@ -199,7 +208,7 @@ test("citizen app, workbench and counter: snap online and offline (each report o
 
     // 1. Online: a report with the photo and the phone's place.
     const d1 = `路灯不亮 street light out (t5 online ${run})`;
-    await snap(page, phone, { at: A, category: "street_light", description: d1 });
+    const placed = await snap(page, phone, { at: A, category: "street_light", description: d1, nudge: 40 });
     const item1 = await page.waitForSelector('[data-testid="sent-item"]');
     const id1 = await item1.getAttribute("data-report-id");
     await page.waitForSelector('body[data-outbox="0"]');
@@ -252,7 +261,9 @@ test("citizen app, workbench and counter: snap online and offline (each report o
     assert.equal(mine.length, 2, "and nothing else was filed");
     assert.deepEqual(new Set(mine.map((r) => r.id)), new Set([id1, id2]));
     const stored = mine.find((r) => r.id === id1);
-    assert.ok(Math.abs(stored.location.lat - A.latitude) < 1e-5 && stored.photos[0].metadataStripped, "the place and a stripped photo");
+    assert.ok(Math.abs(stored.location.lat - placed.lat) < 1e-6 && Math.abs(stored.location.lng - placed.lng) < 1e-6, "the place as the pin was corrected");
+    assert.ok(placed.lng - A.longitude > 1e-4, "the tap moved the pin east of the phone's fix");
+    assert.ok(stored.photos[0].metadataStripped, "a stripped photo");
 
     // My reports.
     await view(page, "#/reports", "reports");
