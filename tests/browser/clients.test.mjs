@@ -399,6 +399,28 @@ test("citizen app, workbench and counter: snap online and offline (each report o
   }
 });
 
+// A draft the API refuses for good (a place outside the city) leaves the outbox and the citizen is told
+// why; nothing is filed.
+test("citizen app: a report the API refuses is taken out of the outbox and explained", { timeout: 60_000 }, async () => {
+  const sub = `t5-refused-${run}`;
+  const kunming = { latitude: 25.0389, longitude: 102.7183 };
+  const phone = await newPhoneContext(browser, { geolocation: kunming });
+  try {
+    const page = await phone.newPage();
+    await page.goto(API + "/app/");
+    await signInDev(page, { sub, groups: ["citizen"] });
+    await snap(page, phone, { at: kunming, category: "rubbish", description: "t5 outside the city " + run });
+    await page.waitForSelector('[data-testid="refused-item"]');
+    await page.waitForSelector('body[data-outbox="0"]');
+    assert.match(await page.textContent('[data-testid="error"]'), /服务范围|outside the service area/);
+    await screenshot(page, "app-13-refused");
+    await checkA11y(page, "app-refused");
+    assert.equal((await myReports(await localToken(sub, ["citizen"]))).length, 0, "nothing filed");
+  } finally {
+    await phone.close();
+  }
+});
+
 // A new deployment: sw.js changes (its version), the new worker installs beside the running one and waits;
 // the page offers "Update", which hands over to it and reloads; the old version's cache is gone. The
 // browser fetches a worker's script itself (page.route does not see it), so the page is opened through a

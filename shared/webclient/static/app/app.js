@@ -61,6 +61,7 @@ function refused(draft, error) {
     el("span", { class: "row-title", text: `${both("refused")}: ${categoryName(draft.category)} · ${draft.description}` }),
     el("span", { class: "meta", text: explain(error) }));
   $("sent").prepend(li);
+  say("");
   fail(both("refused") + ": " + explain(error));
 }
 
@@ -95,7 +96,7 @@ function setLocation(p) {
   const text = $("location-text");
   text.dataset.lat = String(state.location.lat);
   text.dataset.lng = String(state.location.lng);
-  text.textContent = `⌖ ${state.location.lat.toFixed(5)}, ${state.location.lng.toFixed(5)}`;
+  text.textContent = `◎ ${state.location.lat.toFixed(5)}, ${state.location.lng.toFixed(5)}`;
 }
 
 function locate() {
