@@ -150,6 +150,19 @@ type Result struct {
 // ErrUnknownDept is returned for a department that does not exist.
 var ErrUnknownDept = apperr.New(apperr.NotFound, "department_not_found", "no such department")
 
+// ErrAssignmentPending answers the lead department of a report whose dispatch has committed (the report is
+// dispatched, or needs_triage, and shows the lead as its commit decided it) but has not written the lead's
+// assignment item yet: dispatch writes it right after the commit, or its stream record's redelivery does
+// if the function stopped in between. Nothing is written; the same request applies once the item exists.
+//
+// Casework does not write the pending assignment itself: dispatch writes the assistants' assignments
+// before the lead's, and its redelivery completes a dispatch only while the report is still as the commit
+// left it (dispatched or needs_triage, its lead's item absent). An acceptance that wrote the lead's item
+// would end both: an assistant not yet written would never be, and its notice never sent. Only the lead
+// is told: any other department's missing assignment stays report_not_found, which reveals nothing.
+var ErrAssignmentPending = &apperr.Error{Kind: apperr.Conflict, Code: "assignment_pending", RetryAfter: time.Second,
+	Message: "the report's dispatch to your department is still being written; send the same request again after Retry-After"}
+
 // maxNote bounds a public note.
 const maxNote = 1000
 
@@ -176,8 +189,11 @@ func (s *Service) Apply(ctx context.Context, req Request) (Result, error) {
 		return Result{Report: r, Replayed: true}, nil
 	}
 	mine, ok := r.Assignment(req.Dept)
-	if !ok || mine.Pending { // a dispatch not complete yet: nothing of it to rewrite
+	if !ok {
 		return Result{}, report.ErrNotAssigned
+	}
+	if mine.Pending {
+		return Result{}, ErrAssignmentPending
 	}
 	cc := req.Dept == dispatch.CommandCenter
 	to, err := report.Next(r.Status, mine.Role, cc, req.Change)

@@ -94,6 +94,7 @@ func (f *fixture) get(id string) report.Report {
 type response struct {
 	Status int
 	Body   []byte
+	Header http.Header
 }
 
 func (r response) code() string {
@@ -129,7 +130,14 @@ func (f *fixture) call(method, routeKey, path string, body []byte, h http.Header
 	if resp.IsBase64Encoded {
 		b, _ = base64.StdEncoding.DecodeString(resp.Body)
 	}
-	return response{Status: resp.StatusCode, Body: b}, nil
+	hdr := http.Header{}
+	for k, v := range resp.Headers {
+		hdr.Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		hdr[http.CanonicalHeaderKey(k)] = vs
+	}
+	return response{Status: resp.StatusCode, Body: b, Header: hdr}, nil
 }
 
 // signedRequest is a department system's signed callback.
