@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { API, launch, newPhoneContext, newDesktopContext, checkA11y, watchOrigins, screenshot, checkInstallable, signInDev, localToken, apiCall } from "./steps/common.mjs";
 import { resolveWithProof, fileReport } from "./steps/dept.mjs";
 import { completePickup, PICKUP_PREFIX } from "./steps/counter.mjs";
-import { sendDraft, definitive } from "../../shared/webclient/static/app/outbox.js";
+import { sendDraft, definitive, reportBody } from "../../shared/webclient/static/app/outbox.js";
 import { scaled } from "../../shared/webclient/static/app/photo.js";
 import { MAKE } from "./fixtures/make-gps-photo.mjs";
 
@@ -72,6 +72,11 @@ test("outbox: a draft is uploaded once, sent with its one Idempotency-Key, and s
     });
   }
   assert.equal(definitive(apiError(422, "idempotency_key_reused")), true);
+  const base = { category: "rubbish", description: "d", location: { lat: 23.37, lng: 103.39 }, photoKey: "photos/k.jpg" };
+  for (const [draft, want] of [
+    [{ ...base, public: true, anonymous: false }, { category: "rubbish", description: "d", location: base.location, photoKeys: ["photos/k.jpg"] }],
+    [{ ...base, public: false, anonymous: true }, { category: "rubbish", description: "d", location: base.location, photoKeys: ["photos/k.jpg"], public: false, anonymous: true }],
+  ]) assert.deepEqual(reportBody(draft), want);
   assert.equal(definitive(apiError(0, "network")), false);
 });
 
@@ -131,7 +136,7 @@ async function view(page, hash, name) {
 
 // snap files a report through the form: the fixture photo, the phone's location (moved to `at`), a
 // category and a description.
-async function snap(page, phone, { at, category, description, nudge = 0 }) {
+async function snap(page, phone, { at, category, description, nudge = 0, anonymous = false }) {
   await phone.setGeolocation(at);
   await page.getByTestId("photo-input").setInputFiles(PHOTO);
   await page.locator('[data-testid="photo-preview"]:not([hidden])').waitFor();
@@ -151,6 +156,7 @@ async function snap(page, phone, { at, category, description, nudge = 0 }) {
   await page.waitForSelector(`#category option[value="${category}"]`, { state: "attached" });
   await page.getByTestId("category").selectOption(category);
   await page.getByTestId("description").fill(description);
+  await page.getByTestId("anonymous").setChecked(anonymous);
   await page.getByTestId("submit").click();
   return place;
 }
@@ -219,7 +225,7 @@ test("citizen app, workbench and counter: snap online and offline (each report o
     await phone.setOffline(true);
     await page.waitForSelector('[data-testid="net"][data-online="false"]');
     const d2 = `道路破损 damaged road (t5 offline ${run})`;
-    await snap(page, phone, { at: B, category: "damaged_road", description: d2 });
+    await snap(page, phone, { at: B, category: "damaged_road", description: d2, anonymous: true });
     await page.waitForSelector('body[data-outbox="1"] [data-testid="outbox-item"]');
     // The draft as the phone keeps it (and will upload it): the redrawn photo — no EXIF block, no GPS, no
     // camera make, at most 1600 px — and the Idempotency-Key made for it.
@@ -264,6 +270,7 @@ test("citizen app, workbench and counter: snap online and offline (each report o
     assert.ok(Math.abs(stored.location.lat - placed.lat) < 1e-6 && Math.abs(stored.location.lng - placed.lng) < 1e-6, "the place as the pin was corrected");
     assert.ok(placed.lng - A.longitude > 1e-4, "the tap moved the pin east of the phone's fix");
     assert.ok(stored.photos[0].metadataStripped, "a stripped photo");
+    assert.deepEqual(mine.map((r) => [r.id, !!r.anonymous]).sort(), [[id1, false], [id2, true]].sort(), "the second filed anonymously");
 
     // My reports.
     await view(page, "#/reports", "reports");

@@ -162,6 +162,7 @@ async function submitSnap(ev) {
     description: f.description.value.trim(),
     location: state.location,
     public: f.public.checked,
+    anonymous: f.anonymous.checked,
   };
   await outbox.put(draft);
   f.description.value = "";

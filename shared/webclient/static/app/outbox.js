@@ -28,6 +28,7 @@ const PHOTO_GONE = new Set(["photo_not_found", "invalid_photo_key"]);
 export function reportBody(d) {
   const body = { category: d.category, description: d.description, location: d.location, photoKeys: [d.photoKey] };
   if (d.public === false) body.public = false;
+  if (d.anonymous) body.anonymous = true;
   return body;
 }
 
