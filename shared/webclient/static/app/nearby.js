@@ -18,12 +18,13 @@ async function loadPublic() {
     return;
   }
   if (seq !== pub.seq) return; // the map moved again meanwhile
-  const { addMarker } = await maps();
   pub.layer.clearLayers();
   const items = page.items || [];
   const rows = items.map((r) => {
-    const m = addMarker(pub.map, r.location.lat, r.location.lng, { title: `${categoryName(r.category)} · ${both("st." + r.status)}` });
-    pub.layer.addLayer(m);
+    // Pins only show where: reports near each other would overlap as touch targets, so the list below the
+    // map is where one acts (and what a screen reader reads); a pin is an image with its words.
+    const label = `${categoryName(r.category)} · ${both("st." + r.status)}`;
+    pub.layer.addLayer(window.L.marker([r.location.lat, r.location.lng], { interactive: false, keyboard: false, alt: label, title: label }));
     const count = el("span", { class: "meta", "data-testid": "metoo-count", text: " " + both("meTooCount", { n: r.meToo || 0 }) });
     const btn = el("button", { type: "button", class: "secondary small", "data-testid": "metoo", text: "+1 " + both("meToo") });
     btn.addEventListener("click", async () => {
