@@ -24,9 +24,11 @@ type ledgerPage struct {
 	}
 }
 
-// resolveViaStaff takes a dispatched report through accept and resolve with the lead's staff account.
+// resolveViaStaff takes a dispatched report through accept and resolve with the lead's staff account,
+// once it is in the lead's queue (waitQueued).
 func resolveViaStaff(t *testing.T, lead *client, id string) {
 	t.Helper()
+	waitQueued(t, lead, id)
 	if st := lead.call("POST", "/v1/dept/reports/"+id+"/transitions", map[string]any{"to": "accepted"}, nil, nil); st != 200 {
 		t.Fatalf("accept = %d", st)
 	}
