@@ -408,7 +408,7 @@ test("citizen app, workbench and counter: snap online and offline (each report o
 
 // A draft the API refuses for good (a place outside the city) leaves the outbox and the citizen is told
 // why; nothing is filed.
-test("citizen app: a report the API refuses is taken out of the outbox and explained", { timeout: 60_000 }, async () => {
+test("citizen app: a report the API refuses is taken out of the outbox and explained; a refused sign-in signs out", { timeout: 60_000 }, async () => {
   const sub = `t5-refused-${run}`;
   const kunming = { latitude: 25.0389, longitude: 102.7183 };
   const phone = await newPhoneContext(browser, { geolocation: kunming });
@@ -423,6 +423,15 @@ test("citizen app: a report the API refuses is taken out of the outbox and expla
     await screenshot(page, "app-13-refused");
     await checkA11y(page, "app-refused");
     assert.equal((await myReports(await localToken(sub, ["citizen"]))).length, 0, "nothing filed");
+
+    // A sign-in the API no longer takes (a token it refuses with 401): the app starts again signed out.
+    await page.evaluate(() => {
+      const claims = btoa(JSON.stringify({ sub: "t5-forged", exp: Math.floor(Date.now() / 1000) + 3600 })).replace(/=+$/, "");
+      localStorage.setItem("civicsnap.app.token", "eyJhbGciOiJSUzI1NiJ9." + claims + ".c2ln");
+    });
+    await view(page, "#/points", "points").catch(() => {}); // the page reloads under it
+    await page.waitForSelector('body[data-state="signed-out"] [data-testid="dev-form"]:not([hidden])');
+    assert.equal(await page.evaluate(() => localStorage.getItem("civicsnap.app.token")), null, "the refused token is forgotten");
   } finally {
     await phone.close();
   }

@@ -65,6 +65,16 @@ function refused(draft, error) {
   fail(both("refused") + ": " + explain(error));
 }
 
+/**
+ * expired handles an answer that says the sign-in is no longer valid (api.js has forgotten the token):
+ * the page starts again signed out, and the outbox waits for the next sign-in. Returns whether it was that.
+ */
+function expired(e) {
+  if (!e || e.status !== 401) return false;
+  location.reload();
+  return true;
+}
+
 /** flush sends what waits in the outbox (once at a time; a call while one runs runs it again after). */
 function flush() {
   if (!state.signedIn) return Promise.resolve();
@@ -79,7 +89,7 @@ function flush() {
         await outbox.flush(state.sub, {
           upload: (blob) => uploadPhoto(blob, { contentType: "image/jpeg" }),
           createReport: (body, idempotencyKey) => api("/v1/reports", { body, idempotencyKey }),
-        }, { onSent: sent, onRefused: refused });
+        }, { onSent: sent, onRefused: refused, onKept: (d, e) => expired(e) });
       } catch (e) {
         fail(explain(e));
       }
@@ -219,7 +229,7 @@ async function route() {
     if (view === "report") await showReport(arg);
     else await VIEWS[view]();
   } catch (e) {
-    fail(explain(e));
+    if (!expired(e)) fail(explain(e));
   } finally {
     delete document.body.dataset.busy;
     document.body.dataset.state = "ready";

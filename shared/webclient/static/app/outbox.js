@@ -106,10 +106,10 @@ export class Outbox {
 
   /**
    * flush sends user sub's drafts, oldest first, under a lock: onSent(draft, report) and onRefused(draft,
-   * error) after each settled one (already deleted). It stops at the first draft kept for a network
-   * failure. Resolves to the number of the user's drafts still waiting.
+   * error) after each settled one (already deleted), onKept(draft, error) for the one it stops at (no
+   * connection, the API unwell, the sign-in expired). Resolves to the number of the user's drafts waiting.
    */
-  async flush(sub, deps, { onSent = () => {}, onRefused = () => {} } = {}) {
+  async flush(sub, deps, { onSent = () => {}, onRefused = () => {}, onKept = () => {} } = {}) {
     const run = async () => {
       for (const draft of await this.all(sub)) {
         if (typeof navigator !== "undefined" && navigator.onLine === false) break;
@@ -121,6 +121,7 @@ export class Outbox {
           await this.delete(draft.id);
           onRefused(draft, r.error);
         } else {
+          onKept(draft, r.error);
           break; // no connection (or the API is unwell): try again on the next online event or start
         }
       }
