@@ -11,8 +11,8 @@ import (
 
 // RetryPolicy says which failed requests are sent again, how often and for how long. A request is retried
 // after a transport error (refused or dropped connection, an attempt's timeout), a 5xx, a 408 or 429, and
-// a 409 request_in_flight (the same Idempotency-Key is still being processed); every other answer is
-// final. The wait before attempt n+1 is exponential with jitter — half of min(MaxDelay, BaseDelay·2ⁿ⁻¹)
+// a 409 request_in_flight (the same Idempotency-Key is still being processed) or assignment_pending (the
+// report's dispatch is committed and its lead's assignment not yet written); every other answer is final. The wait before attempt n+1 is exponential with jitter — half of min(MaxDelay, BaseDelay·2ⁿ⁻¹)
 // plus a random part up to the other half — or the answer's Retry-After when it asks for longer.
 //
 // Retrying is safe because every request is: reads; POSTs that create with an Idempotency-Key (reports,
@@ -86,6 +86,8 @@ func retryReason(status int, code string, err error) string {
 		return strconv.Itoa(status)
 	case status == http.StatusConflict && code == "request_in_flight":
 		return "409 request_in_flight"
+	case status == http.StatusConflict && code == "assignment_pending":
+		return "409 assignment_pending"
 	}
 	return ""
 }

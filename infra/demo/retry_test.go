@@ -80,6 +80,7 @@ func TestRetryCompletesWithTheSameKey(t *testing.T) {
 		{"408", 1, fail(408, "timeout")},
 		{"dropped connection", 3, drop},
 		{"409 request_in_flight", 2, fail(409, "request_in_flight")},
+		{"409 assignment_pending", 1, fail(409, "assignment_pending")},
 		{"429 without Retry-After", 2, fail(429, "too_many_requests")},
 	}
 	for _, tc := range cases {

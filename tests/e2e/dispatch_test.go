@@ -206,6 +206,7 @@ func TestStaffAPIAndCommandCenter(t *testing.T) {
 	waitFor(t, citizen, id, func(r fullReport) bool { return r.Status == "needs_triage" })
 
 	cc := login(t, "e2e-cc", []string{"staff"}, "command_center")
+	waitQueued(t, cc, id) // the report shows needs_triage at dispatch's commit, the queue entry follows
 	var q struct{ Items []struct{ ReportID string } }
 	if st := cc.call("GET", "/v1/dept/reports?status=needs_triage", nil, nil, &q); st != 200 || !containsReport(q.Items, id) {
 		t.Fatalf("command center queue = %d %+v", st, q)

@@ -113,6 +113,7 @@ func TestPublicMapAndMeToo(t *testing.T) {
 	}
 
 	lead := login(t, fmt.Sprint("e2e-map-staff-", run), []string{"staff"}, r.LeadDept)
+	waitQueued(t, lead, id) // the report shows its lead at dispatch's commit, the queue entry follows
 	var q struct {
 		Items []struct {
 			ReportID string
