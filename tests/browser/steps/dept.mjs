@@ -63,13 +63,15 @@ export async function uploadAs(tok, bytes = TINY_JPEG, contentType = "image/jpeg
 /**
  * fileReport files a report as citizen sub through the API and waits until dispatch has routed it (its
  * lead's assignment written). Locations default to a random spot in central Mengzi, so two reports are
- * not each other's duplicates. Returns the report.
+ * not each other's duplicates; public: false files it off the public map. Returns the report.
  */
-export async function fileReport({ sub, category = "street_light", description = "浏览器测试 browser test", location } = {}) {
+export async function fileReport({ sub, category = "street_light", description = "浏览器测试 browser test", location, public: onMap = true } = {}) {
   const tok = await localToken(sub, ["citizen"]);
   const key = await uploadAs(tok);
   const loc = location || { lat: 23.36 + Math.random() * 0.03, lng: 103.37 + Math.random() * 0.04 };
-  const r = await apiCall(tok, "POST", "/v1/reports", { category, description, location: loc, photoKeys: [key] }, `t6-${Date.now()}-${Math.random()}`);
+  const body = { category, description, location: loc, photoKeys: [key] };
+  if (!onMap) body.public = false;
+  const r = await apiCall(tok, "POST", "/v1/reports", body, `t6-${Date.now()}-${Math.random()}`);
   if (r.status !== 201) throw new Error(`file report: HTTP ${r.status} ${JSON.stringify(r.body)}`);
   return waitForReport(r.body.id, (x) => x.status !== "submitted" && (x.assignments || []).length > 0);
 }

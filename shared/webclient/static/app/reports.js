@@ -40,21 +40,37 @@ $("reports-more").addEventListener("click", () => loadReports(true).catch((e) =>
 
 const report = { id: "", map: null, marker: null, answerKey: new Map() };
 
-function photoImgs(list, label) {
-  return (list || []).map((p, i) => el("img", { src: p.url, alt: `${label} ${i + 1}`, loading: "lazy", referrerPolicy: "no-referrer" }));
+// The report's answer links its photos and proof photos for its reporter (photoLinks, proofPhotoLinks:
+// presigned GETs of the recorded versions, valid 15 minutes, whatever the status or visibility), so a
+// private, rejected or duplicate report shows its photos too, and no public map request (rate-limited per
+// address) is made. A link that ran out while the report stayed open (its image fails to load) has the
+// report read once more for new links: once each time the report is opened, so a photo gone for good is no loop.
+let photoSeq = 0;
+let relinkable = ""; // the report whose links may still be read anew (once per time it is opened)
+
+function showPhotos(r) {
+  const seq = ++photoSeq; // a later call (another report, a reload) owns the photo boxes
+  // Only http(s) links become images (the API makes them; nothing else is trusted in a src).
+  const imgs = (links, label) => (links || []).filter((p) => /^https?:\/\//.test(p.url || "")).map((p, i) => {
+    const img = el("img", { src: p.url, alt: `${label} ${i + 1}`, loading: "lazy", referrerPolicy: "no-referrer" });
+    img.addEventListener("error", () => relink(seq, r.id), { once: true });
+    return img;
+  });
+  const none = (n) => [el("p", { class: "hint", text: n ? both("photosUnavailable", { n }) : both("noPhotos") })];
+  const photos = imgs(r.photoLinks, both("photoLabel"));
+  $("report-photos").replaceChildren(...(photos.length ? photos : none((r.photos || []).length)));
+  const proofs = imgs(r.proofPhotoLinks, both("proofLabel"));
+  $("proof-block").hidden = !(r.proofPhotos || []).length;
+  $("proof-photos").replaceChildren(...(proofs.length ? proofs : none((r.proofPhotos || []).length)));
 }
 
-// The report answer names photo keys, not links: the public map has the report's links (a box around it).
-async function publicPhotos(r) {
-  const d = 0.0005;
-  const { lat, lng } = r.location;
-  const bbox = [lat - d, lng - d, lat + d, lng + d].map((x) => x.toFixed(6)).join(",");
-  try {
-    const page = await api("/v1/public/reports?" + new URLSearchParams({ bbox, limit: "100" }), { auth: false, headers: { "Cache-Control": "max-age=0" } });
-    return (page.items || []).find((x) => x.id === r.id) || null;
-  } catch {
-    return null;
-  }
+function relink(seq, id) {
+  if (seq !== photoSeq || report.id !== id || relinkable !== id) return;
+  relinkable = "";
+  const again = ++photoSeq;
+  api("/v1/reports/" + encodeURIComponent(id))
+    .then((r) => { if (again === photoSeq && report.id === id) showPhotos(r); })
+    .catch(() => {}); // the images stay as they are; opening the report again reads it anew
 }
 
 function stars() {
@@ -78,6 +94,7 @@ export async function showReport(id) {
   view.removeAttribute("data-loaded");
   const r = await api("/v1/reports/" + encodeURIComponent(id));
   report.id = r.id;
+  relinkable = r.id;
   view.dataset.status = r.status;
   $("report-title").textContent = categoryName(r.category);
   const dept = r.leadDept ? ` · ${deptName(r.leadDept, "zh")} · ${deptName(r.leadDept, "en")}` : "";
@@ -86,12 +103,7 @@ export async function showReport(id) {
   $("timeline").replaceChildren(...(r.timeline || []).map((e) => el("li", { "data-testid": "timeline-entry", "data-status": e.status },
     el("span", { class: "row-title", text: statusText(e.status) }),
     el("span", { class: "meta", text: `${formatDateTime(e.at)}${e.note ? " · " + e.note : ""}` }))));
-  const pub = await publicPhotos(r);
-  const photos = pub ? photoImgs(pub.photos, both("photoLabel")) : [];
-  $("report-photos").replaceChildren(...(photos.length ? photos : [el("p", { class: "hint", text: `${(r.photos || []).length} · ${both("noPhotos")}` })]));
-  const proofs = pub ? photoImgs(pub.proofPhotos, both("proofLabel")) : [];
-  $("proof-block").hidden = !(r.proofPhotos || []).length;
-  $("proof-photos").replaceChildren(...(proofs.length ? proofs : [el("p", { class: "hint", text: `${(r.proofPhotos || []).length} · ${both("noPhotos")}` })]));
+  showPhotos(r);
   const canAnswer = r.status === "resolved" && !r.feedback;
   $("answer").hidden = !canAnswer;
   if (canAnswer) stars();
