@@ -15,7 +15,7 @@ import { API, launch, newPhoneContext, newDesktopContext, checkA11y, watchOrigin
 import { resolveWithProof, fileReport } from "./steps/dept.mjs";
 import { completePickup, PICKUP_PREFIX } from "./steps/counter.mjs";
 import { sendDraft, definitive, reportBody } from "../../shared/webclient/static/app/outbox.js";
-import { scaled } from "../../shared/webclient/static/app/photo.js";
+import { scaled, QUALITIES } from "../../shared/webclient/static/common/photo.js";
 import { MAKE } from "./fixtures/make-gps-photo.mjs";
 
 const run = Date.now().toString(36);
@@ -80,9 +80,53 @@ test("outbox: a draft is uploaded once, sent with its one Idempotency-Key, and s
   assert.equal(definitive(apiError(0, "network")), false);
 });
 
-test("photo.js: the longest side is brought within 1600 px, never enlarged", () => {
-  for (const [w, h, want] of [[4032, 3024, [1600, 1200]], [3024, 4032, [1200, 1600]], [640, 480, [640, 480]], [20000, 3, [1600, 1]]]) {
+// common/photo.js is the citizen app's and the workbench's (reports, contests, proof photos).
+test("common/photo.js: the longest side is brought within 1600 px, never enlarged", () => {
+  for (const [w, h, want] of [[4032, 3024, [1600, 1200]], [3024, 4032, [1200, 1600]], [640, 480, [640, 480]],
+    [1600, 1, [1600, 1]], [20000, 3, [1600, 1]], [10000, 2, [1600, 1]], [3, 20000, [1, 1600]]]) {
     assert.deepEqual(scaled(w, h), want, `${w}×${h}`);
+  }
+  assert.deepEqual(scaled(4000, 3000, 800), [800, 600], "another bound");
+});
+
+// The byte bound, in the browser (canvas and JPEG are the browser's): a busy scene (noise) is encoded at
+// the first quality when there is room, and at lower ones while it is over maxBytes, down to the last
+// quality, which is taken whatever its size; the result is always an upright JPEG within the side bound.
+test("common/photo.js: a photo over the byte bound is encoded at a lower quality, down to the last", { timeout: 60_000 }, async () => {
+  const ctx = await newDesktopContext(browser);
+  try {
+    const page = await ctx.newPage();
+    await page.goto(API + "/app/");
+    const got = await page.evaluate(async (qualities) => {
+      const { preparePhoto } = await import(new URL("common/photo.js", location.href).href);
+      const c = new OffscreenCanvas(2400, 1800);
+      const g = c.getContext("2d");
+      const px = g.createImageData(2400, 1800);
+      let x = 12345;
+      for (let i = 0; i < px.data.length; i++) { x = (x * 1103515245 + 12345) >>> 0; px.data[i] = i % 4 === 3 ? 255 : x >>> 24; }
+      g.putImageData(px, 0, 0);
+      const src = await c.convertToBlob({ type: "image/png" });
+      // What each quality gives for the redrawn scene (1600×1200), to know which one the bound picks.
+      const bmp = await createImageBitmap(src);
+      const r = new OffscreenCanvas(1600, 1200);
+      r.getContext("2d").drawImage(bmp, 0, 0, 1600, 1200);
+      const sizes = [];
+      for (const quality of qualities) sizes.push((await r.convertToBlob({ type: "image/jpeg", quality })).size);
+      const sized = async (maxBytes) => {
+        const b = await preparePhoto(src, { maxBytes });
+        const d = await createImageBitmap(b);
+        return { size: b.size, type: b.type, w: d.width, h: d.height };
+      };
+      return { sizes, roomy: await sized(Infinity), mid: await sized(sizes[1] - 1), tiny: await sized(1) };
+    }, QUALITIES);
+    const { sizes } = got;
+    assert.ok(sizes.every((s, i) => i === 0 || s < sizes[i - 1]), `lower quality, fewer bytes: ${sizes}`);
+    for (const r of [got.roomy, got.mid, got.tiny]) assert.deepEqual([r.type, r.w, r.h], ["image/jpeg", 1600, 1200]);
+    assert.equal(got.roomy.size, sizes[0], "room enough: the first quality");
+    assert.equal(got.mid.size, sizes[2], "over the bound at the first two qualities: the third");
+    assert.equal(got.tiny.size, sizes.at(-1), "never within the bound: the last quality");
+  } finally {
+    await ctx.close();
   }
 });
 

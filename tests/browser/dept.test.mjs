@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { API, launch, newDesktopContext, newPhoneContext, checkA11y, watchOrigins, screenshot, localToken, apiCall, signInDev } from "./steps/common.mjs";
 import { acceptReport, addProgressNote, resolveWithProof, rejectReport, reassignReport, fileReport, waitForReport, signInStaff, changed, withGpsExif, uploadAs } from "./steps/dept.mjs";
 import { QueuePager, isOverdue } from "../../shared/webclient/static/dept/queue.js";
-import { fitWithin } from "../../shared/webclient/static/dept/photo.js";
 
 const run = Date.now().toString(36);
 let browser;
@@ -53,13 +52,6 @@ test("queue.js: pages in the API's order, each report once; overdue by flag or d
   assert.equal(isOverdue({ slaDeadline: at(4) }, now), true, "deadline passed");
   assert.equal(isOverdue({ slaDeadline: at(6) }, now), false);
   assert.equal(isOverdue({ slaDeadline: at(6), overdue: true }, now), true, "marked by the sweep");
-});
-
-test("photo.js: a proof photo is scaled to fit 1600 px, never up", () => {
-  for (const [w, h, want] of [[4000, 3000, [1600, 1200]], [3000, 4000, [1200, 1600]], [800, 600, [800, 600]], [1600, 1, [1600, 1]], [10000, 2, [1600, 1]]]) {
-    const got = fitWithin(w, h);
-    assert.deepEqual([got.width, got.height], want, `${w}×${h}`);
-  }
 });
 
 async function workbench(ctx, { recordUploads = false } = {}) {

@@ -5,7 +5,7 @@ import { $, el, startSession } from "./common/session.js";
 import { both, formatDateTime } from "./common/i18n.js";
 import { explain } from "./labels.js";
 import { Outbox } from "./outbox.js";
-import { preparePhoto } from "./photo.js";
+import { preparePhoto } from "./common/photo.js";
 import { ui, categories, categoryName } from "./screen.js";
 import { showReports, showReport } from "./reports.js";
 import { showMap } from "./nearby.js";

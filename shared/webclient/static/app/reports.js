@@ -5,7 +5,7 @@ import { $, el } from "./common/session.js";
 import { both, formatDateTime } from "./common/i18n.js";
 import { statusText, deptName } from "./labels.js";
 import { definitive } from "./outbox.js";
-import { preparePhoto } from "./photo.js";
+import { preparePhoto } from "./common/photo.js";
 import { ui, alertError, categories, categoryName, badge, maps } from "./screen.js";
 
 let reportsCursor = "";

@@ -7,7 +7,7 @@ import { $, el, startSession } from "./common/session.js";
 import { both, formatDateTime } from "./common/i18n.js";
 import { QueuePager, isOverdue } from "./queue.js";
 import { explain, statusLabel, deadlineText } from "./labels.js";
-import { resizePhoto } from "./photo.js";
+import { preparePhoto } from "./common/photo.js";
 
 const COMMAND_CENTER = "command_center";
 const OPEN = ["dispatched", "reopened", "accepted", "in_progress"];
@@ -423,7 +423,7 @@ function onResolve(ev) {
     let key = state.proof && state.proof.reportId === id && state.proof.file === file ? state.proof.key : "";
     if (!key) {
       say("处理照片 Preparing the photo…");
-      const blob = await resizePhoto(file);
+      const blob = await preparePhoto(file);
       say("上传照片 Uploading the photo…");
       key = await uploadPhoto(blob, { contentType: "image/jpeg" });
       state.proof = { reportId: id, file, key };
