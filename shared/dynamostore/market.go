@@ -841,24 +841,23 @@ func (s *Store) Reservations(ctx context.Context, itemID, after string, createdB
 	return res, next, nil
 }
 
-func pickupCheckpointKey(itemID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"pk": str(itemPK(itemID)), "sk": str("PICKUPSWEPT")}
-}
+// A goods item's walk checkpoints (ITEM#<id> / <sk>: PICKUPSWEPT the expiry sweep's, PICKUPWARNED the
+// "about to expire" walk's), `through` a by-item index position (gsi2 ITEMRED#<item>'s sort key). One
+// small item per goods item and walk, written when the walk moves.
 
-// PickupCheckpoint reads the expiry sweep's checkpoint of a goods item.
-func (s *Store) PickupCheckpoint(ctx context.Context, itemID string) (string, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: pickupCheckpointKey(itemID), ConsistentRead: aws.Bool(true)})
+func (s *Store) itemCheckpoint(ctx context.Context, itemID, sk, what string) (string, error) {
+	key := map[string]types.AttributeValue{"pk": str(itemPK(itemID)), "sk": str(sk)}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key, ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return "", translate("get pickup sweep checkpoint", err)
+		return "", translate("get "+what, err)
 	}
 	return stringAttr(out.Item, "through"), nil
 }
 
-// PutPickupCheckpoint moves the checkpoint forward (a concurrent or re-sent write of the same or a later
-// one wins).
-func (s *Store) PutPickupCheckpoint(ctx context.Context, itemID, pos string) error {
-	item := pickupCheckpointKey(itemID)
-	item["type"], item["through"] = str("sweep"), str(pos)
+// putItemCheckpoint moves a checkpoint forward (a concurrent or re-sent write of the same or a later one
+// wins; never back).
+func (s *Store) putItemCheckpoint(ctx context.Context, itemID, sk, pos, what string) error {
+	item := map[string]types.AttributeValue{"pk": str(itemPK(itemID)), "sk": str(sk), "type": str("sweep"), "through": str(pos)}
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item,
 		ConditionExpression:       aws.String("attribute_not_exists(pk) OR through < :t"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":t": str(pos)}})
@@ -866,9 +865,19 @@ func (s *Store) PutPickupCheckpoint(ctx context.Context, itemID, pos string) err
 		return nil
 	}
 	if err != nil {
-		return translate("put pickup sweep checkpoint", err)
+		return translate("put "+what, err)
 	}
 	return nil
+}
+
+// PickupCheckpoint reads the expiry sweep's checkpoint of a goods item.
+func (s *Store) PickupCheckpoint(ctx context.Context, itemID string) (string, error) {
+	return s.itemCheckpoint(ctx, itemID, "PICKUPSWEPT", "pickup sweep checkpoint")
+}
+
+// PutPickupCheckpoint moves the expiry sweep's checkpoint forward.
+func (s *Store) PutPickupCheckpoint(ctx context.Context, itemID, pos string) error {
+	return s.putItemCheckpoint(ctx, itemID, "PICKUPSWEPT", pos, "pickup sweep checkpoint")
 }
 
 // RedemptionFromImage decodes a redemption item as a DynamoDB stream delivers it.
