@@ -150,16 +150,17 @@ type Result struct {
 // ErrUnknownDept is returned for a department that does not exist.
 var ErrUnknownDept = apperr.New(apperr.NotFound, "department_not_found", "no such department")
 
-// ErrAssignmentPending answers the lead department of a report whose dispatch has committed (the report is
-// dispatched, or needs_triage, and shows the lead as its commit decided it) but has not written the lead's
-// assignment item yet: dispatch writes it right after the commit, or its stream record's redelivery does
+// ErrAssignmentPending answers a department of a report whose dispatch has committed (the report is
+// dispatched, or needs_triage, and shows the assignments as its commit decided them) but has not written
+// the lead's assignment item yet: dispatch writes it right after the commit, or its stream record's redelivery does
 // if the function stopped in between. Nothing is written; the same request applies once the item exists.
 //
 // Casework does not write the pending assignment itself: dispatch writes the assistants' assignments
 // before the lead's, and its redelivery completes a dispatch only while the report is still as the commit
 // left it (dispatched or needs_triage, its lead's item absent). An acceptance that wrote the lead's item
-// would end both: an assistant not yet written would never be, and its notice never sent. Only the lead
-// is told: any other department's missing assignment stays report_not_found, which reveals nothing.
+// would end both: an assistant not yet written would never be, and its notice never sent. The commit names
+// the assistants too, so one acting in the window is told the same; a department the dispatch did not
+// summon still gets report_not_found, which reveals nothing.
 var ErrAssignmentPending = &apperr.Error{Kind: apperr.Conflict, Code: "assignment_pending", RetryAfter: time.Second,
 	Message: "the report's dispatch to your department is still being written; send the same request again after Retry-After"}
 

@@ -328,30 +328,47 @@ func (s *Store) MarkDuplicate(ctx context.Context, r report.Report, original str
 	return s.AddTimelineEntry(ctx, r.ID, entry)
 }
 
-// committedLead is the lead's assignment as dispatch's commit decided it, kept on the report item: the
-// assignment item is written after the commit (CompleteDispatch), and until it exists readers take the
-// lead's status, SLA deadline and dispatch entry from here (withCommittedLead), not a dispatched report
-// without a deadline. Only what the assignment item would say at its creation.
+// committedLead is the lead's assignment as dispatch's commit decided it, kept on the report item, with the
+// departments the commit summoned to assist: the assignment items are written after the commit
+// (CompleteDispatch, the assistants' first), and until the lead's exists readers take the lead's status, SLA
+// deadline and dispatch entry, and each assistant not written yet, from here (withCommittedLead): not a
+// dispatched report without a deadline, nor one whose assistants appear a moment after its lead. Only what
+// the assignment items would say at their creation (an assistant's is the lead's status, time and deadline).
 type committedLead struct {
-	Dept        string `dynamodbav:"dept"`
-	Status      string `dynamodbav:"astatus"`
-	AssignedAt  string `dynamodbav:"assignedAt"`
-	SLADeadline string `dynamodbav:"slaDeadline"`
-	Dispatched  string `dynamodbav:"dispatched,omitempty"`
+	Dept        string   `dynamodbav:"dept"`
+	Status      string   `dynamodbav:"astatus"`
+	AssignedAt  string   `dynamodbav:"assignedAt"`
+	SLADeadline string   `dynamodbav:"slaDeadline"`
+	Dispatched  string   `dynamodbav:"dispatched,omitempty"`
+	Assists     []string `dynamodbav:"assists,omitempty"`
 }
 
-// withCommittedLead adds the committed lead's assignment when its item is not written yet (a read between
-// dispatch's commit and its assignments' writes, or after a dispatch stopped there until its record is
-// delivered again). An assignment item of the lead, once written, is what counts.
+// withCommittedLead adds the committed lead's assignment, and each committed assistant's, when the lead's
+// item is not written yet (a read between dispatch's commit and its assignments' writes, or after a
+// dispatch stopped there until its record is delivered again). Once the lead's item is written, every
+// assistant's is too, and the items are what counts.
 func withCommittedLead(as []report.Assignment, it reportItem) []report.Assignment {
 	c := it.DispatchedLead
-	if c == nil || c.Dept != it.LeadDept || slices.ContainsFunc(as, func(a report.Assignment) bool { return a.Dept == c.Dept }) {
+	has := func(dept string) bool {
+		return slices.ContainsFunc(as, func(a report.Assignment) bool { return a.Dept == dept })
+	}
+	if c == nil || c.Dept != it.LeadDept || has(c.Dept) {
 		return as
 	}
 	a := assignmentItem{Dept: c.Dept, Role: string(report.Lead), Status: c.Status, AssignedAt: c.AssignedAt,
 		SLADeadline: c.SLADeadline, Dispatched: c.Dispatched}.assignment()
 	a.Pending = true
-	return append(as, a)
+	as = append(as, a)
+	for _, d := range c.Assists {
+		if d == c.Dept || has(d) {
+			continue
+		}
+		a := assignmentItem{Dept: d, Role: string(report.Assist), Status: c.Status, AssignedAt: c.AssignedAt,
+			SLADeadline: c.SLADeadline}.assignment()
+		a.Pending = true
+		as = append(as, a)
+	}
+	return as
 }
 
 // Dispatch moves a submitted report to status with its lead (the commit, which carries the lead's
@@ -362,8 +379,14 @@ func (s *Store) Dispatch(ctx context.Context, r report.Report, status report.Sta
 	vals := map[string]types.AttributeValue{":st": str(string(status)), ":lead": str(lead), ":now": str(at)}
 	if i := slices.IndexFunc(as, func(a report.Assignment) bool { return a.Role == report.Lead && a.Dept == lead }); i >= 0 {
 		a := as[i]
+		var assists []string
+		for _, b := range as {
+			if b.Role == report.Assist {
+				assists = append(assists, b.Dept)
+			}
+		}
 		c, err := attributevalue.Marshal(committedLead{Dept: a.Dept, Status: string(a.Status), AssignedAt: timeKey(a.AssignedAt),
-			SLADeadline: timeKey(a.SLADeadline), Dispatched: dispatchedAttr(a)})
+			SLADeadline: timeKey(a.SLADeadline), Dispatched: dispatchedAttr(a), Assists: assists})
 		if err != nil {
 			return err
 		}

@@ -35,9 +35,9 @@ type Assignment struct {
 	// rewrites anyway instead of in items of their own (the store decides which, within MaxLog). A rewrite
 	// of the assignment keeps it.
 	Log []TimelineEntry `json:"-"`
-	// Pending: the lead's assignment as dispatch's commit decided it, its item not written yet (the store
-	// reads it from the report between the commit and the write). Readers show it; writers act only on
-	// written assignments, and dispatch's redelivery completes it.
+	// Pending: an assignment as dispatch's commit decided it (the lead's, or an assistant's it named), its
+	// item not written yet (the store reads it from the report between the commit and the write). Readers
+	// show it; writers act only on written assignments, and dispatch's redelivery completes it.
 	Pending bool `json:"-"`
 }
 
