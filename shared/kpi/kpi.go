@@ -13,6 +13,7 @@
 //   - answers, satisfaction rate (满意率), average rating and reopen rate: answers.go.
 //   - points issued (awards), redeemed (redemptions net of refunds), reversed (revocations); redemptions by
 //     kind; registered users (profiles created); active reporters (distinct reporters with a report).
+//   - volunteers: volunteer.go.
 package kpi
 
 import (
@@ -69,6 +70,7 @@ type Inputs struct {
 	Registered  int
 	Answers     []AnswerLine // answers given that day (answers.go)
 	MeToos      int          // citizens' "me too"s added that day (citizens affected)
+	Volunteers  VolunteerInputs
 }
 
 // Count is a count and its points.
@@ -117,6 +119,7 @@ type Snapshot struct {
 	ByCategory           map[string]*CategoryStat `json:"byCategory"`
 	ByDept               map[string]*DeptStat     `json:"byDept"`
 	Answers              AnswerStat               `json:"answers"` // reporters' answers given that day
+	Volunteers           VolunteerStat            `json:"volunteers"`
 	ComputedAt           time.Time                `json:"computedAt"`
 
 	// Snapshots stored before the bounded sketches kept every resolution's minutes and every reporter's
@@ -161,7 +164,8 @@ func pseudonym(sub string) uint64 {
 // Compute turns one day's inputs into its snapshot. Days are local days in tz.
 func Compute(date string, in Inputs, tz *time.Location, now time.Time) Snapshot {
 	s := Snapshot{Date: date, ResolvedByCreatedDay: DayCounts{}, Redemptions: map[string]Count{},
-		ByCategory: map[string]*CategoryStat{}, ByDept: map[string]*DeptStat{}, Registered: in.Registered, MeToos: in.MeToos, ComputedAt: now.UTC()}
+		ByCategory: map[string]*CategoryStat{}, ByDept: map[string]*DeptStat{}, Registered: in.Registered, MeToos: in.MeToos, ComputedAt: now.UTC(),
+		Volunteers: computeVolunteers(in.Volunteers)}
 	cat := func(c string) *CategoryStat {
 		if s.ByCategory[c] == nil {
 			s.ByCategory[c] = &CategoryStat{}

@@ -48,6 +48,7 @@ func Merge(key string, parts []Snapshot) Snapshot {
 		out.MeToos += p.MeToos
 		out.Reporters.Merge(p.Reporters)
 		out.Answers.merge(p.Answers)
+		out.Volunteers.merge(p.Volunteers, key != TotalKey)
 		if p.ComputedAt.After(out.ComputedAt) {
 			out.ComputedAt = p.ComputedAt
 		}
@@ -87,6 +88,7 @@ func Merge(key string, parts []Snapshot) Snapshot {
 			t.Answers.merge(st.Answers)
 		}
 	}
+	out.Volunteers.bound()
 	return out
 }
 

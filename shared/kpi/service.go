@@ -317,7 +317,14 @@ func (s *Service) Summary(ctx context.Context, from, to string) (Summary, error)
 	if err != nil {
 		return Summary{}, err
 	}
-	return Summarize(from, to, snaps), nil
+	sum := Summarize(from, to, snaps)
+	// The volunteers' totals so far: one GetItem of the running totals, whatever the city's age.
+	t, err := s.store.Totals(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum.Volunteers.withTotals(t.Volunteers)
+	return sum, nil
 }
 
 // DailySeries returns one row per day of the range: its days (at most 366, one Query) and the snapshots

@@ -18,8 +18,10 @@ func longID(prefix string, i int) string { return fmt.Sprintf("%s%0*d", prefix, 
 
 // TestSnapshotSizeBound: every snapshot the roll-up writes — a day, a month, a year, the totals — stays
 // under the item limit at the extremes: a 50,000-report day whose resolutions span every histogram bucket
-// and every creation day a snapshot tells apart, with 50,000 distinct reporters; and, for the merged
-// periods, every bucket and day of every department filled with counts as large as a year of such days.
+// and every creation day a snapshot tells apart, with 50,000 distinct reporters, and 50,000 service records
+// of 50,000 volunteers in 2,000 teams with random 64-character ids; and, for the merged periods, every
+// bucket and day of every department filled with counts as large as a year of such days, MaxVolunteerTeams
+// teams and the volunteers' sketch full.
 func TestSnapshotSizeBound(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(7, 8))
 	date := "2026-11-30"
@@ -38,7 +40,24 @@ func TestSnapshotSizeBound(t *testing.T) {
 		in.Redemptions = append(in.Redemptions, RedemptionLine{Kind: []string{"goods", "honor", "charity", "credit"}[i%4], Amount: 10, Status: "reserved"})
 	}
 	in.Registered = 50_000
+	// Volunteers: 50,000 service records of 50,000 distinct volunteers in twice as many teams as a snapshot
+	// keeps, each id 64 random hex digits (no compression helps), every activity type.
+	teamID := func(i int) string {
+		return fmt.Sprintf("%016x%016x%016x%016x", i, rnd.Uint64(), rnd.Uint64(), rnd.Uint64())
+	}
+	teams := make([]string, 2*MaxVolunteerTeams)
+	for i := range teams {
+		teams[i] = teamID(i)
+	}
+	for i := range 50_000 {
+		in.Volunteers.Records = append(in.Volunteers.Records, VolunteerRecord{Sub: longID("v", i), Kind: "confirmed", Delta: int64(15 * (1 + i%48)),
+			TeamID: teams[i%len(teams)], Type: []string{"cleanup", "weekend_care", "clean_home", "traffic_civility", "shift", "other"}[i%6]})
+	}
+	in.Volunteers.Registered, in.Volunteers.Verified = 50_000, 50_000
 	day := Compute(date, in, sh, ref)
+	if n := len(day.Volunteers.ByTeam); n != MaxVolunteerTeams+1 {
+		t.Errorf("the day names %d teams, want %d and other", n, MaxVolunteerTeams)
+	}
 	check := func(name string, s Snapshot) {
 		t.Helper()
 		b, err := s.Encode()
@@ -87,9 +106,22 @@ func TestSnapshotSizeBound(t *testing.T) {
 		year.ByCategory[longID("c", c)] = &CategoryStat{Received: 1 << 30, Resolved: 1 << 30}
 	}
 	year.Reporters.Merge(day.Reporters)
+	year.Volunteers = VolunteerStat{Registered: 1 << 30, Verified: 1 << 30, Minutes: 1 << 50, Confirmations: 1 << 30,
+		ByTeam: map[string]int64{}, ByType: map[string]int64{}}
+	year.Volunteers.Active.Merge(day.Volunteers.Active)
+	for i := range MaxVolunteerTeams {
+		year.Volunteers.ByTeam[teamID(i)] = 1 + rnd.Int64N(1<<40)
+	}
+	year.Volunteers.ByTeam[OtherTeam] = 1 << 40
+	for _, ty := range []string{"cleanup", "weekend_care", "clean_home", "traffic_civility", "shift", "other"} {
+		year.Volunteers.ByType[ty] = 1 << 40
+	}
 	check("a year with every count set", year)
 	merged := Merge("2026", []Snapshot{year, day})
 	check("that year merged with the day", merged)
+	if n := len(merged.Volunteers.ByTeam); n != MaxVolunteerTeams+1 {
+		t.Errorf("the merged year names %d teams, want %d and other", n, MaxVolunteerTeams)
+	}
 	check("the totals of 20 such years", Merge(TotalKey, []Snapshot{year, year, year, year, year, year, year, year, year, year,
 		year, year, year, year, year, year, year, year, year, year}))
 	if tot := Merge(TotalKey, []Snapshot{year}); len(tot.ByDept) != 0 || len(tot.ByCategory) != 0 || len(tot.ResolvedByCreatedDay) != 1 {

@@ -31,6 +31,8 @@ type Summary struct {
 	// Reporters' answers to resolutions in the range (answers.go): counts and rates.
 	Answers AnswerStat `json:"answers"`
 	Rates
+	// Volunteer service in the range (volunteer.go), with the running totals.
+	Volunteers VolunteerSummary `json:"volunteers"`
 }
 
 // CategoryRow is a category's range.
@@ -57,6 +59,7 @@ func Summarize(from, to string, snaps []Snapshot) Summary {
 	cats := map[string]*CategoryRow{}
 	var reporters Distinct
 	var durations Histogram
+	var volunteers VolunteerStat
 	for _, sn := range snaps {
 		for created, n := range sn.ResolvedByCreatedDay {
 			if inRange(created, from, to) {
@@ -85,6 +88,7 @@ func Summarize(from, to string, snaps []Snapshot) Summary {
 		}
 		reporters.Merge(sn.Reporters)
 		s.Answers.merge(sn.Answers)
+		volunteers.merge(sn.Volunteers, true)
 		for c, st := range sn.ByCategory {
 			row := cats[c]
 			if row == nil {
@@ -101,6 +105,7 @@ func Summarize(from, to string, snaps []Snapshot) Summary {
 	s.OnTimeRate = ratio(s.OnTime, s.Resolved)
 	s.MedianHours, s.P90Hours = percentile(durations, 50), percentile(durations, 90)
 	s.Rates = s.Answers.rates()
+	s.Volunteers = summarizeVolunteers(volunteers)
 	for _, row := range cats {
 		s.ByCategory = append(s.ByCategory, *row)
 	}
