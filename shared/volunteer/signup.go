@@ -1,0 +1,43 @@
+package volunteer
+
+import (
+	"context"
+
+	"github.com/civicsnap/civicsnap/shared/auth"
+)
+
+// SignUp takes a place in an activity for the caller, or a place in its waitlist when it is full. A
+// sign-up that exists is answered as it is (created false): a re-sent request changes nothing. The store
+// refuses a cancelled or finished activity (ErrActivityClosed) and a caller with no profile
+// (ErrNotVolunteer).
+func (s *Service) SignUp(ctx context.Context, p auth.Principal, activityID string) (Signup, bool, error) {
+	if p.Sub == "" {
+		return Signup{}, false, auth.ErrUnauthenticated
+	}
+	return s.store.SignUp(ctx, activityID, p.Sub, s.now())
+}
+
+// CancelSignup gives up the caller's place (the first waiter moves up) or place in the waitlist. A
+// cancelled sign-up is answered as it is.
+func (s *Service) CancelSignup(ctx context.Context, p auth.Principal, activityID string) (Signup, error) {
+	if p.Sub == "" {
+		return Signup{}, auth.ErrUnauthenticated
+	}
+	return s.store.CancelSignup(ctx, activityID, p.Sub)
+}
+
+// Signups lists an activity's sign-ups (an organiser of its team).
+func (s *Service) Signups(ctx context.Context, p auth.Principal, activityID string) ([]Signup, error) {
+	if _, err := s.requireActivityOrganiser(ctx, p, activityID); err != nil {
+		return nil, err
+	}
+	return s.store.Signups(ctx, activityID)
+}
+
+// Mine lists the caller's activities with their sign-ups, soonest first.
+func (s *Service) Mine(ctx context.Context, p auth.Principal) ([]Mine, error) {
+	if p.Sub == "" {
+		return nil, auth.ErrUnauthenticated
+	}
+	return s.store.MyActivities(ctx, p.Sub)
+}
