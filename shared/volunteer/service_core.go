@@ -34,16 +34,18 @@ type Store interface {
 	ActivitiesOn(ctx context.Context, day string, cells []string) ([]Activity, error)
 	// CancelActivity marks an activity cancelled (a cancelled one is answered as it is).
 	CancelActivity(ctx context.Context, id string) (Activity, error)
-	// SignUp takes a place or joins the waitlist (README "Volunteers"); created is false when the
-	// sign-up existed (it is answered as it is).
-	SignUp(ctx context.Context, activityID, sub string, at time.Time) (s Signup, created bool, err error)
+	// SignUp takes a place in a (the store checks: still open) or joins its waitlist (README
+	// "Volunteers"); created is false when the sign-up existed (it is answered as it is). ErrNotVolunteer
+	// without a profile, ErrActivityClosed once the activity is cancelled or over (by at).
+	SignUp(ctx context.Context, a Activity, sub string, at time.Time) (s Signup, created bool, err error)
 	// CancelSignup cancels sub's sign-up, moving the first waiter up when it held a place.
 	CancelSignup(ctx context.Context, activityID, sub string) (Signup, error)
 	Signup(ctx context.Context, activityID, sub string) (Signup, error)
 	// Signups returns an activity's sign-ups (every status).
 	Signups(ctx context.Context, activityID string) ([]Signup, error)
-	// MyActivities returns sub's sign-ups with their activities, soonest first.
-	MyActivities(ctx context.Context, sub string) ([]Mine, error)
+	// MyActivities returns sub's sign-ups of activities starting from `from` on, with the activities,
+	// soonest first (at most MaxMine).
+	MyActivities(ctx context.Context, sub string, from time.Time) ([]Mine, error)
 }
 
 // AttendanceReader reads a volunteer's attendance of an activity (ErrNotFound when there is none): the

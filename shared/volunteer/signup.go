@@ -2,6 +2,7 @@ package volunteer
 
 import (
 	"context"
+	"time"
 
 	"github.com/civicsnap/civicsnap/shared/auth"
 )
@@ -14,7 +15,19 @@ func (s *Service) SignUp(ctx context.Context, p auth.Principal, activityID strin
 	if p.Sub == "" {
 		return Signup{}, false, auth.ErrUnauthenticated
 	}
-	return s.store.SignUp(ctx, activityID, p.Sub, s.now())
+	a, err := s.store.Activity(ctx, activityID)
+	if err != nil {
+		return Signup{}, false, err
+	}
+	now := s.now()
+	if a.Status != ActivityOpen || !now.Before(a.End) {
+		// A sign-up that exists is still answered as it is.
+		if su, err := s.store.Signup(ctx, activityID, p.Sub); err == nil {
+			return su, false, nil
+		}
+		return Signup{}, false, ErrActivityClosed
+	}
+	return s.store.SignUp(ctx, a, p.Sub, now)
 }
 
 // CancelSignup gives up the caller's place (the first waiter moves up) or place in the waitlist. A
@@ -39,5 +52,11 @@ func (s *Service) Mine(ctx context.Context, p auth.Principal) ([]Mine, error) {
 	if p.Sub == "" {
 		return nil, auth.ErrUnauthenticated
 	}
-	return s.store.MyActivities(ctx, p.Sub)
+	return s.store.MyActivities(ctx, p.Sub, s.now().Add(-MineSince))
 }
+
+// The caller's list shows activities that started at most MineSince ago, MaxMine of them.
+const (
+	MineSince = 7 * 24 * time.Hour
+	MaxMine   = 100
+)
