@@ -96,6 +96,8 @@ func (r Rule) with(err *apperr.Error) Rule {
 var pathParams = map[string]Rule{
 	"id":   id.with(ErrPathParam),
 	"dept": id.with(ErrPathParam),
+	// A volunteer's user id (/v1/volunteers/{sub}/verify, the attendance routes).
+	"sub": subRule.with(ErrPathParam),
 }
 
 // headers bounds headers by canonical name, when present (whether one is required is the handler's call).
@@ -120,6 +122,10 @@ var queryParams = map[string]Rule{
 	"itemId": optID.with(ErrBadQuery),
 	"from":   {Max: 10, Chars: charRanges("09", "-"), Want: "a date YYYY-MM-DD", Err: ErrBadQuery},
 	"to":     {Max: 10, Chars: charRanges("09", "-"), Want: "a date YYYY-MM-DD", Err: ErrBadQuery},
+	// The volunteer activities' listing (GET /v1/activities).
+	"date":     {Max: 10, Chars: charRanges("09", "-"), Want: "a date YYYY-MM-DD", Err: ErrBadQuery},
+	"near":     {Max: 48, Chars: charRanges("09", ".,-"), Want: "lat,lng", Err: ErrBadQuery},
+	"radiusKm": {Max: 8, Chars: charRanges("09", "."), Want: "a number of kilometres", Err: ErrBadQuery},
 }
 
 // Body fields that become keys or parts of keys.

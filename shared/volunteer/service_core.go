@@ -111,3 +111,6 @@ func (s *Service) requireOrganiser(ctx context.Context, p auth.Principal, teamID
 	}
 	return t, nil
 }
+
+// TZ is the city's time zone (local days).
+func (s *Service) TZ() *time.Location { return s.tz }
