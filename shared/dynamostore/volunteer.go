@@ -588,8 +588,8 @@ func (s *Store) SignUp(ctx context.Context, a volunteer.Activity, sub string, at
 	for range maxSignupRounds {
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 			{Update: &types.Update{TableName: &s.table, Key: key, UpdateExpression: aws.String("SET signedUp = signedUp + :one"),
-				ConditionExpression:      aws.String("astatus = :open AND signedUp < capacity AND #end > :now"),
-				ExpressionAttributeNames: map[string]string{"#end": "end"},
+				ConditionExpression:      aws.String("astatus = :open AND signedUp < #capacity AND #end > :now"),
+				ExpressionAttributeNames: map[string]string{"#end": "end", "#capacity": "capacity"},
 				ExpressionAttributeValues: map[string]types.AttributeValue{
 					":one": num(1), ":open": str(volunteer.ActivityOpen), ":now": str(timeKey(at))}}},
 			{Put: s.signupPut(a, sub, volunteer.SignedUp, 0, at)},
@@ -645,7 +645,8 @@ func (s *Store) joinWaitlist(ctx context.Context, a volunteer.Activity, sub stri
 	pos := seq.WaitSeq
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Update: &types.Update{TableName: &s.table, Key: key, UpdateExpression: aws.String("ADD waitlisted :one"),
-			ConditionExpression:       aws.String("signedUp >= capacity"),
+			ConditionExpression:       aws.String("signedUp >= #capacity"),
+			ExpressionAttributeNames:  map[string]string{"#capacity": "capacity"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1)}}},
 		{Put: s.signupPut(a, sub, volunteer.Waitlisted, pos, at)},
 		{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{
