@@ -23,6 +23,7 @@ import (
 	"github.com/civicsnap/civicsnap/functions/reconciler/reconcilerfn"
 	"github.com/civicsnap/civicsnap/functions/redeem/redeemfn"
 	"github.com/civicsnap/civicsnap/functions/sweeper/sweeperfn"
+	"github.com/civicsnap/civicsnap/functions/volunteer/volunteerfn"
 	"github.com/civicsnap/civicsnap/functions/web/webfn"
 	"github.com/civicsnap/civicsnap/infra/gateway"
 	"github.com/civicsnap/civicsnap/shared/fnconfig"
@@ -181,6 +182,17 @@ func (st *Stack) constructors() map[string]constructor {
 				return Handler{}, err
 			}
 			fn, err := redeemfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{HTTP: fn.Handle}, nil
+		},
+		"VolunteerFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "volunteer")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := volunteerfn.New(b)
 			if err != nil {
 				return Handler{}, err
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/civicsnap/civicsnap/functions/open311/open311fn"
 	"github.com/civicsnap/civicsnap/functions/platform"
 	"github.com/civicsnap/civicsnap/functions/redeem/redeemfn"
+	"github.com/civicsnap/civicsnap/functions/volunteer/volunteerfn"
 	"github.com/civicsnap/civicsnap/functions/web/webfn"
 	"github.com/civicsnap/civicsnap/infra/stack"
 	"github.com/civicsnap/civicsnap/shared/httpapi"
@@ -34,6 +35,7 @@ var httpFunctions = map[string]func(*platform.Base) (routed, error){
 	"RedeemFunction":      func(b *platform.Base) (routed, error) { return redeemfn.New(b) },
 	"DashboardFunction":   func(b *platform.Base) (routed, error) { return dashboardfn.New(b) },
 	"Open311Function":     func(b *platform.Base) (routed, error) { return open311fn.New(b) },
+	"VolunteerFunction":   func(b *platform.Base) (routed, error) { return volunteerfn.New(b) },
 	"WebFunction": func(b *platform.Base) (routed, error) {
 		cfg, err := webfn.ConfigFromEnv(b.Env)
 		if err != nil {
