@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/civicsnap/civicsnap/functions/volunteer/volunteerfn"
 	"github.com/civicsnap/civicsnap/infra/testenv"
 	"github.com/civicsnap/civicsnap/shared/volunteer"
@@ -33,16 +35,17 @@ var org = citizen("org1")
 
 func newAttHarness(t *testing.T, subs ...string) *attHarness {
 	t.Helper()
-	e := moto.New(t, testenv.Options{CategoriesOnly: true})
+	return newAttHarnessWith(t, testenv.Options{CategoriesOnly: true}, subs...)
+}
+
+// newAttHarnessWith is newAttHarness on an environment made with opts.
+func newAttHarnessWith(t *testing.T, opts testenv.Options, subs ...string) *attHarness {
+	t.Helper()
+	e := moto.New(t, opts)
 	clk := &clock{}
 	clk.set(time.Now())
-	b := e.Base("VolunteerFunction", nil, nil)
-	b.Now = clk.now
-	fn, err := volunteerfn.New(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &attHarness{harness: &harness{e: e, t: t, fn: fn}, clk: clk}
+	h := &attHarness{harness: &harness{e: e, t: t}, clk: clk}
+	h.fn = h.function(e.Counted)
 	h.team("t1", "org1")
 	h.volunteers(subs...)
 	h.act = h.publish(org, "act-"+t.Name(), activityBody("t1", 10, lat0, lng0, tomorrow()))[0]
@@ -52,6 +55,18 @@ func newAttHarness(t *testing.T, subs ...string) *attHarness {
 		}
 	}
 	return h
+}
+
+// function builds the volunteer function on cfg with the test's clock.
+func (h *attHarness) function(cfg aws.Config) *volunteerfn.Function {
+	h.t.Helper()
+	b := h.e.BaseOn(cfg, "VolunteerFunction", nil, nil)
+	b.Now = h.clk.now
+	fn, err := volunteerfn.New(b)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return fn
 }
 
 // at sets the clock to the activity's start plus d.
