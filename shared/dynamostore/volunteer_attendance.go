@@ -173,7 +173,7 @@ func (s *Store) Attendances(ctx context.Context, activityID string) ([]volunteer
 // changed is ErrAttendanceChanged for a failed condition of a single-item write, else translate.
 func changed(op string, err error) error {
 	if _, ok := conditionFailed(err); ok {
-		return volunteer.ErrAttendanceChanged.Wrap(fmt.Errorf("%s: %w", op, err))
+		return fmt.Errorf("%s: %w: %w", op, volunteer.ErrAttendanceChanged, err)
 	}
 	return translate(op, err)
 }
@@ -296,7 +296,7 @@ func (s *Store) ChangeAttendance(ctx context.Context, c volunteer.Change) error 
 		{Put: &types.Put{TableName: &s.table, Item: rec, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 	}})
 	if f := failed(err); len(f) > 0 {
-		return volunteer.ErrAttendanceChanged.Wrap(fmt.Errorf("apply attendance change: %w", err))
+		return fmt.Errorf("apply attendance change: %w: %w", volunteer.ErrAttendanceChanged, err)
 	}
 	if err != nil {
 		return translate("apply attendance change", err)

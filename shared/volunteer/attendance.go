@@ -32,10 +32,12 @@ const DisputeWindow = 7 * 24 * time.Hour
 var (
 	ErrAlreadyCheckedIn = apperr.New(apperr.Conflict, "already_checked_in", "you checked in already")
 	ErrDisputeClosed    = apperr.New(apperr.Conflict, "dispute_closed", "hours may be disputed within 7 days of their confirmation")
-	// ErrAttendanceChanged is what the store answers when the attendance is not as the service read it (a
-	// concurrent request changed it, or this one's earlier attempt did): the service reads it again.
-	ErrAttendanceChanged = apperr.New(apperr.Conflict, "attendance_changed", "the attendance changed while the request ran; send it again")
 )
+
+// ErrAttendanceChanged is what the store answers when the attendance is not as the service read it (a
+// concurrent request changed it, or this one's earlier attempt did): nothing was written, and the service
+// reads it again. Never an answer: after attempts rounds the request is write_conflict (503, Retry-After).
+var ErrAttendanceChanged = errors.New("the attendance changed while the request ran")
 
 // Change is one conditional change of an attendance: to Attendance, from one of the statuses From at
 // revision Seen, adding the one dispute (none may exist) when FreshDispute, with Record written in the
