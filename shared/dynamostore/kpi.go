@@ -71,8 +71,9 @@ func dayQuery(table, index, pk, projection string, names map[string]string) *dyn
 	return in
 }
 
-// DayInputs reads one local day's reports, resolutions, ledger entries, redemptions, registrations and
-// reporters' answers (seven Queries and a BatchGetItem per hundred redemptions).
+// DayInputs reads one local day's reports, resolutions, ledger entries, redemptions, registrations,
+// reporters' answers and volunteer service (kpi_volunteer.go) (ten Queries and a BatchGetItem per hundred
+// redemptions).
 func (s *Store) DayInputs(ctx context.Context, date string) (kpi.Inputs, kpi.ReadStats, error) {
 	var in kpi.Inputs
 	var st kpi.ReadStats
@@ -177,6 +178,9 @@ func (s *Store) DayInputs(ctx context.Context, date string) (kpi.Inputs, kpi.Rea
 		return in, st, err
 	}
 	in.MeToos = len(mts)
+	if in.Volunteers, err = s.VolunteerDayInputs(ctx, date, &st); err != nil {
+		return in, st, err
+	}
 	return in, st, nil
 }
 

@@ -43,6 +43,8 @@ type Store interface {
 	// OpenReports lists the lead assignments in the departments' open queues, at most perQueue from each
 	// (the earliest SLA deadlines), and whether any queue held more.
 	OpenReports(ctx context.Context, depts []string, perQueue int) ([]OpenReport, bool, error)
+	// TeamNames returns the names of volunteer teams (a summary's top ones; a missing team has none).
+	TeamNames(ctx context.Context, ids []string) (map[string]string, error)
 }
 
 // Directory gives department names.
@@ -324,6 +326,22 @@ func (s *Service) Summary(ctx context.Context, from, to string) (Summary, error)
 		return Summary{}, err
 	}
 	sum.Volunteers.withTotals(t.Volunteers)
+	// The named teams' names: one BatchGetItem of at most TopVolunteerTeams keys, none without service.
+	var ids []string
+	for _, r := range sum.Volunteers.ByTeam {
+		if r.Key != OtherTeam {
+			ids = append(ids, r.Key)
+		}
+	}
+	if len(ids) > 0 {
+		names, err := s.store.TeamNames(ctx, ids)
+		if err != nil {
+			return Summary{}, err
+		}
+		for i, r := range sum.Volunteers.ByTeam {
+			sum.Volunteers.ByTeam[i].Name = names[r.Key]
+		}
+	}
 	return sum, nil
 }
 

@@ -74,6 +74,14 @@ func (m *memStore) OpenReports(context.Context, []string, int) ([]OpenReport, bo
 	return nil, false, nil
 }
 
+func (m *memStore) TeamNames(_ context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, id := range ids {
+		out[id] = "team " + id
+	}
+	return out, nil
+}
+
 func asJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 type noDir struct{}

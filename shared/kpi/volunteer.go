@@ -173,6 +173,7 @@ type VolunteerSummary struct {
 // HoursRow is a team's or an activity type's service in a range.
 type HoursRow struct {
 	Key     string  `json:"key"`
+	Name    string  `json:"name,omitempty"` // a team's name (the KPI API reads it; types are named by the console)
 	Minutes int64   `json:"minutes"`
 	Hours   float64 `json:"hours"`
 }

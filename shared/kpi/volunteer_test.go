@@ -2,6 +2,8 @@ package kpi
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"reflect"
 	"testing"
 	"time"
@@ -175,5 +177,38 @@ func TestVolunteerTeamsBoundedInMerge(t *testing.T) {
 	}
 	if len(m.Volunteers.ByTeam) != MaxVolunteerTeams+1 || sum != want || m.Volunteers.Minutes != want {
 		t.Errorf("month names %d teams summing to %d (minutes %d), want %d + other summing to %d", len(m.Volunteers.ByTeam), sum, m.Volunteers.Minutes, MaxVolunteerTeams, want)
+	}
+}
+
+// TestVolunteerSummaryFromTheService: the KPI API's summary carries the range's volunteer figures, the
+// running totals (every day so far, not only the range) and the named teams' names.
+func TestVolunteerSummaryFromTheService(t *testing.T) {
+	ctx := t.Context()
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, sh)
+	st := newMemStore()
+	svc := NewService(st, noDir{}, sh, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)), 5, "2026-01-01")
+	for d := 1; d <= 29; d++ {
+		in := VolunteerInputs{Registered: 2, Verified: 1, Records: []VolunteerRecord{confirmed(fmt.Sprint("u", d%3), "t1", volunteer.TypeCleanup, 60)}}
+		if d > 20 {
+			in.Records = append(in.Records, confirmed("u9", "t2", volunteer.TypeShift, 30))
+		}
+		if err := st.PutSnapshot(ctx, Compute(fmt.Sprintf("2026-11-%02d", d), Inputs{Volunteers: in}, sh, now)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := svc.Remerge(ctx, "2026-11-01", "2026-11-29"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.Summary(ctx, "2026-11-21", "2026-11-29")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := got.Volunteers
+	want := VolunteerSummary{Registered: 18, RegisteredTotal: 58, Verified: 9, VerifiedTotal: 29, Active: 4, Confirmations: 18,
+		Minutes: 9*60 + 9*30, Hours: 13.5, HoursTotal: 33.5,
+		ByTeam: []HoursRow{{Key: "t1", Name: "team t1", Minutes: 540, Hours: 9}, {Key: "t2", Name: "team t2", Minutes: 270, Hours: 4.5}},
+		ByType: []HoursRow{{Key: volunteer.TypeCleanup, Minutes: 540, Hours: 9}, {Key: volunteer.TypeShift, Minutes: 270, Hours: 4.5}}}
+	if asJSON(v) != asJSON(want) {
+		t.Errorf("volunteers %s\nwant %s", asJSON(v), asJSON(want))
 	}
 }
