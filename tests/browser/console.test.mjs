@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { open, value, asText } from "./browser.mjs";
 import { serveConsole } from "./serve.mjs";
+import { checkA11y } from "./steps/common.mjs";
 
 const fixture = (name) => JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "fixtures", name + ".json"), "utf8"));
 const summary = fixture("summary");
@@ -75,6 +76,52 @@ test("signed out: the hint and the dev sign-in; signed in: every figure from the
     assert.equal(await page.getAttribute('[data-testid="map"]', "data-count"), String(openReports.items.length));
     assert.deepEqual(b.errors, []);
   }));
+
+test("the volunteers panel: the summary's volunteer figures, top 10 teams and other, types in zh/en; accessible", { timeout: 60_000 }, () =>
+  withConsole({}, async (page, url, b) => {
+    await page.goto(url + "/console/");
+    await page.getByTestId("dev-signin").click();
+    await page.waitForSelector("body[data-state=ready]");
+    const v = summary.volunteers;
+    const want = {
+      "vol-registered": v.registered, "vol-registered-total": v.registeredTotal, "vol-verified": v.verified,
+      "vol-verified-total": v.verifiedTotal, "vol-active": v.active, "vol-hours": v.hours, "vol-hours-total": v.hoursTotal,
+    };
+    for (const [id, x] of Object.entries(want)) assert.equal(await value(page, id), asText(x), id);
+    assert.equal((await page.getByTestId("vol-hours").textContent()).trim(), "1081.5 h");
+    assert.equal((await page.getByTestId("vol-registered-total").textContent()).trim(), "75,273");
+    const rows = (id, attr) => page.$$eval(`[data-testid="${id}"] tbody tr`, (trs, a) => trs.map((tr) => [tr.dataset[a], Number(tr.dataset.hours), tr.textContent]), attr);
+    const teams = await rows("vol-teams", "team");
+    assert.deepEqual(teams.map((r) => r.slice(0, 2)), v.byTeam.map((r) => [r.key, r.hours]));
+    assert.match(teams[0][2], /红河清洁志愿队.*t-honghe-clean.*252\.0/, "a team by its name, its id beside it");
+    assert.match(teams.find((r) => r[0] === "t-gone")[2], /^t-gone/, "a team without a name by its id");
+    assert.match(teams.at(-1)[2], /其他队伍.*Other teams.*57\.0/);
+    const types = await rows("vol-types", "type");
+    assert.deepEqual(types.map((r) => r.slice(0, 2)), v.byType.map((r) => [r.key, r.hours]));
+    assert.match(types[0][2], /全民清扫日.*City-wide clean-up.*402\.0/);
+    await checkA11y(page, "console-volunteers", { include: '[data-testid="volunteers"]' });
+    assert.deepEqual(b.errors, []);
+  }));
+
+test("the volunteers panel without volunteer service says so", { timeout: 60_000 }, async () => {
+  const empty = { ...summary, volunteers: { registered: 0, registeredTotal: 0, verified: 0, verifiedTotal: 0, active: 0, confirmations: 0,
+    revocations: 0, minutes: 0, hours: 0, hoursTotal: 0, byTeam: [], byType: [] } };
+  const server = await serveConsole({ routes: { ...kpiRoutes(), "GET /v1/kpi/summary": [200, empty] } });
+  const b = await open({ width: 1280, height: 900 });
+  try {
+    const { page } = b;
+    await page.goto(server.url + "/console/");
+    await page.getByTestId("dev-signin").click();
+    await page.waitForSelector("body[data-state=ready]");
+    assert.equal(await value(page, "vol-hours"), "0");
+    assert.match(await page.textContent('[data-testid="vol-teams"] tbody'), /No service hours in the range/);
+    assert.match(await page.textContent('[data-testid="vol-types"] tbody'), /No service hours in the range/);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+    await server.close();
+  }
+});
 
 test("an expired token sends the user back to sign in", { timeout: 60_000 }, () =>
   withConsole({ expired: true }, async (page, url) => {

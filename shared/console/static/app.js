@@ -26,6 +26,12 @@
   const KINDS = [
     ["goods", "兑奖品", "Goods"], ["honor", "兑荣誉", "Honors"], ["charity", "兑爱心", "Charity"], ["credit", "兑信用", "Credit"],
   ];
+  // Volunteer activity types (shared/volunteer Types), in display order.
+  const VOL_TYPES = {
+    cleanup: ["全民清扫日", "City-wide clean-up"], weekend_care: ["爱在周末", "Weekend care"],
+    clean_home: ["巾帼英雄·清洁家园", "Clean-home teams"], traffic_civility: ["文明交通劝导", "Traffic civility"],
+    shift: ["站点值守", "Kiosk or post shift"], other: ["其他", "Other"],
+  };
   const { fmtInt, fmtPct } = Charts;
 
   const state = {
@@ -253,6 +259,7 @@
     });
     league(d.depts);
     openMap(d.open, d.depts);
+    volunteers(d.summary.volunteers);
   }
 
   function setTile(id, text, value, note, noteText) {
@@ -307,6 +314,70 @@
       v.textContent = `${fmtInt(c.count)} 笔 · ${fmtInt(c.points)} 分`;
       div.append(k, v);
       return div;
+    }));
+  }
+
+  // volunteers shows the summary's volunteer block (README "KPI definitions"): each figure's API value in
+  // data-value, hours as the API rounds them (one decimal).
+  function volunteers(v) {
+    v = v || { registered: 0, registeredTotal: 0, verified: 0, verifiedTotal: 0, active: 0, confirmations: 0, revocations: 0, hours: 0, hoursTotal: 0, byTeam: [], byType: [] };
+    const hrs = (x) => Number(x).toFixed(1);
+    setTile("vol-registered", fmtInt(v.registered), v.registered);
+    setTile("vol-registered-total", fmtInt(v.registeredTotal), v.registeredTotal);
+    setTile("vol-verified", fmtInt(v.verified), v.verified);
+    setTile("vol-verified-total", fmtInt(v.verifiedTotal), v.verifiedTotal);
+    setTile("vol-active", fmtInt(v.active), v.active, "vol-confirmations",
+      `确认 ${fmtInt(v.confirmations)} 次 confirmations · 撤销 ${fmtInt(v.revocations)} revoked`);
+    setTile("vol-hours", `${hrs(v.hours)} h`, v.hours);
+    setTile("vol-hours-total", hrs(v.hoursTotal), v.hoursTotal);
+    hoursTable("vol-teams", v.byTeam || [], "team", (r) => r.key === "other"
+      ? ["其他队伍", "Other teams"] : [r.name || r.key, r.name ? r.key : ""]);
+    hoursTable("vol-types", v.byType || [], "type", (r) => VOL_TYPES[r.key] || [r.key, ""]);
+  }
+
+  // hoursTable fills a table of hours rows: the name (zh, and en or the id), the hours, a bar of the share.
+  function hoursTable(testid, rows, attr, names) {
+    const tbody = tid(testid).querySelector("tbody");
+    const total = rows.reduce((n, r) => n + Math.max(0, r.minutes), 0);
+    if (!rows.length) {
+      const tr = document.createElement("tr");
+      const td = cell("区间内无服务时长 No service hours in the range", "empty");
+      td.colSpan = 3;
+      tr.append(td);
+      tbody.replaceChildren(tr);
+      return;
+    }
+    tbody.replaceChildren(...rows.map((r) => {
+      const tr = document.createElement("tr");
+      tr.dataset[attr] = r.key;
+      tr.dataset.minutes = r.minutes;
+      tr.dataset.hours = r.hours;
+      if (r.key === "other" && attr === "team") tr.className = "other";
+      const [zh, en] = names(r);
+      const name = cell(zh);
+      if (en) {
+        const sub = document.createElement("span");
+        sub.className = "sub";
+        sub.textContent = en;
+        name.append(sub);
+      }
+      const share = total > 0 ? Math.max(0, r.minutes) / total : 0;
+      const bar = document.createElement("div");
+      bar.className = "bar";
+      const track = document.createElement("div");
+      track.className = "track";
+      const fill = document.createElement("div");
+      fill.className = "fill";
+      fill.style.width = `${Math.round(share * 100)}%`;
+      track.append(fill);
+      const pct = document.createElement("span");
+      pct.className = "pct";
+      pct.textContent = fmtPct(total > 0 ? share : null);
+      bar.append(track, pct);
+      const sh = cell(undefined, "share");
+      sh.append(bar);
+      tr.append(name, cell(Number(r.hours).toFixed(1), "num"), sh);
+      return tr;
     }));
   }
 
