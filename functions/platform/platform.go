@@ -137,7 +137,7 @@ func (b *Base) KPI() (*kpi.Service, error) {
 }
 
 // departmentNames adapts the cached configuration to the KPI service: departments that handle reports
-// (the credit platform only receives webhooks).
+// (the credit platform and the national volunteer service system only receive webhooks).
 type departmentNames struct{ dir *dispatch.Directory }
 
 func (d departmentNames) DepartmentNames(ctx context.Context) (map[string][2]string, error) {
@@ -147,7 +147,7 @@ func (d departmentNames) DepartmentNames(ctx context.Context) (map[string][2]str
 	}
 	out := make(map[string][2]string, len(cfg.Departments))
 	for id, dep := range cfg.Departments {
-		if id != market.CreditPlatform {
+		if id != market.CreditPlatform && id != points.VolunteerRegistry {
 			out[id] = [2]string{dep.NameZH, dep.NameEN}
 		}
 	}

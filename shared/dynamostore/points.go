@@ -33,6 +33,9 @@ import (
 //	               granted (rule, points, granted, debtPaid, merit) and, once reversed, reversed=true. A
 //	               revocation that comes first puts a placeholder there (delta 0, placeholder=true, no
 //	               gsi3 keys), which the ledger's listing leaves out.
+//	volunteer      a confirmed service record's award is a ledger entry like a report's: <at> is the record's
+//	award          time, <entry id> award-<activity>#<sub>#volunteer#<revision>; it carries activityId, revision
+//	               and the minutes it credited (the profile's volunteerMinutes sums the unreversed ones)
 //	point rules    pk=CONFIG#POINTS       sk=RULES
 //	duplicate      gsi4pk=DUPOF#<original> gsi4sk=<createdAt>#<id>   (on the duplicate's report item)
 type profileItem struct {
@@ -43,6 +46,7 @@ type profileItem struct {
 	Balance          int64                `dynamodbav:"balance"`
 	Merit            int64                `dynamodbav:"merit"`
 	ValidReports     int64                `dynamodbav:"validReports"`
+	VolunteerMinutes int64                `dynamodbav:"volunteerMinutes,omitempty"` // absent until a first volunteer award
 	Honors           []points.EarnedHonor `dynamodbav:"honors"`
 	LifetimeEarned   int64                `dynamodbav:"lifetimeEarned"`
 	LifetimeRedeemed int64                `dynamodbav:"lifetimeRedeemed"`
@@ -79,7 +83,7 @@ func (s *Store) toProfileItem(p points.Profile, at time.Time) profileItem {
 	}
 	return profileItem{
 		PK: userPK(p.Sub), SK: "PROFILE", Type: "profile", Sub: p.Sub, Balance: p.Balance, Merit: p.Merit,
-		ValidReports: p.ValidReports, Honors: honors, LifetimeEarned: p.LifetimeEarned, LifetimeRedeemed: p.LifetimeRedeemed,
+		ValidReports: p.ValidReports, VolunteerMinutes: p.VolunteerMinutes, Honors: honors, LifetimeEarned: p.LifetimeEarned, LifetimeRedeemed: p.LifetimeRedeemed,
 		Debt: p.Debt, Version: p.Version, Day: p.Day, DayEarned: p.DayEarned, Month: p.Month, MonthEarned: p.MonthEarned,
 		CreatedAt: createdAt, LimitMonth: p.LimitMonth, Limits: p.LimitCounts, BoughtOnce: p.BoughtOnce,
 		GSI4PK: "REGISTERED#" + s.dayKey(created), GSI4SK: p.Sub,
@@ -87,7 +91,7 @@ func (s *Store) toProfileItem(p points.Profile, at time.Time) profileItem {
 }
 
 func (it profileItem) profile() points.Profile {
-	return points.Profile{Sub: it.Sub, Balance: it.Balance, Merit: it.Merit, ValidReports: it.ValidReports, Honors: it.Honors,
+	return points.Profile{Sub: it.Sub, Balance: it.Balance, Merit: it.Merit, ValidReports: it.ValidReports, VolunteerMinutes: it.VolunteerMinutes, Honors: it.Honors,
 		LifetimeEarned: it.LifetimeEarned, LifetimeRedeemed: it.LifetimeRedeemed, Debt: it.Debt, Version: it.Version,
 		Day: it.Day, DayEarned: it.DayEarned, Month: it.Month, MonthEarned: it.MonthEarned, CreatedAt: parseTime(it.CreatedAt),
 		LimitMonth: it.LimitMonth, LimitCounts: it.Limits, BoughtOnce: it.BoughtOnce}
@@ -169,6 +173,7 @@ type ledgerItem struct {
 	Kind         string `dynamodbav:"kind"`
 	ReportID     string `dynamodbav:"reportId,omitempty"`
 	RedemptionID string `dynamodbav:"redemptionId,omitempty"`
+	ActivityID   string `dynamodbav:"activityId,omitempty"` // a volunteer award's or reversal's
 	Note         string `dynamodbav:"note,omitempty"`
 	// An award's entry records the award (points.Award) besides its delta.
 	Rule        string `dynamodbav:"rule,omitempty"`
@@ -178,6 +183,9 @@ type ledgerItem struct {
 	Merit       int64  `dynamodbav:"merit,omitempty"`
 	Reversed    bool   `dynamodbav:"reversed,omitempty"`
 	Placeholder bool   `dynamodbav:"placeholder,omitempty"`
+	Settled     bool   `dynamodbav:"settled,omitempty"`  // a placeholder whose own record came since
+	Revision    int64  `dynamodbav:"revision,omitempty"` // a volunteer award's attendance revision
+	Minutes     int64  `dynamodbav:"minutes,omitempty"`  // and the minutes it credited
 	GSI3PK      string `dynamodbav:"gsi3pk,omitempty"`
 	GSI3SK      string `dynamodbav:"gsi3sk,omitempty"`
 }
@@ -193,7 +201,7 @@ func (s *Store) ledgerItem(sub string, e points.Entry) ledgerItem {
 	at := timeKey(e.At)
 	return ledgerItem{
 		PK: userPK(sub), SK: ledgerSK(e.At, e.ID), Type: "ledger", ID: e.ID, Sub: sub, At: at, Delta: e.Delta,
-		Kind: e.Kind, ReportID: e.ReportID, RedemptionID: e.RedemptionID, Note: e.Note,
+		Kind: e.Kind, ReportID: e.ReportID, RedemptionID: e.RedemptionID, ActivityID: e.ActivityID, Note: e.Note,
 		GSI3PK: "POINTS#" + s.dayKey(e.At), GSI3SK: at + "#" + sub + "#" + e.ID,
 	}
 }
@@ -204,7 +212,8 @@ func (s *Store) ledgerPut(sub string, e points.Entry) (types.TransactWriteItem, 
 
 func (it ledgerItem) award() points.Award {
 	return points.Award{ReportID: it.ReportID, Sub: it.Sub, Rule: it.Rule, Points: it.Points, Granted: it.Granted,
-		DebtPaid: it.DebtPaid, Merit: it.Merit, At: parseTime(it.At), Reversed: it.Reversed}
+		DebtPaid: it.DebtPaid, Merit: it.Merit, At: parseTime(it.At), Reversed: it.Reversed,
+		ActivityID: it.ActivityID, Revision: it.Revision, Minutes: it.Minutes, Placeholder: it.Placeholder, Settled: it.Settled}
 }
 
 // ApplyAward writes the profile and the award's ledger entry in one TransactWriteItems (2 items): the
@@ -216,6 +225,7 @@ func (s *Store) ApplyAward(ctx context.Context, a points.Award, p points.Profile
 	}
 	it := s.ledgerItem(p.Sub, e)
 	it.Rule, it.Points, it.Granted, it.DebtPaid, it.Merit = a.Rule, a.Points, a.Granted, a.DebtPaid, a.Merit
+	it.Revision, it.Minutes = a.Revision, a.Minutes
 	led, err := s.putItem(it, "attribute_not_exists(pk)")
 	if err != nil {
 		return err
@@ -268,6 +278,9 @@ func (s *Store) runProfileTx(ctx context.Context, op string, items []types.Trans
 func (s *Store) PutPlaceholder(ctx context.Context, a points.Award) error {
 	it := ledgerItem{PK: userPK(a.Sub), SK: ledgerSK(a.At, a.EntryID()), Type: "ledger", ID: a.EntryID(), Sub: a.Sub, At: timeKey(a.At),
 		Kind: points.KindReversal, ReportID: a.ReportID, Note: "report revoked before its award", Rule: a.Rule, Reversed: true, Placeholder: true}
+	if a.Rule == points.RuleVolunteer {
+		it.Kind, it.ActivityID, it.Revision, it.Note = points.KindVolunteerReversal, a.ActivityID, a.Revision, "service hours withdrawn before their award"
+	}
 	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return err
@@ -278,6 +291,24 @@ func (s *Store) PutPlaceholder(ctx context.Context, a points.Award) error {
 	}
 	if err != nil {
 		return translate("put award placeholder", err)
+	}
+	return nil
+}
+
+// SettlePlaceholder marks the placeholder at a's identity settled (1 UpdateItem of an item in no index's
+// projection but its keys': no index write).
+func (s *Store) SettlePlaceholder(ctx context.Context, a points.Award) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: awardKey(a),
+		UpdateExpression:          aws.String("SET settled = :t"),
+		ConditionExpression:       aws.String("placeholder = :t"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
+	})
+	if _, ok := conditionFailed(err); ok {
+		return fmt.Errorf("settle award %s: no placeholder at its identity", a.ID())
+	}
+	if err != nil {
+		return translate("settle award placeholder", err)
 	}
 	return nil
 }
@@ -408,7 +439,7 @@ func (s *Store) Ledger(ctx context.Context, sub string, limit int, cursor string
 	}
 	res := make([]points.Entry, len(items))
 	for i, it := range items {
-		res[i] = points.Entry{ID: it.ID, At: parseTime(it.At), Delta: it.Delta, Kind: it.Kind, ReportID: it.ReportID, RedemptionID: it.RedemptionID, Note: it.Note}
+		res[i] = points.Entry{ID: it.ID, At: parseTime(it.At), Delta: it.Delta, Kind: it.Kind, ReportID: it.ReportID, RedemptionID: it.RedemptionID, ActivityID: it.ActivityID, Note: it.Note}
 	}
 	next := ""
 	if lek := out.LastEvaluatedKey; lek != nil {

@@ -212,13 +212,13 @@ func Compute(date string, in Inputs, tz *time.Location, now time.Time) Snapshot 
 	}
 	for _, l := range in.Ledger {
 		switch l.Kind {
-		case "award", "duplicate_award":
+		case "award", "duplicate_award", "volunteer_award":
 			s.PointsIssued += l.Delta
 		case "redemption":
 			s.PointsRedeemed -= l.Delta
 		case "refund":
 			s.PointsRedeemed -= l.Delta
-		case "reversal":
+		case "reversal", "volunteer_reversal":
 			s.PointsReversed -= l.Delta
 		}
 	}

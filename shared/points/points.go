@@ -8,6 +8,7 @@ package points
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -30,6 +31,9 @@ type Rules struct {
 	MonthlyCap     int64            `json:"monthlyCap"`
 	MeritPerReport int64            `json:"meritPerReport"`
 	Honors         []Honor          `json:"honors"`
+	// Volunteer is how confirmed volunteer service earns (volunteer.go); nil keeps the defaults, so rules
+	// saved before issue 15 need no migration.
+	Volunteer *VolunteerRules `json:"volunteer,omitempty"`
 }
 
 // DefaultRules are Mengzi's: caps of 50 a day and 500 a month, one merit per valid report, 文明市民 at 10
@@ -94,7 +98,7 @@ func (r Rules) Validate() error {
 		}
 		seen[h.Title] = true
 	}
-	return nil
+	return r.VolunteerRules().validate(seen)
 }
 
 // EarnedHonor is a title a citizen holds, with the day it was earned (or bought).
@@ -109,6 +113,7 @@ type Profile struct {
 	Balance          int64         `json:"balance"`
 	Merit            int64         `json:"merit"`
 	ValidReports     int64         `json:"validReports"`
+	VolunteerMinutes int64         `json:"volunteerMinutes"` // confirmed volunteer service, all revisions' latest
 	Honors           []EarnedHonor `json:"honors"`
 	LifetimeEarned   int64         `json:"lifetimeEarned"`
 	LifetimeRedeemed int64         `json:"lifetimeRedeemed"`
@@ -135,15 +140,20 @@ func (p Profile) HasHonor(title string) bool {
 
 // Ledger entry kinds.
 const (
-	KindAward       = "award"
-	KindConfirm     = "duplicate_award"
-	KindReversal    = "reversal"
-	KindRedemption  = "redemption"
-	KindRefund      = "refund"
-	KindReconcile   = "reconcile"
-	RuleReport      = "report"    // the first valid reporter's award
-	RuleConfirm     = "duplicate" // a duplicate's confirmation award
-	maxHonorsPerAdd = 8
+	KindAward      = "award"
+	KindConfirm    = "duplicate_award"
+	KindReversal   = "reversal"
+	KindRedemption = "redemption"
+	KindRefund     = "refund"
+	KindReconcile  = "reconcile"
+	// KindVolunteerAward and KindVolunteerReversal are a confirmed service record's award and the
+	// reversal of a revision's award (a later revision or a revocation): see volunteer.go.
+	KindVolunteerAward    = "volunteer_award"
+	KindVolunteerReversal = "volunteer_reversal"
+	RuleReport            = "report"    // the first valid reporter's award
+	RuleConfirm           = "duplicate" // a duplicate's confirmation award
+	RuleVolunteer         = "volunteer" // a confirmed attendance's award (volunteer.go)
+	maxHonorsPerAdd       = 8
 )
 
 // Entry is one ledger line. Delta is the change to the balance; the ledger of a user sums to the balance.
@@ -154,6 +164,7 @@ type Entry struct {
 	Kind         string    `json:"kind"`
 	ReportID     string    `json:"reportId,omitempty"`
 	RedemptionID string    `json:"redemptionId,omitempty"`
+	ActivityID   string    `json:"activityId,omitempty"` // a volunteer award's or reversal's activity
 	Note         string    `json:"note,omitempty"`
 }
 
@@ -168,14 +179,28 @@ type Award struct {
 	Merit    int64     `json:"merit"`
 	At       time.Time `json:"at"`
 	Reversed bool      `json:"reversed"`
+	// A volunteer award (Rule RuleVolunteer) is of an attendance's revision instead of a report: its
+	// identity is (activity, user, revision), and it carries the minutes it credited.
+	ActivityID string `json:"activityId,omitempty"`
+	Revision   int64  `json:"revision,omitempty"`
+	Minutes    int64  `json:"minutes,omitempty"`
+	// Placeholder: nothing was awarded; a reversal that came first holds the identity (store-set).
+	// Settled: the record of a volunteer award found its placeholder and was exported (volunteer.go).
+	Placeholder bool `json:"-"`
+	Settled     bool `json:"-"`
 }
 
-// ID is the award's identity: (report, user, rule).
-func (a Award) ID() string { return a.ReportID + "#" + a.Sub + "#" + a.Rule }
+// ID is the award's identity: (report, user, rule), or (activity, user, volunteer, revision).
+func (a Award) ID() string {
+	if a.Rule == RuleVolunteer {
+		return a.ActivityID + "#" + a.Sub + "#" + RuleVolunteer + "#" + strconv.FormatInt(a.Revision, 10)
+	}
+	return a.ReportID + "#" + a.Sub + "#" + a.Rule
+}
 
 // EntryID is the id of the award's ledger entry. The entry is keyed by the award's time (the
-// resolution's, the same in every delivery of the record) and this id, so it is the award's identity
-// record too: a second delivery finds the key taken.
+// resolution's, or the service record's, the same in every delivery of the record) and this id, so it is
+// the award's identity record too: a second delivery finds the key taken.
 func (a Award) EntryID() string { return "award-" + a.ID() }
 
 // AwardKey locates an award's ledger entry: (report, user, rule) and the award's time.
@@ -191,23 +216,7 @@ func Grant(p Profile, reportID, rule string, pts, merit int64, rules Rules, at t
 	day, month := local.Format("2006-01-02"), local.Format("2006-01")
 	n := p
 	n.Honors = slices.Clone(p.Honors)
-	// The counters only move forward: an award of an earlier day delivered late (another shard, a retry)
-	// counts against the current ones. Moving them back would zero both days' counts and let an
-	// interleaved backlog bypass the caps.
-	if day > n.Day {
-		n.Day, n.DayEarned = day, 0
-	}
-	if month > n.Month {
-		n.Month, n.MonthEarned = month, 0
-	}
-	granted := max(0, min(pts, rules.DailyCap-n.DayEarned, rules.MonthlyCap-n.MonthEarned))
-	debtPaid := min(granted, n.Debt)
-	net := granted - debtPaid
-	n.Balance += net
-	n.Debt -= debtPaid
-	n.LifetimeEarned += granted
-	n.DayEarned += granted
-	n.MonthEarned += granted
+	granted, debtPaid, net := credit(&n, pts, rules, day, month)
 	n.Merit += merit
 	if rule == RuleReport {
 		n.ValidReports++
@@ -232,6 +241,29 @@ func Grant(p Profile, reportID, rule string, pts, merit int64, rules Rules, at t
 	}
 	e := Entry{ID: a.EntryID(), At: a.At, Delta: net, Kind: kind, ReportID: reportID, Note: note}
 	return a, n, e
+}
+
+// credit adds pts, capped by the rules' daily and monthly caps on the local day and month given, to n:
+// what is granted pays the debt first, the rest goes to the balance.
+func credit(n *Profile, pts int64, rules Rules, day, month string) (granted, debtPaid, net int64) {
+	// The counters only move forward: an award of an earlier day delivered late (another shard, a retry)
+	// counts against the current ones. Moving them back would zero both days' counts and let an
+	// interleaved backlog bypass the caps.
+	if day > n.Day {
+		n.Day, n.DayEarned = day, 0
+	}
+	if month > n.Month {
+		n.Month, n.MonthEarned = month, 0
+	}
+	granted = max(0, min(pts, rules.DailyCap-n.DayEarned, rules.MonthlyCap-n.MonthEarned))
+	debtPaid = min(granted, n.Debt)
+	net = granted - debtPaid
+	n.Balance += net
+	n.Debt -= debtPaid
+	n.LifetimeEarned += granted
+	n.DayEarned += granted
+	n.MonthEarned += granted
+	return granted, debtPaid, net
 }
 
 // Reverse takes back what award a granted: from the balance as far as it goes, the rest becomes debt that

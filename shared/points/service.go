@@ -40,6 +40,9 @@ type Store interface {
 	// PutPlaceholder records a reversed, empty award under a's identity (a's ledger entry key) unless one
 	// exists (ErrAlreadyApplied). It changes no balance and is not listed in the ledger.
 	PutPlaceholder(ctx context.Context, a Award) error
+	// SettlePlaceholder marks the placeholder at a's identity settled: the record whose award it stands
+	// for came and was handled (a volunteer record's export). Settling twice is settling once.
+	SettlePlaceholder(ctx context.Context, a Award) error
 	// Awards returns the awards (or placeholders) found at the given keys (AwardKey); missing ones are left
 	// out.
 	Awards(ctx context.Context, keys []Award) ([]Award, error)
