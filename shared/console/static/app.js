@@ -202,6 +202,8 @@
         api("/v1/kpi/daily" + r), api("/v1/kpi/departments" + r), api("/v1/kpi/open-reports"), categories(),
       ]);
       if (seq !== state.seq) return; // a newer load superseded this one
+      // A city without a roll-up yet has no departments in the league: the API answers items null.
+      depts.items = depts.items || [];
       state.data = { summary, daily, depts, open, cats };
       setRange(summary.from, summary.to);
       render();
