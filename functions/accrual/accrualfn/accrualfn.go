@@ -1,11 +1,13 @@
 // Package accrualfn builds the accrual function, the table stream's second consumer: points, merit and
-// honors when a report is resolved (and the reporter's notice of it), their reversal when it is revoked.
+// honors when a report is resolved (and the reporter's notice of it), their reversal when it is revoked;
+// volunteer service records' points, stars and export (volunteer.go).
 package accrualfn
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -25,7 +27,10 @@ type Function struct {
 	inbox *notify.Inbox
 	// outbox queues the deletion of removed devices' push endpoints (devices.go).
 	outbox notify.PushOutbox
-	log    *slog.Logger
+	// volunteers reads a volunteer's name for the service records' export (volunteer.go).
+	volunteers volunteerNames
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 // New builds the function (TABLE_NAME, CITY_TZ, OUTBOX_QUEUE_URL: pushes of the resolution notices).
@@ -35,7 +40,7 @@ func New(b *platform.Base) (*Function, error) {
 		return nil, err
 	}
 	inbox := notify.NewInbox(b.Store, notify.PushOutbox{Outbox: outbox}, nil, b.TZ, b.Now)
-	return &Function{svc: b.Points(), store: b.Store, inbox: inbox, outbox: notify.PushOutbox{Outbox: outbox}, log: b.Log}, nil
+	return &Function{svc: b.Points(), store: b.Store, inbox: inbox, outbox: notify.PushOutbox{Outbox: outbox}, volunteers: b.Store, log: b.Log, now: b.Now}, nil
 }
 
 // FromEnv builds the function as Lambda runs it.
@@ -47,12 +52,16 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 	return New(b)
 }
 
-// Handle processes a stream batch of reports entering resolved or revoked (the template's FilterCriteria);
+// Handle processes a stream batch of reports entering resolved or revoked and of service records inserted
+// (the template's FilterCriteria);
 // a failing record is reported by its SequenceNumber.
 func (f *Function) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	return streamfn.Process(ctx, f.log, ev, func(ctx context.Context, rec events.DynamoDBEventRecord) error {
 		if isDevice(rec) {
 			return f.deviceChanged(ctx, rec)
+		}
+		if isServiceRecord(rec) {
+			return f.serviceRecord(ctx, rec)
 		}
 		r, err := dynamostore.ReportFromImage(streamfn.Image(rec.Change.NewImage))
 		if err != nil {
