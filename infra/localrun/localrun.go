@@ -259,7 +259,11 @@ func (st *Stack) seed(ctx context.Context) error {
 		}
 		return err
 	}
-	return seed.Load(ctx, into, putSecret, seed.Options{LocalAPI: st.API, SecretPrefix: "civicsnap/local"})
+	if err := seed.Load(ctx, into, putSecret, seed.Options{LocalAPI: st.API, SecretPrefix: "civicsnap/local"}); err != nil {
+		return err
+	}
+	// The volunteer teams and their organiser: only what is missing is written (saved data keeps its edits).
+	return seed.LoadVolunteers(ctx, store, st.clock.Now())
 }
 
 // mintToken serves POST /_local/token: {"sub","groups",["dept"]} → {"token"}. Local only.
