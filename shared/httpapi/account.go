@@ -36,7 +36,15 @@ func (h *account) me(w http.ResponseWriter, r *http.Request) {
 	if prof.Honors == nil {
 		prof.Honors = []points.EarnedHonor{}
 	}
-	WriteJSON(w, http.StatusOK, prof)
+	// Volunteer service in hours beside the minutes (credited minutes are whole quarters: exact in hours);
+	// the stars are among the honors.
+	WriteJSON(w, http.StatusOK, meView{Profile: prof, VolunteerHours: float64(prof.VolunteerMinutes) / 60})
+}
+
+// meView is GET /v1/me's answer: the profile and the volunteer hours.
+type meView struct {
+	points.Profile
+	VolunteerHours float64 `json:"volunteerHours"`
 }
 
 func (h *account) ledger(w http.ResponseWriter, r *http.Request) {

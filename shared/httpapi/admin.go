@@ -57,6 +57,7 @@ func Admin(d AdminDeps, log *slog.Logger) *Router {
 		if rules.Honors == nil {
 			rules.Honors = []points.Honor{} // what a GET shows, a PUT takes back: [] (null is refused)
 		}
+		showVolunteerRules(&rules)
 		WriteJSON(w, http.StatusOK, rules)
 	})))
 	mux.Handle("PUT /v1/admin/point-rules", h.only(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -72,6 +73,7 @@ func Admin(d AdminDeps, log *slog.Logger) *Router {
 			WriteError(w, r, h.log, err)
 			return
 		}
+		showVolunteerRules(&rules)
 		WriteJSON(w, http.StatusOK, rules)
 	})))
 	mux.Handle("GET /v1/admin/catalog/{id}", h.only(getConfig(h, d.Market.GetItem)))
@@ -203,6 +205,23 @@ type pointRulesBody struct {
 	MonthlyCap     *int64           `json:"monthlyCap"`
 	MeritPerReport *int64           `json:"meritPerReport"`
 	Honors         *[]points.Honor  `json:"honors"`
+	Volunteer      *volunteerRules  `json:"volunteer"` // optional: left out, the defaults (points/volunteer.go)
+}
+
+// volunteerRules is the volunteer part of the point rules' body: given, it is whole.
+type volunteerRules struct {
+	PointsPerHour *int64          `json:"pointsPerHour"`
+	MeritPerHour  *int64          `json:"meritPerHour"`
+	Stars         *[]points.Honor `json:"stars"`
+}
+
+// showVolunteerRules fills in the volunteer rules in effect, so a GET shows what a PUT may send back.
+func showVolunteerRules(r *points.Rules) {
+	v := r.VolunteerRules()
+	if v.Stars == nil {
+		v.Stars = []points.Honor{}
+	}
+	r.Volunteer = &v
 }
 
 func (b pointRulesBody) rules() (points.Rules, error) {
@@ -217,6 +236,13 @@ func (b pointRulesBody) rules() (points.Rules, error) {
 			return points.Rules{}, points.ErrInvalidRules.With("%s is required (the rules are replaced whole; send [] for no honors)", f.name)
 		}
 	}
-	return points.Rules{CategoryPoints: b.CategoryPoints, DuplicateAward: *b.DuplicateAward, DailyCap: *b.DailyCap,
-		MonthlyCap: *b.MonthlyCap, MeritPerReport: *b.MeritPerReport, Honors: *b.Honors}, nil
+	r := points.Rules{CategoryPoints: b.CategoryPoints, DuplicateAward: *b.DuplicateAward, DailyCap: *b.DailyCap,
+		MonthlyCap: *b.MonthlyCap, MeritPerReport: *b.MeritPerReport, Honors: *b.Honors}
+	if v := b.Volunteer; v != nil {
+		if v.PointsPerHour == nil || v.MeritPerHour == nil || v.Stars == nil {
+			return points.Rules{}, points.ErrInvalidRules.With("volunteer needs pointsPerHour, meritPerHour and stars ([] for none)")
+		}
+		r.Volunteer = &points.VolunteerRules{PointsPerHour: *v.PointsPerHour, MeritPerHour: *v.MeritPerHour, Stars: *v.Stars}
+	}
+	return r, nil
 }

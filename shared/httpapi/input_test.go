@@ -323,6 +323,11 @@ func TestPutPointRulesNeedsEveryField(t *testing.T) {
 		{full + `}`, "invalid_json"},
 		{"{\"dailyCap\":50,\"monthlyCap\":500,\"meritPerReport\":1,\"duplicateAward\":0,\"honors\":[{\"title\":\"\xff\",\"threshold\":1}]}", "invalid_json"},
 		{`{"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"duplicateAward":0,"honors":[],"categoryPoints":{"a#b":1}}`, "invalid_point_rules"},
+		// The volunteer part is optional, but whole when given, and checked (issue 15).
+		{`{"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"duplicateAward":0,"honors":[],"volunteer":{"pointsPerHour":5}}`, "invalid_point_rules"},
+		{`{"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"duplicateAward":0,"honors":[],"volunteer":{"pointsPerHour":-1,"meritPerHour":1,"stars":[]}}`, "invalid_point_rules"},
+		{`{"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"duplicateAward":0,"honors":[{"title":"星","threshold":1}],"volunteer":{"pointsPerHour":5,"meritPerHour":1,"stars":[{"title":"星","threshold":100}]}}`, "invalid_point_rules"},
+		{`{"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"duplicateAward":0,"honors":[],"volunteer":{"pointsPerHour":5,"meritPerHour":1,"stars":[],"extra":1}}`, "invalid_json"},
 	}
 	for _, tt := range tests {
 		st := &rulesStore{rules: points.DefaultRules()}
@@ -348,5 +353,10 @@ func TestPutPointRulesNeedsEveryField(t *testing.T) {
 	empty := `{"duplicateAward":0,"dailyCap":0,"monthlyCap":0,"meritPerReport":0,"honors":[]}`
 	if status, _ := call(t, routers(st)["admin"], "PUT", "/v1/admin/point-rules", "", nil, empty, adminer); status != 200 || st.writes != 3 || len(st.rules.Honors) != 0 {
 		t.Fatalf("explicit zero rules: %d, %d writes, %+v", status, st.writes, st.rules)
+	}
+	vol := `{"duplicateAward":0,"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"honors":[],"volunteer":{"pointsPerHour":6,"meritPerHour":2,"stars":[{"title":"服务之星","threshold":50}]}}`
+	if status, _ := call(t, routers(st)["admin"], "PUT", "/v1/admin/point-rules", "", nil, vol, adminer); status != 200 || st.writes != 4 ||
+		st.rules.Volunteer == nil || fmt.Sprint(*st.rules.Volunteer) != fmt.Sprint(points.VolunteerRules{PointsPerHour: 6, MeritPerHour: 2, Stars: []points.Honor{{Title: "服务之星", Threshold: 50}}}) {
+		t.Fatalf("volunteer rules: %d, %d writes, %+v", status, st.writes, st.rules.Volunteer)
 	}
 }
