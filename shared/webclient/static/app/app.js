@@ -237,6 +237,15 @@ async function route() {
 }
 
 addEventListener("hashchange", route);
+// Tapping the tab one is on reads its screen again (new points, a new notice): the hash does not change, so
+// no hashchange would.
+$("tabs").addEventListener("click", (ev) => {
+  const a = ev.target.closest("a[href]");
+  if (a && a.getAttribute("href") === location.hash) {
+    ev.preventDefault();
+    route();
+  }
+});
 
 // ---- the service worker --------------------------------------------------------------------------------
 
