@@ -96,10 +96,16 @@ func TestServiceRecordAwardsOnceAndExportsOnce(t *testing.T) {
 	h.putVolunteer("vera", "李薇")
 	at := local(2026, 11, 28, 19, 0)
 	rec := h.putRecord(confirmed("act1", "vera", 1, 165, 165, at, time.Time{}))
+	h.handleOK(h.putRecord(confirmed("act0", "warm", 1, 60, 60, at, time.Time{}))) // the container's first record reads the rules
 	h.e.Drain(h.e.OutboxURL)
 
 	h.resetCounts()
 	h.handleOK(rec)
+	// The awards' read, the volunteer's name, the export, the profile, the award's transaction (2 items).
+	want := map[string]int{"DynamoDB.BatchGetItem": 1, "DynamoDB.GetItem": 2, "SQS.SendMessageBatch": 1, "DynamoDB.TransactWriteItems": 1}
+	if calls := h.calls.Snapshot(); !reflect.DeepEqual(calls, want) || !reflect.DeepEqual(h.tx.get(), []int{2}) {
+		t.Errorf("a record made %v (transactions of %v items), want %v", calls, h.tx.get(), want)
+	}
 	ns := h.exported()
 	if len(ns) != 1 || ns[0].ID != "msg_vol_act1_vera_0001" {
 		t.Fatalf("exported %+v, want one msg_vol_act1_vera_0001", ns)
@@ -184,8 +190,15 @@ func TestRevisionsInAnyOrderEndWithTheLast(t *testing.T) {
 			}
 			h.e.Drain(h.e.OutboxURL)
 			exports := map[string]int{}
-			for _, r := range tt.order {
+			for j, r := range tt.order {
+				h.resetCounts()
 				h.handleOK(recs[r])
+				if j == 1 && r == 2 { // revision 2 after revision 1: the reversal's transaction (3 items) and the award's (2)
+					want := map[string]int{"DynamoDB.BatchGetItem": 1, "DynamoDB.GetItem": 3, "SQS.SendMessageBatch": 1, "DynamoDB.TransactWriteItems": 2}
+					if calls := h.calls.Snapshot(); !reflect.DeepEqual(calls, want) || !reflect.DeepEqual(h.tx.get(), []int{3, 2}) {
+						t.Errorf("revision 2 made %v (transactions of %v items), want %v", calls, h.tx.get(), want)
+					}
+				}
 				for _, x := range h.exported() {
 					exports[x.ID]++
 				}
