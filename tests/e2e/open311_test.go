@@ -285,7 +285,18 @@ func TestOpen311LikeFixMyStreet(t *testing.T) {
 				resp.Body.Close()
 			}
 
-			// The department resolves it through its signed callbacks, as any report.
+			// The department resolves it through its signed callbacks, as any report, acting on the dispatch
+			// webhook as department systems do: it is sent once the lead's assignment is written, where the
+			// report reads dispatched from dispatch's commit on (accepting between the two is 409
+			// assignment_pending, which failed this test under load).
+			for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(150 * time.Millisecond) {
+				if _, ok := sinkFor(t, "municipal", "msg_"+id+"_municipal_dispatched"); ok {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the municipal sink never received the dispatch of %s", id)
+				}
+			}
 			now := time.Now()
 			if st, out := signed(t, "municipal", "/v1/departments/municipal/events", "o311-accept-"+id, map[string]any{"type": "report.accepted", "reportId": id, "note": "班组已出发"}, now); st != 200 {
 				t.Fatalf("accept = %d %v", st, out)
