@@ -1,22 +1,19 @@
-// The console's volunteers panel (issue 15) against the real local stack (`make browser-test` starts one):
-// teams, volunteer profiles and verifications through the volunteer API (H1's routes), service records of
-// today, the KPI roll-up of today, then the panel checked against GET /v1/kpi/summary for the same range,
-// and axe on the panel with the real figures.
+// The console's volunteers panel (issue 15) against the real local stack (`make browser-test` starts one),
+// everything through the API: an admin's teams, volunteers who opt in (three verified), an activity per
+// team that they sign up for, the organiser's marking of their attendance and its confirmation (which
+// writes the service records), the KPI roll-up of those days, then the panel checked against
+// GET /v1/kpi/summary for the same range, and axe on the panel with the real figures.
 //
-// Service records are written in the contract's item shape (README "Volunteers": pk ACT#, sk REC#, gsi1
-// VOLREC#<local day>) straight into the stack's moto, as the stack's own writer would leave them: the
-// attendance routes that write them through the API are H2's, and this test does not depend on them.
-// Env: API (the stack), CONSOLE_OUT (where run.sh keeps stack.out, whose ready line names moto's endpoint).
+// An activity starts in the future and hours are marked once it is over: the test sets the stack's clock
+// four hours back (POST /_local/clock, as `make demo` replays its month), publishes, moves the clock past the
+// activities' end, marks and confirms, and hands the stack its wall clock back (as the demo does).
+// Env: API (the stack).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { open, value, asText } from "./browser.mjs";
 import { checkA11y } from "./steps/common.mjs";
 
 const API = process.env.API;
-const OUT = process.env.CONSOLE_OUT || "tests/output/browser";
-const TABLE = "civicsnap-local-table"; // infra/localrun's prefix + the template's Table
 
 async function tokenOf(sub, groups) {
   const res = await fetch(API + "/_local/token", { method: "POST", body: JSON.stringify({ sub, groups }) });
@@ -24,83 +21,81 @@ async function tokenOf(sub, groups) {
   return (await res.json()).token;
 }
 
-async function call(token, method, path, body) {
-  const res = await fetch(API + path, {
-    method, headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" }, body: body && JSON.stringify(body),
-  });
+async function call(token, method, path, body, key) {
+  const headers = { Authorization: "Bearer " + token, "Content-Type": "application/json" };
+  if (key) headers["Idempotency-Key"] = key;
+  const res = await fetch(API + path, { method, headers, body: body && JSON.stringify(body) });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
-// motoEndpoint reads moto's address from the stack's ready line (run.sh keeps it in CONSOLE_OUT/stack.out).
-function motoEndpoint() {
-  const out = readFileSync(join(OUT, "stack.out"), "utf8");
-  const m = out.match(/AWS\/moto (http:\/\/[^\s)]+)/);
-  assert.ok(m, "stack.out names moto's endpoint");
-  return m[1];
+async function ok(res, want, what) {
+  const r = await res;
+  assert.equal(r.status, want, `${what}: ${JSON.stringify(r.body)}`);
+  return r.body;
 }
 
-// putItems writes items with DynamoDB's JSON protocol (moto checks no signature; the region is the stack's).
-async function putItems(endpoint, items) {
-  for (const Item of items) {
-    const res = await fetch(endpoint, {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.PutItem",
-        Authorization: "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
-      },
-      body: JSON.stringify({ TableName: TABLE, Item, ConditionExpression: "attribute_not_exists(pk)" }),
-    });
-    assert.equal(res.status, 200, `put ${Item.pk.S} ${Item.sk.S}: ${await res.text()}`);
-  }
+// setClock sets the stack's clock (null: the wall clock again) and returns the stack's now.
+async function setClock(now) {
+  const res = await fetch(API + "/_local/clock", { method: "POST", body: JSON.stringify({ now }) });
+  assert.equal(res.status, 200, "set the stack's clock");
+  return new Date((await res.json()).now);
 }
 
 // localDay is t's day in the city (Asia/Shanghai, UTC+8 without DST).
 const localDay = (t) => new Date(t.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
-const timeKey = (t) => t.toISOString(); // RFC 3339 UTC with milliseconds, as the table stores times
-
-// serviceRecord is a confirmed service record (revision 1) of minutes at `at`, in the contract's shape.
-function serviceRecord({ activity, sub, minutes, at, team, atype }) {
-  const S = (v) => ({ S: v });
-  const N = (v) => ({ N: String(v) });
-  return {
-    pk: S("ACT#" + activity), sk: S(`REC#${sub}#0001`), type: S("service_record"), activityId: S(activity), sub: S(sub),
-    revision: N(1), kind: S("confirmed"), minutes: N(minutes), delta: N(minutes), by: S("browser-organiser"), at: S(timeKey(at)),
-    teamId: S(team), atype: S(atype), title: S("浏览器测试活动 browser test"), start: S(timeKey(new Date(at.getTime() - 4 * 3600_000))),
-    end: S(timeKey(at)), gsi1pk: S("VOLREC#" + localDay(at)), gsi1sk: S(`${timeKey(at)}#${activity}#${sub}#1`),
-  };
-}
+const minute = 60_000;
 
 test("the console's volunteer figures are the KPI API's", { skip: !API && "API is not set (make browser-test sets it)", timeout: 180_000 }, async (t) => {
   const run = Date.now().toString(36);
   const admin = await tokenOf("browser-vol-admin", ["admin"]);
-
-  // Twelve teams (more than the summary names: the last two go under "other"), by name.
-  const teams = Array.from({ length: 12 }, (_, i) => ({ id: `bt-${run}-${i}`, name: `浏览器测试队 ${i + 1}` }));
-  for (const team of teams) {
-    const r = await call(admin, "PUT", `/v1/admin/teams/${team.id}`, { name: team.name, kind: "service_team", organisers: [] });
-    assert.equal(r.status, 200, `team ${team.id}: ${JSON.stringify(r.body)}`);
-  }
-  // Five volunteers opt in; an admin verifies three.
-  const subs = Array.from({ length: 5 }, (_, i) => `bv-${run}-${i}`);
-  for (const sub of subs) {
-    const r = await call(await tokenOf(sub, ["citizen"]), "PUT", "/v1/me/volunteer", { name: "志愿者 " + sub.slice(-1), skills: ["清扫 cleaning"], area: "" });
-    assert.equal(r.status, 200, `opt in ${sub}: ${JSON.stringify(r.body)}`);
-  }
-  for (const sub of subs.slice(0, 3)) {
-    const r = await call(admin, "POST", `/v1/volunteers/${sub}/verify`);
-    assert.equal(r.status, 200, `verify ${sub}: ${JSON.stringify(r.body)}`);
-  }
-  // Their service today (the stack's clock): team i gets (12 − i) × 15 minutes, so the order is known.
-  const clock = await (await fetch(API + "/_local/clock")).json();
-  const now = new Date(clock.now);
   const types = ["cleanup", "weekend_care", "clean_home", "traffic_civility", "shift", "other"];
-  const records = teams.map((team, i) => serviceRecord({ activity: `ba-${run}-${i}`, sub: subs[i % subs.length], minutes: (12 - i) * 15,
-    at: new Date(now.getTime() - i * 60_000), team: team.id, atype: types[i % types.length] }));
-  await putItems(motoEndpoint(), records);
-  const ours = records.reduce((n, r) => n + Number(r.minutes.N), 0);
+  // Twelve teams (more than the summary names: the last two go under "other"), by name.
+  const teams = Array.from({ length: 12 }, (_, i) => ({ id: `bt-${run}-${i}`, name: `浏览器测试队 ${i + 1}`, minutes: (12 - i) * 15 }));
+  const subs = Array.from({ length: 5 }, (_, i) => `bv-${run}-${i}`);
+  const tokens = Object.fromEntries(await Promise.all(subs.map(async (sub) => [sub, await tokenOf(sub, ["citizen"])])));
 
-  const rollUp = await fetch(API + "/_local/schedules/KpiFunction", { method: "POST", body: JSON.stringify({ day: "today" }) });
-  assert.equal(rollUp.status, 200, "today's roll-up");
+  const t0 = await setClock(new Date(Date.now() - 4 * 3600_000).toISOString());
+  let confirmedAt;
+  try {
+    for (const team of teams) {
+      await ok(call(admin, "PUT", `/v1/admin/teams/${team.id}`, { name: team.name, kind: "service_team", organisers: [] }), 200, `team ${team.id}`);
+    }
+    // Five volunteers opt in; an admin verifies three.
+    for (const sub of subs) {
+      await ok(call(tokens[sub], "PUT", "/v1/me/volunteer", { name: "志愿者 " + sub.slice(-1), skills: ["清扫 cleaning"], area: "" }), 200, `opt in ${sub}`);
+    }
+    for (const sub of subs.slice(0, 3)) await ok(call(admin, "POST", `/v1/volunteers/${sub}/verify`), 200, `verify ${sub}`);
+    // An activity per team from two minutes on, team i's lasting (12 − i) × 15 minutes, so the order is known;
+    // volunteer i mod 5 signs up.
+    const start = new Date(t0.getTime() + 2 * minute);
+    for (const [i, team] of teams.entries()) {
+      const out = await ok(call(admin, "POST", "/v1/activities", {
+        teamId: team.id, type: types[i % types.length], title: `浏览器测试活动 ${i + 1}`, start: start.toISOString(),
+        end: new Date(start.getTime() + team.minutes * minute).toISOString(), capacity: 5,
+        place: { name: "蒙自市政府广场", lat: 23.3752, lng: 103.3905, radiusM: 200 },
+      }, `bp-${run}-${i}`), 201, `publish for ${team.id}`);
+      team.activity = out.items[0];
+      team.sub = subs[i % subs.length];
+      await ok(call(tokens[team.sub], "POST", `/v1/activities/${team.activity.id}/signups`), 201, `sign up ${team.sub}`);
+    }
+    // Once every activity is over, the organiser marks each attendance as the whole window and confirms it.
+    confirmedAt = await setClock(new Date(start.getTime() + (teams[0].minutes + 1) * minute).toISOString());
+    for (const team of teams) {
+      const path = `/v1/activities/${team.activity.id}/attendance/${team.sub}`;
+      const marked = await ok(call(admin, "PUT", path, { checkInAt: team.activity.start, checkOutAt: team.activity.end }), 200, `mark ${path}`);
+      assert.equal(marked.minutes, team.minutes, "the whole window is credited");
+      await ok(call(admin, "POST", path + "/confirm", {}), 200, `confirm ${path}`);
+    }
+  } finally {
+    await setClock(null);
+  }
+  const ours = teams.reduce((n, team) => n + team.minutes, 0);
+
+  // The roll-up of the days touched: the profiles' (the clock set back) to today.
+  const today = localDay(new Date());
+  const rollUp = await fetch(API + "/_local/schedules/KpiFunction", { method: "POST", body: JSON.stringify({ from: localDay(t0), to: today }) });
+  assert.equal(rollUp.status, 200, "the roll-up of the days touched");
+  t.diagnostic(`published, marked and confirmed at ${confirmedAt.toISOString()} (the stack's clock), rolled up ${localDay(t0)}..${today}`);
 
   const b = await open();
   t.after(() => b.close());
@@ -121,7 +116,7 @@ test("the console's volunteer figures are the KPI API's", { skip: !API && "API i
     assert.ok(v.registered >= subs.length && v.registeredTotal >= v.registered, `registered ${v.registered} / ${v.registeredTotal}`);
     assert.ok(v.verified >= 3 && v.verifiedTotal >= v.verified, `verified ${v.verified} / ${v.verifiedTotal}`);
     assert.ok(v.active >= subs.length, `active ${v.active}`);
-    assert.ok(v.minutes >= ours && v.confirmations >= records.length, `minutes ${v.minutes}, ours ${ours}`);
+    assert.ok(v.minutes >= ours && v.confirmations >= teams.length, `minutes ${v.minutes}, ours ${ours}`);
     assert.equal(v.hours, Math.round((v.minutes / 60) * 10) / 10, "hours = minutes / 60 to one decimal");
     // Our first team has the most minutes of ours: it is named, by its name.
     const first = v.byTeam.find((r) => r.key === teams[0].id);
