@@ -11,6 +11,7 @@ import { showReports, showReport } from "./reports.js";
 import { showMap } from "./nearby.js";
 import { showMarket } from "./market.js";
 import { showPoints, showInbox, refreshUnread } from "./account.js";
+import { showVolunteer } from "./volunteer.js";
 
 const outbox = new Outbox();
 const state = { signedIn: false, sub: "", photo: null, location: null, map: null, picker: null, flushing: null, again: false };
@@ -206,7 +207,7 @@ async function choosePhoto(ev) {
 
 // ---- routes --------------------------------------------------------------------------------------------
 
-const VIEWS = { snap: showSnap, reports: showReports, map: showMap, market: showMarket, points: showPoints, inbox: showInbox };
+const VIEWS = { snap: showSnap, reports: showReports, map: showMap, market: showMarket, points: showPoints, inbox: showInbox, volunteer: showVolunteer };
 
 async function route() {
   if (!state.signedIn) return;
@@ -227,7 +228,7 @@ async function route() {
   say("");
   try {
     if (view === "report") await showReport(arg);
-    else await VIEWS[view]();
+    else await VIEWS[view](arg);
   } catch (e) {
     if (!expired(e)) fail(explain(e));
   } finally {
