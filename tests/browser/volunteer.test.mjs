@@ -2,12 +2,12 @@
 // a phone opts in, joins a team (its organiser verifies them), finds the team's activity near the phone on
 // its day (nearest first), signs up, checks in with the code the organiser's screen shows (read from the
 // organiser's page in a second phone, its QR code decoded too), is refused a check-out with the same code
-// (code_used, explained in zh/en), checks out with the next one, the organiser confirms the hours and the
-// citizen sees them on the activity and in the profile once the accrual has credited them. Screenshots and
-// axe (0 serious) on each screen. The check-out needs another minute's code: the test sets the stack's clock
-// (POST /_local/clock, as volunteers.test.mjs and `make demo` do) three hours back to publish, moves it 50
-// minutes on for the check-out, and hands the stack its wall clock back; no sleep. The rules without a page
-// (volunteer-rules.js) are checked on their own first.
+// (code_used) and one away from the place (outside_place), each explained in zh/en, checks out with the next
+// code, the organiser confirms the hours and the citizen sees them on the activity and in the profile once
+// the accrual has credited them. Screenshots and axe (0 serious) on each screen. The check-out needs another
+// minute's code: the test sets the stack's clock (POST /_local/clock, as volunteers.test.mjs and `make demo`
+// do) three hours back to publish, moves it 50 minutes on for the check-out, and hands the stack its wall
+// clock back; no sleep. The rules without a page (volunteer-rules.js) are checked on their own first.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { API, launch, newPhoneContext, checkA11y, watchOrigins, screenshot, signInDev, localToken, apiCall } from "./steps/common.mjs";
@@ -199,6 +199,13 @@ test("citizen app, volunteer: opt in, an activity near the phone, sign up, check
     await org.click(testid("org-refresh"));
     await org.waitForFunction((c) => { const e = document.querySelector('[data-testid="org-code"]'); return e && e.dataset.code !== c; }, code1);
     const code2 = await org.getAttribute(testid("org-code"), "data-code");
+    // Away from the place (≈ 1.1 km): refused (outside_place), explained, nothing written.
+    await phone.setGeolocation({ latitude: place.lat + 0.01, longitude: place.lng });
+    await page.fill(testid("punch-code"), code2);
+    await page.click(testid("punch-submit"));
+    await page.waitForSelector(`${testid("punch")}[data-error="outside_place"]`);
+    assert.match(await page.textContent(testid("error")), /不在活动地点.*not at the activity's place/s);
+    await phone.setGeolocation(at);
     await page.fill(testid("punch-code"), code2);
     await page.click(testid("punch-submit"));
     await page.waitForSelector(`${testid("my-attendance")}[data-status="pending"]`);
