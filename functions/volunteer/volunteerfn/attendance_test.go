@@ -175,6 +175,8 @@ func TestCheckInAndOutStormsNeverDoubleHours(t *testing.T) {
 	if got := tally(rs); got["200"] != 20 {
 		t.Fatalf("check-ins: %v", got)
 	}
+	// How many of the twenty raced to the conditional put (each loser re-read and answered the winner's).
+	t.Logf("calls of 20 concurrent check-ins: %v", h.e.Calls.Snapshot())
 	var first volunteer.Attendance
 	rs[0].decode(t, &first)
 	for _, r := range rs {
