@@ -570,22 +570,29 @@ func (s *Store) signupPut(a volunteer.Activity, sub, status string, pos int64, a
 		ExpressionAttributeValues: map[string]types.AttributeValue{":cancelled": str(volunteer.Cancelled)}}
 }
 
-// profileCheck is the condition that sub has a volunteer profile.
-func (s *Store) profileCheck(sub string) types.TransactWriteItem {
-	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: keyOf(volPK(sub), "PROFILE"),
-		ConditionExpression: aws.String("attribute_exists(pk)")}}
-}
-
 // SignUp takes a place in a, or a place in its waitlist:
 //  1. one transaction: the activity's signedUp + 1 if it is open, not over and not full; the sign-up
-//     (signed_up) if there is none; the profile exists.
-//  2. when full: waitSeq + 1 (the position), then one transaction: waitlisted + 1 if still full; the
-//     sign-up (waitlisted, position); the WAIT#<position> entry. A place given up meanwhile → 1 again.
+//     (signed_up) if there is none.
+//  2. when full (as a was read, or as 1 found it): waitSeq + 1 (the position), then one transaction:
+//     waitlisted + 1 if still full; the sign-up (waitlisted, position); the WAIT#<position> entry. A
+//     place given up meanwhile → 1 again.
+//
+// The caller checked sub's profile (ActivityWithSignup): profiles are never deleted.
 //
 // A sign-up that exists is answered as it is (created false).
 func (s *Store) SignUp(ctx context.Context, a volunteer.Activity, sub string, at time.Time) (volunteer.Signup, bool, error) {
 	key := keyOf(actPK(a.ID), "ACT")
+	// The activity as read says whether it was full: then the waitlist first (its own condition sends a
+	// sign-up back here when a place has come free meanwhile).
+	full := a.SignedUp >= a.Capacity
 	for range maxSignupRounds {
+		if full {
+			su, created, done, err := s.joinWaitlist(ctx, a, sub, at)
+			if done || err != nil {
+				return su, created, err
+			}
+			full = false
+		}
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 			{Update: &types.Update{TableName: &s.table, Key: key, UpdateExpression: aws.String("SET signedUp = signedUp + :one"),
 				ConditionExpression:      aws.String("astatus = :open AND signedUp < #capacity AND #end > :now"),
@@ -593,7 +600,6 @@ func (s *Store) SignUp(ctx context.Context, a volunteer.Activity, sub string, at
 				ExpressionAttributeValues: map[string]types.AttributeValue{
 					":one": num(1), ":open": str(volunteer.ActivityOpen), ":now": str(timeKey(at))}}},
 			{Put: s.signupPut(a, sub, volunteer.SignedUp, 0, at)},
-			s.profileCheck(sub),
 		}})
 		f := failed(err)
 		switch {
@@ -601,17 +607,11 @@ func (s *Store) SignUp(ctx context.Context, a volunteer.Activity, sub string, at
 			return volunteer.Signup{ActivityID: a.ID, Sub: sub, Status: volunteer.SignedUp, At: at.UTC().Truncate(time.Millisecond)}, true, nil
 		case f == nil || len(f) == 0:
 			return volunteer.Signup{}, false, translate("sign up", err)
-		case f[2]:
-			return volunteer.Signup{}, false, volunteer.ErrNotVolunteer
 		case f[1]:
 			su, err := s.Signup(ctx, a.ID, sub)
 			return su, false, err
 		}
-		// Full (or closed: the waitlist's own condition tells).
-		su, created, done, err := s.joinWaitlist(ctx, a, sub, at)
-		if done || err != nil {
-			return su, created, err
-		}
+		full = true // or closed: the waitlist's own condition tells
 	}
 	return volunteer.Signup{}, false, apperr.ErrContention.Wrap(fmt.Errorf("sign up %s: %d rounds", a.ID, maxSignupRounds))
 }
@@ -652,7 +652,6 @@ func (s *Store) joinWaitlist(ctx context.Context, a volunteer.Activity, sub stri
 		{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{
 			"pk": str(actPK(a.ID)), "sk": str(waitSK(pos)), "type": str("wait"), "sub": str(sub)},
 			ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		s.profileCheck(sub),
 	}})
 	f := failed(err)
 	switch {
@@ -660,8 +659,6 @@ func (s *Store) joinWaitlist(ctx context.Context, a volunteer.Activity, sub stri
 		return volunteer.Signup{ActivityID: a.ID, Sub: sub, Status: volunteer.Waitlisted, Position: pos, At: at.UTC().Truncate(time.Millisecond)}, true, true, nil
 	case f == nil || len(f) == 0:
 		return volunteer.Signup{}, false, true, translate("join the waitlist", err)
-	case f[3]:
-		return volunteer.Signup{}, false, true, volunteer.ErrNotVolunteer
 	case f[1] || f[2]:
 		su, err := s.Signup(ctx, a.ID, sub)
 		return su, false, true, err
@@ -823,4 +820,60 @@ func (s *Store) MyActivities(ctx context.Context, sub string, from time.Time) ([
 		}
 	}
 	return mine, nil
+}
+
+// ActivityWithSignup reads an activity, sub's sign-up of it and whether sub has a volunteer profile with
+// one strongly consistent BatchGetItem (the sign-up nil when there is none; volunteer.ErrActivityNotFound
+// without the activity).
+func (s *Store) ActivityWithSignup(ctx context.Context, id, sub string) (volunteer.Activity, *volunteer.Signup, bool, error) {
+	var raw []map[string]types.AttributeValue
+	req := map[string]types.KeysAndAttributes{s.table: {
+		Keys:           []map[string]types.AttributeValue{keyOf(actPK(id), "ACT"), keyOf(actPK(id), signupSK(sub)), keyOf(volPK(sub), "PROFILE")},
+		ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("pk, sk, #type, id, teamId, atype, title, description, #start, #end, place, " +
+			"#capacity, skills, seriesId, astatus, signedUp, waitlisted, organiser, createdAt, secret, activityId, #sub, sstatus, #position, #at"),
+		ExpressionAttributeNames: map[string]string{"#type": "type", "#start": "start", "#end": "end", "#capacity": "capacity",
+			"#sub": "sub", "#position": "position", "#at": "at"}}}
+	for tries := 0; len(req) > 0; tries++ {
+		if tries == 10 {
+			return volunteer.Activity{}, nil, false, translate("read activity and sign-up", fmt.Errorf("keys left unprocessed after %d tries", tries))
+		}
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return volunteer.Activity{}, nil, false, translate("read activity and sign-up", err)
+		}
+		raw = append(raw, out.Responses[s.table]...)
+		req = out.UnprocessedKeys
+		if len(req) > 0 {
+			if err := pause(ctx, tries); err != nil {
+				return volunteer.Activity{}, nil, false, translate("read activity and sign-up", err)
+			}
+		}
+	}
+	var act *volunteer.Activity
+	var su *volunteer.Signup
+	profile := false
+	for _, item := range raw {
+		switch sk := stringAttr(item, "sk"); {
+		case sk == "PROFILE":
+			profile = true
+		case sk == "ACT":
+			var it activityItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return volunteer.Activity{}, nil, false, fmt.Errorf("read activity %s: decode: %w", id, err)
+			}
+			a := it.activity()
+			act = &a
+		default:
+			var it signupItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return volunteer.Activity{}, nil, false, fmt.Errorf("read sign-up: decode: %w", err)
+			}
+			v := it.signup()
+			su = &v
+		}
+	}
+	if act == nil || act.ID == "" {
+		return volunteer.Activity{}, nil, false, volunteer.ErrActivityNotFound
+	}
+	return *act, su, profile, nil
 }

@@ -29,7 +29,7 @@ const (
 	SecretBytes     = 20 // of an activity's code secret (RFC 4226's recommended length for SHA1)
 	// PlaceHashPrecision is the geohash length of the listing's sort key (cells of about 1.2 × 0.6 km).
 	PlaceHashPrecision = 6
-	maxCoverCells      = 9 // Queries one listing makes at most
+	maxCoverCells      = 4 // Queries one listing makes at most
 )
 
 // Recurrence repeats a publication: Count shifts, EveryDays apart.
@@ -356,18 +356,11 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (Activit
 	if p.Sub == "" {
 		return ActivityView{}, auth.ErrUnauthenticated
 	}
-	a, err := s.store.Activity(ctx, id)
+	a, su, _, err := s.store.ActivityWithSignup(ctx, id, p.Sub)
 	if err != nil {
 		return ActivityView{}, err
 	}
-	v := ActivityView{Activity: a}
-	su, err := s.store.Signup(ctx, id, p.Sub)
-	switch {
-	case err == nil:
-		v.Signup = &su
-	case !errors.Is(err, ErrNotSignedUp):
-		return ActivityView{}, err
-	}
+	v := ActivityView{Activity: a, Signup: su}
 	if s.att != nil && v.Signup != nil {
 		at, err := s.att.Attendance(ctx, id, p.Sub)
 		switch {

@@ -35,12 +35,15 @@ type Store interface {
 	// CancelActivity marks an activity cancelled (a cancelled one is answered as it is).
 	CancelActivity(ctx context.Context, id string) (Activity, error)
 	// SignUp takes a place in a (the store checks: still open) or joins its waitlist (README
-	// "Volunteers"); created is false when the sign-up existed (it is answered as it is). ErrNotVolunteer
-	// without a profile, ErrActivityClosed once the activity is cancelled or over (by at).
+	// "Volunteers") for sub, who has a profile; created is false when the sign-up existed (it is answered
+	// as it is). ErrActivityClosed once the activity is cancelled or over (by at).
 	SignUp(ctx context.Context, a Activity, sub string, at time.Time) (s Signup, created bool, err error)
 	// CancelSignup cancels sub's sign-up, moving the first waiter up when it held a place.
 	CancelSignup(ctx context.Context, activityID, sub string) (Signup, error)
 	Signup(ctx context.Context, activityID, sub string) (Signup, error)
+	// ActivityWithSignup reads an activity, sub's sign-up of it (nil when there is none) and whether sub
+	// has a volunteer profile, in one call.
+	ActivityWithSignup(ctx context.Context, id, sub string) (a Activity, s *Signup, volunteer bool, err error)
 	// Signups returns an activity's sign-ups (every status).
 	Signups(ctx context.Context, activityID string) ([]Signup, error)
 	// MyActivities returns sub's sign-ups of activities starting from `from` on, with the activities,

@@ -9,22 +9,24 @@ import (
 
 // SignUp takes a place in an activity for the caller, or a place in its waitlist when it is full. A
 // sign-up that exists is answered as it is (created false): a re-sent request changes nothing. The store
-// refuses a cancelled or finished activity (ErrActivityClosed) and a caller with no profile
-// (ErrNotVolunteer).
+// refuses a cancelled or finished activity (ErrActivityClosed); a caller with no profile is refused
+// before anything is written (ErrNotVolunteer).
 func (s *Service) SignUp(ctx context.Context, p auth.Principal, activityID string) (Signup, bool, error) {
 	if p.Sub == "" {
 		return Signup{}, false, auth.ErrUnauthenticated
 	}
-	a, err := s.store.Activity(ctx, activityID)
+	a, su, vol, err := s.store.ActivityWithSignup(ctx, activityID, p.Sub)
 	if err != nil {
 		return Signup{}, false, err
 	}
+	if su != nil && su.Status != Cancelled {
+		return *su, false, nil // a re-sent request, or a second tap: nothing to write
+	}
+	if !vol {
+		return Signup{}, false, ErrNotVolunteer
+	}
 	now := s.now()
 	if a.Status != ActivityOpen || !now.Before(a.End) {
-		// A sign-up that exists is still answered as it is.
-		if su, err := s.store.Signup(ctx, activityID, p.Sub); err == nil {
-			return su, false, nil
-		}
 		return Signup{}, false, ErrActivityClosed
 	}
 	return s.store.SignUp(ctx, a, p.Sub, now)
