@@ -25,8 +25,13 @@ var oldPatterns = map[string]string{
 	"query from":               `^[0-9-]*$`,
 	"query to":                 `^[0-9-]*$`,
 	"field sub":                `^[A-Za-z0-9_-]{1,128}$`,
-	"field id":                 `^[A-Za-z0-9_-]{1,64}$`,
-	"field pickupCode":         `^[A-Za-z0-9]*$`,
+	// Rules added with the volunteer service (issue 15), held to the patterns they would have been.
+	"path sub":         `^[A-Za-z0-9_-]{1,128}$`,
+	"query date":       `^[0-9-]*$`,
+	"query near":       `^[0-9.,-]*$`,
+	"query radiusKm":   `^[0-9.]*$`,
+	"field id":         `^[A-Za-z0-9_-]{1,64}$`,
+	"field pickupCode": `^[A-Za-z0-9]*$`,
 }
 
 // allRules names every rule of the input tables, as oldPatterns does.

@@ -43,5 +43,5 @@ if ! API=$api go run ./infra/cmd/demo -q ${DEMO_FLAGS:--days 14 -reports 40 -cit
 fi
 loaded=$(date +%s)
 echo "browser test: demo month loaded in $((loaded - start)) s ($api)"
-API=$api CONSOLE_OUT=$out CLIENTS_OUT=$out/clients node --test tests/browser/
+API=$api CONSOLE_OUT=$out CLIENTS_OUT=$out/clients node --test --test-concurrency=1 tests/browser/
 echo "browser test: console and web clients checked in $(($(date +%s) - loaded)) s; screenshot $out/dashboard.png"
