@@ -621,15 +621,26 @@ func (s *Store) joinWaitlist(ctx context.Context, a volunteer.Activity, sub stri
 	key := keyOf(actPK(a.ID), "ACT")
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key, UpdateExpression: aws.String("ADD waitSeq :one"),
-		ConditionExpression:      aws.String("astatus = :open AND #end > :now"),
+		ConditionExpression:      aws.String("astatus = :open AND #end > :now AND waitlisted < :maxw"),
 		ExpressionAttributeNames: map[string]string{"#end": "end"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one": num(1), ":open": str(volunteer.ActivityOpen), ":now": str(timeKey(at))},
-		ReturnValues: types.ReturnValueUpdatedNew,
+			":one": num(1), ":open": str(volunteer.ActivityOpen), ":now": str(timeKey(at)), ":maxw": num(volunteer.MaxWaitlist)},
+		ReturnValues:                        types.ReturnValueUpdatedNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if _, ok := conditionFailed(err); ok {
+	if ccf, ok := conditionFailed(err); ok {
 		if su, err := s.Signup(ctx, a.ID, sub); err == nil && su.Status != volunteer.Cancelled {
 			return su, false, true, nil
+		}
+		// The waitlist is bounded (MaxWaitlist), so an activity's sign-ups — the organiser's list — are too.
+		var old struct {
+			Status     string `dynamodbav:"astatus"`
+			End        string `dynamodbav:"end"`
+			Waitlisted int    `dynamodbav:"waitlisted"`
+		}
+		if attributevalue.UnmarshalMap(ccf.Item, &old) == nil && old.Status == volunteer.ActivityOpen &&
+			old.End > timeKey(at) && old.Waitlisted >= volunteer.MaxWaitlist {
+			return volunteer.Signup{}, false, true, volunteer.ErrWaitlistFull
 		}
 		return volunteer.Signup{}, false, true, volunteer.ErrActivityClosed
 	}

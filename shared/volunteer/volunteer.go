@@ -26,6 +26,7 @@ const (
 	MaxTeams       = 20   // teams one volunteer may join
 	MaxOrganisers  = 20   // organisers of one team
 	MaxCapacity    = 1000 // places of one activity
+	MaxWaitlist    = 1000 // waiters of one activity: its sign-ups stay within MaxCapacity + MaxWaitlist live ones
 	MaxVertices    = 100  // of a polygon place
 	MinRadiusM     = 20   // of a circular place
 	MaxRadiusM     = 3000 // of a circular place
@@ -183,6 +184,7 @@ var (
 	ErrTeamNotFound     = apperr.New(apperr.NotFound, "team_not_found", "no such team")
 	ErrActivityNotFound = apperr.New(apperr.NotFound, "activity_not_found", "no such activity")
 	ErrActivityClosed   = apperr.New(apperr.Conflict, "activity_closed", "the activity is cancelled or over")
+	ErrWaitlistFull     = apperr.New(apperr.Conflict, "waitlist_full", "the activity and its waitlist are full")
 	ErrTooManyTeams     = apperr.New(apperr.Conflict, "too_many_teams", "a volunteer may join at most 20 teams")
 	ErrNotSignedUp      = apperr.New(apperr.Conflict, "not_signed_up", "you hold no place in this activity")
 	ErrOutsideWindow    = apperr.New(apperr.Conflict, "outside_window", "check-in and check-out are open from 30 minutes before the activity until its end")
