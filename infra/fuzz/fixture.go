@@ -23,6 +23,8 @@ var (
 	citizenB = Caller{Sub: "fuzz-citizen-2", Groups: []string{"citizen"}}
 	clerk    = Caller{Sub: "fuzz-clerk", Groups: []string{"clerk"}}
 	admin    = Caller{Sub: "fuzz-admin", Groups: []string{"admin"}}
+	// organiser is the seed's organiser of every volunteer team (infra/seed/volunteers.json).
+	organiser = Caller{Sub: "vol-organiser", Groups: []string{"citizen"}}
 )
 
 func staffOf(dept string) Caller {
@@ -47,6 +49,9 @@ type fixture struct {
 	// Open311: an api_key to file with (a high limit), a client the revoke route may revoke, and a report
 	// filed with the key (clients post updates on those).
 	open311Key, open311Revocable, open311Report string
+	// Volunteers: citizenA and citizenB opted in; activities of the seeded team qingsao, the first published
+	// by the fixture (starting now, so check-ins are in their window), more as the fuzzer publishes them.
+	activities []string
 }
 
 type reportRef struct{ ID, Dept string }
@@ -108,6 +113,21 @@ func setup(ctx context.Context, c *client) (*fixture, error) {
 		return nil, fmt.Errorf("POST /open311/v2/requests.json: %d %s %v", st, data, err)
 	}
 	f.open311Report = filed[0].ID
+
+	for _, who := range []Caller{citizenA, citizenB} {
+		if err := c.call(ctx, Request{Method: "PUT", Path: "/v1/me/volunteer", As: &who},
+			map[string]any{"name": "fuzz volunteer", "skills": []any{"清扫"}}, nil); err != nil {
+			return nil, err
+		}
+	}
+	var published struct{ Items []struct{ ID string } }
+	start := time.Now().UTC().Add(time.Minute).Truncate(time.Minute)
+	if err := c.call(ctx, Request{Method: "POST", Path: "/v1/activities", As: &organiser,
+		Header: map[string]string{"Idempotency-Key": fmt.Sprintf("fuzz-fixture-%d", time.Now().UnixNano())}},
+		activityBody(start), &published); err != nil || len(published.Items) != 1 {
+		return nil, fmt.Errorf("publish the fixture's activity: %v", err)
+	}
+	f.activities = []string{published.Items[0].ID}
 
 	key, err := f.uploadAs(ctx, c, citizenA)
 	if err != nil {
@@ -296,6 +316,16 @@ func (f *fixture) learn(route string, status int, data []byte) {
 		code, _ := doc["pickupCode"].(string)
 		if id != "" && code != "" && len(f.redemptions) < 200 {
 			f.redemptions = append(f.redemptions, redemptionRef{ID: id, Code: code})
+		}
+	case "POST /v1/activities":
+		if items, ok := doc["items"].([]any); ok && len(f.activities) < 200 {
+			for _, it := range items {
+				if m, ok := it.(map[string]any); ok {
+					if id, _ := m["id"].(string); id != "" {
+						f.activities = append(f.activities, id)
+					}
+				}
+			}
 		}
 	case "POST /v1/reports":
 		if id != "" && len(f.reports) < 200 {

@@ -24,7 +24,7 @@ type model struct {
 var fuzzEpoch = time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 
 // models by route key as template.yaml writes it.
-var models = map[string]model{
+var models = merged(map[string]model{
 	"POST /v1/uploads": {build: func(g *gen, f *fixture) (Request, map[string]any) {
 		who := pick(g, []Caller{citizenA, citizenB, staffOf(pick(g, f.depts))})
 		return Request{Method: "POST", Path: "/v1/uploads", As: &who},
@@ -236,7 +236,7 @@ var models = map[string]model{
 	"GET /v1/kpi/summary":     {query: rangeQuery, build: getAs(admin, "/v1/kpi/summary")},
 	"GET /v1/kpi/daily":       {query: rangeQuery, build: getAs(admin, "/v1/kpi/daily")},
 	"GET /v1/kpi/departments": {query: rangeQuery, build: getAs(admin, "/v1/kpi/departments")},
-}
+}, volunteerModels())
 
 // idemKey is a fresh key, or now and then one used before (a replay, or the same key with another body).
 func idemKey(g *gen, f *fixture) string {
