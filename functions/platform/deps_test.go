@@ -38,7 +38,7 @@ const (
 // linked is what each function may link of optional (issue 11, cold start): a new function belongs here.
 // No function links the SDK's S3, SQS or Secrets Manager client.
 var linked = map[string][]string{
-	"account": nil, "dashboard": nil, "kpi": nil, "reconciler": nil, "redeem": nil, "volunteer": nil,
+	"account": nil, "dashboard": nil, "kpi": nil, "reconciler": nil, "redeem": nil, "volunteer": nil, "builders": nil,
 	"web":         nil, // static files: no AWS SDK package at all (webfn TestLinksNoAWSSDK)
 	"admin":       {awsrestPkg, sqsPkg},
 	"dispatch":    {awsrestPkg, sqsPkg},

@@ -11,6 +11,7 @@ import (
 	"github.com/civicsnap/civicsnap/functions/account/accountfn"
 	"github.com/civicsnap/civicsnap/functions/accrual/accrualfn"
 	"github.com/civicsnap/civicsnap/functions/admin/adminfn"
+	"github.com/civicsnap/civicsnap/functions/builders/buildersfn"
 	"github.com/civicsnap/civicsnap/functions/dashboard/dashboardfn"
 	"github.com/civicsnap/civicsnap/functions/departments/departmentsfn"
 	"github.com/civicsnap/civicsnap/functions/dispatch/dispatchfn"
@@ -193,6 +194,17 @@ func (st *Stack) constructors() map[string]constructor {
 				return Handler{}, err
 			}
 			fn, err := volunteerfn.New(b)
+			if err != nil {
+				return Handler{}, err
+			}
+			return Handler{HTTP: fn.Handle}, nil
+		},
+		"BuildersFunction": func(_ context.Context, env fnconfig.Env, awsCfg aws.Config, log *slog.Logger) (Handler, error) {
+			b, err := base(env, awsCfg, log, "builders")
+			if err != nil {
+				return Handler{}, err
+			}
+			fn, err := buildersfn.New(b)
 			if err != nil {
 				return Handler{}, err
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/civicsnap/civicsnap/functions/account/accountfn"
 	"github.com/civicsnap/civicsnap/functions/admin/adminfn"
+	"github.com/civicsnap/civicsnap/functions/builders/buildersfn"
 	"github.com/civicsnap/civicsnap/functions/dashboard/dashboardfn"
 	"github.com/civicsnap/civicsnap/functions/departments/departmentsfn"
 	"github.com/civicsnap/civicsnap/functions/intake/intakefn"
@@ -36,6 +37,7 @@ var httpFunctions = map[string]func(*platform.Base) (routed, error){
 	"DashboardFunction":   func(b *platform.Base) (routed, error) { return dashboardfn.New(b) },
 	"Open311Function":     func(b *platform.Base) (routed, error) { return open311fn.New(b) },
 	"VolunteerFunction":   func(b *platform.Base) (routed, error) { return volunteerfn.New(b) },
+	"BuildersFunction":    func(b *platform.Base) (routed, error) { return buildersfn.New(b) },
 	"WebFunction": func(b *platform.Base) (routed, error) {
 		cfg, err := webfn.ConfigFromEnv(b.Env)
 		if err != nil {

@@ -90,7 +90,7 @@ const (
 // hello and the floors answer API Gateway events: httpAPI, the zero value.
 var triggers = map[string]trigger{
 	"intake": httpAPI, "departments": httpAPI, "admin": httpAPI, "account": httpAPI, "redeem": httpAPI, "dashboard": httpAPI,
-	"open311": httpAPI, "web": httpAPI, "volunteer": httpAPI,
+	"open311": httpAPI, "web": httpAPI, "volunteer": httpAPI, "builders": httpAPI,
 	"dispatch": batch, "accrual": batch, "notify": batch,
 	"kpi": scheduled, "reconciler": scheduled, "sweeper": scheduled, "photosweep": scheduled,
 }
