@@ -5,15 +5,6 @@ import "time"
 // Placeholders the engineers replace (H1: Service in its own files; H3: HireService; H4: FairService).
 // Whoever removes the last one deletes this file.
 
-// Store is the service's store (H1 and H2 define its methods in their files).
-type Store interface{}
-
-// Service is employers, settings, worker profiles, jobs and matching.
-type Service struct{}
-
-// NewService builds the Service.
-func NewService(store Store, tz *time.Location, now func() time.Time) *Service { return &Service{} }
-
 // HireStore is the hire service's store.
 type HireStore interface{}
 
