@@ -13,7 +13,7 @@
 //   - answers, satisfaction rate (满意率), average rating and reopen rate: answers.go.
 //   - points issued (awards), redeemed (redemptions net of refunds), reversed (revocations); redemptions by
 //     kind; registered users (profiles created); active reporters (distinct reporters with a report).
-//   - volunteers: volunteer.go.
+//   - volunteers: volunteer.go; builders' home: builders.go.
 package kpi
 
 import (
@@ -71,6 +71,7 @@ type Inputs struct {
 	Answers     []AnswerLine // answers given that day (answers.go)
 	MeToos      int          // citizens' "me too"s added that day (citizens affected)
 	Volunteers  VolunteerInputs
+	Builders    BuildersInputs
 }
 
 // Count is a count and its points.
@@ -120,6 +121,7 @@ type Snapshot struct {
 	ByDept               map[string]*DeptStat     `json:"byDept"`
 	Answers              AnswerStat               `json:"answers"` // reporters' answers given that day
 	Volunteers           VolunteerStat            `json:"volunteers"`
+	Builders             BuildersStat             `json:"builders"`
 	ComputedAt           time.Time                `json:"computedAt"`
 
 	// Snapshots stored before the bounded sketches kept every resolution's minutes and every reporter's
@@ -165,7 +167,7 @@ func pseudonym(sub string) uint64 {
 func Compute(date string, in Inputs, tz *time.Location, now time.Time) Snapshot {
 	s := Snapshot{Date: date, ResolvedByCreatedDay: DayCounts{}, Redemptions: map[string]Count{},
 		ByCategory: map[string]*CategoryStat{}, ByDept: map[string]*DeptStat{}, Registered: in.Registered, MeToos: in.MeToos, ComputedAt: now.UTC(),
-		Volunteers: computeVolunteers(in.Volunteers)}
+		Volunteers: computeVolunteers(in.Volunteers), Builders: computeBuilders(in.Builders)}
 	cat := func(c string) *CategoryStat {
 		if s.ByCategory[c] == nil {
 			s.ByCategory[c] = &CategoryStat{}

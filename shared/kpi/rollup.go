@@ -49,6 +49,7 @@ func Merge(key string, parts []Snapshot) Snapshot {
 		out.Reporters.Merge(p.Reporters)
 		out.Answers.merge(p.Answers)
 		out.Volunteers.merge(p.Volunteers, key != TotalKey)
+		out.Builders.merge(p.Builders)
 		if p.ComputedAt.After(out.ComputedAt) {
 			out.ComputedAt = p.ComputedAt
 		}

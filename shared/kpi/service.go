@@ -326,6 +326,7 @@ func (s *Service) Summary(ctx context.Context, from, to string) (Summary, error)
 		return Summary{}, err
 	}
 	sum.Volunteers.withTotals(t.Volunteers)
+	sum.Builders.Total = t.Builders
 	// The named teams' names: one BatchGetItem of at most TopVolunteerTeams keys, none without service.
 	var ids []string
 	for _, r := range sum.Volunteers.ByTeam {

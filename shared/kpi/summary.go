@@ -33,6 +33,8 @@ type Summary struct {
 	Rates
 	// Volunteer service in the range (volunteer.go), with the running totals.
 	Volunteers VolunteerSummary `json:"volunteers"`
+	// Builders' home in the range (builders.go), with the running totals.
+	Builders BuildersSummary `json:"builders"`
 }
 
 // CategoryRow is a category's range.
@@ -89,6 +91,7 @@ func Summarize(from, to string, snaps []Snapshot) Summary {
 		reporters.Merge(sn.Reporters)
 		s.Answers.merge(sn.Answers)
 		volunteers.merge(sn.Volunteers, true)
+		s.Builders.merge(sn.Builders)
 		for c, st := range sn.ByCategory {
 			row := cats[c]
 			if row == nil {
