@@ -84,19 +84,19 @@ type areaAttr struct {
 	Name     string  `dynamodbav:"name,omitempty"`
 }
 
-// workerWageAttr is a wage as stored.
-type workerWageAttr struct {
+// wageAttr is a wage as stored.
+type wageAttr struct {
 	Min           int    `dynamodbav:"min"`
 	Max           int    `dynamodbav:"max"`
 	Unit          string `dynamodbav:"unit"`
 	DailyEstimate int    `dynamodbav:"dailyEstimate,omitempty"`
 }
 
-func workerWageOf(w builders.Wage) workerWageAttr {
-	return workerWageAttr{Min: w.Min, Max: w.Max, Unit: w.Unit, DailyEstimate: w.DailyEstimate}
+func wageAttrOf(w builders.Wage) wageAttr {
+	return wageAttr{Min: w.Min, Max: w.Max, Unit: w.Unit, DailyEstimate: w.DailyEstimate}
 }
 
-func (w workerWageAttr) wage() builders.Wage {
+func (w wageAttr) wage() builders.Wage {
 	return builders.Wage{Min: w.Min, Max: w.Max, Unit: w.Unit, DailyEstimate: w.DailyEstimate}
 }
 
@@ -111,7 +111,7 @@ type workerItem struct {
 	Trades        []string       `dynamodbav:"trades"`
 	Years         int            `dynamodbav:"years"`
 	Area          areaAttr       `dynamodbav:"area"`
-	Expected      workerWageAttr `dynamodbav:"expected"`
+	Expected      wageAttr `dynamodbav:"expected"`
 	AvailableFrom string         `dynamodbav:"availableFrom"`
 	Visibility    string         `dynamodbav:"visibility"`
 	CreatedAt     string         `dynamodbav:"createdAt"`
