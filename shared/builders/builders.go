@@ -178,6 +178,8 @@ type Job struct {
 	ClosedAt     time.Time `json:"closedAt,omitzero"`
 	// DistanceKm is set on a search's answer: from the searcher's point.
 	DistanceKm *float64 `json:"distanceKm,omitempty"`
+	// Applications counts the job's applications and invitations (shown to its employer only).
+	Applications int `json:"applications,omitempty"`
 }
 
 // Worker profile visibility to employers.
@@ -302,6 +304,8 @@ type Registration struct {
 	At          time.Time `json:"at"`
 	CheckedInAt time.Time `json:"checkedInAt,omitzero"`
 	Method      string    `json:"method,omitempty"` // code | staff
+	UsedSteps   []int64   `json:"-"`                // the code steps of the check-in (a re-sent one is recognised)
+	Start       time.Time `json:"start,omitzero"`   // the fair's start (the worker's list is ordered by it)
 }
 
 // Transfer is an organised transfer (劳务输出): a batch of workers to an employer elsewhere.
@@ -417,6 +421,8 @@ var (
 	ErrTooManyApplications = apperr.New(apperr.Conflict, "too_many_applications", "the job has as many applications as it takes")
 	ErrTooManyPending      = apperr.New(apperr.Conflict, "too_many_pending", "answer or withdraw some before asking again")
 	ErrHireNotFound        = apperr.New(apperr.NotFound, "hire_not_found", "no such hire")
+	ErrHireCancelled       = apperr.New(apperr.Conflict, "hire_cancelled", "the hire was cancelled")
+	ErrHireCompleted       = apperr.New(apperr.Conflict, "hire_completed", "both sides confirmed the hire: it cannot be cancelled")
 	ErrFairNotFound        = apperr.New(apperr.NotFound, "fair_not_found", "no such job fair")
 	ErrFairFull            = apperr.New(apperr.Conflict, "fair_full", "the fair's registrations are full")
 	ErrNotRegistered       = apperr.New(apperr.Conflict, "not_registered", "register for the fair first")
