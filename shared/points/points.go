@@ -34,6 +34,8 @@ type Rules struct {
 	// Volunteer is how confirmed volunteer service earns (volunteer.go); nil keeps the defaults, so rules
 	// saved before issue 15 need no migration.
 	Volunteer *VolunteerRules `json:"volunteer,omitempty"`
+	// Builders is the points policy of builders' home (builders.go); nil keeps the defaults (off).
+	Builders *BuildersRules `json:"builders,omitempty"`
 }
 
 // DefaultRules are Mengzi's: caps of 50 a day and 500 a month, one merit per valid report, 文明市民 at 10
@@ -98,7 +100,10 @@ func (r Rules) Validate() error {
 		}
 		seen[h.Title] = true
 	}
-	return r.VolunteerRules().validate(seen)
+	if err := r.VolunteerRules().validate(seen); err != nil {
+		return err
+	}
+	return r.BuildersRules().validate()
 }
 
 // EarnedHonor is a title a citizen holds, with the day it was earned (or bought).
@@ -150,10 +155,13 @@ const (
 	// reversal of a revision's award (a later revision or a revocation): see volunteer.go.
 	KindVolunteerAward    = "volunteer_award"
 	KindVolunteerReversal = "volunteer_reversal"
-	RuleReport            = "report"    // the first valid reporter's award
-	RuleConfirm           = "duplicate" // a duplicate's confirmation award
-	RuleVolunteer         = "volunteer" // a confirmed attendance's award (volunteer.go)
-	maxHonorsPerAdd       = 8
+	// KindBuildersAward is a builders' home award (a completed hire, a consultation): builders.go.
+	KindBuildersAward = "builders_award"
+	RuleReport        = "report"    // the first valid reporter's award
+	RuleConfirm       = "duplicate" // a duplicate's confirmation award
+	RuleVolunteer     = "volunteer" // a confirmed attendance's award (volunteer.go)
+	RuleBuilders      = "builders"  // a builders' record's award (builders.go)
+	maxHonorsPerAdd   = 8
 )
 
 // Entry is one ledger line. Delta is the change to the balance; the ledger of a user sums to the balance.
@@ -184,6 +192,8 @@ type Award struct {
 	ActivityID string `json:"activityId,omitempty"`
 	Revision   int64  `json:"revision,omitempty"`
 	Minutes    int64  `json:"minutes,omitempty"`
+	// A builders' award (Rule RuleBuilders) is of a builders' record: its identity is the record's key.
+	RecordID string `json:"recordId,omitempty"`
 	// Placeholder: nothing was awarded; a reversal that came first holds the identity (store-set).
 	// Settled: the record of a volunteer award found its placeholder and was exported (volunteer.go).
 	Placeholder bool `json:"-"`
@@ -194,6 +204,9 @@ type Award struct {
 func (a Award) ID() string {
 	if a.Rule == RuleVolunteer {
 		return a.ActivityID + "#" + a.Sub + "#" + RuleVolunteer + "#" + strconv.FormatInt(a.Revision, 10)
+	}
+	if a.Rule == RuleBuilders {
+		return a.RecordID + "#" + a.Sub + "#" + RuleBuilders
 	}
 	return a.ReportID + "#" + a.Sub + "#" + a.Rule
 }
