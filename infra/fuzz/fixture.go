@@ -52,6 +52,11 @@ type fixture struct {
 	// Volunteers: citizenA and citizenB opted in; activities of the seeded team qingsao, the first published
 	// by the fixture (starting now, so check-ins are in their window), more as the fuzzer publishes them.
 	activities []string
+	// now is when setup ran: models date their requests from it, not from the clock, so one seed makes the
+	// same requests however long a run or a test takes (TestSameSeedSameRequests).
+	now time.Time
+	// Builders' home (builders.go): jobs, fairs and desk slots, the fixture's first, then learned ones.
+	bld builderRefs
 }
 
 type reportRef struct{ ID, Dept string }
@@ -67,7 +72,8 @@ func (f *fixture) snapshotReports() []reportRef {
 // setup files reports, resolves one so citizenA has points, puts cheap catalog items of every kind,
 // redeems, uploads proof photos and reads every configuration document the PUT routes replace.
 func setup(ctx context.Context, c *client) (*fixture, error) {
-	f := &fixture{staffKeys: map[string]string{}, deptKeys: map[string]string{}, configs: map[string]map[string]any{}}
+	f := &fixture{staffKeys: map[string]string{}, deptKeys: map[string]string{}, configs: map[string]map[string]any{},
+		now: time.Now().UTC().Truncate(time.Second)}
 	f.photo, _ = base64.StdEncoding.DecodeString(tinyJPEG)
 	ds, err := seed.Departments()
 	if err != nil {
@@ -224,6 +230,14 @@ func setup(ctx context.Context, c *client) (*fixture, error) {
 	return f, nil
 }
 
+// clock is the time the models date requests from: setup's, or fuzzEpoch in a fixture built by a test.
+func (f *fixture) clock() time.Time {
+	if f.now.IsZero() {
+		return fuzzEpoch
+	}
+	return f.now
+}
+
 // uploadAs uploads the photo as who and returns its pending key.
 func (f *fixture) uploadAs(ctx context.Context, c *client, who Caller) (string, error) {
 	var up upload
@@ -310,6 +324,7 @@ func (f *fixture) learn(route string, status int, data []byte) {
 	if c, ok := doc["nextCursor"].(string); ok && c != "" && len(f.cursors) < 200 {
 		f.cursors = append(f.cursors, c)
 	}
+	f.learnBuilders(route, doc)
 	id, _ := doc["id"].(string)
 	switch route {
 	case "POST /v1/redemptions":

@@ -1,10 +1,10 @@
-// Package fuzz sends mutated and generated requests to every POST and PUT route of the HTTP API — bodies,
+// Package fuzz sends mutated and generated requests to every POST, PUT and DELETE route of the HTTP API — bodies,
 // headers, path parameters, callers — and damaged query strings to the GET routes that page or filter,
 // through a running local stack (the local API Gateway, its JWT check and the real handlers over moto), and
 // reports every 5xx or dropped connection with a reproducer. Bad input must be a 4xx; a 5xx is a bug in
 // the layer that let the input through.
 //
-// The routes come from template.yaml, so a new POST or PUT route without a model here fails the run
+// The routes come from template.yaml, so a new POST, PUT or DELETE route without a model here fails the run
 // (and TestEveryWriteRouteHasAModel) instead of going unfuzzed. Each request starts from a valid one built
 // from real ids (reports, redemptions, uploads, configuration read at setup) and is damaged in one or more
 // ways, so it reaches the rules and the stores, not only the JSON reader.
@@ -59,8 +59,8 @@ type Summary struct {
 	Fuzzing  time.Duration
 }
 
-// Routes returns the routes to fuzz from the template: every POST and PUT, and the GET routes with a
-// query model. A POST or PUT without a model is an error.
+// Routes returns the routes to fuzz from the template: every POST, PUT and DELETE, and the GET routes with a
+// query model. A POST, PUT or DELETE without a model is an error.
 func Routes(templatePath string) ([]string, error) {
 	tpl, err := stack.Load(templatePath)
 	if err != nil {
@@ -72,7 +72,7 @@ func Routes(templatePath string) ([]string, error) {
 			key := ev.Method + " " + ev.Path
 			m, ok := models[key]
 			switch {
-			case ev.Method == "POST" || ev.Method == "PUT":
+			case writeMethod(ev.Method):
 				if !ok {
 					missing = append(missing, key)
 					continue
@@ -89,6 +89,11 @@ func Routes(templatePath string) ([]string, error) {
 		return nil, fmt.Errorf("no fuzz model for %s: add one to infra/fuzz/routes.go", strings.Join(missing, ", "))
 	}
 	return routes, nil
+}
+
+// writeMethod reports whether routes of method change state: each needs a model.
+func writeMethod(method string) bool {
+	return method == "POST" || method == "PUT" || method == "DELETE"
 }
 
 // Run sets up fixtures on the stack at opts.API and fuzzes for opts.Duration.

@@ -9,7 +9,7 @@ import (
 	"github.com/civicsnap/civicsnap/infra/stack"
 )
 
-// Every POST and PUT route of template.yaml has a model, so a new route is fuzzed or the run fails; the
+// Every POST, PUT and DELETE route of template.yaml has a model, so a new route is fuzzed or the run fails; the
 // GET routes fuzzed are those that take query parameters.
 func TestEveryWriteRouteHasAModel(t *testing.T) {
 	routes, err := Routes("../../template.yaml")
@@ -24,7 +24,7 @@ func TestEveryWriteRouteHasAModel(t *testing.T) {
 	for _, fn := range tpl.Functions {
 		for _, ev := range fn.HTTPAPIEvents {
 			key := ev.Method + " " + ev.Path
-			if ev.Method == "POST" || ev.Method == "PUT" {
+			if writeMethod(ev.Method) {
 				writes++
 				if !slices.Contains(routes, key) {
 					t.Errorf("%s is not fuzzed", key)
@@ -33,7 +33,7 @@ func TestEveryWriteRouteHasAModel(t *testing.T) {
 		}
 	}
 	if writes < 15 {
-		t.Errorf("only %d POST and PUT routes in the template; is it the right file?", writes)
+		t.Errorf("only %d POST, PUT and DELETE routes in the template; is it the right file?", writes)
 	}
 	for key := range models {
 		if !slices.Contains(routes, key) {

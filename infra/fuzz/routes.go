@@ -10,7 +10,7 @@ import (
 	"github.com/civicsnap/civicsnap/shared/webhook"
 )
 
-// model says how to make a valid request for one route; the fuzzer then damages it. Every POST and PUT
+// model says how to make a valid request for one route; the fuzzer then damages it. Every POST, PUT and DELETE
 // route of template.yaml needs one (TestEveryWriteRouteHasAModel); GET routes with query parameters have
 // one for their query strings.
 type model struct {
@@ -192,6 +192,9 @@ var models = merged(map[string]model{
 	"PUT /v1/me/devices/{id}": {build: func(g *gen, f *fixture) (Request, map[string]any) {
 		return Request{Method: "PUT", Path: "/v1/me/devices/fuzz-" + strconv.Itoa(g.intn(12)), As: pick(g, []*Caller{&citizenA, &citizenB})},
 			map[string]any{"platform": pick(g, []string{"fcm", "apns"}), "token": "fuzz-token-" + strconv.Itoa(g.intn(1<<20))}
+	}},
+	"DELETE /v1/me/devices/{id}": {build: func(g *gen, f *fixture) (Request, map[string]any) {
+		return Request{Method: "DELETE", Path: "/v1/me/devices/fuzz-" + strconv.Itoa(g.intn(12)), As: pick(g, []*Caller{&citizenA, &citizenB})}, nil
 	}},
 
 	"GET /v1/me/notifications": {query: pageQuery, build: getAs(citizenA, "/v1/me/notifications")},

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// The volunteer service's write routes (issue 15). The fixture's first activity is never cancelled, so the
+// The volunteer service's write routes (issue 15), DELETE included. The fixture's first activity is never cancelled, so the
 // sign-up and attendance routes keep one open activity to act on.
 
 // activityBody is a valid publication for the seeded team qingsao, starting at start, at Mengzi's centre.
@@ -62,6 +62,12 @@ func volunteerModels() map[string]model {
 			start := fuzzEpoch.AddDate(0, 1, g.intn(60)).Add(time.Duration(g.intn(24)) * time.Hour)
 			return Request{Method: "POST", Path: "/v1/activities", As: boss(g), Header: map[string]string{"Idempotency-Key": idemKey(g, f)}}, activityBody(start)
 		}},
+		"DELETE /v1/teams/{id}/members/me": {build: func(g *gen, f *fixture) (Request, map[string]any) {
+			return Request{Method: "DELETE", Path: "/v1/teams/" + pick(g, []string{"qingsao", "aizaizhoumo", "jinguo", "jiaotong", "kiosk-nanhu"}) + "/members/me", As: citizen(g)}, nil
+		}},
+		"DELETE /v1/activities/{id}/signups/me": {build: func(g *gen, f *fixture) (Request, map[string]any) {
+			return Request{Method: "DELETE", Path: "/v1/activities/" + f.activity(g, false) + "/signups/me", As: citizen(g)}, nil
+		}},
 		"POST /v1/activities/{id}/cancel": {build: func(g *gen, f *fixture) (Request, map[string]any) {
 			return Request{Method: "POST", Path: "/v1/activities/" + f.activity(g, true) + "/cancel", As: boss(g)}, nil
 		}},
@@ -71,7 +77,7 @@ func volunteerModels() map[string]model {
 		"POST /v1/activities/{id}/checkin":  {build: punch("/checkin")},
 		"POST /v1/activities/{id}/checkout": {build: punch("/checkout")},
 		"PUT /v1/activities/{id}/attendance/{sub}": {build: func(g *gen, f *fixture) (Request, map[string]any) {
-			in := time.Now().UTC().Add(time.Duration(g.intn(120)) * time.Minute).Truncate(time.Second)
+			in := f.clock().Add(time.Duration(g.intn(120)) * time.Minute).Truncate(time.Second)
 			return Request{Method: "PUT", Path: "/v1/activities/" + f.activity(g, false) + "/attendance/" + sub(g), As: boss(g)},
 				map[string]any{"checkInAt": in.Format(time.RFC3339), "checkOutAt": in.Add(time.Duration(15+g.intn(120)) * time.Minute).Format(time.RFC3339)}
 		}},
