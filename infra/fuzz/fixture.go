@@ -134,6 +134,9 @@ func setup(ctx context.Context, c *client) (*fixture, error) {
 		return nil, fmt.Errorf("publish the fixture's activity: %v", err)
 	}
 	f.activities = []string{published.Items[0].ID}
+	if err := setupBuilders(ctx, c, f); err != nil {
+		return nil, fmt.Errorf("builders' home: %w", err)
+	}
 
 	key, err := f.uploadAs(ctx, c, citizenA)
 	if err != nil {

@@ -239,7 +239,7 @@ var models = merged(map[string]model{
 	"GET /v1/kpi/summary":     {query: rangeQuery, build: getAs(admin, "/v1/kpi/summary")},
 	"GET /v1/kpi/daily":       {query: rangeQuery, build: getAs(admin, "/v1/kpi/daily")},
 	"GET /v1/kpi/departments": {query: rangeQuery, build: getAs(admin, "/v1/kpi/departments")},
-}, volunteerModels())
+}, volunteerModels(), builderModels())
 
 // idemKey is a fresh key, or now and then one used before (a replay, or the same key with another body).
 func idemKey(g *gen, f *fixture) string {
