@@ -72,8 +72,8 @@ func dayQuery(table, index, pk, projection string, names map[string]string) *dyn
 }
 
 // DayInputs reads one local day's reports, resolutions, ledger entries, redemptions, registrations,
-// reporters' answers and volunteer service (kpi_volunteer.go) (ten Queries and a BatchGetItem per hundred
-// redemptions).
+// reporters' answers, volunteer service (kpi_volunteer.go) and builders' records (kpi_builders.go) (eleven
+// Queries and a BatchGetItem per hundred redemptions).
 func (s *Store) DayInputs(ctx context.Context, date string) (kpi.Inputs, kpi.ReadStats, error) {
 	var in kpi.Inputs
 	var st kpi.ReadStats
@@ -179,6 +179,9 @@ func (s *Store) DayInputs(ctx context.Context, date string) (kpi.Inputs, kpi.Rea
 	}
 	in.MeToos = len(mts)
 	if in.Volunteers, err = s.VolunteerDayInputs(ctx, date, &st); err != nil {
+		return in, st, err
+	}
+	if in.Builders, err = s.BuildersDayInputs(ctx, date, &st); err != nil {
 		return in, st, err
 	}
 	return in, st, nil

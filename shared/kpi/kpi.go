@@ -214,7 +214,7 @@ func Compute(date string, in Inputs, tz *time.Location, now time.Time) Snapshot 
 	}
 	for _, l := range in.Ledger {
 		switch l.Kind {
-		case "award", "duplicate_award", "volunteer_award":
+		case "award", "duplicate_award", "volunteer_award", "builders_award":
 			s.PointsIssued += l.Delta
 		case "redemption":
 			s.PointsRedeemed -= l.Delta

@@ -3,7 +3,8 @@ package kpi
 import "testing"
 
 // TestLedgerKinds pins which ledger kinds count as points issued and reversed: a volunteer award is
-// issued like a report's, a volunteer reversal reversed like a report's (issue 15).
+// issued like a report's, a volunteer reversal reversed like a report's (issue 15); a builders' award
+// (issue 16) is issued too.
 func TestLedgerKinds(t *testing.T) {
 	tests := []struct {
 		kind             string
@@ -13,6 +14,7 @@ func TestLedgerKinds(t *testing.T) {
 		{"award", 10, 10, 0},
 		{"duplicate_award", 2, 2, 0},
 		{"volunteer_award", 15, 15, 0},
+		{"builders_award", 20, 20, 0},
 		{"reversal", -10, 0, 10},
 		{"volunteer_reversal", -15, 0, 15},
 		{"reconcile", 0, 0, 0},
