@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/civicsnap/civicsnap/shared/builders"
 )
 
 // Builders' home (建设者之家, issue 16): models of every write route of the builders function and of its
@@ -314,7 +316,13 @@ func fuzzLicence(sub string) string {
 	for _, c := range []byte(sub) {
 		h = (h ^ uint64(c)) * 1099511628211
 	}
-	return fmt.Sprintf("91530000%010d", h%1e10)
+	first17 := fmt.Sprintf("91530000%09d", h%1e9)
+	for _, c := range "0123456789ABCDEFGHJKLMNPQRTUWXY" {
+		if builders.ValidLicence(first17 + string(c)) {
+			return first17 + string(c)
+		}
+	}
+	return first17 + "0" // unreachable: one of the 31 characters is the check
 }
 
 // setupBuilders registers and verifies fuzzEmployer, registers fuzzEmployer2 (pending), opts citizenA and

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/civicsnap/civicsnap/shared/builders"
 )
 
 // Builders' home (建设者之家, issue 16) from end to end, over HTTP against the local stack: an employer is
@@ -128,9 +130,20 @@ func verifiedEmployer(t *testing.T, admin *client, sub, name string) *client {
 	return emp
 }
 
-// employerBody is a registration with a licence unique to the name (18 characters).
+// withCheck completes 17 characters of a unified social credit code with the check character the API
+// accepts (GB 32100-2015).
+func withCheck(first17 string) string {
+	for _, c := range "0123456789ABCDEFGHJKLMNPQRTUWXY" {
+		if builders.ValidLicence(first17 + string(c)) {
+			return first17 + string(c)
+		}
+	}
+	return first17 + "?" // unreachable (one of the 31 is the check); the API would refuse it
+}
+
+// employerBody is a registration with a fresh licence (18 characters).
 func employerBody(name string) map[string]any {
-	lic := fmt.Sprintf("91532503%010d", time.Now().UnixNano()%1e10)
+	lic := withCheck(fmt.Sprintf("91532503%09d", time.Now().UnixNano()%1e9))
 	return map[string]any{"name": name, "licence": lic, "contact": map[string]any{"name": "王经理", "phone": "0873-3721234"},
 		"address": "红河州蒙自市天马路 8 号"}
 }
