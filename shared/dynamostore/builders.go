@@ -2,6 +2,17 @@ package dynamostore
 
 import (
 	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/mmcloughlin/geohash"
 
 	"github.com/civicsnap/civicsnap/shared/builders"
 )
@@ -102,20 +113,20 @@ func (w wageAttr) wage() builders.Wage {
 
 // workerItem is a worker profile as stored.
 type workerItem struct {
-	PK            string         `dynamodbav:"pk"`
-	SK            string         `dynamodbav:"sk"`
-	Type          string         `dynamodbav:"type"`
-	Sub           string         `dynamodbav:"sub"`
-	Name          string         `dynamodbav:"name"`
-	Phone         string         `dynamodbav:"phone"`
-	Trades        []string       `dynamodbav:"trades"`
-	Years         int            `dynamodbav:"years"`
-	Area          areaAttr       `dynamodbav:"area"`
+	PK            string   `dynamodbav:"pk"`
+	SK            string   `dynamodbav:"sk"`
+	Type          string   `dynamodbav:"type"`
+	Sub           string   `dynamodbav:"sub"`
+	Name          string   `dynamodbav:"name"`
+	Phone         string   `dynamodbav:"phone"`
+	Trades        []string `dynamodbav:"trades"`
+	Years         int      `dynamodbav:"years"`
+	Area          areaAttr `dynamodbav:"area"`
 	Expected      wageAttr `dynamodbav:"expected"`
-	AvailableFrom string         `dynamodbav:"availableFrom"`
-	Visibility    string         `dynamodbav:"visibility"`
-	CreatedAt     string         `dynamodbav:"createdAt"`
-	UpdatedAt     string         `dynamodbav:"updatedAt,omitempty"`
+	AvailableFrom string   `dynamodbav:"availableFrom"`
+	Visibility    string   `dynamodbav:"visibility"`
+	CreatedAt     string   `dynamodbav:"createdAt"`
+	UpdatedAt     string   `dynamodbav:"updatedAt,omitempty"`
 }
 
 func (it workerItem) worker() builders.Worker {
@@ -180,4 +191,331 @@ func (s *Store) BuildersSettings(ctx context.Context) (builders.Settings, error)
 		MinimumWage: builders.MinimumWage{Month: it.MinimumWage.Month, Day: it.MinimumWage.Day},
 		UpdatedAt:   parseTime(it.UpdatedAt), UpdatedBy: it.UpdatedBy,
 	}, nil
+}
+
+// PutBuildersSettings saves the settings (a whole-item put: the same settings applied twice are the same).
+func (s *Store) PutBuildersSettings(ctx context.Context, st builders.Settings) error {
+	var it buildersSettingsItem
+	it.PK, it.SK, it.Type = "CONFIG", "BUILDERS", "builders_settings"
+	it.MinimumWage.Month, it.MinimumWage.Day = st.MinimumWage.Month, st.MinimumWage.Day
+	it.UpdatedAt, it.UpdatedBy = timeKey(st.UpdatedAt), st.UpdatedBy
+	item, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return fmt.Errorf("put builders settings: %w", err)
+	}
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
+		return translate("put builders settings", err)
+	}
+	return nil
+}
+
+// licenceClaim is the put of the claim of e's licence for e's account: it fails when another account holds it.
+func (s *Store) licenceClaim(e builders.Employer) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table,
+		Item:                      map[string]types.AttributeValue{"pk": str(licencePK(e.Licence)), "sk": str("LICENCE"), "type": str("licence"), "sub": str(e.Sub)},
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #sub = :sub"),
+		ExpressionAttributeNames:  map[string]string{"#sub": "sub"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":sub": str(e.Sub)},
+	}}
+}
+
+// RegisterEmployer writes a registration (prev nil: the employer must not exist) or its correction (the
+// stored employer must still be prev: status, licence, update time, reports and open jobs), with the
+// licence's claim, in one transaction; a changed licence's old claim is released in it.
+func (s *Store) RegisterEmployer(ctx context.Context, e builders.Employer, prev *builders.Employer) error {
+	item, err := attributevalue.MarshalMap(employerItemOf(e))
+	if err != nil {
+		return fmt.Errorf("register employer: %w", err)
+	}
+	put := &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	if prev != nil {
+		put.ConditionExpression = aws.String("estatus = :st AND licence = :lic AND updatedAt = :up AND reports = :rep AND openJobs = :open")
+		put.ExpressionAttributeValues = map[string]types.AttributeValue{
+			":st": str(prev.Status), ":lic": str(prev.Licence), ":up": str(timeKey(prev.UpdatedAt)),
+			":rep": num(int64(prev.Reports)), ":open": num(int64(prev.OpenJobs)),
+		}
+	}
+	items := []types.TransactWriteItem{{Put: put}, s.licenceClaim(e)}
+	if prev != nil && prev.Licence != e.Licence {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table,
+			Key:                       keyOf(licencePK(prev.Licence), "LICENCE"),
+			ConditionExpression:       aws.String("attribute_not_exists(pk) OR #sub = :sub"),
+			ExpressionAttributeNames:  map[string]string{"#sub": "sub"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":sub": str(e.Sub)},
+		}})
+	}
+	var a attempts
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}, a.option)
+	if rs := cancellationReasons(err); len(rs) > 1 {
+		switch {
+		case aws.ToString(rs[0].Code) == "ConditionalCheckFailed":
+			return builders.ErrEmployerStatus
+		case aws.ToString(rs[1].Code) == "ConditionalCheckFailed":
+			return builders.ErrLicenceTaken
+		}
+	}
+	if err != nil {
+		return a.settle("register employer "+e.Sub, err)
+	}
+	return nil
+}
+
+// SetEmployerStatus moves the employer to e's status (its reason, verifier and update time) if its status is
+// one of from; rec, when not nil, is written in the same transaction (once: a record that exists cancels
+// it, ErrEmployerStatus).
+func (s *Store) SetEmployerStatus(ctx context.Context, e builders.Employer, from []string, rec *builders.Record) error {
+	names := map[string]string{}
+	vals := map[string]types.AttributeValue{
+		":to": str(e.Status), ":g1": str(employersGSI(e.Status)), ":up": str(timeKey(e.UpdatedAt)),
+	}
+	set := "SET estatus = :to, gsi1pk = :g1, updatedAt = :up"
+	remove := ""
+	if e.StatusReason != "" {
+		set += ", statusReason = :reason"
+		vals[":reason"] = str(e.StatusReason)
+	} else {
+		remove = " REMOVE statusReason"
+	}
+	if !e.VerifiedAt.IsZero() {
+		set += ", verifiedBy = :by, verifiedAt = :vat"
+		vals[":by"], vals[":vat"] = str(e.VerifiedBy), str(timeKey(e.VerifiedAt))
+	}
+	cond := "attribute_exists(pk) AND estatus IN ("
+	for i, f := range from {
+		k := fmt.Sprintf(":from%d", i)
+		vals[k] = str(f)
+		if i > 0 {
+			cond += ", "
+		}
+		cond += k
+	}
+	cond += ")"
+	upd := &types.Update{TableName: &s.table, Key: keyOf(employerPK(e.Sub), "PROFILE"),
+		UpdateExpression: aws.String(set + remove), ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}
+	if len(names) > 0 {
+		upd.ExpressionAttributeNames = names
+	}
+	items := []types.TransactWriteItem{{Update: upd}}
+	if rec != nil {
+		items = append(items, s.builderRecordPut(*rec))
+	}
+	var a attempts
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}, a.option)
+	if slices.ContainsFunc(cancellationReasons(err), func(r types.CancellationReason) bool {
+		return aws.ToString(r.Code) == "ConditionalCheckFailed"
+	}) {
+		return builders.ErrEmployerStatus
+	}
+	if err != nil {
+		return a.settle("set employer status "+e.Sub, err)
+	}
+	return nil
+}
+
+// employersCursor is a review queue's position: the last gsi1 sort key read (<createdAt>#<sub>).
+func employersCursor(lek map[string]types.AttributeValue) string {
+	if lek == nil {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(stringAttr(lek, "gsi1sk")))
+}
+
+func decodeEmployersCursor(cursor, status string) (map[string]types.AttributeValue, error) {
+	if cursor == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	at, sub, ok := strings.Cut(string(b), "#")
+	if err != nil || !ok || sub == "" || len(b) > 512 || parseTime(at).IsZero() {
+		return nil, builders.ErrInvalid.With("cursor is not one this list gave")
+	}
+	return map[string]types.AttributeValue{
+		"pk": str(employerPK(sub)), "sk": str("PROFILE"), "gsi1pk": str(employersGSI(status)), "gsi1sk": str(string(b)),
+	}, nil
+}
+
+// Employers lists the employers of a status, oldest registration first (one Query of gsi1).
+func (s *Store) Employers(ctx context.Context, status, cursor string, limit int) ([]builders.Employer, string, error) {
+	start, err := decodeEmployersCursor(cursor, status)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String("gsi1"),
+		KeyConditionExpression:    aws.String("gsi1pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(employersGSI(status))},
+		ExclusiveStartKey:         start, Limit: aws.Int32(int32(limit))})
+	if err != nil {
+		return nil, "", translate("list employers", err)
+	}
+	var its []employerItem
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &its); err != nil {
+		return nil, "", fmt.Errorf("list employers: decode: %w", err)
+	}
+	es := make([]builders.Employer, 0, len(its))
+	for _, it := range its {
+		es = append(es, it.employer())
+	}
+	return es, employersCursor(out.LastEvaluatedKey), nil
+}
+
+// ReportEmployer writes reporter's report and the employer's reports + 1 in one transaction; false when the
+// reporter's report exists (nothing written).
+func (s *Store) ReportEmployer(ctx context.Context, employerSub, reporterSub, reason string, at time.Time) (bool, error) {
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			Item: map[string]types.AttributeValue{"pk": str(employerPK(employerSub)), "sk": str("REPORT#" + reporterSub),
+				"type": str("employer_report"), "reason": str(reason), "at": str(timeKey(at))}}},
+		{Update: &types.Update{TableName: &s.table, Key: keyOf(employerPK(employerSub), "PROFILE"),
+			UpdateExpression: aws.String("SET reports = reports + :one"), ConditionExpression: aws.String("attribute_exists(pk)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1)}}},
+	}
+	var a attempts
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}, a.option)
+	if rs := cancellationReasons(err); len(rs) > 1 {
+		if aws.ToString(rs[0].Code) == "ConditionalCheckFailed" {
+			return false, nil
+		}
+		if aws.ToString(rs[1].Code) == "ConditionalCheckFailed" {
+			return false, builders.ErrEmployerNotFound
+		}
+	}
+	if err != nil {
+		return false, a.settle("report employer "+employerSub, err)
+	}
+	return true, nil
+}
+
+// EmployerOpenJobIDs walks the employer's jobs (gsi3 EMPJOBS#<sub>, newest first, 100 keys a page; each
+// page's jobs read with one BatchGetItem of id and jstatus) until it has limit open ones or none is left.
+func (s *Store) EmployerOpenJobIDs(ctx context.Context, sub string, limit int) ([]string, error) {
+	var ids []string
+	in := &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String("gsi3"),
+		KeyConditionExpression:    aws.String("gsi3pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("EMPJOBS#" + sub)},
+		ProjectionExpression:      aws.String("pk, sk"), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(100)}
+	for len(ids) < limit {
+		page, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, translate("employer's jobs "+sub, err)
+		}
+		if len(page.Items) > 0 {
+			keys := make([]map[string]types.AttributeValue, 0, len(page.Items))
+			for _, it := range page.Items {
+				keys = append(keys, map[string]types.AttributeValue{"pk": it["pk"], "sk": it["sk"]})
+			}
+			err := s.batchGetEach(ctx, keys, "id, jstatus", nil, func(it map[string]types.AttributeValue) error {
+				if stringAttr(it, "jstatus") == builders.JobOpen && len(ids) < limit {
+					ids = append(ids, stringAttr(it, "id"))
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		if page.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+	return ids, nil
+}
+
+// matchEntryStored is a worker's match entry as written (H2's MatchEntries, builders_job.go, reads it).
+type matchEntryStored struct {
+	PK            string   `dynamodbav:"pk"`
+	SK            string   `dynamodbav:"sk"`
+	Type          string   `dynamodbav:"type"`
+	Sub           string   `dynamodbav:"sub"`
+	Trade         string   `dynamodbav:"trade"`
+	DisplayName   string   `dynamodbav:"displayName"`
+	Years         int      `dynamodbav:"years"`
+	Area          areaAttr `dynamodbav:"area"`
+	Expected      wageAttr `dynamodbav:"expected"`
+	DailyWant     float64  `dynamodbav:"dailyWant"`
+	AvailableFrom string   `dynamodbav:"availableFrom"`
+	GSI1PK        string   `dynamodbav:"gsi1pk"`
+	GSI1SK        string   `dynamodbav:"gsi1sk"`
+}
+
+// workerCell is the geohash4 cell of a worker's area (the matching index's cell, the jobs' precision).
+func workerCell(a builders.Area) string { return geohash.EncodeWithPrecision(a.Lat, a.Lng, 4) }
+
+func matchEntryStoredOf(e builders.MatchEntry) matchEntryStored {
+	return matchEntryStored{PK: workerPK(e.Sub), SK: tradeSK(e.Trade), Type: "worker_match", Sub: e.Sub, Trade: e.Trade,
+		DisplayName: e.DisplayName, Years: e.Years,
+		Area:     areaAttr{Lat: e.Area.Lat, Lng: e.Area.Lng, RadiusKm: e.Area.RadiusKm, Name: e.Area.Name},
+		Expected: wageAttrOf(e.Expected), DailyWant: e.DailyWant, AvailableFrom: e.AvailableFrom,
+		GSI1PK: "WORKERS#" + e.Trade + "#" + workerCell(e.Area), GSI1SK: e.AvailableFrom + "#" + e.Sub}
+}
+
+func workerItemOf(w builders.Worker) workerItem {
+	it := workerItem{PK: workerPK(w.Sub), SK: "PROFILE", Type: "worker", Sub: w.Sub, Name: w.Name, Phone: w.Phone,
+		Trades: w.Trades, Years: w.Years, Area: areaAttr{Lat: w.Area.Lat, Lng: w.Area.Lng, RadiusKm: w.Area.RadiusKm, Name: w.Area.Name},
+		Expected: wageAttrOf(w.Expected), AvailableFrom: w.AvailableFrom, Visibility: w.Visibility, CreatedAt: timeKey(w.CreatedAt)}
+	if !w.UpdatedAt.IsZero() {
+		it.UpdatedAt = timeKey(w.UpdatedAt)
+	}
+	return it
+}
+
+// profileCondition is the condition that the stored profile is still prev (nil: that there is none).
+func profileCondition(prev *builders.Worker) (string, map[string]types.AttributeValue) {
+	if prev == nil {
+		return "attribute_not_exists(pk)", nil
+	}
+	return "updatedAt = :prevUp", map[string]types.AttributeValue{":prevUp": str(timeKey(prev.UpdatedAt))}
+}
+
+// PutWorker writes the profile, puts entries and deletes the entries of prev's trades that entries lack, in
+// one transaction (at most 1 + 2·MaxTrades items), on the condition that the profile is still prev.
+func (s *Store) PutWorker(ctx context.Context, w builders.Worker, entries []builders.MatchEntry, prev *builders.Worker) error {
+	item, err := attributevalue.MarshalMap(workerItemOf(w))
+	if err != nil {
+		return fmt.Errorf("put worker: %w", err)
+	}
+	cond, vals := profileCondition(prev)
+	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: item,
+		ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}}}
+	kept := map[string]bool{}
+	for _, e := range entries {
+		it, err := attributevalue.MarshalMap(matchEntryStoredOf(e))
+		if err != nil {
+			return fmt.Errorf("put worker: %w", err)
+		}
+		kept[e.Trade] = true
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it}})
+	}
+	if prev != nil {
+		for _, t := range prev.Trades {
+			if !kept[t] {
+				items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyOf(workerPK(w.Sub), tradeSK(t))}})
+			}
+		}
+	}
+	return s.workerTransact(ctx, "put worker "+w.Sub, items)
+}
+
+// DeleteWorker deletes the profile (if it is still prev) and its match entries in one transaction.
+func (s *Store) DeleteWorker(ctx context.Context, prev builders.Worker) error {
+	cond, vals := profileCondition(&prev)
+	items := []types.TransactWriteItem{{Delete: &types.Delete{TableName: &s.table, Key: keyOf(workerPK(prev.Sub), "PROFILE"),
+		ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}}}
+	for _, t := range prev.Trades {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyOf(workerPK(prev.Sub), tradeSK(t))}})
+	}
+	return s.workerTransact(ctx, "delete worker "+prev.Sub, items)
+}
+
+// workerTransact runs a profile's transaction: its first item's failed condition is ErrWorkerChanged.
+func (s *Store) workerTransact(ctx context.Context, op string, items []types.TransactWriteItem) error {
+	var a attempts
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}, a.option)
+	if rs := cancellationReasons(err); len(rs) > 0 && aws.ToString(rs[0].Code) == "ConditionalCheckFailed" {
+		return builders.ErrWorkerChanged
+	}
+	if err != nil {
+		return a.settle(op, err)
+	}
+	return nil
 }
