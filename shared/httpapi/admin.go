@@ -206,6 +206,14 @@ type pointRulesBody struct {
 	MeritPerReport *int64           `json:"meritPerReport"`
 	Honors         *[]points.Honor  `json:"honors"`
 	Volunteer      *volunteerRules  `json:"volunteer"` // optional: left out, the defaults (points/volunteer.go)
+	Builders       *buildersRules   `json:"builders"`  // optional: left out, the defaults (off; points/builders.go)
+}
+
+// buildersRules is the builders' home part of the point rules' body (issue 16): given, it is whole.
+type buildersRules struct {
+	Enabled       *bool  `json:"enabled"`
+	HireCompleted *int64 `json:"hireCompleted"`
+	Consultation  *int64 `json:"consultation"`
 }
 
 // volunteerRules is the volunteer part of the point rules' body: given, it is whole.
@@ -215,13 +223,16 @@ type volunteerRules struct {
 	Stars         *[]points.Honor `json:"stars"`
 }
 
-// showVolunteerRules fills in the volunteer rules in effect, so a GET shows what a PUT may send back.
+// showVolunteerRules fills in the volunteer and builders' rules in effect, so a GET shows what a PUT may
+// send back.
 func showVolunteerRules(r *points.Rules) {
 	v := r.VolunteerRules()
 	if v.Stars == nil {
 		v.Stars = []points.Honor{}
 	}
 	r.Volunteer = &v
+	b := r.BuildersRules()
+	r.Builders = &b
 }
 
 func (b pointRulesBody) rules() (points.Rules, error) {
@@ -243,6 +254,12 @@ func (b pointRulesBody) rules() (points.Rules, error) {
 			return points.Rules{}, points.ErrInvalidRules.With("volunteer needs pointsPerHour, meritPerHour and stars ([] for none)")
 		}
 		r.Volunteer = &points.VolunteerRules{PointsPerHour: *v.PointsPerHour, MeritPerHour: *v.MeritPerHour, Stars: *v.Stars}
+	}
+	if b := b.Builders; b != nil {
+		if b.Enabled == nil || b.HireCompleted == nil || b.Consultation == nil {
+			return points.Rules{}, points.ErrInvalidRules.With("builders needs enabled, hireCompleted and consultation")
+		}
+		r.Builders = &points.BuildersRules{Enabled: *b.Enabled, HireCompleted: *b.HireCompleted, Consultation: *b.Consultation}
 	}
 	return r, nil
 }

@@ -328,6 +328,11 @@ func TestPutPointRulesNeedsEveryField(t *testing.T) {
 		{`{"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"duplicateAward":0,"honors":[],"volunteer":{"pointsPerHour":-1,"meritPerHour":1,"stars":[]}}`, "invalid_point_rules"},
 		{`{"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"duplicateAward":0,"honors":[{"title":"星","threshold":1}],"volunteer":{"pointsPerHour":5,"meritPerHour":1,"stars":[{"title":"星","threshold":100}]}}`, "invalid_point_rules"},
 		{`{"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"duplicateAward":0,"honors":[],"volunteer":{"pointsPerHour":5,"meritPerHour":1,"stars":[],"extra":1}}`, "invalid_json"},
+		// The builders' part likewise (issue 16).
+		{`{"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"duplicateAward":0,"honors":[],"builders":{"enabled":true}}`, "invalid_point_rules"},
+		{`{"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"duplicateAward":0,"honors":[],"builders":{"enabled":true,"hireCompleted":-1,"consultation":0}}`, "invalid_point_rules"},
+		{`{"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"duplicateAward":0,"honors":[],"builders":{"enabled":true,"hireCompleted":20,"consultation":1001}}`, "invalid_point_rules"},
+		{`{"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"duplicateAward":0,"honors":[],"builders":{"enabled":true,"hireCompleted":20,"consultation":0,"x":1}}`, "invalid_json"},
 	}
 	for _, tt := range tests {
 		st := &rulesStore{rules: points.DefaultRules()}
@@ -358,5 +363,10 @@ func TestPutPointRulesNeedsEveryField(t *testing.T) {
 	if status, _ := call(t, routers(st)["admin"], "PUT", "/v1/admin/point-rules", "", nil, vol, adminer); status != 200 || st.writes != 4 ||
 		st.rules.Volunteer == nil || fmt.Sprint(*st.rules.Volunteer) != fmt.Sprint(points.VolunteerRules{PointsPerHour: 6, MeritPerHour: 2, Stars: []points.Honor{{Title: "服务之星", Threshold: 50}}}) {
 		t.Fatalf("volunteer rules: %d, %d writes, %+v", status, st.writes, st.rules.Volunteer)
+	}
+	bld := `{"duplicateAward":0,"dailyCap":50,"monthlyCap":500,"meritPerReport":1,"honors":[],"builders":{"enabled":true,"hireCompleted":30,"consultation":5}}`
+	if status, _ := call(t, routers(st)["admin"], "PUT", "/v1/admin/point-rules", "", nil, bld, adminer); status != 200 || st.writes != 5 ||
+		st.rules.Builders == nil || *st.rules.Builders != (points.BuildersRules{Enabled: true, HireCompleted: 30, Consultation: 5}) {
+		t.Fatalf("builders rules: %d, %d writes, %+v", status, st.writes, st.rules.Builders)
 	}
 }

@@ -52,8 +52,8 @@ func FromEnv(ctx context.Context, env func(string) string) (*Function, error) {
 	return New(b)
 }
 
-// Handle processes a stream batch of reports entering resolved or revoked and of service records inserted
-// (the template's FilterCriteria);
+// Handle processes a stream batch of reports entering resolved or revoked, of service records and of
+// builders' records (a completed hire, a consultation) inserted (the template's FilterCriteria);
 // a failing record is reported by its SequenceNumber.
 func (f *Function) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	return streamfn.Process(ctx, f.log, ev, func(ctx context.Context, rec events.DynamoDBEventRecord) error {
@@ -62,6 +62,9 @@ func (f *Function) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.
 		}
 		if isServiceRecord(rec) {
 			return f.serviceRecord(ctx, rec)
+		}
+		if isBuildersRecord(rec) {
+			return f.buildersRecord(ctx, rec)
 		}
 		r, err := dynamostore.ReportFromImage(streamfn.Image(rec.Change.NewImage))
 		if err != nil {
