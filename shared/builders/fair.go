@@ -145,7 +145,7 @@ func fairText(what, v string, max int, required bool) (string, error) {
 }
 
 // subPattern is an account id (Cognito subs are UUIDs; tests use short names).
-var subPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var subPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
 // fairSubs checks a list of account ids: each well formed, none twice, at most max.
 func fairSubs(what string, subs []string, max int) ([]string, error) {

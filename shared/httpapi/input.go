@@ -98,6 +98,8 @@ var pathParams = map[string]Rule{
 	"dept": id.with(ErrPathParam),
 	// A volunteer's user id (/v1/volunteers/{sub}/verify, the attendance routes).
 	"sub": subRule.with(ErrPathParam),
+	// A consultation slot's id (builders: its start, 20060102T150405Z).
+	"slotId": id.with(ErrPathParam),
 }
 
 // headers bounds headers by canonical name, when present (whether one is required is the handler's call).
