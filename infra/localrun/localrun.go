@@ -262,8 +262,16 @@ func (st *Stack) seed(ctx context.Context) error {
 	if err := seed.Load(ctx, into, putSecret, seed.Options{LocalAPI: st.API, SecretPrefix: "civicsnap/local"}); err != nil {
 		return err
 	}
-	// The volunteer teams and their organiser: only what is missing is written (saved data keeps its edits).
-	return seed.LoadVolunteers(ctx, store, st.clock.Now())
+	// The volunteer teams and their organiser, builders' home's demo employer, worker and desks: only what
+	// is missing is written (saved data keeps its edits).
+	if err := seed.LoadVolunteers(ctx, store, st.clock.Now()); err != nil {
+		return err
+	}
+	tz, err := time.LoadLocation(st.Names.Parameters["CityTimeZone"])
+	if err != nil {
+		return fmt.Errorf("seed: the template's CityTimeZone: %w", err)
+	}
+	return seed.LoadBuilders(ctx, store, tz, st.clock.Now())
 }
 
 // mintToken serves POST /_local/token: {"sub","groups",["dept"]} → {"token"}. Local only.
