@@ -151,6 +151,12 @@ func searchOrder(a, b listed) int {
 	return strings.Compare(a.key.ID, b.key.ID)
 }
 
+// sortListed sorts candidates in the search's order.
+func sortListed(c []listed) { slices.SortFunc(c, searchOrder) }
+
+// cellOf is the listing cell of a point.
+func cellOf(p Point) string { return geohash.EncodeWithPrecision(p.Lat, p.Lng, CellPrecision) }
+
 // SearchEventID is the search record's event id: (local day, worker, the normalised query), so a re-sent
 // or repeated identical search the same day counts once. The point is rounded to 3 decimals (about 100
 // m); the cursor is no part of it (a next page continues the same search).
@@ -206,7 +212,7 @@ func (s *Service) SearchJobs(ctx context.Context, p auth.Principal, q SearchQuer
 		}
 		cands = append(cands, l)
 	}
-	slices.SortFunc(cands, searchOrder)
+	sortListed(cands)
 	cands = slices.CompactFunc(cands, func(a, b listed) bool { return a.key.ID == b.key.ID })
 	today := s.today()
 	var out []Job
