@@ -262,6 +262,7 @@
     league(d.depts);
     openMap(d.open, d.depts);
     volunteers(d.summary.volunteers);
+    buildersPanel(d.summary.builders);
   }
 
   function setTile(id, text, value, note, noteText) {
@@ -335,6 +336,45 @@
     hoursTable("vol-teams", v.byTeam || [], "team", (r) => r.key === "other"
       ? ["其他队伍", "Other teams"] : [r.name || r.key, r.name ? r.key : ""]);
     hoursTable("vol-types", v.byType || [], "type", (r) => VOL_TYPES[r.key] || [r.key, ""]);
+  }
+
+  // The builders' home figures (README "KPI definitions"), in display order: the API key, zh, en.
+  const BLD_FIGURES = [
+    ["employersVerified", "认证企业", "Employers verified"], ["jobsPosted", "发布岗位", "Jobs posted"],
+    ["placesOffered", "提供岗位数", "Places offered"], ["searches", "岗位搜索", "Job searches"],
+    ["applications", "求职申请", "Applications"], ["invitations", "企业邀约", "Invitations"],
+    ["hires", "录用", "Hires"], ["hiresCompleted", "完成上岗", "Hires completed"], ["hiresCancelled", "取消录用", "Hires cancelled"],
+    ["fairs", "招聘会", "Job fairs"], ["fairEmployers", "参会企业", "Fair employers"], ["fairCheckins", "招聘会签到", "Fair check-ins"],
+    ["transfers", "组织输出", "Organised transfers"], ["transferredWorkers", "输出人数", "Workers transferred"],
+    ["consultations.medical", "医疗咨询", "Medical consultations"], ["consultations.legal", "法律咨询", "Legal consultations"],
+  ];
+
+  // buildersPanel shows the summary's builders block: a row a figure, the range's and the total's API
+  // values in data-value.
+  function buildersPanel(b) {
+    b = b || {};
+    const get = (o, key) => key.split(".").reduce((x, k) => (x && typeof x === "object" ? x[k] : undefined), o);
+    const num = (v, testid) => {
+      const n = typeof v === "number" ? v : 0;
+      const td = cell(fmtInt(n), "num");
+      td.dataset.testid = testid;
+      td.dataset.value = String(n);
+      return td;
+    };
+    tid("bld-table").querySelector("tbody").replaceChildren(...BLD_FIGURES.map(([key, zh, en]) => {
+      const tr = document.createElement("tr");
+      tr.dataset.figure = key;
+      const name = document.createElement("th");
+      name.scope = "row";
+      name.textContent = zh;
+      const sub = document.createElement("span");
+      sub.className = "sub";
+      sub.textContent = en;
+      name.append(sub);
+      const id = "bld-" + key.replace(".", "-");
+      tr.append(name, num(get(b, key), id), num(get(b.total, key), id + "-total"));
+      return tr;
+    }));
   }
 
   // hoursTable fills a table of hours rows: the name (zh, and en or the id), the hours, a bar of the share.
