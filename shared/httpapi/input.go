@@ -100,6 +100,8 @@ var pathParams = map[string]Rule{
 	"sub": subRule.with(ErrPathParam),
 	// A consultation slot's id (builders: its start, 20060102T150405Z).
 	"slotId": id.with(ErrPathParam),
+	// A job's id in the worker's routes (/v1/me/invitations/{jobId}/answer, /v1/me/hires/{jobId}/...).
+	"jobId": id.with(ErrPathParam),
 }
 
 // headers bounds headers by canonical name, when present (whether one is required is the handler's call).
