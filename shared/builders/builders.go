@@ -277,6 +277,8 @@ type Hire struct {
 	CompletedAt         time.Time   `json:"completedAt,omitzero"`
 	Worker              *WorkerView `json:"worker,omitempty"`   // to the employer: with the phone
 	Employer            *Contact    `json:"employer,omitempty"` // to the worker: the employer's contact
+	// Version moves with every change of the hire (its store conditions confirmations and cancellation on it).
+	Version int64 `json:"-"`
 }
 
 // Fair is a job fair (招聘会) an admin publishes.
