@@ -35,6 +35,9 @@ type ConsultStore interface {
 	// PutSlots writes the slots of d that do not exist yet (conditional puts) and answers every slot as
 	// stored (a re-sent batch writes nothing).
 	PutSlots(ctx context.Context, d Desk, slots []Slot) ([]Slot, error)
+	// SlotForWorker reads a desk (ErrDeskNotFound), its slot and sub's booking of it (nil when none) and
+	// whether sub has a worker profile, in one read.
+	SlotForWorker(ctx context.Context, deskID, slotID, sub string) (Desk, *Slot, *Booking, bool, error)
 	// Slot returns a slot (ErrSlotNotFound).
 	Slot(ctx context.Context, deskID, slotID string) (Slot, error)
 	// Slots returns a desk's slots starting in [from, to), up to limit, by start.
@@ -206,34 +209,35 @@ type BookingInput struct {
 	Topic string `json:"topic"`
 }
 
-// Book books a place of a slot for the caller (a worker); created says whether this request did.
+// Book books a place of a slot for the caller (a worker); created says whether this request did. A
+// booking that exists (not cancelled) is answered as it is, without a write.
 func (s *FairService) Book(ctx context.Context, p auth.Principal, deskID, slotID string, in BookingInput) (Booking, bool, error) {
-	if err := s.requireWorker(ctx, p); err != nil {
+	if err := p.Require(auth.Citizen); err != nil {
 		return Booking{}, false, err
 	}
 	topic, err := fairText("topic", in.Topic, MaxText, false)
 	if err != nil {
 		return Booking{}, false, err
 	}
-	d, err := s.store.Desk(ctx, deskID)
-	if err != nil {
+	d, sl, b, worker, err := s.store.SlotForWorker(ctx, deskID, slotID, p.Sub)
+	switch {
+	case err != nil:
 		return Booking{}, false, err
-	}
-	if _, ok := SlotStart(slotID); !ok {
+	case sl == nil:
 		return Booking{}, false, ErrSlotNotFound
-	}
-	sl, err := s.store.Slot(ctx, deskID, slotID)
-	if err != nil {
-		return Booking{}, false, err
+	case b != nil && b.Status != BookingCancelled:
+		return *b, false, nil
+	case !worker:
+		return Booking{}, false, ErrNotWorker
 	}
 	now := s.clock()
 	if sl.Status != "open" || !sl.Start.After(now) {
-		if b, err := s.store.Booking(ctx, deskID, slotID, p.Sub); err == nil && b.Status != BookingCancelled {
-			return b, false, nil
-		}
 		return Booking{}, false, ErrSlotClosed
 	}
-	return s.store.Book(ctx, sl, Booking{DeskID: d.ID, SlotID: sl.ID, Sub: p.Sub, Kind: d.Kind,
+	if sl.Booked >= sl.Capacity {
+		return Booking{}, false, ErrSlotFull
+	}
+	return s.store.Book(ctx, *sl, Booking{DeskID: d.ID, SlotID: sl.ID, Sub: p.Sub, Kind: d.Kind,
 		Status: BookingBooked, Topic: topic, Start: sl.Start, At: now})
 }
 

@@ -63,7 +63,9 @@ var ErrChanged = errors.New("builders: the item changed while the request ran")
 // builders_fair.go). Every write is conditional or keyed so that applying it twice changes nothing more.
 type FairStore interface {
 	Employer(ctx context.Context, sub string) (Employer, error)
-	Worker(ctx context.Context, sub string) (Worker, error)
+	// FairForWorker reads a fair (ErrFairNotFound), sub's registration (nil when none) and whether sub
+	// has a worker profile, in one read.
+	FairForWorker(ctx context.Context, fairID, sub string) (Fair, *Registration, bool, error)
 
 	// PublishFair writes the fair and its `fair` record in one transaction; a fair of that id written
 	// before answers the stored one (created false) when bodyHash is the same, idem.ErrKeyReused otherwise.
@@ -308,30 +310,27 @@ func (s *FairService) Fairs(ctx context.Context, p auth.Principal, from string) 
 	return s.store.Fairs(ctx, day.UTC(), MaxPageSize)
 }
 
-// requireWorker refuses a caller without a worker profile.
-func (s *FairService) requireWorker(ctx context.Context, p auth.Principal) error {
-	if err := p.Require(auth.Citizen); err != nil {
-		return err
-	}
-	_, err := s.store.Worker(ctx, p.Sub)
-	return err
-}
-
-// Register registers the caller (a worker) for a fair; created says whether this request did.
+// Register registers the caller (a worker) for a fair; created says whether this request did. A
+// registration that exists is answered as it is, without a write.
 func (s *FairService) Register(ctx context.Context, p auth.Principal, fairID string) (Registration, bool, error) {
-	if err := s.requireWorker(ctx, p); err != nil {
+	if err := p.Require(auth.Citizen); err != nil {
 		return Registration{}, false, err
 	}
-	f, err := s.store.Fair(ctx, fairID)
-	if err != nil {
+	f, reg, worker, err := s.store.FairForWorker(ctx, fairID, p.Sub)
+	switch {
+	case err != nil:
 		return Registration{}, false, err
+	case reg != nil && reg.Status == RegRegistered:
+		return *reg, false, nil
+	case !worker:
+		return Registration{}, false, ErrNotWorker
 	}
 	now := s.clock()
 	if f.Status != FairOpen || !f.End.After(now) {
-		if r, err := s.store.Registration(ctx, fairID, p.Sub); err == nil && r.Status == RegRegistered {
-			return r, false, nil
-		}
 		return Registration{}, false, ErrFairClosed
+	}
+	if f.Registered >= f.Capacity {
+		return Registration{}, false, ErrFairFull
 	}
 	return s.store.Register(ctx, f, p.Sub, now)
 }

@@ -455,3 +455,53 @@ func (s *Store) MyBookings(ctx context.Context, sub string, limit int) ([]builde
 	sortByStartDesc(bs, func(b builders.Booking) string { return timeKey(b.Start) + b.SlotID + b.DeskID })
 	return bs, nil
 }
+
+// SlotForWorker reads a desk, its slot (nil when none), sub's booking of it (nil when none) and whether sub
+// has a worker profile, in one BatchGetItem.
+func (s *Store) SlotForWorker(ctx context.Context, deskID, slotID, sub string) (builders.Desk, *builders.Slot, *builders.Booking, bool, error) {
+	start, ok := builders.SlotStart(slotID)
+	if !ok {
+		return builders.Desk{}, nil, nil, false, builders.ErrSlotNotFound
+	}
+	raw, err := s.fairBatch(ctx, "read desk, slot and booking", []map[string]types.AttributeValue{
+		keyOf(deskPK(deskID), "DESK"), keyOf(deskPK(deskID), slotSK(builders.Slot{ID: slotID, Start: start})),
+		keyOf(deskPK(deskID), bookSK(slotID, sub)), keyOf(workerPK(sub), "PROFILE")})
+	if err != nil {
+		return builders.Desk{}, nil, nil, false, err
+	}
+	var d *builders.Desk
+	var sl *builders.Slot
+	var b *builders.Booking
+	worker := false
+	for _, item := range raw {
+		switch stringAttr(item, "type") {
+		case "worker":
+			worker = true
+		case "desk":
+			var it deskItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return builders.Desk{}, nil, nil, false, fmt.Errorf("read desk %s: decode: %w", deskID, err)
+			}
+			v := it.desk()
+			d = &v
+		case "slot":
+			var it slotItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return builders.Desk{}, nil, nil, false, fmt.Errorf("read slot %s/%s: decode: %w", deskID, slotID, err)
+			}
+			v := it.slot()
+			sl = &v
+		case "booking":
+			var it bookingItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return builders.Desk{}, nil, nil, false, fmt.Errorf("read booking %s/%s/%s: decode: %w", deskID, slotID, sub, err)
+			}
+			v := it.booking()
+			b = &v
+		}
+	}
+	if d == nil {
+		return builders.Desk{}, nil, nil, false, builders.ErrDeskNotFound
+	}
+	return *d, sl, b, worker, nil
+}

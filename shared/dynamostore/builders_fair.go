@@ -384,3 +384,64 @@ func errContention(op string) error {
 func sortByStartDesc[T any](xs []T, key func(T) string) {
 	slices.SortFunc(xs, func(a, b T) int { return strings.Compare(key(b), key(a)) })
 }
+
+// fairBatch reads the items at keys (at most 100, none twice) in one strongly consistent BatchGetItem,
+// asking again for unprocessed keys.
+func (s *Store) fairBatch(ctx context.Context, op string, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	var raw []map[string]types.AttributeValue
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for tries := 0; len(req) > 0; tries++ {
+		if tries == 10 {
+			return nil, translate(op, fmt.Errorf("keys left unprocessed after %d tries", tries))
+		}
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, translate(op, err)
+		}
+		raw = append(raw, out.Responses[s.table]...)
+		req = out.UnprocessedKeys
+		if len(req) > 0 {
+			if err := pause(ctx, tries); err != nil {
+				return nil, translate(op, err)
+			}
+		}
+	}
+	return raw, nil
+}
+
+// FairForWorker reads a fair, sub's registration (nil when none) and whether sub has a worker profile,
+// in one BatchGetItem.
+func (s *Store) FairForWorker(ctx context.Context, fairID, sub string) (builders.Fair, *builders.Registration, bool, error) {
+	raw, err := s.fairBatch(ctx, "read fair and registration", []map[string]types.AttributeValue{
+		keyOf(fairPK(fairID), "FAIR"), keyOf(fairPK(fairID), regSK(sub)), keyOf(workerPK(sub), "PROFILE")})
+	if err != nil {
+		return builders.Fair{}, nil, false, err
+	}
+	var f *builders.Fair
+	var reg *builders.Registration
+	worker := false
+	for _, item := range raw {
+		switch stringAttr(item, "type") {
+		case "worker":
+			worker = true
+		case "fair":
+			var it fairItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return builders.Fair{}, nil, false, fmt.Errorf("read fair %s: decode: %w", fairID, err)
+			}
+			v := it.fair()
+			f = &v
+		case "fair_registration":
+			var it regItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return builders.Fair{}, nil, false, fmt.Errorf("read registration %s/%s: decode: %w", fairID, sub, err)
+			}
+			v := it.registration()
+			reg = &v
+		}
+	}
+	if f == nil {
+		return builders.Fair{}, nil, false, builders.ErrFairNotFound
+	}
+	return *f, reg, worker, nil
+}

@@ -389,3 +389,7 @@ func TestTransferOnce(t *testing.T) {
 		t.Errorf("the transfers listed: %+v", list.Items)
 	}
 }
+
+func punchAt(code string) map[string]any {
+	return map[string]any{"code": code, "location": map[string]any{"lat": lat0, "lng": lng0}}
+}
