@@ -121,7 +121,7 @@ type Snapshot struct {
 	ByDept               map[string]*DeptStat     `json:"byDept"`
 	Answers              AnswerStat               `json:"answers"` // reporters' answers given that day
 	Volunteers           VolunteerStat            `json:"volunteers"`
-	Builders             BuildersStat             `json:"builders"`
+	Builders             BuildersStat             `json:"builders,omitzero"` // a day without builders events stores none
 	ComputedAt           time.Time                `json:"computedAt"`
 
 	// Snapshots stored before the bounded sketches kept every resolution's minutes and every reporter's

@@ -116,6 +116,11 @@ func TestSnapshotSizeBound(t *testing.T) {
 	for _, ty := range []string{"cleanup", "weekend_care", "clean_home", "traffic_civility", "shift", "other"} {
 		year.Volunteers.ByType[ty] = 1 << 40
 	}
+	// Builders' home (issue 16): a fixed set of counts, every one at its largest.
+	big := int64(1 << 50)
+	year.Builders = BuildersStat{EmployersVerified: big, JobsPosted: big, PlacesOffered: big, Searches: big, Applications: big, Invitations: big,
+		Hires: big, HiresCompleted: big, HiresCancelled: big, Fairs: big, FairEmployers: big, FairCheckins: big, Transfers: big,
+		TransferredWorkers: big, Consultations: Consultations{Medical: big, Legal: big}}
 	check("a year with every count set", year)
 	merged := Merge("2026", []Snapshot{year, day})
 	check("that year merged with the day", merged)
