@@ -8,7 +8,9 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -454,4 +456,26 @@ func TestJobCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + strings.Join(report, "\n"))
+}
+
+// TestJobSearchNewestDayFirst: a job posted yesterday comes after today's, however near it is.
+func TestJobSearchNewestDayFirst(t *testing.T) {
+	h := newHarness(t)
+	var offset atomic.Int64 // the function's clock: now + offset
+	b := h.e.Base("BuildersFunction", nil, slog.New(slog.NewJSONHandler(testLog{t}, nil)))
+	b.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	fn, err := buildersfn.New(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.fn = fn
+	h.verifiedEmployer("emp", 1)
+	offset.Store(int64(-24 * time.Hour))
+	old := h.post(201, "emp", "old", jobBody("昨天的", "bricklayer", kmNorth(0.5), nil))
+	offset.Store(0)
+	newFar := h.post(201, "emp", "new-far", jobBody("今天远的", "bricklayer", kmNorth(8), nil))
+	newNear := h.post(201, "emp", "new-near", jobBody("今天近的", "bricklayer", kmNorth(2), nil))
+	if ids, _ := h.search("w", fmt.Sprintf("near=%f,%f", lat0, lng0)); !slices.Equal(ids, []string{newNear.ID, newFar.ID, old.ID}) {
+		t.Errorf("search %v, want today's nearest first, then yesterday's", ids)
+	}
 }
