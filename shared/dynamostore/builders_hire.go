@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/civicsnap/civicsnap/shared/builders"
+	"github.com/civicsnap/civicsnap/shared/report"
 )
 
 // Applications, invitations and hires of builders' home (README "Builders' home"):
@@ -388,7 +389,7 @@ func decodeHireCursor(cursor, pk, skPrefix, index, gpk string) (map[string]types
 		bad = bad || c.GPK != gpk || c.GSK == "" || len(c.GSK) > 1024
 	}
 	if bad {
-		return nil, builders.ErrInvalid.With("cursor: not a cursor of this list")
+		return nil, report.ErrInvalidCursor
 	}
 	k := keyOf(c.PK, c.SK)
 	if index != "" {

@@ -61,15 +61,15 @@ func hireStatus(created bool) int {
 
 // page is a list's answer.
 type hirePage[T any] struct {
-	Items  []T    `json:"items"`
-	Cursor string `json:"cursor,omitempty"`
+	Items      []T    `json:"items"`
+	NextCursor string `json:"nextCursor,omitempty"`
 }
 
 func hirePageOf[T any](items []T, cursor string) hirePage[T] {
 	if items == nil {
 		items = []T{}
 	}
-	return hirePage[T]{Items: items, Cursor: cursor}
+	return hirePage[T]{Items: items, NextCursor: cursor}
 }
 
 func (h *hireAPI) apply(w http.ResponseWriter, r *http.Request) {

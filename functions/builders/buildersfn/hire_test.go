@@ -314,6 +314,8 @@ func TestHireCalls(t *testing.T) {
 		// Job, application, employer; the hire's transaction; the job read after it.
 		{"accept (a hire)", citizen("emp"), "POST /v1/jobs/{id}/applications/{sub}/answer", jobPath(j.ID, "/applications/w1/answer"), map[string]any{"answer": "accept"}, map[string]int{hcGet: 4, hcTWI: 1}},
 		{"re-sent accept", citizen("emp"), "POST /v1/jobs/{id}/applications/{sub}/answer", jobPath(j.ID, "/applications/w1/answer"), map[string]any{"answer": "accept"}, map[string]int{hcGet: 3}},
+		// Invitation, job, employer; the hire; the job read after it, then FillRepair (its read and transaction).
+		{"accept the last place (fills the job)", citizen("w2"), "POST /v1/me/invitations/{jobId}/answer", "/v1/me/invitations/" + j.ID + "/answer", map[string]any{"answer": "accept"}, map[string]int{hcGet: 5, hcTWI: 2}},
 		{"employer confirms", citizen("emp"), "POST /v1/jobs/{id}/hires/{sub}/confirm", jobPath(j.ID, "/hires/w1/confirm"), map[string]any{}, map[string]int{hcGet: 2, hcUpdate: 1}},
 		{"worker confirms (completes)", citizen("w1"), "POST /v1/me/hires/{jobId}/confirm", "/v1/me/hires/" + j.ID + "/confirm", map[string]any{}, map[string]int{hcGet: 1, hcTWI: 1}},
 		{"the employer's applications", citizen("emp"), "GET /v1/jobs/{id}/applications", jobPath(j.ID, "/applications"), nil, map[string]int{hcGet: 1, hcQuery: 1, hcBatch: 1}},
