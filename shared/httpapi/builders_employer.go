@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"log/slog"
 	"net/http"
 
@@ -86,12 +87,25 @@ func (h *employerAPI) decide(decision string, withReason bool) http.HandlerFunc 
 				return
 			}
 			in = v
-		} else if _, _, ok := readJSON[struct{}](w, r, h.log); !ok {
+		} else if !emptyBody(w, r, h.log) {
 			return
 		}
 		e, err := h.svc.DecideEmployer(r.Context(), Principal(r), r.PathValue("sub"), decision, in)
 		h.answer(w, r, http.StatusOK, e, err)
 	}
+}
+
+// emptyBody checks that the body is {} or nothing; otherwise it writes the error and returns false.
+func emptyBody(w http.ResponseWriter, r *http.Request, log *slog.Logger) bool {
+	body, err := ReadBody(r)
+	if err == nil && len(bytes.TrimSpace(body)) > 0 {
+		err = DecodeJSON(body, &struct{}{})
+	}
+	if err != nil {
+		WriteError(w, r, log, err)
+		return false
+	}
+	return true
 }
 
 func (h *employerAPI) employer(w http.ResponseWriter, r *http.Request) {
