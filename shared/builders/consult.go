@@ -2,7 +2,6 @@ package builders
 
 import (
 	"context"
-	"errors"
 	"regexp"
 	"slices"
 	"time"
@@ -292,7 +291,7 @@ func (s *FairService) Served(ctx context.Context, p auth.Principal, deskID, slot
 		if err == nil {
 			return b, nil
 		}
-		if !errors.Is(err, ErrChanged) {
+		if !lostRace(err) {
 			return Booking{}, err
 		}
 	}

@@ -443,6 +443,13 @@ func (s *FairService) CheckIn(ctx context.Context, p auth.Principal, fairID stri
 	return s.checkIn(ctx, f, p.Sub, true, step, now)
 }
 
+// lostRace reports whether a write lost to a concurrent one and changed nothing: its condition failed
+// (ErrChanged) or DynamoDB cancelled the transaction for a conflicting one (apperr.ErrContention). The
+// request reads again: the winner's state answers it, or it tries again.
+func lostRace(err error) bool {
+	return errors.Is(err, ErrChanged) || apperr.NotApplied(err) && errors.Is(err, apperr.ErrContention)
+}
+
 // fairCodeOK reports whether code is six ASCII digits (checked before anything is read).
 func fairCodeOK(code string) bool {
 	if len(code) != volunteer.CodeDigits {
@@ -476,7 +483,7 @@ func (s *FairService) checkIn(ctx context.Context, f Fair, sub string, byCode bo
 			r.Method, r.UsedSteps = CheckinCode, []int64{step}
 		}
 		err = s.store.CheckInFair(ctx, r, step)
-		if !errors.Is(err, ErrChanged) {
+		if !lostRace(err) {
 			return r, err
 		}
 	}

@@ -205,3 +205,23 @@ func TestSlotsInputCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestLostRace(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"a failed condition", ErrChanged, true},
+		{"a transaction conflict", apperr.ErrContention.Wrap(errors.New("TransactionConflict")), true},
+		{"a conflict whose outcome is unknown", errors.Join(apperr.ErrContention, apperr.ErrOutcomeUnknown), false},
+		{"throttled", apperr.ErrThrottled, false},
+		{"another error", ErrNotRegistered, false},
+		{"none", nil, false},
+	}
+	for _, tt := range tests {
+		if got := lostRace(tt.err); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
