@@ -1,6 +1,7 @@
 package buildersfn_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -27,11 +28,16 @@ func (h *harness) refused(status int, code string, c caller, routeKey, path stri
 	h.unchanged(before, routeKey+" answering "+code)
 }
 
-// items are the dumped items whose pk and sk start so.
+// items are the dumped items whose pk is pk (or starts with it, when it ends with #) and whose sk starts
+// with skPrefix.
 func items(dump []string, pk, skPrefix string) []string {
+	pkText := `"pk":"` + pk
+	if !strings.HasSuffix(pk, "#") {
+		pkText += `"`
+	}
 	var out []string
 	for _, it := range dump {
-		if strings.Contains(it, `"pk":"`+pk+`"`) && strings.Contains(it, `"sk":"`+skPrefix) {
+		if strings.Contains(it, pkText) && strings.Contains(it, `"sk":"`+skPrefix) {
 			out = append(out, it)
 		}
 	}
@@ -278,4 +284,35 @@ func TestBuildersSettings(t *testing.T) {
 	low := jobBody("砌墙", "bricklayer", lat0, nil)
 	low["wage"] = map[string]any{"min": 101, "max": 150, "unit": builders.UnitDay}
 	h.refused(400, "wage_below_minimum", citizen("boss1"), "POST /v1/jobs", "/v1/jobs", low, map[string]string{"Idempotency-Key": "k1"})
+}
+
+// Concurrent registrations: the same registration sent 10 times at once answers 200 each with one employer
+// written; 10 accounts racing for one licence leave exactly one holder, the others 409 licence_taken.
+func TestConcurrentRegistrations(t *testing.T) {
+	h := newHarness(t)
+	rs := storm(t, 10, func(int) (response, error) {
+		return h.call(citizen("boss1"), "PUT /v1/me/employer", "/v1/me/employer", employerBody(1), nil)
+	})
+	for _, r := range rs {
+		if r.Status != 200 {
+			t.Errorf("a copy of the registration: %s", r)
+		}
+	}
+	rs = storm(t, 10, func(i int) (response, error) {
+		return h.call(citizen(fmt.Sprintf("rival%d", i)), "PUT /v1/me/employer", "/v1/me/employer", employerBody(2), nil)
+	})
+	won := 0
+	for _, r := range rs {
+		switch {
+		case r.Status == 200:
+			won++
+		case r.Status != 409 || r.code() != "licence_taken":
+			t.Errorf("a rival: %s", r)
+		}
+	}
+	d := h.dump()
+	employers := items(d, "EMPLOYER#", "PROFILE")
+	if won != 1 || len(employers) != 2 || len(items(d, "LICENCE#", "LICENCE")) != 2 {
+		t.Errorf("%d rivals won; employers %d, claims %d", won, len(employers), len(items(d, "LICENCE#", "LICENCE")))
+	}
 }
