@@ -45,6 +45,8 @@ type HireStore interface {
 	// CancelHire cancels h as read (condition on its version) and frees its place (reopening a filled
 	// job whose end date is not past). ErrContention when h changed meanwhile.
 	CancelHire(ctx context.Context, h Hire, by, reason string, at time.Time, today string) (Hire, error)
+	// ReopenJob puts a filled job with a free place and an end date not past back to open (idempotent).
+	ReopenJob(ctx context.Context, jobID, today string) error
 	// Applications is a page of a job's applications and invitations.
 	Applications(ctx context.Context, jobID string, limit int, cursor string) ([]Application, string, error)
 	// MyApplications is a page of a worker's applications and invitations, newest first.
@@ -391,26 +393,39 @@ func (s *HireService) answer(ctx context.Context, p auth.Principal, j Job, a App
 	if err != nil {
 		return Answered{}, err
 	}
-	// The hire that took the last place marks the job filled (the repair is idempotent: a later write
-	// that finds the job full repeats it).
-	if after, err := s.store.Job(ctx, j.ID); err != nil {
+	if err := s.fillIfFull(ctx, j.ID); err != nil {
 		return Answered{}, err
-	} else if after.Status == JobOpen && after.Hired >= after.Headcount {
-		if err := s.store.FillRepair(ctx, j.ID); err != nil {
-			return Answered{}, err
-		}
 	}
 	a.Status, a.AnsweredAt = AppAccepted, at
 	return Answered{Application: a, Hire: &h}, nil
 }
 
-// reread answers a lost race: the application as the winner left it.
+// fillIfFull marks the job filled when its places are all taken: the hire that took the last place runs it
+// (the job read again after the hire), as does one whose answer was lost (the repair is idempotent: a later
+// write that finds the job full repeats it).
+func (s *HireService) fillIfFull(ctx context.Context, jobID string) error {
+	after, err := s.store.Job(ctx, jobID)
+	if err != nil {
+		return err
+	}
+	if after.Status == JobOpen && after.Hired >= after.Headcount {
+		return s.store.FillRepair(ctx, jobID)
+	}
+	return nil
+}
+
+// reread answers a lost race, or a hire whose answer was lost and whose re-sent transaction found its own
+// write: the application as it was left (and the job filled if that hire took its last place).
 func (s *HireService) reread(ctx context.Context, a Application, answer string) (Answered, error) {
 	a, err := s.store.Application(ctx, a.JobID, a.Sub)
 	if err != nil {
 		return Answered{}, err
 	}
-	return s.answeredAlready(ctx, a, answer)
+	out, err := s.answeredAlready(ctx, a, answer)
+	if err == nil && out.Hire != nil {
+		err = s.fillIfFull(ctx, a.JobID)
+	}
+	return out, err
 }
 
 func (s *HireService) answeredAlready(ctx context.Context, a Application, answer string) (Answered, error) {
@@ -579,7 +594,9 @@ func (s *HireService) cancel(ctx context.Context, p auth.Principal, jobID, sub, 
 		}
 		switch h.Status {
 		case HireCancelled:
-			return h, nil // a re-sent cancellation
+			// A re-sent cancellation, or one whose answer was lost: the job reopens if it has not yet
+			// (idempotent; nothing is written when it is open already).
+			return h, s.store.ReopenJob(ctx, jobID, s.today())
 		case HireCompleted:
 			return Hire{}, ErrHireCompleted
 		}

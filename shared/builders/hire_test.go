@@ -129,6 +129,7 @@ func (f *fakeHires) Hire(_ context.Context, a Application, _ string, at time.Tim
 	f.writes++
 	return h, nil
 }
+func (f *fakeHires) ReopenJob(context.Context, string, string) error { return nil }
 func (f *fakeHires) HireOf(_ context.Context, _, sub string) (Hire, error) {
 	if h, ok := f.hires[sub]; ok {
 		return h, nil

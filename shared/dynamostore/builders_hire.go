@@ -318,12 +318,12 @@ func (s *Store) CancelHire(ctx context.Context, h builders.Hire, by, reason stri
 		return builders.Hire{}, att.settle("cancel hire", err)
 	}
 	h.Status, h.Version = builders.HireCancelled, h.Version+1
-	return h, s.reopen(ctx, h.JobID, today)
+	return h, s.ReopenJob(ctx, h.JobID, today)
 }
 
-// reopen puts a filled job with a free place back to open (idempotent: a job that is not filled, is full
-// or is past its end date is left as it is).
-func (s *Store) reopen(ctx context.Context, jobID, today string) error {
+// ReopenJob puts a filled job with a free place back to open (idempotent: a job that is not filled, is full
+// or is past its end date is left as it is, with one GetItem).
+func (s *Store) ReopenJob(ctx context.Context, jobID, today string) error {
 	j, err := s.Job(ctx, jobID)
 	if err != nil || j.Status != builders.JobFilled || j.Hired >= j.Headcount || j.EndDate < today {
 		return err

@@ -15,6 +15,8 @@ import (
 
 	"github.com/civicsnap/civicsnap/functions/builders/buildersfn"
 	"github.com/civicsnap/civicsnap/infra/cost"
+	"github.com/civicsnap/civicsnap/infra/faults"
+	"github.com/civicsnap/civicsnap/infra/testenv"
 	"github.com/civicsnap/civicsnap/shared/builders"
 )
 
@@ -339,4 +341,74 @@ func TestHireCalls(t *testing.T) {
 		report = append(report, fmt.Sprintf("%s: %v, %.0f write units", s.name, got, wcu))
 	}
 	t.Log("calls and write units:\n" + strings.Join(report, "\n"))
+}
+
+// newLossHarness is a harness whose function's TransactWriteItems calls pass through a fault injector that
+// loses the answer of the first one made while it is enabled (applied, the answer discarded: the SDK sends
+// the request again). It starts disabled, for the test's setup.
+func newLossHarness(t *testing.T) (*harness, *faults.Injector) {
+	t.Helper()
+	inj, err := faults.New(faults.Options{Seed: 1, PerTen: 10, Max: 1, Kinds: []faults.Kind{faults.LostResponse},
+		Operations: []string{"TransactWriteItems"}, Log: slog.New(slog.NewJSONHandler(testLog{t}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inj.SetEnabled(false)
+	e := moto.New(t, testenv.Options{CategoriesOnly: true, WrapHTTP: inj.Wrap})
+	fn, err := buildersfn.New(e.Base("BuildersFunction", nil, slog.New(slog.NewJSONHandler(testLog{t}, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{e: e, t: t, fn: fn}, inj
+}
+
+// TestHireAnswerLost: the hire transaction that takes a job's only place is applied but its answer lost;
+// the SDK's re-send finds its own write (the application accepted): the accept is answered 200 with the
+// hire, one place is taken once (hired 1, one hire record), and the job is filled all the same. Then the
+// worker's cancellation loses its answer the same way: answered 200 cancelled, hired 0, one
+// hire_cancelled record, and the job open and listed again.
+func TestHireAnswerLost(t *testing.T) {
+	h, inj := newLossHarness(t)
+	h.verifiedEmployer("emp", 1)
+	h.worker("w1")
+	j := h.hireJob("emp", 1, "lost-1")
+	h.must(201, citizen("w1"), "POST /v1/jobs/{id}/applications", jobPath(j.ID, "/applications"), nil, nil)
+
+	inj.SetEnabled(true)
+	var ans builders.Answered
+	h.must(200, citizen("emp"), "POST /v1/jobs/{id}/applications/{sub}/answer", jobPath(j.ID, "/applications/w1/answer"), map[string]any{"answer": "accept"}, nil).decode(t, &ans)
+	if st := inj.Stats(); st.Injected[faults.LostResponse] != 1 {
+		t.Fatalf("faults: %v, want one lost answer", st)
+	}
+	if ans.Hire == nil || ans.Application.Status != builders.AppAccepted {
+		t.Errorf("the accept whose answer was lost answered %+v", ans)
+	}
+	it := h.items("JOB#"+j.ID, "JOB")[0]
+	if got, _ := h.e.Store.Job(context.Background(), j.ID); got.Hired != 1 || got.Status != builders.JobFilled || attrS(it, "gsi1pk") != "" {
+		t.Errorf("the job = hired %d, %s, gsi1pk %q; want 1, filled, unlisted", got.Hired, got.Status, attrS(it, "gsi1pk"))
+	}
+	if n := h.records("hire", j.ID+"#w1"); n != 1 {
+		t.Errorf("%d hire records, want 1", n)
+	}
+
+	// The cancellation, on a harness of its own (the first injector has spent its one fault).
+	h2, inj2 := newLossHarness(t)
+	h2.verifiedEmployer("emp", 1)
+	h2.worker("w1")
+	j2 := h2.hireJob("emp", 1, "lost-2")
+	h2.must(201, citizen("w1"), "POST /v1/jobs/{id}/applications", jobPath(j2.ID, "/applications"), nil, nil)
+	h2.must(200, citizen("emp"), "POST /v1/jobs/{id}/applications/{sub}/answer", jobPath(j2.ID, "/applications/w1/answer"), map[string]any{"answer": "accept"}, nil)
+	inj2.SetEnabled(true)
+	var hire builders.Hire
+	h2.must(200, citizen("w1"), "POST /v1/me/hires/{jobId}/cancel", "/v1/me/hires/"+j2.ID+"/cancel", map[string]any{"reason": "家里有事"}, nil).decode(t, &hire)
+	if st := inj2.Stats(); st.Injected[faults.LostResponse] != 1 {
+		t.Fatalf("faults: %v, want one lost answer", st)
+	}
+	it = h2.items("JOB#"+j2.ID, "JOB")[0]
+	if got, _ := h2.e.Store.Job(context.Background(), j2.ID); hire.Status != builders.HireCancelled || got.Hired != 0 || got.Status != builders.JobOpen || attrS(it, "gsi1pk") == "" {
+		t.Errorf("after a cancellation whose answer was lost: hire %s, job hired %d %s gsi1pk %q; want cancelled, 0, open, listed", hire.Status, got.Hired, got.Status, attrS(it, "gsi1pk"))
+	}
+	if n := h2.records("hire_cancelled", j2.ID+"#w1"); n != 1 {
+		t.Errorf("%d hire_cancelled records, want 1", n)
+	}
 }
