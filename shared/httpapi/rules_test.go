@@ -28,6 +28,7 @@ var oldPatterns = map[string]string{
 	// Rules added with the volunteer service (issue 15), held to the patterns they would have been.
 	"path sub":         `^[A-Za-z0-9_-]{1,128}$`,
 	"path slotId":      `^[A-Za-z0-9_-]{1,64}$`,
+	"path jobId":       `^[A-Za-z0-9_-]{1,64}$`,
 	"query date":       `^[0-9-]*$`,
 	"query near":       `^[0-9.,-]*$`,
 	"query radiusKm":   `^[0-9.]*$`,
