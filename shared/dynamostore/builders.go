@@ -264,7 +264,6 @@ func (s *Store) RegisterEmployer(ctx context.Context, e builders.Employer, prev 
 // one of from; rec, when not nil, is written in the same transaction (once: a record that exists cancels
 // it, ErrEmployerStatus).
 func (s *Store) SetEmployerStatus(ctx context.Context, e builders.Employer, from []string, rec *builders.Record) error {
-	names := map[string]string{}
 	vals := map[string]types.AttributeValue{
 		":to": str(e.Status), ":g1": str(employersGSI(e.Status)), ":up": str(timeKey(e.UpdatedAt)),
 	}
@@ -292,9 +291,6 @@ func (s *Store) SetEmployerStatus(ctx context.Context, e builders.Employer, from
 	cond += ")"
 	upd := &types.Update{TableName: &s.table, Key: keyOf(employerPK(e.Sub), "PROFILE"),
 		UpdateExpression: aws.String(set + remove), ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}
-	if len(names) > 0 {
-		upd.ExpressionAttributeNames = names
-	}
 	items := []types.TransactWriteItem{{Update: upd}}
 	if rec != nil {
 		items = append(items, s.builderRecordPut(*rec))
