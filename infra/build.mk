@@ -9,7 +9,6 @@
 
 GO ?= go
 SAM := $(VENV)/bin/sam
-CFN_LINT := $(VENV)/bin/cfn-lint
 
 FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 
@@ -48,10 +47,12 @@ build-%Function:
 	@test -n "$(call function_dir,$*Function)" || { echo "build-$*Function: no functions/<dir>/main.go matches; set FUNCTION_DIR_$*Function"; exit 1; }
 	$(LAMBDA_GOENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(call function_dir,$*Function)
 
+# sam validate --lint is cfn-lint: it calls cfnlint.api.lint on the template with the same installed rules
+# (samcli/commands/validate/validate.py). A second `cfn-lint template.yaml` here found exactly what it found
+# (a template with 4 kinds of error: the same 21 matches, E1020 E3002 E3030 E3031) in 6 more CPU-s.
 .PHONY: sam-validate
-sam-validate: $(VENV_STAMP) ## sam validate --lint (offline) and cfn-lint
+sam-validate: $(VENV_STAMP) ## sam validate --lint (offline: cfn-lint)
 	$(SAM) validate --lint --template-file template.yaml
-	$(CFN_LINT) template.yaml
 
 .PHONY: sam-build
 sam-build: $(VENV_STAMP) ## sam build of every function (settings in samconfig.toml)
