@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/civicsnap/civicsnap/infra/seed"
@@ -37,6 +38,11 @@ type Options struct {
 	Out      io.Writer // progress, findings and the summary
 	CrashDir string    // reproducers are written here ("" : not written)
 	Every    time.Duration
+	// Workers is how many requests are in flight at once (default 1). The requests are still made one
+	// after the other from the seed; with more than one, what the fixture learns from the answers (ids,
+	// cursors) reaches later requests in an order the timing decides, as the stack's own asynchrony
+	// already does. A finding's reproducer replays its own request either way.
+	Workers int
 }
 
 // Finding is a request answered with a 5xx or not answered.
@@ -125,37 +131,56 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	start = time.Now()
 	deadline, next := start.Add(opts.Duration), start.Add(opts.Every)
 	seen := map[string]bool{} // route, status and code of findings already printed
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		route := pickRoute(g, routes)
-		req := makeRequest(g, f, route)
-		sum.Requests++
-		status, data, err := c.send(ctx, req)
-		if ctx.Err() != nil {
-			break
-		}
-		if sum.ByRoute[route] == nil {
-			sum.ByRoute[route] = map[int]int{}
-		}
-		sum.ByRoute[route][status]++
-		f.learn(route, status, data)
-		if err != nil || status >= 500 {
-			fd := Finding{Route: route, Request: req, Status: status, Answer: truncate(string(data), 2000), Seed: opts.Seed, N: sum.Requests}
-			if err != nil {
-				fd.Err = err.Error()
+	var mu sync.Mutex         // g, sum, seen, next and opts.Out
+	// work makes the next request (under mu, so a seed makes the same sequence), sends it and records
+	// the answer, until the deadline.
+	work := func() {
+		for {
+			mu.Lock()
+			if !time.Now().Before(deadline) || ctx.Err() != nil {
+				mu.Unlock()
+				return
 			}
-			sum.Findings = append(sum.Findings, fd)
-			sig := fmt.Sprint(route, status, codeOf(data), fd.Err != "")
-			if !seen[sig] {
-				seen[sig] = true
-				report(opts, fd, len(sum.Findings))
+			route := pickRoute(g, routes)
+			req := makeRequest(g, f, route)
+			sum.Requests++
+			n := sum.Requests
+			mu.Unlock()
+			status, data, err := c.send(ctx, req)
+			if ctx.Err() != nil {
+				return
 			}
-		}
-		if now := time.Now(); now.After(next) {
-			next = now.Add(opts.Every)
-			fmt.Fprintf(opts.Out, "fuzz: %3.0fs %6d requests (%.0f/s), %d with 5xx\n", now.Sub(start).Seconds(), sum.Requests,
-				float64(sum.Requests)/now.Sub(start).Seconds(), len(sum.Findings))
+			f.learn(route, status, data)
+			mu.Lock()
+			if sum.ByRoute[route] == nil {
+				sum.ByRoute[route] = map[int]int{}
+			}
+			sum.ByRoute[route][status]++
+			if err != nil || status >= 500 {
+				fd := Finding{Route: route, Request: req, Status: status, Answer: truncate(string(data), 2000), Seed: opts.Seed, N: n}
+				if err != nil {
+					fd.Err = err.Error()
+				}
+				sum.Findings = append(sum.Findings, fd)
+				sig := fmt.Sprint(route, status, codeOf(data), fd.Err != "")
+				if !seen[sig] {
+					seen[sig] = true
+					report(opts, fd, len(sum.Findings))
+				}
+			}
+			if now := time.Now(); now.After(next) {
+				next = now.Add(opts.Every)
+				fmt.Fprintf(opts.Out, "fuzz: %3.0fs %6d requests (%.0f/s), %d with 5xx\n", now.Sub(start).Seconds(), sum.Requests,
+					float64(sum.Requests)/now.Sub(start).Seconds(), len(sum.Findings))
+			}
+			mu.Unlock()
 		}
 	}
+	var wg sync.WaitGroup
+	for range max(1, opts.Workers) {
+		wg.Go(work)
+	}
+	wg.Wait()
 	sum.Fuzzing = time.Since(start)
 	sum.print(opts.Out)
 	return sum, ctx.Err()

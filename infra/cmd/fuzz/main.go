@@ -43,6 +43,7 @@ func run() error {
 	crashes := flag.String("crashes", "", "where to write reproducers (default: tests/output/fuzz)")
 	logFile := flag.String("log", "", "write the stack's log (JSON) to this file")
 	replay := flag.String("replay", "", "send this reproducer's request again and print the answer")
+	workers := flag.Int("workers", 1, "requests in flight at once (2 keeps both cores of a 2-core machine busy: the stack's Go and moto's Python)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -84,7 +85,7 @@ func run() error {
 		return replayFile(ctx, *api, *replay)
 	}
 	sum, err := fuzz.Run(ctx, fuzz.Options{API: *api, Template: filepath.Join(root, "template.yaml"), Duration: *duration,
-		Seed: *seed, Out: os.Stdout, CrashDir: *crashes})
+		Seed: *seed, Out: os.Stdout, CrashDir: *crashes, Workers: *workers})
 	if err != nil {
 		return err
 	}
