@@ -319,11 +319,57 @@ func (s *Service) listJobs(ctx context.Context, sub string, listed bool) error {
 		return err
 	}
 	for _, id := range ids {
+		if listed {
+			// A job whose end date passed while its employer was suspended is expired, not listed again.
+			open, err := s.stillOpen(ctx, id)
+			if err != nil {
+				return err
+			}
+			if !open {
+				continue
+			}
+		}
 		if err := s.store.SetJobListed(ctx, id, listed); err != nil && !errors.Is(err, ErrJobNotFound) {
 			return err
 		}
 	}
 	return nil
+}
+
+// stillOpen reads a job as of today (expiring it, once, if its end date has passed) and reports whether it
+// is open; a job gone is not.
+func (s *Service) stillOpen(ctx context.Context, id string) (bool, error) {
+	j, err := s.store.Job(ctx, id)
+	if errors.Is(err, ErrJobNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if j, err = s.current(ctx, j); err != nil {
+		return false, err
+	}
+	return j.Status == JobOpen, nil
+}
+
+// expirePassed expires the employer's open jobs whose end date has passed (each counted in its openJobs
+// until something read it) and reports how many it expired: at most MaxOpenJobs reads.
+func (s *Service) expirePassed(ctx context.Context, sub string) (int, error) {
+	ids, err := s.store.EmployerOpenJobIDs(ctx, sub, MaxOpenJobs)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		open, err := s.stillOpen(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		if !open {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func contains(xs []string, x string) bool {

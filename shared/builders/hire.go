@@ -380,6 +380,11 @@ func (s *HireService) answer(ctx context.Context, p auth.Principal, j Job, a App
 	if err != nil {
 		return Answered{}, err
 	}
+	// A worker who opted out since asking or being asked is hired by nobody (ErrNotWorker): the employer's
+	// hire list would otherwise show a worker with no contact.
+	if _, err := s.store.Worker(ctx, a.Sub); err != nil {
+		return Answered{}, err
+	}
 	if err := hiringEmployer(e); err != nil {
 		return Answered{}, err
 	}

@@ -231,7 +231,16 @@ func (s *Service) PostJob(ctx context.Context, p auth.Principal, key string, bod
 		Place: in.Place, Wage: in.Wage, Headcount: in.Headcount, StartDate: in.StartDate, EndDate: in.EndDate,
 		Requirements: in.Requirements, Status: JobOpen, CreatedAt: now,
 	}
-	return s.store.PostJob(ctx, j, idem.Hash(body))
+	posted, created, err := s.store.PostJob(ctx, j, idem.Hash(body))
+	if errors.Is(err, ErrTooManyOpenJobs) {
+		// Jobs past their end date still count until something reads them: expire them, then try once more.
+		if n, xerr := s.expirePassed(ctx, p.Sub); xerr != nil {
+			return Job{}, false, xerr
+		} else if n > 0 {
+			return s.store.PostJob(ctx, j, idem.Hash(body))
+		}
+	}
+	return posted, created, err
 }
 
 // current is j as of today: an open job whose end date has passed is expired (and is written so, once).

@@ -382,9 +382,12 @@ func (s *Store) ReportEmployer(ctx context.Context, employerSub, reporterSub, re
 }
 
 // EmployerOpenJobIDs walks the employer's jobs (gsi3 EMPJOBS#<sub>, newest first, 100 keys a page; each
-// page's jobs read with one BatchGetItem of id and jstatus) until it has limit open ones or none is left.
+// page's jobs read with one BatchGetItem of id and jstatus) until it has limit open ones or none is left, and
+// at most employerJobPages pages: an employer's open jobs are its newest (a job is open at most MaxJobDays
+// plus its start's year ahead), so the walk never reads years of closed ones.
 func (s *Store) EmployerOpenJobIDs(ctx context.Context, sub string, limit int) ([]string, error) {
 	var ids []string
+	pages := 0
 	in := &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String("gsi3"),
 		KeyConditionExpression:    aws.String("gsi3pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("EMPJOBS#" + sub)},
@@ -409,13 +412,16 @@ func (s *Store) EmployerOpenJobIDs(ctx context.Context, sub string, limit int) (
 				return nil, err
 			}
 		}
-		if page.LastEvaluatedKey == nil {
+		if pages++; page.LastEvaluatedKey == nil || pages >= employerJobPages {
 			break
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
 	return ids, nil
 }
+
+// employerJobPages bounds the walk of an employer's jobs: 20 pages of 100, the newest 2,000 jobs.
+const employerJobPages = 20
 
 // matchEntryStored is a worker's match entry as written (H2's MatchEntries, builders_job.go, reads it).
 type matchEntryStored struct {

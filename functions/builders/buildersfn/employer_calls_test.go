@@ -54,7 +54,7 @@ func TestEmployerCalls(t *testing.T) {
 		{"verify", admin, "POST /v1/admin/employers/{sub}/verify", adminPost("boss1", "verify"), map[string]any{}, 200, map[string]int{get: 1, twi: 1}},
 		{"re-sent verification", admin, "POST /v1/admin/employers/{sub}/verify", adminPost("boss1", "verify"), map[string]any{}, 200, map[string]int{get: 1}},
 		{"suspend (2 open jobs)", admin, "POST /v1/admin/employers/{sub}/suspend", adminPost("boss2", "suspend"), reason, 200, map[string]int{get: 1, twi: 1, query: 1, batch: 1, upd: 2}},
-		{"reinstate (2 open jobs)", admin, "POST /v1/admin/employers/{sub}/reinstate", adminPost("boss2", "reinstate"), nil, 200, map[string]int{get: 3, twi: 1, query: 1, batch: 1, upd: 2}},
+		{"reinstate (2 open jobs)", admin, "POST /v1/admin/employers/{sub}/reinstate", adminPost("boss2", "reinstate"), nil, 200, map[string]int{get: 5, twi: 1, query: 1, batch: 1, upd: 2}},
 		{"public view", citizen("c1"), "GET /v1/employers/{sub}", "/v1/employers/boss1", nil, 200, map[string]int{get: 1}},
 		{"report", citizen("c1"), "POST /v1/employers/{sub}/reports", "/v1/employers/boss1/reports", reason, 200, map[string]int{get: 2, twi: 1}},
 		{"opt in (2 trades)", citizen("w1"), "PUT /v1/me/worker", "/v1/me/worker", workerBody("张三", builders.VisibilityProfile, "bricklayer", "tiler"), 200, map[string]int{get: 1, twi: 1}},

@@ -313,11 +313,11 @@ func TestHireCalls(t *testing.T) {
 		{"apply", citizen("w1"), "POST /v1/jobs/{id}/applications", jobPath(j.ID, "/applications"), map[string]any{"message": "hi"}, map[string]int{hcGet: 4, hcTWI: 1}},
 		{"re-sent apply", citizen("w1"), "POST /v1/jobs/{id}/applications", jobPath(j.ID, "/applications"), map[string]any{"message": "hi"}, map[string]int{hcGet: 2}},
 		{"invite", citizen("emp"), "POST /v1/jobs/{id}/invitations", jobPath(j.ID, "/invitations"), map[string]any{"sub": "w2"}, map[string]int{hcGet: 4, hcTWI: 1}},
-		// Job, application, employer; the hire's transaction; the job read after it.
-		{"accept (a hire)", citizen("emp"), "POST /v1/jobs/{id}/applications/{sub}/answer", jobPath(j.ID, "/applications/w1/answer"), map[string]any{"answer": "accept"}, map[string]int{hcGet: 4, hcTWI: 1}},
+		// Job, application, employer, the worker's profile; the hire's transaction; the job read after it.
+		{"accept (a hire)", citizen("emp"), "POST /v1/jobs/{id}/applications/{sub}/answer", jobPath(j.ID, "/applications/w1/answer"), map[string]any{"answer": "accept"}, map[string]int{hcGet: 5, hcTWI: 1}},
 		{"re-sent accept", citizen("emp"), "POST /v1/jobs/{id}/applications/{sub}/answer", jobPath(j.ID, "/applications/w1/answer"), map[string]any{"answer": "accept"}, map[string]int{hcGet: 3}},
-		// Invitation, job, employer; the hire; the job read after it, then FillRepair (its read and transaction).
-		{"accept the last place (fills the job)", citizen("w2"), "POST /v1/me/invitations/{jobId}/answer", "/v1/me/invitations/" + j.ID + "/answer", map[string]any{"answer": "accept"}, map[string]int{hcGet: 5, hcTWI: 2}},
+		// Invitation, job, employer, the worker's profile; the hire; the job read after it, then FillRepair (its read and transaction).
+		{"accept the last place (fills the job)", citizen("w2"), "POST /v1/me/invitations/{jobId}/answer", "/v1/me/invitations/" + j.ID + "/answer", map[string]any{"answer": "accept"}, map[string]int{hcGet: 6, hcTWI: 2}},
 		{"employer confirms", citizen("emp"), "POST /v1/jobs/{id}/hires/{sub}/confirm", jobPath(j.ID, "/hires/w1/confirm"), map[string]any{}, map[string]int{hcGet: 2, hcUpdate: 1}},
 		{"worker confirms (completes)", citizen("w1"), "POST /v1/me/hires/{jobId}/confirm", "/v1/me/hires/" + j.ID + "/confirm", map[string]any{}, map[string]int{hcGet: 1, hcTWI: 1}},
 		{"the employer's applications", citizen("emp"), "GET /v1/jobs/{id}/applications", jobPath(j.ID, "/applications"), nil, map[string]int{hcGet: 1, hcQuery: 1, hcBatch: 1}},
@@ -411,4 +411,21 @@ func TestHireAnswerLost(t *testing.T) {
 	if n := h2.records("hire_cancelled", j2.ID+"#w1"); n != 1 {
 		t.Errorf("%d hire_cancelled records, want 1", n)
 	}
+}
+
+// TestNoHireOfAWorkerWhoOptedOut: a worker who applied, then opted out of the worker profile, is hired by
+// nobody: the employer's accept answers 409 not_a_worker and writes nothing (the hire list would otherwise
+// show a worker with no contact).
+func TestNoHireOfAWorkerWhoOptedOut(t *testing.T) {
+	h := newHarness(t)
+	h.verifiedEmployer("emp", 1)
+	h.worker("w1")
+	j := h.hireJob("emp", 1, "optout-1")
+	h.must(201, citizen("w1"), "POST /v1/jobs/{id}/applications", jobPath(j.ID, "/applications"), nil, nil)
+	h.must(204, citizen("w1"), "DELETE /v1/me/worker", "/v1/me/worker", nil, nil)
+	before := h.dump()
+	if r := h.must(409, citizen("emp"), "POST /v1/jobs/{id}/applications/{sub}/answer", jobPath(j.ID, "/applications/w1/answer"), map[string]any{"answer": "accept"}, nil); r.code() != "not_a_worker" {
+		t.Errorf("accepting an opted-out worker = %s", r)
+	}
+	h.same("an accept of an opted-out worker", before)
 }
