@@ -168,7 +168,8 @@ func fairSubs(what string, subs []string, max int) ([]string, error) {
 }
 
 func validLatLng(lat, lng float64) bool {
-	return !math.IsNaN(lat) && !math.IsNaN(lng) && lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180
+	return !math.IsNaN(lat) && !math.IsNaN(lng) && lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180 &&
+		storable(lat) && storable(lng)
 }
 
 // checkFairPlace validates a fair's place as volunteer activities' are: a point with a radius

@@ -124,7 +124,8 @@ func CheckWage(w Wage, min MinimumWage) error {
 
 // validPoint reports whether lat, lng is a point on the map.
 func validPoint(lat, lng float64) bool {
-	return !math.IsNaN(lat) && !math.IsNaN(lng) && lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180 && (lat != 0 || lng != 0)
+	return !math.IsNaN(lat) && !math.IsNaN(lng) && lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180 && (lat != 0 || lng != 0) &&
+		storable(lat) && storable(lng)
 }
 
 // parseDay reads a local day YYYY-MM-DD.

@@ -115,7 +115,8 @@ func Polygon(raw []byte) (orb.Polygon, error) {
 }
 
 func validPoint(lat, lng float64) bool {
-	return !math.IsNaN(lat) && !math.IsNaN(lng) && lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180
+	return !math.IsNaN(lat) && !math.IsNaN(lng) && lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180 &&
+		(lat == 0 || math.Abs(lat) >= 1e-7) && (lng == 0 || math.Abs(lng) >= 1e-7)
 }
 
 // Check validates the input against now (an activity starts in the future).
