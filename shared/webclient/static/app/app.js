@@ -1,5 +1,6 @@
 // The citizen app (/app/): sign-in, the hash routes, the connection's state, the service worker and the
-// snap form with its offline outbox. The other screens: reports.js, nearby.js, market.js, account.js.
+// snap form with its offline outbox. The other screens: reports.js, nearby.js, market.js, account.js,
+// volunteer.js, jobs.js.
 import { api, uploadPhoto, newIdempotencyKey } from "./common/api.js";
 import { $, el, startSession } from "./common/session.js";
 import { both, formatDateTime } from "./common/i18n.js";
@@ -12,6 +13,7 @@ import { showMap } from "./nearby.js";
 import { showMarket } from "./market.js";
 import { showPoints, showInbox, refreshUnread } from "./account.js";
 import { showVolunteer } from "./volunteer.js";
+import { showJobs } from "./jobs.js";
 
 const outbox = new Outbox();
 const state = { signedIn: false, sub: "", photo: null, location: null, map: null, picker: null, flushing: null, again: false };
@@ -207,7 +209,7 @@ async function choosePhoto(ev) {
 
 // ---- routes --------------------------------------------------------------------------------------------
 
-const VIEWS = { snap: showSnap, reports: showReports, map: showMap, market: showMarket, points: showPoints, inbox: showInbox, volunteer: showVolunteer };
+const VIEWS = { snap: showSnap, reports: showReports, map: showMap, market: showMarket, points: showPoints, inbox: showInbox, volunteer: showVolunteer, jobs: showJobs };
 
 async function route() {
   if (!state.signedIn) return;

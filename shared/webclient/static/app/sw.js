@@ -15,7 +15,7 @@ const V = "?v=" + VERSION;
 const SHELL = [
   "./", "app.js" + V, "app.css" + V, "manifest.webmanifest" + V, "icons/icon-192.png" + V,
   "icons/icon-192.png", "icons/icon-512.png", "icons/icon-maskable-512.png",
-  "screen.js", "reports.js", "nearby.js", "market.js", "account.js", "labels.js", "outbox.js", "volunteer.js", "volunteer-rules.js",
+  "screen.js", "reports.js", "nearby.js", "market.js", "account.js", "labels.js", "outbox.js", "volunteer.js", "volunteer-rules.js", "jobs.js",
   "common/ui.css" + V, "common/api.js", "common/auth.js", "common/i18n.js", "common/session.js", "common/map.js",
   "common/qr.js", "common/photo.js", "common/map/mengzi.geojson",
   "common/vendor/leaflet/leaflet.js", "common/vendor/leaflet/leaflet.css",
