@@ -10,7 +10,6 @@
 package builders
 
 import (
-	"math"
 	"time"
 
 	"github.com/civicsnap/civicsnap/shared/apperr"
@@ -435,8 +434,3 @@ var (
 	ErrSlotFull            = apperr.New(apperr.Conflict, "slot_full", "the slot is fully booked")
 	ErrBookingNotFound     = apperr.New(apperr.NotFound, "booking_not_found", "no such booking")
 )
-
-// storable reports whether a coordinate can be stored: DynamoDB refuses a number of magnitude below 1e-130
-// (4.9e-324 passes a range check and made a 500), and a degree's ten-millionth (about 1 cm) is finer than
-// any phone or map gives, so a non-zero coordinate smaller than that is refused as input.
-func storable(deg float64) bool { return deg == 0 || math.Abs(deg) >= 1e-7 }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -167,10 +166,9 @@ func fairSubs(what string, subs []string, max int) ([]string, error) {
 	return out, nil
 }
 
-func validLatLng(lat, lng float64) bool {
-	return !math.IsNaN(lat) && !math.IsNaN(lng) && lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180 &&
-		storable(lat) && storable(lng)
-}
+// validLatLng is volunteer's point rule (volunteer.Point.Check): on the globe, and no non-zero coordinate
+// below 1e-7°, which DynamoDB cannot store (4.9e-324 passed a range check and made a 500).
+func validLatLng(lat, lng float64) bool { return volunteer.Point{Lat: lat, Lng: lng}.Check() == nil }
 
 // checkFairPlace validates a fair's place as volunteer activities' are: a point with a radius
 // (volunteer.MinRadiusM..MaxRadiusM), or a GeoJSON Polygon (volunteer.Polygon).

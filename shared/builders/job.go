@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -122,11 +121,8 @@ func CheckWage(w Wage, min MinimumWage) error {
 	return nil
 }
 
-// validPoint reports whether lat, lng is a point on the map.
-func validPoint(lat, lng float64) bool {
-	return !math.IsNaN(lat) && !math.IsNaN(lng) && lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180 && (lat != 0 || lng != 0) &&
-		storable(lat) && storable(lng)
-}
+// validPoint reports whether lat, lng is a point on the map: validLatLng, and not (0, 0) (an unset place).
+func validPoint(lat, lng float64) bool { return (lat != 0 || lng != 0) && validLatLng(lat, lng) }
 
 // parseDay reads a local day YYYY-MM-DD.
 func parseDay(s string, tz *time.Location) (time.Time, bool) {

@@ -3,7 +3,6 @@ package builders
 import (
 	"context"
 	"errors"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -120,8 +119,7 @@ func (in WorkerInput) Check(today time.Time) (WorkerInput, error) {
 		return out, ErrInvalid.With("years is 0..%d", MaxYears)
 	}
 	a := in.Area
-	if math.IsNaN(a.Lat) || math.IsNaN(a.Lng) || a.Lat < -90 || a.Lat > 90 || a.Lng < -180 || a.Lng > 180 || (a.Lat == 0 && a.Lng == 0) ||
-		!storable(a.Lat) || !storable(a.Lng) {
+	if !validPoint(a.Lat, a.Lng) {
 		return out, ErrInvalid.With("area.lat and area.lng are a place on the map")
 	}
 	if a.RadiusKm < 1 || a.RadiusKm > MaxRadiusKm {
