@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -145,9 +144,6 @@ func fairText(what, v string, max int, required bool) (string, error) {
 	return v, nil
 }
 
-// subPattern is an account id (Cognito subs are UUIDs; tests use short names).
-var subPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
-
 // fairSubs checks a list of account ids: each well formed, none twice, at most max.
 func fairSubs(what string, subs []string, max int) ([]string, error) {
 	if len(subs) > max {
@@ -155,7 +151,7 @@ func fairSubs(what string, subs []string, max int) ([]string, error) {
 	}
 	out := make([]string, 0, len(subs))
 	for _, s := range subs {
-		if !subPattern.MatchString(s) {
+		if !validSub(s) {
 			return nil, ErrInvalid.With("%s: %q is not an account id", what, s)
 		}
 		if slices.Contains(out, s) {
