@@ -627,19 +627,6 @@ func ViewForEmployer(w Worker, applied bool) *WorkerView {
 	if w.Visibility == VisibilityHidden && !applied {
 		return nil
 	}
-	name := w.Name
-	if w.Visibility != VisibilityFull {
-		name = surname(w.Name) + "师傅"
-	}
-	return &WorkerView{Sub: w.Sub, DisplayName: name, Trades: w.Trades, Years: w.Years, Area: w.Area,
+	return &WorkerView{Sub: w.Sub, DisplayName: MatchName(w.Name, w.Visibility), Trades: w.Trades, Years: w.Years, Area: w.Area,
 		Expected: w.Expected, AvailableFrom: w.AvailableFrom}
-}
-
-// surname is a name's first character (a Chinese name's surname: 张三 → 张).
-func surname(name string) string {
-	r, _ := utf8.DecodeRuneInString(strings.TrimSpace(name))
-	if r == utf8.RuneError {
-		return ""
-	}
-	return string(r)
 }
