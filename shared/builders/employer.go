@@ -3,6 +3,7 @@ package builders
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -277,7 +278,7 @@ func (s *Service) DecideEmployer(ctx context.Context, p auth.Principal, sub, dec
 		return Employer{}, err
 	}
 	if e.Status != tr.to {
-		if !contains(tr.from, e.Status) {
+		if !slices.Contains(tr.from, e.Status) {
 			return Employer{}, ErrEmployerStatus.With("the employer is %s", e.Status)
 		}
 		now := s.clock()
@@ -370,15 +371,6 @@ func (s *Service) expirePassed(ctx context.Context, sub string) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // PublicEmployer is what a signed-in user sees of an employer: never the licence holder's registration
