@@ -125,9 +125,8 @@ func TestJobSearch(t *testing.T) {
 	if ids, _ := h.search("w1", "trade=bricklayer"); !slices.Equal(ids, []string{near.ID, monthly.ID, far.ID}) {
 		t.Errorf("the worker's area: %v", ids)
 	}
-	if r := h.must(400, citizen("nobody"), "GET /v1/jobs", "/v1/jobs", nil, nil); r.code() != "invalid_builders_request" {
-		t.Errorf("no near, no worker: %s", r)
-	}
+	// No near, no worker: refused, and counted as no search.
+	h.refused(400, "invalid_builders_request", citizen("nobody"), "GET /v1/jobs", "/v1/jobs", nil, nil)
 	// Each distinct search of the worker today counted once: 5, as the search in the worker's area is
 	// the one near its centre of the same trade. The same search again is not counted.
 	n := h.searchRecords()
@@ -176,9 +175,7 @@ func TestJobSearchPages(t *testing.T) {
 			t.Errorf("second page: %s again or out of order (%v after %v)", j.ID, *j.DistanceKm, last)
 		}
 	}
-	if r := h.must(400, citizen("w"), "GET /v1/jobs", q+"&cursor=nonsense", nil, nil); r.code() != "invalid_builders_request" {
-		t.Errorf("bad cursor: %s", r)
-	}
+	h.refused(400, "invalid_builders_request", citizen("w"), "GET /v1/jobs", q+"&cursor=nonsense", nil, nil) // a bad cursor counts no search
 }
 
 // TestPostRefusals: a wage below the minimum, an unverified or unknown employer, bad input and a reused key
@@ -280,9 +277,7 @@ func TestCloseJob(t *testing.T) {
 	if after := h.dump(); !slices.Equal(before, after) {
 		t.Errorf("the rival's close wrote")
 	}
-	if r := h.must(404, citizen("emp"), "POST /v1/jobs/{id}/close", "/v1/jobs/nope/close", nil, nil); r.code() != "job_not_found" {
-		t.Errorf("unknown job: %s", r)
-	}
+	h.refused(404, "job_not_found", citizen("emp"), "POST /v1/jobs/{id}/close", "/v1/jobs/nope/close", nil, nil)
 	var closed builders.Job
 	h.must(200, citizen("emp"), "POST /v1/jobs/{id}/close", path, nil, nil).decode(t, &closed)
 	if closed.Status != builders.JobClosed || closed.ClosedAt.IsZero() {
