@@ -188,14 +188,9 @@ func (s *FairService) Slots(ctx context.Context, p auth.Principal, deskID, from 
 	if p.Sub == "" {
 		return nil, auth.ErrUnauthenticated
 	}
-	day := s.now().In(s.tz)
-	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, s.tz)
-	if from != "" {
-		d, err := time.ParseInLocation(time.DateOnly, from, s.tz)
-		if err != nil {
-			return nil, ErrInvalid.With("from must be a date YYYY-MM-DD")
-		}
-		day = d
+	day, err := s.fromDay(from)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := s.store.Desk(ctx, deskID); err != nil {
 		return nil, err

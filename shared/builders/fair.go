@@ -293,16 +293,24 @@ func (s *FairService) Fairs(ctx context.Context, p auth.Principal, from string) 
 	if p.Sub == "" {
 		return nil, auth.ErrUnauthenticated
 	}
-	day := s.now().In(s.tz)
-	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, s.tz)
-	if from != "" {
-		d, err := time.ParseInLocation(time.DateOnly, from, s.tz)
-		if err != nil {
-			return nil, ErrInvalid.With("from must be a date YYYY-MM-DD")
-		}
-		day = d
+	day, err := s.fromDay(from)
+	if err != nil {
+		return nil, err
 	}
 	return s.store.Fairs(ctx, day.UTC(), MaxPageSize)
+}
+
+// fromDay is the start of a listing's local day from ("YYYY-MM-DD"; default today).
+func (s *FairService) fromDay(from string) (time.Time, error) {
+	if from == "" {
+		now := s.now().In(s.tz)
+		return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.tz), nil
+	}
+	d, err := time.ParseInLocation(time.DateOnly, from, s.tz)
+	if err != nil {
+		return time.Time{}, ErrInvalid.With("from must be a date YYYY-MM-DD")
+	}
+	return d, nil
 }
 
 // Register registers the caller (a worker) for a fair; created says whether this request did. A
