@@ -103,6 +103,14 @@ type wageAttr struct {
 	DailyEstimate int    `dynamodbav:"dailyEstimate,omitempty"`
 }
 
+func areaAttrOf(a builders.Area) areaAttr {
+	return areaAttr{Lat: a.Lat, Lng: a.Lng, RadiusKm: a.RadiusKm, Name: a.Name}
+}
+
+func (a areaAttr) area() builders.Area {
+	return builders.Area{Lat: a.Lat, Lng: a.Lng, RadiusKm: a.RadiusKm, Name: a.Name}
+}
+
 func wageAttrOf(w builders.Wage) wageAttr {
 	return wageAttr{Min: w.Min, Max: w.Max, Unit: w.Unit, DailyEstimate: w.DailyEstimate}
 }
@@ -132,8 +140,7 @@ type workerItem struct {
 func (it workerItem) worker() builders.Worker {
 	return builders.Worker{
 		Sub: it.Sub, Name: it.Name, Phone: it.Phone, Trades: nonNil(it.Trades), Years: it.Years,
-		Area:     builders.Area{Lat: it.Area.Lat, Lng: it.Area.Lng, RadiusKm: it.Area.RadiusKm, Name: it.Area.Name},
-		Expected: it.Expected.wage(), AvailableFrom: it.AvailableFrom, Visibility: it.Visibility,
+		Area: it.Area.area(), Expected: it.Expected.wage(), AvailableFrom: it.AvailableFrom, Visibility: it.Visibility,
 		CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt),
 	}
 }
@@ -423,8 +430,9 @@ func (s *Store) EmployerOpenJobIDs(ctx context.Context, sub string, limit int) (
 // employerJobPages bounds the walk of an employer's jobs: 20 pages of 100, the newest 2,000 jobs.
 const employerJobPages = 20
 
-// matchEntryStored is a worker's match entry as written (H2's MatchEntries, builders_job.go, reads it).
-type matchEntryStored struct {
+// matchEntryItem is a worker's match entry as stored: PutWorker writes it, MatchEntries (builders_job.go)
+// reads it.
+type matchEntryItem struct {
 	PK            string   `dynamodbav:"pk"`
 	SK            string   `dynamodbav:"sk"`
 	Type          string   `dynamodbav:"type"`
@@ -443,17 +451,21 @@ type matchEntryStored struct {
 // workerCell is the geohash4 cell of a worker's area (the matching index's cell, the jobs' precision).
 func workerCell(a builders.Area) string { return geohash.EncodeWithPrecision(a.Lat, a.Lng, 4) }
 
-func matchEntryStoredOf(e builders.MatchEntry) matchEntryStored {
-	return matchEntryStored{PK: workerPK(e.Sub), SK: tradeSK(e.Trade), Type: "worker_match", Sub: e.Sub, Trade: e.Trade,
-		DisplayName: e.DisplayName, Years: e.Years,
-		Area:     areaAttr{Lat: e.Area.Lat, Lng: e.Area.Lng, RadiusKm: e.Area.RadiusKm, Name: e.Area.Name},
-		Expected: wageAttrOf(e.Expected), DailyWant: e.DailyWant, AvailableFrom: e.AvailableFrom,
+func matchEntryItemOf(e builders.MatchEntry) matchEntryItem {
+	return matchEntryItem{PK: workerPK(e.Sub), SK: tradeSK(e.Trade), Type: "worker_match", Sub: e.Sub, Trade: e.Trade,
+		DisplayName: e.DisplayName, Years: e.Years, Area: areaAttrOf(e.Area), Expected: wageAttrOf(e.Expected),
+		DailyWant: e.DailyWant, AvailableFrom: e.AvailableFrom,
 		GSI1PK: "WORKERS#" + e.Trade + "#" + workerCell(e.Area), GSI1SK: e.AvailableFrom + "#" + e.Sub}
+}
+
+func (it matchEntryItem) entry() builders.MatchEntry {
+	return builders.MatchEntry{Sub: it.Sub, Trade: it.Trade, DisplayName: it.DisplayName, Years: it.Years,
+		Area: it.Area.area(), Expected: it.Expected.wage(), DailyWant: it.DailyWant, AvailableFrom: it.AvailableFrom}
 }
 
 func workerItemOf(w builders.Worker) workerItem {
 	it := workerItem{PK: workerPK(w.Sub), SK: "PROFILE", Type: "worker", Sub: w.Sub, Name: w.Name, Phone: w.Phone,
-		Trades: w.Trades, Years: w.Years, Area: areaAttr{Lat: w.Area.Lat, Lng: w.Area.Lng, RadiusKm: w.Area.RadiusKm, Name: w.Area.Name},
+		Trades: w.Trades, Years: w.Years, Area: areaAttrOf(w.Area),
 		Expected: wageAttrOf(w.Expected), AvailableFrom: w.AvailableFrom, Visibility: w.Visibility, CreatedAt: timeKey(w.CreatedAt)}
 	if !w.UpdatedAt.IsZero() {
 		it.UpdatedAt = timeKey(w.UpdatedAt)
@@ -481,7 +493,7 @@ func (s *Store) PutWorker(ctx context.Context, w builders.Worker, entries []buil
 		ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}}}
 	kept := map[string]bool{}
 	for _, e := range entries {
-		it, err := attributevalue.MarshalMap(matchEntryStoredOf(e))
+		it, err := attributevalue.MarshalMap(matchEntryItemOf(e))
 		if err != nil {
 			return fmt.Errorf("put worker: %w", err)
 		}

@@ -425,18 +425,6 @@ func (s *Store) PutBuilderRecord(ctx context.Context, rec builders.Record) (bool
 	return true, nil
 }
 
-// matchEntryItem is what matching reads of a worker match entry (H1 writes it).
-type matchEntryItem struct {
-	Sub           string   `dynamodbav:"sub"`
-	Trade         string   `dynamodbav:"trade"`
-	DisplayName   string   `dynamodbav:"displayName"`
-	Years         int      `dynamodbav:"years"`
-	Area          areaAttr `dynamodbav:"area"`
-	Expected      wageAttr `dynamodbav:"expected"`
-	DailyWant     float64  `dynamodbav:"dailyWant"`
-	AvailableFrom string   `dynamodbav:"availableFrom"`
-}
-
 // MatchEntries returns the match entries of trade in cells: one Query of gsi1 WORKERS#<trade>#<cell> per
 // cell, at most perCell items each.
 func (s *Store) MatchEntries(ctx context.Context, trade string, cells []string, perCell int) ([]builders.MatchEntry, error) {
@@ -455,11 +443,7 @@ func (s *Store) MatchEntries(ctx context.Context, trade string, cells []string, 
 			return nil, fmt.Errorf("list match entries: decode: %w", err)
 		}
 		for _, it := range items {
-			out = append(out, builders.MatchEntry{
-				Sub: it.Sub, Trade: it.Trade, DisplayName: it.DisplayName, Years: it.Years,
-				Area:     builders.Area{Lat: it.Area.Lat, Lng: it.Area.Lng, RadiusKm: it.Area.RadiusKm, Name: it.Area.Name},
-				Expected: it.Expected.wage(), DailyWant: it.DailyWant, AvailableFrom: it.AvailableFrom,
-			})
+			out = append(out, it.entry())
 		}
 	}
 	return out, nil

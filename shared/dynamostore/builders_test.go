@@ -219,6 +219,9 @@ func TestWorkerStore(t *testing.T) {
 	if err != nil || len(es) != 1 || es[0].Sub != "w1" || es[0].DisplayName != "张师傅" || es[0].DailyWant != 200 || es[0].Area != w.Area {
 		t.Errorf("bricklayers in %s: %+v %v", cell, es, err)
 	}
+	if want := builders.MatchEntries(w)[0]; len(es) == 1 && es[0] != want {
+		t.Errorf("the entry read back is %+v, written %+v", es[0], want)
+	}
 
 	// Drop bricklayer: its entry goes in the same transaction.
 	w2 := w
