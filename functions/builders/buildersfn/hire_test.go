@@ -68,14 +68,6 @@ func (h *harness) records(kind, prefix string) int {
 	return n
 }
 
-// same fails unless a request left the table as it was.
-func (h *harness) same(what string, before []string) {
-	h.t.Helper()
-	if after := h.dump(); !slices.Equal(before, after) {
-		h.t.Errorf("%s wrote: %d items before, %d after", what, len(before), len(after))
-	}
-}
-
 // TestHireByApplication: a worker applies (a re-sent application answers the same one); the employer sees
 // it without the phone, accepts (a re-sent accept writes nothing, another answer is refused), the hire list
 // carries the phone, both confirm (once), and a completed hire cannot be cancelled.
@@ -93,7 +85,7 @@ func TestHireByApplication(t *testing.T) {
 	}
 	before := h.dump()
 	h.must(200, citizen("w1"), "POST /v1/jobs/{id}/applications", path, map[string]any{"message": "我做了六年瓦工"}, nil)
-	h.same("a re-sent application", before)
+	h.unchanged(before, "a re-sent application")
 	if n := h.records("application", j.ID+"#w1"); n != 1 {
 		t.Errorf("%d application records, want 1", n)
 	}
@@ -116,14 +108,14 @@ func TestHireByApplication(t *testing.T) {
 	}
 	before = h.dump()
 	h.must(200, citizen("emp"), answer, path+"/w1/answer", map[string]any{"answer": "accept"}, nil).decode(t, &ans)
-	h.same("a re-sent accept", before)
+	h.unchanged(before, "a re-sent accept")
 	if ans.Hire == nil || ans.Application.Status != builders.AppAccepted {
 		t.Errorf("the re-sent accept answered %+v", ans)
 	}
 	if r := h.must(409, citizen("emp"), answer, path+"/w1/answer", map[string]any{"answer": "decline"}, nil); r.code() != "already_answered" {
 		t.Errorf("another answer = %s", r)
 	}
-	h.same("a refused answer", before)
+	h.unchanged(before, "a refused answer")
 	if j2, _ := h.e.Store.Job(context.Background(), j.ID); j2.Hired != 1 || j2.Status != builders.JobOpen {
 		t.Errorf("after a hire of two places the job = %+v", j2)
 	}
@@ -155,14 +147,14 @@ func TestHireByApplication(t *testing.T) {
 	before = h.dump()
 	h.must(200, citizen("w1"), "POST /v1/me/hires/{jobId}/confirm", "/v1/me/hires/"+j.ID+"/confirm", map[string]any{}, nil)
 	h.must(200, citizen("emp"), "POST /v1/jobs/{id}/hires/{sub}/confirm", jobPath(j.ID, "/hires/w1/confirm"), map[string]any{}, nil)
-	h.same("re-sent confirmations", before)
+	h.unchanged(before, "re-sent confirmations")
 	if n := h.records("hire_completed", j.ID+"#w1"); n != 1 {
 		t.Errorf("%d hire_completed records, want 1", n)
 	}
 	if r := h.must(409, citizen("w1"), "POST /v1/me/hires/{jobId}/cancel", "/v1/me/hires/"+j.ID+"/cancel", map[string]any{"reason": "不干了"}, nil); r.code() != "hire_completed" {
 		t.Errorf("cancelling a completed hire = %s", r)
 	}
-	h.same("a refused cancellation", before)
+	h.unchanged(before, "a refused cancellation")
 }
 
 // TestHireByInvitation: the employer invites (no phone in its answer); the employer cannot answer its own
@@ -181,7 +173,7 @@ func TestHireByInvitation(t *testing.T) {
 	}
 	before := h.dump()
 	h.must(200, citizen("emp"), "POST /v1/jobs/{id}/invitations", jobPath(j.ID, "/invitations"), map[string]any{"sub": "w1", "message": "明天来上班？"}, nil)
-	h.same("a re-sent invitation", before)
+	h.unchanged(before, "a re-sent invitation")
 	h.refused(403, "not_your_answer", citizen("emp"), "POST /v1/jobs/{id}/applications/{sub}/answer", jobPath(j.ID, "/applications/w1/answer"), map[string]any{"answer": "accept"}, nil)
 
 	// w2 applies and withdraws.
@@ -202,7 +194,7 @@ func TestHireByInvitation(t *testing.T) {
 	if a.Status != builders.AppWithdrawn {
 		t.Errorf("applying again after a withdrawal answers %+v, want the withdrawn application (one per pair)", a)
 	}
-	h.same("applying again after a withdrawal", before)
+	h.unchanged(before, "applying again after a withdrawal")
 
 	var hire builders.Hire
 	h.must(200, citizen("w1"), "POST /v1/me/hires/{jobId}/cancel", "/v1/me/hires/"+j.ID+"/cancel", map[string]any{"reason": "家里有事"}, nil).decode(t, &hire)
@@ -211,7 +203,7 @@ func TestHireByInvitation(t *testing.T) {
 	}
 	before = h.dump()
 	h.must(200, citizen("w1"), "POST /v1/me/hires/{jobId}/cancel", "/v1/me/hires/"+j.ID+"/cancel", map[string]any{"reason": "家里有事"}, nil)
-	h.same("a re-sent cancellation", before)
+	h.unchanged(before, "a re-sent cancellation")
 	it = h.items("JOB#"+j.ID, "JOB")[0]
 	if got, _ := h.e.Store.Job(context.Background(), j.ID); got.Status != builders.JobOpen || got.Hired != 0 || attrS(it, "gsi1pk") == "" || attrS(it, "gsi2pk") == "" {
 		t.Errorf("after the cancellation the job = %+v (gsi1pk %q)", got, attrS(it, "gsi1pk"))
@@ -269,7 +261,7 @@ func TestHireRefusals(t *testing.T) {
 			t.Errorf("%s: %s, want %d %s", c.name, r, c.status, c.code)
 		}
 	}
-	h.same("refused requests", before)
+	h.unchanged(before, "refused requests")
 }
 
 // Call names as infra/cost counts them.
@@ -425,5 +417,5 @@ func TestNoHireOfAWorkerWhoOptedOut(t *testing.T) {
 	if r := h.must(409, citizen("emp"), "POST /v1/jobs/{id}/applications/{sub}/answer", jobPath(j.ID, "/applications/w1/answer"), map[string]any{"answer": "accept"}, nil); r.code() != "not_a_worker" {
 		t.Errorf("accepting an opted-out worker = %s", r)
 	}
-	h.same("an accept of an opted-out worker", before)
+	h.unchanged(before, "an accept of an opted-out worker")
 }
