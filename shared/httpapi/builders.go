@@ -21,3 +21,11 @@ func Builders(svc *builders.Service, hires *builders.HireService, fairs *builder
 	fairRoutes(mux, fairs, log)
 	return mux
 }
+
+// createdStatus is 201 when the request created the item, 200 when it found it (a re-sent request).
+func createdStatus(created bool) int {
+	if created {
+		return http.StatusCreated
+	}
+	return http.StatusOK
+}

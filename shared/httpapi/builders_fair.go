@@ -46,14 +46,6 @@ func (h *fairAPI) answer(w http.ResponseWriter, r *http.Request, status int, v a
 	WriteJSON(w, status, v)
 }
 
-// fairStatus is 201 when the request created the item, 200 when it found it (a re-sent request).
-func fairStatus(c bool) int {
-	if c {
-		return http.StatusCreated
-	}
-	return http.StatusOK
-}
-
 func fairItems[T any](xs []T) map[string]any {
 	if xs == nil {
 		xs = []T{}
@@ -67,7 +59,7 @@ func (h *fairAPI) publish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, c, err := h.svc.PublishFair(r.Context(), Principal(r), r.Header.Get("Idempotency-Key"), body, in)
-	h.answer(w, r, fairStatus(c), f, err)
+	h.answer(w, r, createdStatus(c), f, err)
 }
 
 func (h *fairAPI) list(w http.ResponseWriter, r *http.Request) {
@@ -82,7 +74,7 @@ func (h *fairAPI) get(w http.ResponseWriter, r *http.Request) {
 
 func (h *fairAPI) register(w http.ResponseWriter, r *http.Request) {
 	reg, c, err := h.svc.Register(r.Context(), Principal(r), r.PathValue("id"))
-	h.answer(w, r, fairStatus(c), reg, err)
+	h.answer(w, r, createdStatus(c), reg, err)
 }
 
 func (h *fairAPI) unregister(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +123,7 @@ func (h *fairAPI) transfer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, c, err := h.svc.RecordTransfer(r.Context(), Principal(r), r.Header.Get("Idempotency-Key"), body, in)
-	h.answer(w, r, fairStatus(c), t, err)
+	h.answer(w, r, createdStatus(c), t, err)
 }
 
 func (h *fairAPI) transfers(w http.ResponseWriter, r *http.Request) {
@@ -174,7 +166,7 @@ func (h *fairAPI) book(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, c, err := h.svc.Book(r.Context(), Principal(r), r.PathValue("id"), r.PathValue("slotId"), in)
-	h.answer(w, r, fairStatus(c), b, err)
+	h.answer(w, r, createdStatus(c), b, err)
 }
 
 func (h *fairAPI) cancelBooking(w http.ResponseWriter, r *http.Request) {

@@ -52,13 +52,6 @@ func hireBody[T any](w http.ResponseWriter, r *http.Request, log *slog.Logger) (
 	return v, true
 }
 
-func hireStatus(created bool) int {
-	if created {
-		return http.StatusCreated
-	}
-	return http.StatusOK
-}
-
 // page is a list's answer.
 type hirePage[T any] struct {
 	Items      []T    `json:"items"`
@@ -82,7 +75,7 @@ func (h *hireAPI) apply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, created, err := h.svc.Apply(r.Context(), Principal(r), r.PathValue("id"), in)
-	h.answer(w, r, hireStatus(created), a, err)
+	h.answer(w, r, createdStatus(created), a, err)
 }
 
 func (h *hireAPI) withdraw(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +94,7 @@ func (h *hireAPI) invite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, created, err := h.svc.Invite(r.Context(), Principal(r), r.PathValue("id"), in)
-	h.answer(w, r, hireStatus(created), a, err)
+	h.answer(w, r, createdStatus(created), a, err)
 }
 
 func (h *hireAPI) answerApplication(w http.ResponseWriter, r *http.Request) {

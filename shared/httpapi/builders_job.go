@@ -38,11 +38,7 @@ func (h *jobAPI) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j, created, err := h.svc.PostJob(r.Context(), Principal(r), r.Header.Get("Idempotency-Key"), body, in)
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	h.answer(w, r, status, j, err)
+	h.answer(w, r, createdStatus(created), j, err)
 }
 
 func (h *jobAPI) search(w http.ResponseWriter, r *http.Request) {
