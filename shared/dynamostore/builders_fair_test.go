@@ -3,6 +3,7 @@ package dynamostore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,12 +23,11 @@ import (
 // The store is the fair service's store (the function builds one on the other).
 var _ builders.FairStore = (*dynamostore.Store)(nil)
 
-// fairTable creates the template's table on a moto server and returns a store on it and the raw client.
+// fairTable creates the template's table on the package's moto server and returns a store on it and the raw client.
 func fairTable(t *testing.T) (*dynamostore.Store, *dynamodb.Client, string) {
 	t.Helper()
-	srv := motoserver.ForTest(t)
 	ctx := t.Context()
-	cfg, err := srv.AWSConfig(ctx)
+	cfg, err := moto.AWSConfig(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func fairTable(t *testing.T) (*dynamostore.Store, *dynamodb.Client, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := tpl.Create(ctx, cfg, "bldfair", motoserver.S3Options)
+	res, err := tpl.Create(ctx, cfg, fmt.Sprintf("bldfair%d", tables.Add(1)), motoserver.S3Options)
 	if err != nil {
 		t.Fatal(err)
 	}

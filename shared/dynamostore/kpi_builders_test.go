@@ -41,9 +41,8 @@ func (p *projectedQueries) Query(ctx context.Context, in *dynamodb.QueryInput, o
 // in the contract's item shape (issue 16), page by page, projecting kind, n and detail only; records of
 // other days (the local day of `at`: 00:30 local is the next day) are not read.
 func TestBuildersDayInputs(t *testing.T) {
-	srv := motoserver.ForTest(t)
 	ctx := t.Context()
-	cfg, err := srv.AWSConfig(ctx)
+	cfg, err := moto.AWSConfig(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +54,7 @@ func TestBuildersDayInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := tpl.Create(ctx, cfg, "bldkpi", motoserver.S3Options)
+	res, err := tpl.Create(ctx, cfg, fmt.Sprintf("bldkpi%d", tables.Add(1)), motoserver.S3Options)
 	if err != nil {
 		t.Fatal(err)
 	}
