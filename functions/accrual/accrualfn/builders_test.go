@@ -107,9 +107,13 @@ func TestMalformedBuildersRecordFails(t *testing.T) {
 	rules.Builders = &points.BuildersRules{Enabled: true, HireCompleted: 20}
 	h := newHarness(t, &rules)
 	bad := h.putBuildersRecord("hire_completed", "job1#", "", "", local(2026, 11, 28, 19, 0))
+	h.resetCounts()
 	resp := h.handle(bad)
 	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != bad.Change.SequenceNumber {
 		t.Errorf("response %+v", resp)
+	}
+	if calls := h.calls.Snapshot(); calls["DynamoDB.TransactWriteItems"] != 0 || calls["DynamoDB.PutItem"] != 0 || calls["DynamoDB.UpdateItem"] != 0 {
+		t.Errorf("a malformed record made %v", calls)
 	}
 }
 
