@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"testing"
 	"time"
 
@@ -127,5 +128,34 @@ func TestBuildersSummaryFromTheService(t *testing.T) {
 		`"transfers":0,"transferredWorkers":0,"consultations":{"medical":0,"legal":9}}}`
 	if g := asJSON(got.Builders); g != want {
 		t.Errorf("builders %s\nwant %s", g, want)
+	}
+}
+
+// TestBuildersMergeAddsEveryFigure: merge adds each of the block's figures, including any added later (the
+// range tests fill only some of them).
+func TestBuildersMergeAddsEveryFigure(t *testing.T) {
+	var one, want BuildersStat
+	n := int64(0)
+	var fill func(o, w reflect.Value)
+	fill = func(o, w reflect.Value) {
+		for i := range o.NumField() {
+			switch f := o.Field(i); f.Kind() {
+			case reflect.Int64:
+				n++
+				f.SetInt(n)
+				w.Field(i).SetInt(2 * n)
+			case reflect.Struct:
+				fill(f, w.Field(i))
+			default:
+				t.Fatalf("BuildersStat field %s of kind %s", o.Type().Field(i).Name, f.Kind())
+			}
+		}
+	}
+	fill(reflect.ValueOf(&one).Elem(), reflect.ValueOf(&want).Elem())
+	var got BuildersStat
+	got.merge(one)
+	got.merge(one)
+	if got != want || n != 16 {
+		t.Errorf("merged twice %+v\nwant %+v (%d figures, want 16)", got, want, n)
 	}
 }
