@@ -2,6 +2,9 @@ package dynamostore_test
 
 import (
 	"context"
+	"errors"
+	"maps"
+	"reflect"
 	"testing"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/civicsnap/civicsnap/shared/builders"
+	"github.com/civicsnap/civicsnap/shared/idem"
 )
 
 // The job writes of builders' home against moto, each with its answer lost once (the SDK re-sends it):
@@ -75,6 +79,13 @@ func TestPostJobOnceWhenResent(t *testing.T) {
 	// The key again with another body.
 	if _, _, err := e.plain.PostJob(ctx, testJob("j1", 3), "other"); err == nil {
 		t.Error("the same id with another body answered no error")
+	} else if !errors.Is(err, idem.ErrKeyReused) {
+		t.Errorf("the same id with another body: %v, want %v", err, idem.ErrKeyReused)
+	}
+	if got := e.openJobs(t); got != "1" || !maps.EqualFunc(e.raw(t, "JOB#j1", "JOB"), it, func(a, b types.AttributeValue) bool {
+		return reflect.DeepEqual(a, b)
+	}) {
+		t.Errorf("the refused post wrote: openJobs %s, job %v", got, e.raw(t, "JOB#j1", "JOB"))
 	}
 }
 
