@@ -70,7 +70,7 @@ func TestEmployerCalls(t *testing.T) {
 		rec.Reset()
 		h.must(s.status, s.c, s.route, s.path, s.body, nil)
 		got := h.e.Calls.Snapshot()
-		if s.want != nil && !maps.Equal(got, s.want) {
+		if !maps.Equal(got, s.want) {
 			t.Errorf("%s: calls %v; want %v", s.name, got, s.want)
 		}
 		var wcu float64
